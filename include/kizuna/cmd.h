@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_CMD_H
+#define KIZUNA_CMD_H
+
+#include <stddef.h>
+
+#include "kizuna/err.h"
+#include "kizuna/ui.h"
+#include "kizuna/vault.h"
+
+/*
+ * The command table: one source of truth for the shell, one-shot mode,
+ * scripts, help and completion (STYLE.md, after tmux's cmd_entry).
+ */
+enum {
+    CMD_NEEDS_KEY = 1 << 0,   /* unlock first */
+    CMD_WRITES = 1 << 1,      /* runs inside one write transaction */
+    CMD_NO_VAULT = 1 << 2,    /* does not open the vault first (init, help, quit, keygen) */
+    CMD_SHELL = 1 << 3,       /* meaningful in the interactive shell only */
+};
+
+/* The one state every command receives first (after SQLite's ShellState). */
+struct kz_state {
+    struct kz_ui ui;
+    struct kz_vault *vault;     /* opened on first need */
+    char *vault_path;
+    int passphrase_fd;          /* -1 if not given */
+    char *passphrase_file;
+    char *recovery_file;
+    int interactive;            /* the readline shell on a terminal */
+    int idle_lock;              /* seconds, 0 = never; -1 = not set on the command line */
+    int keep_going;
+    int quit;                   /* set by quit: the shell or script stops */
+    int locked_by_idle;         /* the shell locked the vault after idle time */
+};
+
+struct kz_cmd_entry {
+    const char *name;           /* "init", "config set": one or two words */
+    const char *usage;          /* arguments after the name */
+    const char *summary;        /* one line */
+    const char *detail;         /* further lines for help CMD, or NULL */
+    int flags;
+    const char *const *options; /* "--json"-style names for completion, NULL-terminated */
+    int (*exec)(struct kz_state *st, int argc, char **argv, struct kz_err *err);
+};
+
+/* Option parsing inside a command. */
+struct kz_opt {
+    const char *name;     /* long name without dashes, e.g. "kdf-memory" */
+    char short_name;      /* e.g. 'o', or 0 */
+    int has_arg;
+    const char **value;   /* set to the argument (has_arg) */
+    int *flag;            /* set to 1 when present (no argument) */
+};
+
+void kz_state_init(struct kz_state *st);
+/* Locks and closes the vault, wipes and frees everything the state holds. */
+void kz_state_free(struct kz_state *st);
+
+/* The whole table: entry pointers in help order, NULL-terminated. */
+const struct kz_cmd_entry *const *kz_cmd_table(void);
+
+/* Finds the entry for argv (unique prefixes allowed: "conf l" is "config list").
+ * On success *used is the number of words the name took. KZ_EUSAGE when unknown
+ * or ambiguous, naming the candidates. */
+int kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
+                struct kz_err *err);
+
+/* Runs one command line (argv already split). Returns its kz code; on failure
+ * the error has been reported through st->ui. */
+int kz_cmd_run(struct kz_state *st, int argc, char **argv);
+
+/* Splits a line like a POSIX shell does for words: blanks separate, '...'
+ * and "..." quote, backslash escapes; '#' at a word start begins a comment.
+ * Returns KZ_OK (argv malloc'd, argc may be 0) or KZ_EUSAGE for an open quote. */
+int kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err);
+void kz_cmd_free_argv(int argc, char **argv);
+
+/* Runs commands from fd (a pipe or -f file), one a line; stops at the first
+ * failure unless keep_going. Returns the status of the last failing command. */
+int kz_cmd_run_script(struct kz_state *st, int fd, const char *name);
+
+/* Makes sure the vault is open (KZ_ENOTFOUND if there is none) / unlocked
+ * (asks for the passphrase through the configured route). */
+int kz_state_open(struct kz_state *st, struct kz_err *err);
+int kz_state_unlock(struct kz_state *st, struct kz_err *err);
+
+/* Parses argv against opts; positional arguments are gathered into pos
+ * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise. */
+int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts,
+                 char **pos, int maxpos, int *npos, struct kz_err *err);
+
+/* Sealed settings (config): the idle-lock time in seconds, or -1 if unset. */
+int kz_config_idle_lock(struct kz_state *st);
+
+#endif

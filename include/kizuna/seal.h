@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_SEAL_H
+#define KIZUNA_SEAL_H
+
+#include <stddef.h>
+
+#include "kizuna/err.h"
+
+/*
+ * Sealed blobs: version byte 0x01 || 24-byte random nonce ||
+ * XChaCha20-Poly1305-IETF(key, nonce, ad, sodium_pad(plaintext, block)).
+ * Associated data is the caller's: it binds the blob to where it belongs.
+ */
+#define KZ_KEY_BYTES 32
+#define KZ_SEAL_NONCE_BYTES 24
+#define KZ_SEAL_OVERHEAD (1 + KZ_SEAL_NONCE_BYTES + 16)
+/* Record plaintext is padded to this block size, so a blob shows its size only
+ * to the nearest 256 bytes. */
+#define KZ_RECORD_PAD 256
+
+/* Seals pt into *out (malloc'd, not secret) of *outlen bytes, padding to block
+ * (>= 1). Cannot fail except by running out of memory (which aborts). */
+void kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen,
+             const void *pt, size_t ptlen, size_t block, unsigned char **out, size_t *outlen);
+
+/* Opens a sealed blob into *pt (malloc'd, NUL-terminated for convenience, wipe
+ * with kz_plain_free) of *ptlen bytes. Returns KZ_OK or KZ_EINTEGRITY ("what"
+ * names the thing in the message). secure != 0 puts *pt in secure memory. */
+int kz_open(const unsigned char *key, const unsigned char *ad, size_t adlen,
+            const unsigned char *blob, size_t bloblen, size_t block, int secure,
+            unsigned char **pt, size_t *ptlen, const char *what, struct kz_err *err);
+
+/* Wipes and frees plaintext from kz_open (secure or not, as it was opened). */
+void kz_plain_free(unsigned char *pt, size_t ptlen, int secure);
+
+#endif

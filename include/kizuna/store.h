@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_STORE_H
+#define KIZUNA_STORE_H
+
+#include <stddef.h>
+
+#include "kizuna/err.h"
+
+/*
+ * The SQLite file: a header table of named blobs, a records table of
+ * (random 16-byte id, sealed blob) and an audit table. This module is the only
+ * one that speaks SQL; it sees sealed bytes only, never a key or plaintext.
+ */
+#define KZ_RECORD_ID_BYTES 16
+#define KZ_STORE_FORMAT 1
+
+struct kz_store;
+
+/* Opens (create = 0) or creates (create = 1, refusing an existing file) the vault
+ * file at path. Returns KZ_OK; KZ_ENOTFOUND if missing; KZ_ERR if it exists on
+ * create; KZ_EINTEGRITY if it is not a kizuna vault; KZ_EBUSY when locked. */
+int kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err *err);
+void kz_store_close(struct kz_store *st);
+
+/* Write transactions (BEGIN IMMEDIATE: waits for the busy timeout, then KZ_EBUSY).
+ * Nested begin/commit pairs are counted; only the outermost touches SQLite. */
+int kz_store_begin(struct kz_store *st, struct kz_err *err);
+int kz_store_commit(struct kz_store *st, struct kz_err *err);
+void kz_store_rollback(struct kz_store *st);
+
+/* Header entries: *val malloc'd. get returns KZ_ENOTFOUND if absent. */
+int kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val,
+                        size_t *len, struct kz_err *err);
+int kz_store_header_put(struct kz_store *st, const char *name, const void *val, size_t len,
+                        struct kz_err *err);
+int kz_store_header_delete(struct kz_store *st, const char *name, struct kz_err *err);
+/* Calls cb for each header entry whose name starts with prefix, in name order. */
+int kz_store_header_foreach(struct kz_store *st, const char *prefix,
+                            int (*cb)(void *ctx, const char *name, const unsigned char *val,
+                                      size_t len),
+                            void *ctx, struct kz_err *err);
+
+/* Records by id (KZ_RECORD_ID_BYTES). put inserts or replaces. */
+int kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *blob,
+                        size_t len, struct kz_err *err);
+int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **blob,
+                        size_t *len, struct kz_err *err);
+int kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err);
+int kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err);
+/* Calls cb for every record in storage order; a non-zero return from cb stops
+ * the walk and is returned. */
+int kz_store_record_foreach(struct kz_store *st,
+                            int (*cb)(void *ctx, const unsigned char *id,
+                                      const unsigned char *blob, size_t len),
+                            void *ctx, struct kz_err *err);
+
+/* PRAGMA integrity_check: KZ_OK or KZ_EINTEGRITY naming the first problem. */
+int kz_store_integrity(struct kz_store *st, struct kz_err *err);
+/* PRAGMA secure_delete as set on this connection (1 on). */
+int kz_store_secure_delete(struct kz_store *st);
+/* The path this store was opened with. */
+const char *kz_store_path(const struct kz_store *st);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_UI_H
+#define KIZUNA_UI_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kizuna/err.h"
+
+/*
+ * The one door to the terminal: commands hand documents (jansson values) to
+ * these functions, which render them as a table or aligned fields for people,
+ * or as one JSON document for scripts. Nothing below src/ui writes to a terminal.
+ */
+struct kz_ui {
+    int json;     /* --json: one JSON document per command on stdout */
+    int color;    /* colour allowed (terminal, no --no-color, no NO_COLOR) */
+    int emitted;  /* a document was printed for the current command */
+    FILE *out;
+    FILE *errf;
+};
+
+/* One column of a table: the key in each row object, and its heading. */
+struct kz_col {
+    const char *key;
+    const char *heading;
+    int max; /* widest it may get before it is cut with an ellipsis; 0 = no limit */
+};
+
+/* One line of a field view: the key in the object and its label. */
+struct kz_field {
+    const char *key;
+    const char *label;
+};
+
+void kz_ui_init(struct kz_ui *ui, int json, int no_color);
+
+/* Prints doc (stolen: the call takes its reference). Text mode: obj as aligned
+ * "label  value" lines in fields' order (all keys if fields is NULL). */
+void kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields);
+/* Text mode: rows (an array of objects) as a table; heading-only message when empty. */
+void kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const char *empty);
+/* Text mode: the printf-style sentence; JSON mode: doc (stolen; {"ok":true} if NULL). */
+void kz_ui_done(struct kz_ui *ui, json_t *doc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Human-only text on stdout (nothing in JSON mode). */
+void kz_ui_say(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning on stderr, in both modes (JSON mode: {"warning": "..."} line). */
+void kz_ui_warn(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The error as one line on stderr ("kizuna: msg", or the JSON error object). */
+void kz_ui_error(struct kz_ui *ui, const struct kz_err *err);
+/* Raw text for help pages and the like (text mode), unchanged. */
+void kz_ui_text(struct kz_ui *ui, const char *text);
+
+/* True when stdin and stdout are terminals (a person is there to ask). */
+int kz_ui_have_terminal(void);
+
+/*
+ * Secrets. Each returns a NUL-terminated string in secure memory (free with
+ * kz_secure_free) and its length, or a kz code with a message.
+ */
+/* Prompts on /dev/tty with echo off; Ctrl-C cancels (KZ_EAUTH "cancelled"). */
+int kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err *err);
+/* First line of a file descriptor or file (newline stripped). */
+int kz_ui_read_secret_fd(int fd, char **out, size_t *len, struct kz_err *err);
+int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_err *err);
+
+/* Asks a yes/no question on /dev/tty; returns 1 for yes. No terminal: 0. */
+int kz_ui_confirm(const char *question);
+
+/* Checks a new passphrase: at least 12 characters and accepted by libpwquality.
+ * Returns KZ_OK or KZ_EUSAGE with the reason. */
+int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
+
+#endif

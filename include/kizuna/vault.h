@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_VAULT_H
+#define KIZUNA_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kizuna/err.h"
+#include "kizuna/kdf.h"
+#include "kizuna/store.h"
+
+/*
+ * The vault: a store plus the keys that open it. Locked, it knows only the
+ * public header. Unlocked, it holds the master key (secure memory) and the
+ * record key derived from it; lock wipes both.
+ *
+ * Key hierarchy: passphrase --Argon2id--> slot key --XChaCha20-Poly1305--> master key;
+ * recovery code --BLAKE2b(vault id)--> slot key --> the same master key;
+ * master key --crypto_kdf("kzrecord", epoch)--> record key.
+ */
+#define KZ_VAULT_ID_BYTES 16
+#define KZ_RECOVERY_CODE_LEN 40 /* 32 base32 characters in groups of 4, with hyphens */
+
+struct kz_vault;
+
+struct kz_vault_info {
+    int format;
+    unsigned char id[KZ_VAULT_ID_BYTES];
+    struct kz_kdf_params kdf;
+    uint32_t epoch;
+    int passphrase_slot;
+    int recovery_slot;
+    long long records;
+};
+
+/* Creates a new vault file at path (refusing an existing file), with a fresh
+ * master key wrapped under pass (KDF costs from kdf; its salt is replaced) and
+ * under a new recovery code, returned in *recovery (secure memory, free with
+ * kz_secure_free). The vault is returned unlocked. */
+int kz_vault_create(const char *path, const char *pass, size_t passlen,
+                    const struct kz_kdf_params *kdf, char **recovery, struct kz_vault **out,
+                    struct kz_err *err);
+
+/* Opens an existing vault, locked. */
+int kz_vault_open(const char *path, struct kz_vault **out, struct kz_err *err);
+
+/* Locks (wiping keys) and closes; NULL is a no-op. */
+void kz_vault_close(struct kz_vault *v);
+
+int kz_vault_info(struct kz_vault *v, struct kz_vault_info *info, struct kz_err *err);
+const char *kz_vault_path(const struct kz_vault *v);
+
+/* Unlock with the passphrase or the recovery code: KZ_OK, KZ_EAUTH if it does
+ * not open the slot (wrong secret, or the header's KDF parameters changed),
+ * KZ_EINTEGRITY if the header is malformed. */
+int kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct kz_err *err);
+int kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len,
+                             struct kz_err *err);
+void kz_vault_lock(struct kz_vault *v);
+int kz_vault_unlocked(const struct kz_vault *v);
+
+/* Rewraps the passphrase slot under a new passphrase (new salt, same costs
+ * unless kdf is given). Needs the vault unlocked. One transaction. */
+int kz_vault_set_passphrase(struct kz_vault *v, const char *pass, size_t passlen,
+                            const struct kz_kdf_params *kdf, struct kz_err *err);
+/* Makes a new recovery code (retiring the old one) into *recovery (secure). */
+int kz_vault_rotate_recovery(struct kz_vault *v, char **recovery, struct kz_err *err);
+
+/* Transactions: every command that writes runs inside one. */
+int kz_vault_begin(struct kz_vault *v, struct kz_err *err);
+int kz_vault_commit(struct kz_vault *v, struct kz_err *err);
+void kz_vault_rollback(struct kz_vault *v);
+
+/* Records: plaintext in, sealed with AD binding (vault id, record id, epoch). */
+void kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES]);
+int kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const char *plain,
+                        size_t len, struct kz_err *err);
+/* *plain: malloc'd, NUL-terminated; release with kz_vault_plain_free. */
+int kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **plain, size_t *len,
+                        struct kz_err *err);
+void kz_vault_plain_free(char *plain, size_t len);
+int kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_err *err);
+/* Opens every record in turn; a record that fails authentication stops the walk
+ * with KZ_EINTEGRITY naming its id. cb's non-zero return stops it too. */
+int kz_vault_record_foreach(struct kz_vault *v,
+                            int (*cb)(void *ctx, const unsigned char *id, const char *plain,
+                                      size_t len),
+                            void *ctx, struct kz_err *err);
+
+/* The store underneath (for backup, doctor): sealed bytes only. */
+struct kz_store *kz_vault_store(struct kz_vault *v);
+
+/* Wipes the keys of every open vault (fatal paths: out of memory, signals). */
+void kz_vault_wipe_all(void);
+
+/* Formats bytes as lower-case hex into out (2n+1 bytes). */
+void kz_hex(const unsigned char *b, size_t n, char *out);
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian packages kizuna needs to build and test, when missing.
+# Usage: scripts/deps.sh [build|test|all]   (default: all)
+# Runs apt-get only if something is missing; needs root or sudo then.
+set -eu
+
+build_pkgs="build-essential pkg-config libsodium-dev libsqlite3-dev libargon2-dev \
+libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
+test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang"
+
+case "${1:-all}" in
+build) want="$build_pkgs" ;;
+test) want="$test_pkgs" ;;
+*) want="$build_pkgs $test_pkgs" ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo"
+	else
+		echo "deps: missing packages:$missing (run as root or install sudo)" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+#define UNLOCK_TRIES 3
+
+void
+kz_state_init(struct kz_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    kz_ui_init(&st->ui, 0, 0);
+    st->passphrase_fd = -1;
+    st->idle_lock = -1;
+}
+
+void
+kz_state_free(struct kz_state *st)
+{
+    kz_vault_close(st->vault);
+    st->vault = NULL;
+    free(st->vault_path);
+    free(st->passphrase_file);
+    free(st->recovery_file);
+    st->vault_path = st->passphrase_file = st->recovery_file = NULL;
+}
+
+/* First word of an entry's name into buf; returns a pointer to the second word or NULL. */
+static const char *
+split_name(const char *name, char *buf, size_t size)
+{
+    const char *sp = strchr(name, ' ');
+    size_t n = sp != NULL ? (size_t)(sp - name) : strlen(name);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    return sp != NULL ? sp + 1 : NULL;
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Chooses among the words of entries (level 0: first word; 1: second word of
+ * group). Returns the chosen word in out, or a kz code. */
+static int
+choose(const struct kz_cmd_entry *const *t, const char *group, const char *token, char *out,
+       size_t outsize, struct kz_err *err)
+{
+    char names[512] = "", w[64];
+    int matches = 0, exact = 0, i;
+    size_t used = 0;
+
+    for (i = 0; t[i] != NULL; i++) {
+        const char *second = split_name(t[i]->name, w, sizeof(w));
+        const char *word = w;
+        if (group != NULL) {
+            if (strcmp(w, group) != 0 || second == NULL)
+                continue;
+            word = second;
+        }
+        if (!starts_with(word, token))
+            continue;
+        if (strcmp(word, token) == 0) {
+            exact = 1;
+            snprintf(out, outsize, "%s", word);
+            break;
+        }
+        if (strstr(names, word) != NULL && (used = strlen(names)) > 0) {
+            /* already listed (a group's first word appears once per member) */
+            const char *p = names;
+            int dup = 0;
+            size_t wl = strlen(word);
+            while ((p = strstr(p, word)) != NULL) {
+                if ((p == names || p[-1] == ' ') && (p[wl] == ',' || p[wl] == '\0'))
+                    dup = 1;
+                p += wl;
+            }
+            if (dup)
+                continue;
+        }
+        used = strlen(names);
+        snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", word);
+        if (matches++ == 0)
+            snprintf(out, outsize, "%s", word);
+    }
+    if (exact || matches == 1)
+        return KZ_OK;
+    if (matches == 0)
+        return group != NULL
+                   ? kz_fail(err, KZ_EUSAGE, "unknown command '%s %s' (try 'help %s')", group,
+                             token, group)
+                   : kz_fail(err, KZ_EUSAGE, "unknown command '%s' (try 'help')", token);
+    return kz_fail(err, KZ_EUSAGE, "ambiguous command '%s': %s", token, names);
+}
+
+int
+kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
+            struct kz_err *err)
+{
+    const struct kz_cmd_entry *const *t = kz_cmd_table();
+    const struct kz_cmd_entry *bare = NULL;
+    char first[64], second[64], w[64], subs[256] = "";
+    int i, rc, grouped = 0;
+
+    *out = NULL;
+    *used = 0;
+    if (argc < 1)
+        return kz_fail(err, KZ_EUSAGE, "no command given (try 'help')");
+    if ((rc = choose(t, NULL, argv[0], first, sizeof(first), err)) != KZ_OK)
+        return rc;
+    for (i = 0; t[i] != NULL; i++) {
+        const char *sub = split_name(t[i]->name, w, sizeof(w));
+        if (strcmp(w, first) != 0)
+            continue;
+        if (sub == NULL) {
+            bare = t[i];
+        } else {
+            size_t n = strlen(subs);
+            grouped = 1;
+            snprintf(subs + n, sizeof(subs) - n, "%s%s", n ? ", " : "", sub);
+        }
+    }
+    if (!grouped || (bare != NULL && argc < 2)) {
+        *out = bare;
+        *used = 1;
+        return KZ_OK;
+    }
+    if (argc < 2)
+        return kz_fail(err, KZ_EUSAGE, "'%s' needs one of: %s", first, subs);
+    if ((rc = choose(t, first, argv[1], second, sizeof(second), err)) != KZ_OK) {
+        if (bare != NULL) {
+            *out = bare;
+            *used = 1;
+            return KZ_OK;
+        }
+        return rc;
+    }
+    for (i = 0; t[i] != NULL; i++) {
+        const char *sub = split_name(t[i]->name, w, sizeof(w));
+        if (strcmp(w, first) == 0 && sub != NULL && strcmp(sub, second) == 0) {
+            *out = t[i];
+            *used = 2;
+            return KZ_OK;
+        }
+    }
+    return kz_fail(err, KZ_EUSAGE, "unknown command '%s %s'", first, argv[1]);
+}
+
+int
+kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, char **pos,
+             int maxpos, int *npos, struct kz_err *err)
+{
+    const struct kz_opt *o;
+    int i, only_pos = 0;
+
+    *npos = 0;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq = NULL, *name;
+        size_t nlen;
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            if (*npos >= maxpos)
+                return kz_fail(err, KZ_EUSAGE, "%s: unexpected argument '%s'", cmd, a);
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (a[1] == '-') {
+            name = a + 2;
+            eq = strchr(name, '=');
+            nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+            for (o = opts; o != NULL && o->name != NULL; o++) {
+                if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+                    break;
+            }
+        } else {
+            if (a[2] != '\0')
+                return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s'", cmd, a);
+            for (o = opts; o != NULL && o->name != NULL; o++) {
+                if (o->short_name != 0 && o->short_name == a[1])
+                    break;
+            }
+        }
+        if (o == NULL || o->name == NULL)
+            return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s' (try 'help %s')", cmd, a,
+                           cmd);
+        if (o->has_arg) {
+            if (eq != NULL) {
+                *o->value = eq + 1;
+            } else if (i + 1 < argc) {
+                *o->value = argv[++i];
+            } else {
+                return kz_fail(err, KZ_EUSAGE, "%s: option --%s needs a value", cmd, o->name);
+            }
+        } else {
+            if (eq != NULL)
+                return kz_fail(err, KZ_EUSAGE, "%s: option --%s takes no value", cmd, o->name);
+            *o->flag = 1;
+        }
+    }
+    return KZ_OK;
+}
+
+int
+kz_state_open(struct kz_state *st, struct kz_err *err)
+{
+    int rc;
+
+    if (st->vault != NULL)
+        return KZ_OK;
+    rc = kz_vault_open(st->vault_path, &st->vault, err);
+    if (rc == KZ_ENOTFOUND)
+        kz_fail(err, KZ_ENOTFOUND, "no vault at %s (create one with 'kizuna init')",
+                st->vault_path);
+    return rc;
+}
+
+static int
+unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
+            struct kz_err *err)
+{
+    return recovery ? kz_vault_unlock_recovery(st->vault, secret, len, err)
+                    : kz_vault_unlock(st->vault, secret, len, err);
+}
+
+int
+kz_state_unlock(struct kz_state *st, struct kz_err *err)
+{
+    char *secret = NULL, prompt[512];
+    size_t len = 0;
+    int rc, tries;
+
+    if ((rc = kz_state_open(st, err)) != KZ_OK)
+        return rc;
+    if (kz_vault_unlocked(st->vault))
+        return KZ_OK;
+    if (st->recovery_file != NULL || st->passphrase_file != NULL || st->passphrase_fd >= 0) {
+        int recovery = st->recovery_file != NULL;
+        if (recovery)
+            rc = kz_ui_read_secret_file(st->recovery_file, &secret, &len, err);
+        else if (st->passphrase_file != NULL)
+            rc = kz_ui_read_secret_file(st->passphrase_file, &secret, &len, err);
+        else
+            rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
+        if (rc == KZ_OK)
+            rc = unlock_with(st, recovery, secret, len, err);
+        kz_secure_free(secret);
+        return rc;
+    }
+    if (!st->interactive && !kz_ui_have_terminal())
+        return kz_fail(err, KZ_EAUTH,
+                       "the vault is locked and there is no terminal to ask for the passphrase "
+                       "(use --passphrase-fd or --passphrase-file)");
+    snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
+    for (tries = 0; tries < UNLOCK_TRIES; tries++) {
+        if ((rc = kz_ui_read_secret_tty(prompt, &secret, &len, err)) != KZ_OK)
+            return rc;
+        rc = kz_vault_unlock(st->vault, secret, len, err);
+        kz_secure_free(secret);
+        secret = NULL;
+        if (rc != KZ_EAUTH)
+            return rc;
+        if (tries + 1 < UNLOCK_TRIES)
+            kz_ui_error(&st->ui, err);
+    }
+    return rc;
+}
+
+int
+kz_cmd_run(struct kz_state *st, int argc, char **argv)
+{
+    const struct kz_cmd_entry *e = NULL;
+    struct kz_err err;
+    int rc, used = 0, began = 0;
+
+    kz_err_clear(&err);
+    st->ui.emitted = 0;
+    if ((rc = kz_cmd_find(argc, argv, &e, &used, &err)) != KZ_OK)
+        goto out;
+    if (!(e->flags & CMD_NO_VAULT)) {
+        rc = (e->flags & CMD_NEEDS_KEY) ? kz_state_unlock(st, &err) : kz_state_open(st, &err);
+        if (rc != KZ_OK)
+            goto out;
+    }
+    if ((e->flags & CMD_WRITES) && st->vault != NULL) {
+        if ((rc = kz_vault_begin(st->vault, &err)) != KZ_OK)
+            goto out;
+        began = 1;
+    }
+    rc = e->exec(st, argc - used, argv + used, &err);
+    if (began) {
+        if (rc == KZ_OK)
+            rc = kz_vault_commit(st->vault, &err);
+        else
+            kz_vault_rollback(st->vault);
+    }
+out:
+    if (rc != KZ_OK) {
+        if (err.msg[0] == '\0')
+            kz_fail(&err, rc, "%s failed", argc > 0 ? argv[0] : "command");
+        err.code = rc;
+        kz_ui_error(&st->ui, &err);
+    }
+    return rc;
+}
+
+static void
+push(char ***argv, int *argc, int *cap, char *word)
+{
+    if (*argc + 2 > *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *argv = kz_xrealloc(*argv, (size_t)*cap * sizeof(**argv));
+    }
+    (*argv)[(*argc)++] = word;
+    (*argv)[*argc] = NULL;
+}
+
+int
+kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
+{
+    size_t n = strlen(line), k = 0;
+    char *word = NULL;
+    int cap = 0, in_word = 0;
+    char quote = 0;
+    const char *p;
+
+    *argc = 0;
+    *argv = NULL;
+    push(argv, argc, &cap, NULL);
+    *argc = 0;
+    for (p = line;; p++) {
+        char c = *p;
+        if (quote == 0 && (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            if (in_word) {
+                word[k] = '\0';
+                push(argv, argc, &cap, word);
+                word = NULL;
+                in_word = 0;
+            }
+            if (c == '\0')
+                break;
+            continue;
+        }
+        if (!in_word) {
+            if (quote == 0 && c == '#')
+                break;
+            word = kz_xmalloc(n + 1);
+            k = 0;
+            in_word = 1;
+        }
+        if (quote == 0 && (c == '\'' || c == '"')) {
+            quote = c;
+        } else if (quote != 0 && c == quote) {
+            quote = 0;
+        } else if (c == '\0') {
+            free(word);
+            kz_cmd_free_argv(*argc, *argv);
+            *argc = 0;
+            *argv = NULL;
+            return kz_fail(err, KZ_EUSAGE, "unterminated %s quote",
+                           quote == '"' ? "double" : "single");
+        } else if (c == '\\' && quote != '\'' && p[1] != '\0') {
+            p++;
+            if (*p == 'n' && quote == '"')
+                word[k++] = '\n';
+            else
+                word[k++] = *p;
+        } else {
+            word[k++] = c;
+        }
+    }
+    return KZ_OK;
+}
+
+void
+kz_cmd_free_argv(int argc, char **argv)
+{
+    int i;
+
+    if (argv == NULL)
+        return;
+    for (i = 0; i < argc; i++) {
+        if (argv[i] != NULL) {
+            explicit_bzero(argv[i], strlen(argv[i]));
+            free(argv[i]);
+        }
+    }
+    free(argv);
+}
+
+int
+kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
+{
+    FILE *f;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int status = KZ_OK, lineno = 0, dupfd;
+
+    dupfd = dup(fd);
+    if (dupfd < 0 || (f = fdopen(dupfd, "r")) == NULL) {
+        struct kz_err err;
+        kz_fail(&err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+        kz_ui_error(&st->ui, &err);
+        if (dupfd >= 0)
+            close(dupfd);
+        return KZ_ERR;
+    }
+    while (!st->quit && (n = getline(&line, &cap, f)) >= 0) {
+        struct kz_err err;
+        char **argv = NULL;
+        int argc = 0, rc;
+        lineno++;
+        kz_err_clear(&err);
+        if (kz_cmd_split(line, &argc, &argv, &err) != KZ_OK) {
+            kz_fail(&err, KZ_EUSAGE, "%s:%d: unterminated quote", name, lineno);
+            kz_ui_error(&st->ui, &err);
+            rc = KZ_EUSAGE;
+        } else if (argc == 0) {
+            rc = KZ_OK;
+        } else {
+            rc = kz_cmd_run(st, argc, argv);
+        }
+        kz_cmd_free_argv(argc, argv);
+        if (rc != KZ_OK) {
+            status = rc;
+            if (!st->keep_going)
+                break;
+        }
+    }
+    if (line != NULL) {
+        explicit_bzero(line, cap);
+        free(line);
+    }
+    fclose(f);
+    return status;
+}

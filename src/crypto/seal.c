@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizuna/seal.h"
+#include "kizuna/secmem.h"
+
+#define SEAL_VERSION 0x01
+
+void
+kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const void *pt,
+        size_t ptlen, size_t block, unsigned char **out, size_t *outlen)
+{
+    size_t padded_max = ptlen + block, padded = 0;
+    unsigned char *buf = kz_xmalloc(padded_max);
+    unsigned char *blob;
+    unsigned long long clen = 0;
+
+    memcpy(buf, pt, ptlen);
+    if (sodium_pad(&padded, buf, ptlen, block, padded_max) != 0)
+        kz_die("sodium_pad: internal error");
+    blob = kz_xmalloc(1 + KZ_SEAL_NONCE_BYTES + padded + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    blob[0] = SEAL_VERSION;
+    randombytes_buf(blob + 1, KZ_SEAL_NONCE_BYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 1 + KZ_SEAL_NONCE_BYTES, &clen, buf,
+                                               padded, ad, adlen, NULL, blob + 1, key);
+    sodium_memzero(buf, padded_max);
+    free(buf);
+    *out = blob;
+    *outlen = 1 + KZ_SEAL_NONCE_BYTES + (size_t)clen;
+}
+
+int
+kz_open(const unsigned char *key, const unsigned char *ad, size_t adlen,
+        const unsigned char *blob, size_t bloblen, size_t block, int secure, unsigned char **pt,
+        size_t *ptlen, const char *what, struct kz_err *err)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, unpadded = 0;
+    unsigned long long mlen = 0;
+    int rc = KZ_OK;
+
+    *pt = NULL;
+    *ptlen = 0;
+    if (bloblen < KZ_SEAL_OVERHEAD + 1 || blob[0] != SEAL_VERSION) {
+        rc = kz_fail(err, KZ_EINTEGRITY, "%s is corrupt (bad sealed-blob header)", what);
+        goto out;
+    }
+    cap = bloblen - KZ_SEAL_OVERHEAD + 1;
+    buf = secure ? kz_secure_alloc(cap) : kz_xmalloc(cap);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            buf, &mlen, NULL, blob + 1 + KZ_SEAL_NONCE_BYTES,
+            bloblen - 1 - KZ_SEAL_NONCE_BYTES, ad, adlen, blob + 1, key) != 0) {
+        rc = kz_fail(err, KZ_EINTEGRITY, "%s failed authentication (altered, moved or corrupt)",
+                     what);
+        goto out;
+    }
+    if (sodium_unpad(&unpadded, buf, (size_t)mlen, block) != 0) {
+        rc = kz_fail(err, KZ_EINTEGRITY, "%s has bad padding", what);
+        goto out;
+    }
+    buf[unpadded] = '\0';
+    *pt = buf;
+    *ptlen = unpadded;
+    buf = NULL;
+out:
+    if (buf != NULL)
+        kz_plain_free(buf, cap, secure);
+    return rc;
+}
+
+void
+kz_plain_free(unsigned char *pt, size_t ptlen, int secure)
+{
+    if (pt == NULL)
+        return;
+    if (secure) {
+        kz_secure_free(pt);
+        return;
+    }
+    sodium_memzero(pt, ptlen);
+    free(pt);
+}

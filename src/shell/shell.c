@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The interactive shell: GNU readline's callback interface inside a select()
+ * loop, so that the vault can lock itself after idle time while a prompt is
+ * waiting. No history file is ever written; Ctrl-C cancels the line; Ctrl-D
+ * or quit locks and leaves.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/shell.h"
+
+static volatile sig_atomic_t got_signal; /* SIGINT: 1; SIGTERM/SIGHUP: 2 */
+
+/* readline's callbacks take no context: the line handler hands its line here. */
+static char *pending_line;
+static int pending_eof;
+
+static void
+on_signal(int sig)
+{
+    got_signal = (sig == SIGINT) ? 1 : 2;
+}
+
+static void
+on_line(char *line)
+{
+    if (line == NULL)
+        pending_eof = 1;
+    else
+        pending_line = line;
+}
+
+/* ---- completion: everything comes from the command table ---- */
+
+static char **completion_words;
+static size_t completion_count;
+
+static void
+words_reset(void)
+{
+    size_t i;
+
+    for (i = 0; i < completion_count; i++)
+        free(completion_words[i]);
+    free(completion_words);
+    completion_words = NULL;
+    completion_count = 0;
+}
+
+static void
+words_add(const char *w, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < completion_count; i++) {
+        if (strlen(completion_words[i]) == n && strncmp(completion_words[i], w, n) == 0)
+            return;
+    }
+    completion_words = kz_xrealloc(completion_words, (completion_count + 1) * sizeof(char *));
+    completion_words[completion_count] = kz_xmalloc(n + 1);
+    memcpy(completion_words[completion_count], w, n);
+    completion_words[completion_count][n] = '\0';
+    completion_count++;
+}
+
+static char *
+generator(const char *text, int state)
+{
+    static size_t next;
+    size_t len = strlen(text);
+
+    if (state == 0)
+        next = 0;
+    while (next < completion_count) {
+        const char *w = completion_words[next++];
+        if (strncmp(w, text, len) == 0)
+            return kz_xstrdup(w);
+    }
+    return NULL;
+}
+
+/* Offers command words, sub-command words or the entry's options. */
+static void
+gather(int argc, char **argv)
+{
+    const struct kz_cmd_entry *const *t = kz_cmd_table();
+    const struct kz_cmd_entry *e = NULL;
+    int i, used = 0;
+
+    if (argc == 0) {
+        for (i = 0; t[i] != NULL; i++) {
+            const char *sp = strchr(t[i]->name, ' ');
+            words_add(t[i]->name, sp ? (size_t)(sp - t[i]->name) : strlen(t[i]->name));
+        }
+        return;
+    }
+    if (strcmp(argv[0], "help") == 0 && argc <= 2) {
+        gather(argc - 1, argv + 1);
+        return;
+    }
+    if (argc == 1) {
+        size_t n = strlen(argv[0]);
+        for (i = 0; t[i] != NULL; i++) {
+            if (strncmp(t[i]->name, argv[0], n) == 0 && t[i]->name[n] == ' ')
+                words_add(t[i]->name + n + 1, strlen(t[i]->name + n + 1));
+        }
+    }
+    if (kz_cmd_find(argc, argv, &e, &used, NULL) == KZ_OK && e != NULL && e->options != NULL) {
+        for (i = 0; e->options[i] != NULL; i++)
+            words_add(e->options[i], strlen(e->options[i]));
+    }
+}
+
+static char **
+complete(const char *text, int start, int end)
+{
+    char *prefix = kz_xmalloc((size_t)start + 1);
+    char **argv = NULL, **matches;
+    int argc = 0;
+
+    (void)end;
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    memcpy(prefix, rl_line_buffer, (size_t)start);
+    prefix[start] = '\0';
+    words_reset();
+    if (kz_cmd_split(prefix, &argc, &argv, NULL) == KZ_OK)
+        gather(argc, argv);
+    kz_cmd_free_argv(argc, argv);
+    free(prefix);
+    matches = rl_completion_matches(text, generator);
+    words_reset();
+    return matches;
+}
+
+/* ---- the loop ---- */
+
+static int
+idle_seconds(struct kz_state *st)
+{
+    int cfg;
+
+    if (st->idle_lock >= 0)
+        return st->idle_lock;
+    cfg = kz_config_idle_lock(st);
+    return cfg >= 0 ? cfg : KZ_IDLE_LOCK_DEFAULT;
+}
+
+static const char *
+prompt_for(struct kz_state *st)
+{
+    return kz_vault_unlocked(st->vault) ? "kizuna> " : "kizuna (locked)> ";
+}
+
+static void
+run_line(struct kz_state *st, char *line)
+{
+    char **argv = NULL;
+    struct kz_err err;
+    int argc = 0;
+
+    kz_err_clear(&err);
+    if (kz_cmd_split(line, &argc, &argv, &err) != KZ_OK) {
+        kz_ui_error(&st->ui, &err);
+        return;
+    }
+    if (argc > 0) {
+        add_history(line); /* in memory only: no history file is ever written */
+        kz_cmd_run(st, argc, argv);
+    }
+    kz_cmd_free_argv(argc, argv);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Offers to create a vault when there is none; returns KZ_OK to go on. */
+static int
+first_run(struct kz_state *st)
+{
+    struct stat sb;
+    char *init_argv[] = {"init", NULL};
+
+    if (stat(st->vault_path, &sb) == 0)
+        return KZ_OK;
+    kz_ui_say(&st->ui, "There is no vault at %s yet.\n", st->vault_path);
+    if (!kz_ui_confirm("Create a new vault there?")) {
+        kz_ui_say(&st->ui, "Nothing created. 'kizuna --vault PATH' opens another vault.\n");
+        return KZ_ENOTFOUND;
+    }
+    return kz_cmd_run(st, 1, init_argv);
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+kz_shell_run(struct kz_state *st)
+{
+    char *unlock_argv[] = {"unlock", NULL};
+    double last_input;
+    int rc;
+
+    rl_readline_name = "kizuna";
+    rl_attempted_completion_function = complete;
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 1;
+    install_signals();
+
+    if ((rc = first_run(st)) != KZ_OK)
+        return rc;
+    kz_ui_say(&st->ui, "kizuna — %s\n'help' lists the commands; Ctrl-D locks and leaves.\n",
+              st->vault_path);
+    if (!kz_vault_unlocked(st->vault) && (rc = kz_cmd_run(st, 1, unlock_argv)) != KZ_OK)
+        return rc;
+
+    last_input = now_s();
+    rl_callback_handler_install(prompt_for(st), on_line);
+    while (!st->quit) {
+        fd_set fds;
+        struct timeval tv, *tvp = NULL;
+        int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n;
+
+        if (idle > 0) {
+            double left = last_input + idle - now_s();
+            if (left < 0)
+                left = 0;
+            tv.tv_sec = (time_t)left;
+            tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+            tvp = &tv;
+        }
+        FD_ZERO(&fds);
+        FD_SET(fileno(rl_instream), &fds);
+        n = select(fileno(rl_instream) + 1, &fds, NULL, NULL, tvp);
+        if (n < 0 && errno == EINTR) {
+            if (got_signal == 2)
+                break;
+            if (got_signal == 1) {
+                /* Ctrl-C: drop the line being typed, fresh prompt. */
+                got_signal = 0;
+                rl_replace_line("", 0);
+                rl_crlf();
+                rl_on_new_line();
+                rl_redisplay();
+            }
+            continue;
+        }
+        if (n < 0)
+            break;
+        if (n == 0) {
+            /* Idle: wipe the keys and whatever was half typed. */
+            rl_callback_handler_remove();
+            kz_vault_lock(st->vault);
+            st->locked_by_idle = 1;
+            kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
+                               "passphrase\n", idle);
+            rl_callback_handler_install(prompt_for(st), on_line);
+            continue;
+        }
+        last_input = now_s();
+        rl_callback_read_char();
+        if (pending_eof) {
+            rl_callback_handler_remove();
+            kz_ui_say(&st->ui, "\n");
+            break;
+        }
+        if (pending_line != NULL) {
+            char *line = pending_line;
+            pending_line = NULL;
+            /* Give the terminal back while the command runs (it may ask a passphrase). */
+            rl_callback_handler_remove();
+            run_line(st, line);
+            explicit_bzero(line, strlen(line));
+            free(line);
+            last_input = now_s();
+            if (!st->quit)
+                rl_callback_handler_install(prompt_for(st), on_line);
+        }
+    }
+    rl_callback_handler_remove();
+    kz_vault_lock(st->vault);
+    clear_history();
+    words_reset();
+    return KZ_OK;
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/store.h"
+
+#define APPLICATION_ID 0x4b5a4e41 /* "KZNA" */
+#define DEFAULT_BUSY_MS 5000
+
+struct kz_store {
+    sqlite3 *db;
+    char *path;
+    int depth; /* transaction nesting */
+};
+
+/* Schema steps; user_version is the number of steps applied. */
+static const char *const migrations[] = {
+    /* 1: header, records, audit */
+    "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE records (rowid INTEGER PRIMARY KEY,"
+    "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), blob BLOB NOT NULL);"
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int
+sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
+{
+    int prim = rc & 0xff;
+
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        return kz_fail(err, KZ_EBUSY, "vault is busy: another kizuna is writing it (%s)", what);
+    if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
+        return kz_fail(err, KZ_EINTEGRITY, "vault file is corrupt or not a kizuna vault (%s)",
+                       what);
+    if (prim == SQLITE_FULL)
+        return kz_fail(err, KZ_ERR, "disk full while %s; nothing was changed", what);
+    return kz_fail(err, KZ_ERR, "storage error while %s: %s", what,
+                   st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+static int
+exec(struct kz_store *st, const char *sql, const char *what, struct kz_err *err)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? KZ_OK : sql_fail(st, err, rc, what);
+}
+
+static int
+prepare(struct kz_store *st, const char *sql, sqlite3_stmt **stmt, struct kz_err *err)
+{
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+    return rc == SQLITE_OK ? KZ_OK : sql_fail(st, err, rc, "preparing a statement");
+}
+
+static int
+pragma_int(struct kz_store *st, const char *sql, int *val, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *val = sqlite3_column_int(stmt, 0);
+        rc = KZ_OK;
+    } else {
+        rc = sql_fail(st, err, rc, "reading the vault format");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int
+migrate(struct kz_store *st, int create, struct kz_err *err)
+{
+    int version = 0, appid = 0, rc, i;
+    char sql[64];
+
+    if ((rc = pragma_int(st, "PRAGMA user_version", &version, err)) != KZ_OK)
+        return rc;
+    if ((rc = pragma_int(st, "PRAGMA application_id", &appid, err)) != KZ_OK)
+        return rc;
+    if (!create && (appid != APPLICATION_ID || version < 1))
+        return kz_fail(err, KZ_EINTEGRITY, "%s is not a kizuna vault", st->path);
+    if (version > NMIGRATIONS)
+        return kz_fail(err, KZ_ERR, "vault format %d is newer than this kizuna (%d): upgrade",
+                       version, NMIGRATIONS);
+    if (version == NMIGRATIONS)
+        return KZ_OK;
+    if ((rc = kz_store_begin(st, err)) != KZ_OK)
+        return rc;
+    for (i = version; i < NMIGRATIONS; i++) {
+        if ((rc = exec(st, migrations[i], "upgrading the vault format", err)) != KZ_OK)
+            goto fail;
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
+    if ((rc = exec(st, sql, "upgrading the vault format", err)) != KZ_OK)
+        goto fail;
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", APPLICATION_ID);
+    if ((rc = exec(st, sql, "upgrading the vault format", err)) != KZ_OK)
+        goto fail;
+    return kz_store_commit(st, err);
+fail:
+    kz_store_rollback(st);
+    return rc;
+}
+
+static int
+busy_ms(void)
+{
+    const char *s = getenv("KIZUNA_BUSY_TIMEOUT_MS");
+    long v;
+    char *end;
+
+    if (s == NULL || *s == '\0')
+        return DEFAULT_BUSY_MS;
+    v = strtol(s, &end, 10);
+    return (*end != '\0' || v < 0 || v > 600000) ? DEFAULT_BUSY_MS : (int)v;
+}
+
+int
+kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err *err)
+{
+    struct kz_store *st = NULL;
+    struct stat sb;
+    int rc, fd, flags;
+
+    *out = NULL;
+    if (create) {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", path);
+            return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot create %s: %s",
+                           path, strerror(errno));
+        }
+        close(fd);
+    } else {
+        if (lstat(path, &sb) != 0)
+            return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "no vault at %s%s%s",
+                           path, errno == ENOENT ? "" : ": ", errno == ENOENT ? "" : strerror(errno));
+        if (!S_ISREG(sb.st_mode))
+            return kz_fail(err, KZ_ERR, "%s is not a regular file", path);
+    }
+    st = kz_xcalloc(1, sizeof(*st));
+    st->path = kz_xstrdup(path);
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX;
+    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sql_fail(st, err, rc, "opening the vault");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, busy_ms());
+    /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
+    if ((rc = exec(st, "PRAGMA secure_delete = ON", "configuring the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA foreign_keys = ON", "configuring the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA journal_mode = WAL", "configuring the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA synchronous = FULL", "configuring the vault", err)) != KZ_OK ||
+        (rc = migrate(st, create, err)) != KZ_OK)
+        goto fail;
+    *out = st;
+    return KZ_OK;
+fail:
+    kz_store_close(st);
+    if (create)
+        unlink(path);
+    return rc;
+}
+
+void
+kz_store_close(struct kz_store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->db != NULL)
+        sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+int
+kz_store_begin(struct kz_store *st, struct kz_err *err)
+{
+    int rc;
+
+    if (st->depth > 0) {
+        st->depth++;
+        return KZ_OK;
+    }
+    if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a change", err)) != KZ_OK)
+        return rc;
+    st->depth = 1;
+    return KZ_OK;
+}
+
+int
+kz_store_commit(struct kz_store *st, struct kz_err *err)
+{
+    int rc;
+
+    if (st->depth > 1) {
+        st->depth--;
+        return KZ_OK;
+    }
+    if (st->depth == 0)
+        return KZ_OK;
+    if ((rc = exec(st, "COMMIT", "saving the change", err)) != KZ_OK) {
+        kz_store_rollback(st);
+        return rc;
+    }
+    st->depth = 0;
+    return KZ_OK;
+}
+
+void
+kz_store_rollback(struct kz_store *st)
+{
+    if (st->depth == 0)
+        return;
+    st->depth = 0;
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static unsigned char *
+dup_blob(const void *p, int n)
+{
+    unsigned char *b = kz_xmalloc((size_t)n + 1);
+
+    if (n > 0)
+        memcpy(b, p, (size_t)n);
+    b[n] = '\0';
+    return b;
+}
+
+int
+kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val, size_t *len,
+                    struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *val = NULL;
+    *len = 0;
+    if ((rc = prepare(st, "SELECT value FROM header WHERE name = ?1", &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(stmt, 0);
+        *val = dup_blob(sqlite3_column_blob(stmt, 0), n);
+        *len = (size_t)n;
+        rc = KZ_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = kz_fail(err, KZ_ENOTFOUND, "vault header has no %s", name);
+    } else {
+        rc = sql_fail(st, err, rc, "reading the vault header");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_header_put(struct kz_store *st, const char *name, const void *val, size_t len,
+                    struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "INSERT OR REPLACE INTO header (name, value) VALUES (?1, ?2)", &stmt,
+                      err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, len ? val : "", (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the vault header");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_header_delete(struct kz_store *st, const char *name, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "DELETE FROM header WHERE name = ?1", &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the vault header");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_header_foreach(struct kz_store *st, const char *prefix,
+                        int (*cb)(void *ctx, const char *name, const unsigned char *val,
+                                  size_t len),
+                        void *ctx, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    size_t plen = strlen(prefix);
+    int rc;
+
+    if ((rc = prepare(st, "SELECT name, value FROM header ORDER BY name", &stmt, err)) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(stmt, 0);
+        if (name == NULL || strncmp(name, prefix, plen) != 0)
+            continue;
+        rc = cb(ctx, name, sqlite3_column_blob(stmt, 1),
+                (size_t)sqlite3_column_bytes(stmt, 1));
+        if (rc != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the vault header");
+out:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *blob, size_t len,
+                    struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st,
+                      "INSERT INTO records (id, blob) VALUES (?1, ?2)"
+                      " ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
+                      &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing a record");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **blob,
+                    size_t *len, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *blob = NULL;
+    *len = 0;
+    if ((rc = prepare(st, "SELECT blob FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(stmt, 0);
+        *blob = dup_blob(sqlite3_column_blob(stmt, 0), n);
+        *len = (size_t)n;
+        rc = KZ_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = kz_fail(err, KZ_ENOTFOUND, "no such record");
+    } else {
+        rc = sql_fail(st, err, rc, "reading a record");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "DELETE FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_changes(st->db) > 0 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
+    else
+        rc = sql_fail(st, err, rc, "deleting a record");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *n = 0;
+    if ((rc = prepare(st, "SELECT count(*) FROM records", &stmt, err)) != KZ_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *n = sqlite3_column_int64(stmt, 0);
+        rc = KZ_OK;
+    } else {
+        rc = sql_fail(st, err, rc, "counting records");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_record_foreach(struct kz_store *st,
+                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
+                                  size_t len),
+                        void *ctx, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "SELECT id, blob FROM records ORDER BY rowid", &stmt, err)) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_blob(stmt, 0);
+        if (id == NULL || sqlite3_column_bytes(stmt, 0) != KZ_RECORD_ID_BYTES) {
+            rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
+            goto out;
+        }
+        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1));
+        if (rc != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading records");
+out:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_integrity(struct kz_store *st, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "PRAGMA integrity_check", &stmt, err)) != KZ_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(stmt, 0);
+        rc = (r != NULL && strcmp(r, "ok") == 0)
+                 ? KZ_OK
+                 : kz_fail(err, KZ_EINTEGRITY, "SQLite integrity check: %s", r ? r : "?");
+    } else {
+        rc = sql_fail(st, err, rc, "checking integrity");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_secure_delete(struct kz_store *st)
+{
+    int v = 0;
+
+    return pragma_int(st, "PRAGMA secure_delete", &v, NULL) == KZ_OK ? v : 0;
+}
+
+const char *
+kz_store_path(const struct kz_store *st)
+{
+    return st->path;
+}

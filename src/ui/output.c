@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/ui.h"
+
+void
+kz_ui_init(struct kz_ui *ui, int json, int no_color)
+{
+    const char *nc = getenv("NO_COLOR");
+
+    memset(ui, 0, sizeof(*ui));
+    ui->json = json;
+    ui->out = stdout;
+    ui->errf = stderr;
+    ui->color = !no_color && (nc == NULL || *nc == '\0') && isatty(STDOUT_FILENO);
+}
+
+int
+kz_ui_have_terminal(void)
+{
+    return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+/* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte). */
+static size_t
+utf8_next(const char *s, unsigned int *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n, i;
+
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    n = (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3 : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0) {
+        *cp = 0xfffd;
+        return 1;
+    }
+    *cp = u[0] & (0x7f >> n);
+    for (i = 1; i < n; i++) {
+        if ((u[i] & 0xc0) != 0x80) {
+            *cp = 0xfffd;
+            return 1;
+        }
+        *cp = (*cp << 6) | (u[i] & 0x3f);
+    }
+    return n;
+}
+
+static int
+cp_width(unsigned int cp)
+{
+    int w = wcwidth((wchar_t)cp);
+
+    return w < 0 ? 1 : w;
+}
+
+/* Display width of a UTF-8 string on a terminal. */
+static int
+text_width(const char *s)
+{
+    unsigned int cp;
+    int w = 0;
+
+    while (*s != '\0') {
+        s += utf8_next(s, &cp);
+        w += cp_width(cp);
+    }
+    return w;
+}
+
+/* Prints s cut to at most max columns (with an ellipsis) and padded to pad. */
+static void
+put_cell(FILE *f, const char *s, int max, int pad)
+{
+    unsigned int cp;
+    int w = 0, total = text_width(s);
+    size_t n;
+
+    if (max > 0 && total > max) {
+        while (*s != '\0') {
+            n = utf8_next(s, &cp);
+            if (w + cp_width(cp) > max - 1)
+                break;
+            fwrite(s, 1, n, f);
+            w += cp_width(cp);
+            s += n;
+        }
+        fputs("\xe2\x80\xa6", f); /* … */
+        w += 1;
+    } else {
+        /* Control characters (a newline in a note) become spaces in a cell. */
+        for (; *s != '\0'; s++)
+            fputc((*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s, f);
+        w = total;
+    }
+    for (; w < pad; w++)
+        fputc(' ', f);
+}
+
+/* Text for a JSON value in a table or field view (malloc'd). */
+static char *
+value_text(json_t *v)
+{
+    char buf[64];
+
+    if (v == NULL || json_is_null(v))
+        return kz_xstrdup("");
+    if (json_is_string(v))
+        return kz_xstrdup(json_string_value(v));
+    if (json_is_true(v))
+        return kz_xstrdup("yes");
+    if (json_is_false(v))
+        return kz_xstrdup("no");
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return kz_xstrdup(buf);
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, sizeof(buf), "%g", json_real_value(v));
+        return kz_xstrdup(buf);
+    }
+    if (json_is_array(v)) {
+        size_t i, len = 0;
+        char *out = kz_xstrdup("");
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            char *t = value_text(e);
+            size_t tl = strlen(t);
+            out = kz_xrealloc(out, len + tl + 3);
+            if (i > 0) {
+                memcpy(out + len, ", ", 2);
+                len += 2;
+            }
+            memcpy(out + len, t, tl + 1);
+            len += tl;
+            free(t);
+        }
+        return out;
+    }
+    {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        if (s == NULL)
+            kz_die("out of memory");
+        return s;
+    }
+}
+
+static void
+emit_json(struct kz_ui *ui, json_t *doc)
+{
+    if (json_dumpf(doc, ui->out, JSON_COMPACT) != 0)
+        kz_die("cannot write output");
+    fputc('\n', ui->out);
+    fflush(ui->out);
+    ui->emitted = 1;
+}
+
+void
+kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
+{
+    const struct kz_field *f;
+    const char *key;
+    json_t *v;
+    int w = 0;
+
+    if (ui->json) {
+        emit_json(ui, doc);
+        json_decref(doc);
+        return;
+    }
+    if (fields != NULL) {
+        for (f = fields; f->key != NULL; f++) {
+            if (json_object_get(doc, f->key) != NULL && text_width(f->label) > w)
+                w = text_width(f->label);
+        }
+        for (f = fields; f->key != NULL; f++) {
+            char *t;
+            if ((v = json_object_get(doc, f->key)) == NULL)
+                continue;
+            t = value_text(v);
+            put_cell(ui->out, f->label, 0, w + 2);
+            fprintf(ui->out, "%s\n", t);
+            free(t);
+        }
+    } else {
+        json_object_foreach(doc, key, v) {
+            if (text_width(key) > w)
+                w = text_width(key);
+        }
+        json_object_foreach(doc, key, v) {
+            char *t = value_text(v);
+            put_cell(ui->out, key, 0, w + 2);
+            fprintf(ui->out, "%s\n", t);
+            free(t);
+        }
+    }
+    fflush(ui->out);
+    ui->emitted = 1;
+    json_decref(doc);
+}
+
+void
+kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const char *empty)
+{
+    size_t ncols = 0, i, c;
+    int *w;
+    json_t *row;
+
+    if (ui->json) {
+        emit_json(ui, rows);
+        json_decref(rows);
+        return;
+    }
+    ui->emitted = 1;
+    if (json_array_size(rows) == 0) {
+        if (empty != NULL)
+            fprintf(ui->out, "%s\n", empty);
+        json_decref(rows);
+        return;
+    }
+    while (cols[ncols].key != NULL)
+        ncols++;
+    w = kz_xcalloc(ncols, sizeof(*w));
+    for (c = 0; c < ncols; c++)
+        w[c] = text_width(cols[c].heading);
+    json_array_foreach(rows, i, row) {
+        for (c = 0; c < ncols; c++) {
+            char *t = value_text(json_object_get(row, cols[c].key));
+            int tw = text_width(t);
+            if (cols[c].max > 0 && tw > cols[c].max)
+                tw = cols[c].max;
+            if (tw > w[c])
+                w[c] = tw;
+            free(t);
+        }
+    }
+    for (c = 0; c < ncols; c++)
+        put_cell(ui->out, cols[c].heading, 0, c + 1 < ncols ? w[c] + 2 : 0);
+    fputc('\n', ui->out);
+    json_array_foreach(rows, i, row) {
+        for (c = 0; c < ncols; c++) {
+            char *t = value_text(json_object_get(row, cols[c].key));
+            put_cell(ui->out, t, cols[c].max, c + 1 < ncols ? w[c] + 2 : 0);
+            free(t);
+        }
+        fputc('\n', ui->out);
+    }
+    fflush(ui->out);
+    free(w);
+    json_decref(rows);
+}
+
+void
+kz_ui_done(struct kz_ui *ui, json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ui->json) {
+        emit_json(ui, doc != NULL ? doc : json_pack("{s:b}", "ok", 1));
+        json_decref(doc);
+        return;
+    }
+    json_decref(doc);
+    va_start(ap, fmt);
+    vfprintf(ui->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', ui->out);
+    fflush(ui->out);
+    ui->emitted = 1;
+}
+
+void
+kz_ui_say(struct kz_ui *ui, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ui->json)
+        return;
+    va_start(ap, fmt);
+    vfprintf(ui->out, fmt, ap);
+    va_end(ap);
+    fflush(ui->out);
+}
+
+void
+kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ui->json) {
+        json_t *w = json_pack("{s:s}", "warning", msg);
+        json_dumpf(w, ui->errf, JSON_COMPACT);
+        fputc('\n', ui->errf);
+        json_decref(w);
+    } else {
+        fprintf(ui->errf, "kizuna: warning: %s\n", msg);
+    }
+    fflush(ui->errf);
+}
+
+void
+kz_ui_error(struct kz_ui *ui, const struct kz_err *err)
+{
+    const char *msg = err->msg[0] != '\0' ? err->msg : "failed";
+
+    if (ui->json) {
+        json_t *e = json_pack("{s:{s:s,s:s,s:i}}", "error", "code", kz_code_name(err->code),
+                              "message", msg, "exit", err->code);
+        json_dumpf(e, ui->errf, JSON_COMPACT);
+        fputc('\n', ui->errf);
+        json_decref(e);
+    } else {
+        fprintf(ui->errf, "kizuna: %s\n", msg);
+    }
+    fflush(ui->errf);
+}
+
+void
+kz_ui_text(struct kz_ui *ui, const char *text)
+{
+    if (ui->json)
+        return;
+    fputs(text, ui->out);
+    fflush(ui->out);
+    ui->emitted = 1;
+}

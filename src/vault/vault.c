@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/seal.h"
+#include "kizuna/vault.h"
+
+#define H_FORMAT "format"
+#define H_ID "vault_id"
+#define H_EPOCH "epoch"
+#define H_KDF "kdf"
+#define H_SLOT_PASS "slot.passphrase"
+#define H_SLOT_RECOVERY "slot.recovery"
+
+#define RECOVERY_BYTES 20 /* 160 bits: 32 base32 characters */
+
+struct kz_vault {
+    struct kz_store *st;
+    unsigned char id[KZ_VAULT_ID_BYTES];
+    uint32_t epoch;
+    unsigned char *master;     /* KZ_KEY_BYTES, secure; NULL when locked */
+    unsigned char *record_key; /* KZ_KEY_BYTES, secure; NULL when locked */
+    struct kz_vault *next;     /* open vaults, for kz_vault_wipe_all */
+};
+
+static struct kz_vault *open_vaults;
+
+static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
+
+void
+kz_hex(const unsigned char *b, size_t n, char *out)
+{
+    sodium_bin2hex(out, 2 * n + 1, b, n);
+}
+
+static void
+put32(unsigned char *b, uint32_t v)
+{
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+    b[2] = (unsigned char)(v >> 16);
+    b[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Slot associated data: a label, the vault id and (for the passphrase slot) the
+ * encoded KDF parameters, so a changed parameter cannot open the slot. */
+static size_t
+slot_ad(unsigned char *ad, const char *label, const unsigned char *vid, const unsigned char *kdf)
+{
+    size_t n = strlen(label);
+
+    memcpy(ad, label, n);
+    memcpy(ad + n, vid, KZ_VAULT_ID_BYTES);
+    n += KZ_VAULT_ID_BYTES;
+    if (kdf != NULL) {
+        memcpy(ad + n, kdf, KZ_KDF_ENCODED_BYTES);
+        n += KZ_KDF_ENCODED_BYTES;
+    }
+    return n;
+}
+
+#define SLOT_AD_MAX (32 + KZ_VAULT_ID_BYTES + KZ_KDF_ENCODED_BYTES)
+#define LABEL_PASS "kizuna slot passphrase v1"
+#define LABEL_RECOVERY "kizuna slot recovery v1"
+
+static size_t
+record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid)
+{
+    static const char label[] = "kizuna record v1";
+    size_t n = sizeof(label) - 1;
+
+    memcpy(ad, label, n);
+    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
+    n += KZ_VAULT_ID_BYTES;
+    memcpy(ad + n, rid, KZ_RECORD_ID_BYTES);
+    n += KZ_RECORD_ID_BYTES;
+    put32(ad + n, v->epoch);
+    return n + 4;
+}
+
+/* Recovery code text <-> bytes. */
+static char *
+recovery_format(const unsigned char *raw)
+{
+    char *out = kz_secure_alloc(KZ_RECOVERY_CODE_LEN);
+    unsigned int acc = 0;
+    int bits = 0, k = 0, groups = 0;
+    size_t i;
+
+    for (i = 0; i < RECOVERY_BYTES; i++) {
+        acc = (acc << 8) | raw[i];
+        bits += 8;
+        while (bits >= 5) {
+            out[k++] = b32[(acc >> (bits - 5)) & 31];
+            bits -= 5;
+            if (++groups % 4 == 0 && groups < 32)
+                out[k++] = '-';
+        }
+    }
+    out[k] = '\0';
+    acc = 0;
+    return out;
+}
+
+static int
+b32_value(char c)
+{
+    const char *p;
+
+    if (c >= 'a' && c <= 'z')
+        c = (char)(c - 'a' + 'A');
+    if (c == 'O')
+        c = '0';
+    if (c == 'I' || c == 'L')
+        c = '1';
+    p = c != '\0' ? strchr(b32, c) : NULL;
+    return p == NULL ? -1 : (int)(p - b32);
+}
+
+static int
+recovery_parse(const char *code, size_t len, unsigned char *raw)
+{
+    unsigned int acc = 0;
+    int bits = 0, nchars = 0;
+    size_t i, k = 0;
+
+    for (i = 0; i < len; i++) {
+        int d;
+        if (code[i] == '-' || code[i] == ' ' || code[i] == '\t')
+            continue;
+        if ((d = b32_value(code[i])) < 0 || nchars >= 32)
+            return -1;
+        nchars++;
+        acc = (acc << 5) | (unsigned int)d;
+        bits += 5;
+        if (bits >= 8) {
+            raw[k++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    acc = 0;
+    return (nchars == 32 && k == RECOVERY_BYTES) ? 0 : -1;
+}
+
+static void
+recovery_key(const unsigned char *raw, const unsigned char *vid, unsigned char *key)
+{
+    crypto_generichash(key, KZ_KEY_BYTES, vid, KZ_VAULT_ID_BYTES, raw, RECOVERY_BYTES);
+}
+
+static void
+derive_record_key(struct kz_vault *v)
+{
+    if (v->record_key == NULL)
+        v->record_key = kz_secure_alloc(KZ_KEY_BYTES);
+    crypto_kdf_derive_from_key(v->record_key, KZ_KEY_BYTES, 1, "kzrecord", v->master);
+}
+
+void
+kz_vault_lock(struct kz_vault *v)
+{
+    if (v == NULL)
+        return;
+    kz_secure_free(v->master); /* sodium_free wipes */
+    kz_secure_free(v->record_key);
+    v->master = NULL;
+    v->record_key = NULL;
+}
+
+int
+kz_vault_unlocked(const struct kz_vault *v)
+{
+    return v != NULL && v->master != NULL;
+}
+
+void
+kz_vault_wipe_all(void)
+{
+    struct kz_vault *v;
+
+    for (v = open_vaults; v != NULL; v = v->next) {
+        if (v->master != NULL)
+            sodium_memzero(v->master, KZ_KEY_BYTES);
+        if (v->record_key != NULL)
+            sodium_memzero(v->record_key, KZ_KEY_BYTES);
+    }
+}
+
+static void
+track(struct kz_vault *v)
+{
+    v->next = open_vaults;
+    open_vaults = v;
+    kz_secure_on_fatal(kz_vault_wipe_all);
+}
+
+static void
+untrack(struct kz_vault *v)
+{
+    struct kz_vault **pp;
+
+    for (pp = &open_vaults; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == v) {
+            *pp = v->next;
+            return;
+        }
+    }
+}
+
+void
+kz_vault_close(struct kz_vault *v)
+{
+    if (v == NULL)
+        return;
+    kz_vault_lock(v);
+    untrack(v);
+    kz_store_close(v->st);
+    free(v);
+}
+
+static int
+read_fixed(struct kz_store *st, const char *name, unsigned char *out, size_t want,
+           struct kz_err *err)
+{
+    unsigned char *val = NULL;
+    size_t len = 0;
+    int rc = kz_store_header_get(st, name, &val, &len, err);
+
+    if (rc == KZ_ENOTFOUND)
+        rc = kz_fail(err, KZ_EINTEGRITY, "vault header is missing %s", name);
+    else if (rc == KZ_OK && len != want)
+        rc = kz_fail(err, KZ_EINTEGRITY, "vault header: %s has the wrong size", name);
+    else if (rc == KZ_OK)
+        memcpy(out, val, want);
+    free(val);
+    return rc;
+}
+
+int
+kz_vault_open(const char *path, struct kz_vault **out, struct kz_err *err)
+{
+    struct kz_vault *v = kz_xcalloc(1, sizeof(*v));
+    unsigned char b4[4];
+    int rc;
+
+    *out = NULL;
+    if ((rc = kz_store_open(path, 0, &v->st, err)) != KZ_OK)
+        goto fail;
+    if ((rc = read_fixed(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
+        goto fail;
+    if (get32(b4) != KZ_STORE_FORMAT) {
+        rc = kz_fail(err, KZ_ERR, "vault header format %u is not supported", get32(b4));
+        goto fail;
+    }
+    if ((rc = read_fixed(v->st, H_ID, v->id, KZ_VAULT_ID_BYTES, err)) != KZ_OK ||
+        (rc = read_fixed(v->st, H_EPOCH, b4, 4, err)) != KZ_OK)
+        goto fail;
+    v->epoch = get32(b4);
+    track(v);
+    *out = v;
+    return KZ_OK;
+fail:
+    kz_store_close(v->st);
+    free(v);
+    return rc;
+}
+
+/* Seals the master key into the passphrase slot with kdf's costs and salt. */
+static int
+write_pass_slot(struct kz_vault *v, const char *pass, size_t passlen,
+                const struct kz_kdf_params *kdf, struct kz_err *err)
+{
+    unsigned char enc[KZ_KDF_ENCODED_BYTES], ad[SLOT_AD_MAX];
+    unsigned char *kek = kz_secure_alloc(KZ_KEY_BYTES), *blob = NULL;
+    size_t adlen, bloblen = 0;
+    int rc;
+
+    kz_kdf_encode(kdf, enc);
+    if ((rc = kz_kdf_derive(kdf, pass, passlen, kek, err)) != KZ_OK)
+        goto out;
+    adlen = slot_ad(ad, LABEL_PASS, v->id, enc);
+    kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
+    if ((rc = kz_store_header_put(v->st, H_KDF, enc, sizeof(enc), err)) != KZ_OK)
+        goto out;
+    rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err);
+out:
+    kz_secure_free(kek);
+    free(blob);
+    return rc;
+}
+
+static int
+write_recovery_slot(struct kz_vault *v, char **recovery, struct kz_err *err)
+{
+    unsigned char *raw = kz_secure_alloc(RECOVERY_BYTES);
+    unsigned char *kek = kz_secure_alloc(KZ_KEY_BYTES), *blob = NULL;
+    unsigned char ad[SLOT_AD_MAX];
+    size_t adlen, bloblen = 0;
+    int rc;
+
+    randombytes_buf(raw, RECOVERY_BYTES);
+    recovery_key(raw, v->id, kek);
+    adlen = slot_ad(ad, LABEL_RECOVERY, v->id, NULL);
+    kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
+    rc = kz_store_header_put(v->st, H_SLOT_RECOVERY, blob, bloblen, err);
+    if (rc == KZ_OK)
+        *recovery = recovery_format(raw);
+    kz_secure_free(raw);
+    kz_secure_free(kek);
+    free(blob);
+    return rc;
+}
+
+int
+kz_vault_create(const char *path, const char *pass, size_t passlen,
+                const struct kz_kdf_params *kdf, char **recovery, struct kz_vault **out,
+                struct kz_err *err)
+{
+    struct kz_vault *v = kz_xcalloc(1, sizeof(*v));
+    struct kz_kdf_params k = *kdf;
+    unsigned char b4[4];
+    int rc, created = 0;
+
+    *out = NULL;
+    *recovery = NULL;
+    if ((rc = kz_store_open(path, 1, &v->st, err)) != KZ_OK)
+        goto fail;
+    created = 1;
+    randombytes_buf(v->id, sizeof(v->id));
+    randombytes_buf(k.salt, sizeof(k.salt));
+    v->epoch = 1;
+    v->master = kz_secure_alloc(KZ_KEY_BYTES);
+    crypto_kdf_keygen(v->master);
+    derive_record_key(v);
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+        goto fail;
+    put32(b4, KZ_STORE_FORMAT);
+    if ((rc = kz_store_header_put(v->st, H_FORMAT, b4, 4, err)) != KZ_OK ||
+        (rc = kz_store_header_put(v->st, H_ID, v->id, sizeof(v->id), err)) != KZ_OK)
+        goto rollback;
+    put32(b4, v->epoch);
+    if ((rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err)) != KZ_OK ||
+        (rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
+        (rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
+        (rc = kz_store_commit(v->st, err)) != KZ_OK)
+        goto rollback;
+    track(v);
+    *out = v;
+    return KZ_OK;
+rollback:
+    kz_store_rollback(v->st);
+fail:
+    kz_secure_free(*recovery);
+    *recovery = NULL;
+    kz_vault_lock(v);
+    kz_store_close(v->st);
+    free(v);
+    if (created)
+        remove(path);
+    return rc;
+}
+
+const char *
+kz_vault_path(const struct kz_vault *v)
+{
+    return kz_store_path(v->st);
+}
+
+struct kz_store *
+kz_vault_store(struct kz_vault *v)
+{
+    return v->st;
+}
+
+static int
+has_header(struct kz_store *st, const char *name)
+{
+    unsigned char *val = NULL;
+    size_t len = 0;
+    int rc = kz_store_header_get(st, name, &val, &len, NULL);
+
+    free(val);
+    return rc == KZ_OK;
+}
+
+int
+kz_vault_info(struct kz_vault *v, struct kz_vault_info *info, struct kz_err *err)
+{
+    unsigned char *enc = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    info->format = KZ_STORE_FORMAT;
+    memcpy(info->id, v->id, sizeof(v->id));
+    info->epoch = v->epoch;
+    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK)
+        goto out;
+    if ((rc = kz_kdf_decode(enc, len, &info->kdf, err)) != KZ_OK)
+        goto out;
+    info->passphrase_slot = has_header(v->st, H_SLOT_PASS);
+    info->recovery_slot = has_header(v->st, H_SLOT_RECOVERY);
+    rc = kz_store_record_count(v->st, &info->records, err);
+out:
+    free(enc);
+    return rc;
+}
+
+/* Opens a slot blob with kek; on success the vault holds the master key. */
+static int
+open_slot(struct kz_vault *v, const char *slot, const unsigned char *kek,
+          const unsigned char *ad, size_t adlen, struct kz_err *err)
+{
+    unsigned char *blob = NULL, *mk = NULL;
+    size_t bloblen = 0, mklen = 0;
+    struct kz_err ignored;
+    int rc;
+
+    if ((rc = kz_store_header_get(v->st, slot, &blob, &bloblen, err)) != KZ_OK) {
+        if (rc == KZ_ENOTFOUND)
+            rc = kz_fail(err, KZ_EAUTH, "this vault has no %s", slot);
+        goto out;
+    }
+    if (kz_open(kek, ad, adlen, blob, bloblen, 1, 1, &mk, &mklen, slot, &ignored) != KZ_OK ||
+        mklen != KZ_KEY_BYTES) {
+        rc = KZ_EAUTH;
+        goto out;
+    }
+    kz_vault_lock(v);
+    v->master = kz_secure_alloc(KZ_KEY_BYTES);
+    memcpy(v->master, mk, KZ_KEY_BYTES);
+    derive_record_key(v);
+    rc = KZ_OK;
+out:
+    kz_plain_free(mk, mklen, 1);
+    free(blob);
+    return rc;
+}
+
+int
+kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct kz_err *err)
+{
+    struct kz_kdf_params kdf;
+    unsigned char *enc = NULL, *kek = kz_secure_alloc(KZ_KEY_BYTES);
+    unsigned char ad[SLOT_AD_MAX];
+    size_t len = 0, adlen;
+    int rc;
+
+    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK) {
+        if (rc == KZ_ENOTFOUND)
+            rc = kz_fail(err, KZ_EINTEGRITY, "vault header has no key-derivation parameters");
+        goto out;
+    }
+    if ((rc = kz_kdf_decode(enc, len, &kdf, err)) != KZ_OK)
+        goto out;
+    if ((rc = kz_kdf_derive(&kdf, pass, passlen, kek, err)) != KZ_OK)
+        goto out;
+    adlen = slot_ad(ad, LABEL_PASS, v->id, enc);
+    rc = open_slot(v, H_SLOT_PASS, kek, ad, adlen, err);
+    if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
+        kz_fail(err, KZ_EAUTH, "wrong passphrase");
+out:
+    kz_secure_free(kek);
+    free(enc);
+    return rc;
+}
+
+int
+kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len, struct kz_err *err)
+{
+    unsigned char *raw = kz_secure_alloc(RECOVERY_BYTES), *kek = kz_secure_alloc(KZ_KEY_BYTES);
+    unsigned char ad[SLOT_AD_MAX];
+    size_t adlen;
+    int rc;
+
+    if (recovery_parse(code, len, raw) != 0) {
+        rc = kz_fail(err, KZ_EAUTH,
+                     "that is not a recovery key (32 characters in groups of 4, e.g. ABCD-EFGH-...)");
+        goto out;
+    }
+    recovery_key(raw, v->id, kek);
+    adlen = slot_ad(ad, LABEL_RECOVERY, v->id, NULL);
+    rc = open_slot(v, H_SLOT_RECOVERY, kek, ad, adlen, err);
+    if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
+        kz_fail(err, KZ_EAUTH, "wrong recovery key");
+out:
+    kz_secure_free(raw);
+    kz_secure_free(kek);
+    return rc;
+}
+
+static int
+need_key(const struct kz_vault *v, struct kz_err *err)
+{
+    return v->master != NULL ? KZ_OK : kz_fail(err, KZ_EAUTH, "the vault is locked");
+}
+
+int
+kz_vault_set_passphrase(struct kz_vault *v, const char *pass, size_t passlen,
+                        const struct kz_kdf_params *kdf, struct kz_err *err)
+{
+    struct kz_kdf_params k;
+    unsigned char *enc = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if (kdf != NULL) {
+        k = *kdf;
+    } else {
+        if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK ||
+            (rc = kz_kdf_decode(enc, len, &k, err)) != KZ_OK)
+            goto out;
+    }
+    randombytes_buf(k.salt, sizeof(k.salt));
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+        goto out;
+    if ((rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
+        (rc = kz_store_commit(v->st, err)) != KZ_OK)
+        kz_store_rollback(v->st);
+out:
+    free(enc);
+    return rc;
+}
+
+int
+kz_vault_rotate_recovery(struct kz_vault *v, char **recovery, struct kz_err *err)
+{
+    int rc;
+
+    *recovery = NULL;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+        return rc;
+    if ((rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
+        (rc = kz_store_commit(v->st, err)) != KZ_OK) {
+        kz_store_rollback(v->st);
+        kz_secure_free(*recovery);
+        *recovery = NULL;
+    }
+    return rc;
+}
+
+int
+kz_vault_begin(struct kz_vault *v, struct kz_err *err)
+{
+    return kz_store_begin(v->st, err);
+}
+
+int
+kz_vault_commit(struct kz_vault *v, struct kz_err *err)
+{
+    return kz_store_commit(v->st, err);
+}
+
+void
+kz_vault_rollback(struct kz_vault *v)
+{
+    kz_store_rollback(v->st);
+}
+
+void
+kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES])
+{
+    randombytes_buf(id, KZ_RECORD_ID_BYTES);
+}
+
+int
+kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const char *plain, size_t len,
+                    struct kz_err *err)
+{
+    unsigned char ad[64], *blob = NULL;
+    size_t adlen, bloblen = 0;
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    adlen = record_ad(ad, v, id);
+    kz_seal(v->record_key, ad, adlen, plain, len, KZ_RECORD_PAD, &blob, &bloblen);
+    rc = kz_store_record_put(v->st, id, blob, bloblen, err);
+    free(blob);
+    return rc;
+}
+
+static int
+open_record(struct kz_vault *v, const unsigned char *id, const unsigned char *blob,
+            size_t bloblen, char **plain, size_t *len, struct kz_err *err)
+{
+    unsigned char ad[64], *pt = NULL;
+    char hex[2 * KZ_RECORD_ID_BYTES + 1], what[64];
+    size_t adlen;
+    int rc;
+
+    adlen = record_ad(ad, v, id);
+    kz_hex(id, 8, hex);
+    snprintf(what, sizeof(what), "record %s", hex);
+    rc = kz_open(v->record_key, ad, adlen, blob, bloblen, KZ_RECORD_PAD, 0, &pt, len, what, err);
+    *plain = (char *)pt;
+    return rc;
+}
+
+int
+kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **plain, size_t *len,
+                    struct kz_err *err)
+{
+    unsigned char *blob = NULL;
+    size_t bloblen = 0;
+    int rc;
+
+    *plain = NULL;
+    *len = 0;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_store_record_get(v->st, id, &blob, &bloblen, err)) == KZ_OK)
+        rc = open_record(v, id, blob, bloblen, plain, len, err);
+    free(blob);
+    return rc;
+}
+
+void
+kz_vault_plain_free(char *plain, size_t len)
+{
+    kz_plain_free((unsigned char *)plain, len, 0);
+}
+
+int
+kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_err *err)
+{
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    return kz_store_record_delete(v->st, id, err);
+}
+
+struct walk {
+    struct kz_vault *v;
+    int (*cb)(void *ctx, const unsigned char *id, const char *plain, size_t len);
+    void *ctx;
+    struct kz_err *err;
+};
+
+static int
+walk_one(void *ctx, const unsigned char *id, const unsigned char *blob, size_t bloblen)
+{
+    struct walk *w = ctx;
+    char *plain = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = open_record(w->v, id, blob, bloblen, &plain, &len, w->err)) != KZ_OK)
+        return rc;
+    rc = w->cb(w->ctx, id, plain, len);
+    kz_vault_plain_free(plain, len);
+    return rc;
+}
+
+int
+kz_vault_record_foreach(struct kz_vault *v,
+                        int (*cb)(void *ctx, const unsigned char *id, const char *plain,
+                                  size_t len),
+                        void *ctx, struct kz_err *err)
+{
+    struct walk w = {v, cb, ctx, err};
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    return kz_store_record_foreach(v->st, walk_one, &w, err);
+}
