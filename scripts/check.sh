@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds kizuna and runs every suite (unit, CLI, terminal), first in a normal
+# build, then again under AddressSanitizer + UndefinedBehaviorSanitizer in its
+# own build folder. Ends with the line "N passed, N failed".
+#   scripts/check.sh          both builds
+#   scripts/check.sh --one    the normal build only ($BUILD, default build)
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+jobs=$(nproc 2>/dev/null || echo 2)
+log_dir=$(mktemp -d "${TMPDIR:-/tmp}/kizuna-check.XXXXXX")
+trap 'rm -rf "$log_dir"' EXIT
+
+count() { # label status
+	if [ "$2" = ok ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+	fi
+}
+
+run_unit() { # build label
+	local t name out
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		out="$log_dir/$2-$name.log"
+		if "$t" >"$out" 2>&1; then
+			n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+			for _ in $(seq "${n:-1}"); do count "$2 unit $name" ok; done
+			grep -E '^age-cctv:' "$out" | sed "s/^/  [$2] /"
+		else
+			n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+			for _ in $(seq "${n:-0}"); do count "$2 unit $name" ok; done
+			grep -E '^\[  FAILED  \] [a-z_]' "$out" | sed 's/^\[  FAILED  \] //' |
+				while read -r f; do echo "$f"; done >"$out.failed"
+			if [ -s "$out.failed" ]; then
+				while read -r f; do count "$2 unit $name: $f" fail; done <"$out.failed"
+			else
+				count "$2 unit $name (crashed)" fail
+			fi
+			echo "---- $2 unit $name ----"
+			tail -n 40 "$out"
+		fi
+	done
+}
+
+run_tap() { # label log
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) count "$1 ${line#ok }" ok ;;
+		"not ok "*) count "$1 ${line#not ok }" fail ;;
+		esac
+	done <"$2"
+	if grep -q '^not ok' "$2"; then
+		echo "---- $1 failures ----"
+		grep -A 15 '^not ok' "$2" | head -n 120
+	fi
+}
+
+suite() { # build-dir label [make args...]
+	local dir=$1 label=$2
+	shift 2
+	echo "== $label build ($dir)"
+	if ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
+		tail -n 40 "$log_dir/$label-build.log"
+		count "$label build" fail
+		return
+	fi
+	echo "== $label unit tests"
+	run_unit "$dir" "$label"
+	echo "== $label CLI tests (bats)"
+	KIZUNA="$PWD/$dir/kizuna" bats --tap tests/cli >"$log_dir/$label-cli.tap" 2>&1
+	run_tap "$label cli" "$log_dir/$label-cli.tap"
+	echo "== $label terminal tests (expect)"
+	tests/tty/run.sh "$PWD/$dir/kizuna" >"$log_dir/$label-tty.tap" 2>&1
+	run_tap "$label tty" "$log_dir/$label-tty.tap"
+}
+
+export KZ_TESTKIT="${KZ_TESTKIT:-$PWD/../shared/testkit}"
+# Sanitizer builds: abort on the first report, leaks included.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+suite "${BUILD:-build}" normal
+if [ "${1:-}" != --one ]; then
+	suite build-asan asan SANITIZE=1 CC=clang
+fi
+
+if [ "${#failures[@]}" -gt 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

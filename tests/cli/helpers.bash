@@ -1,0 +1,48 @@
+# Shared set-up for the CLI tests: a private folder, HOME and a strong passphrase.
+# KIZUNA names the binary under test (scripts/check.sh sets it).
+
+PASS="Tulip harbor lantern 42"
+NEWPASS="Orchid valley compass 77"
+
+setup() {
+	KZ="${KIZUNA:?set KIZUNA to the kizuna binary}"
+	T="$BATS_TEST_TMPDIR"
+	export HOME="$T/home"
+	mkdir -p "$HOME"
+	unset KIZUNA_VAULT XDG_DATA_HOME
+	export KIZUNA_BUSY_TIMEOUT_MS=2000
+	V="$T/vault/vault.kz"
+	mkdir -p "$T/vault"
+	printf '%s\n' "$PASS" >"$T/pass"
+	printf '%s\n' "$NEWPASS" >"$T/newpass"
+}
+
+kz() { "$KZ" --vault "$V" "$@"; }
+kzp() { "$KZ" --vault "$V" --passphrase-file "$T/pass" "$@"; }
+
+# Creates the vault with test-sized KDF costs; sets $recovery.
+new_vault() {
+	kzp init --kdf-memory 8M --kdf-iterations 1 >"$T/init.out" 2>&1 || {
+		cat "$T/init.out"
+		return 1
+	}
+	recovery=$(grep -oE '[0-9A-Z]{4}(-[0-9A-Z]{4}){7}' "$T/init.out")
+	[ -n "$recovery" ]
+}
+
+# A random marker that appears in no file until kizuna is given it.
+canary() { printf 'kzc%s' "$(od -An -tx1 -N10 /dev/urandom | tr -d ' \n')"; }
+
+# Asserts that $1 (a string) is in none of the files under the folders given.
+assert_absent() {
+	local needle=$1 hits
+	shift
+	hits=$(grep -rlaF --devices=skip -- "$needle" "$@" 2>/dev/null || true)
+	if [ -n "$hits" ]; then
+		echo "plaintext '$needle' found in: $hits"
+		return 1
+	fi
+}
+
+# Prints the octal mode of a file.
+mode_of() { stat -c '%a' "$1"; }

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The command-line tokenizer and the command table lookup. */
+#include "testutil.h"
+
+#include "kizuna/cmd.h"
+
+static void
+expect_split(const char *line, int want_argc, const char *const *want)
+{
+    char **argv = NULL;
+    int argc = -1, i;
+    struct kz_err err;
+
+    assert_int_equal(kz_cmd_split(line, &argc, &argv, &err), KZ_OK);
+    assert_int_equal(argc, want_argc);
+    for (i = 0; i < argc; i++)
+        assert_string_equal(argv[i], want[i]);
+    if (argc > 0)
+        assert_null(argv[argc]);
+    kz_cmd_free_argv(argc, argv);
+}
+
+static void
+test_split_words_quotes_escapes_comments(void **state)
+{
+    static const char *const a[] = {"config", "set", "practice.name", "Praxis am See"};
+    static const char *const b[] = {"session", "add", "C014", "--text", "It's \"fine\"\nok"};
+    static const char *const c[] = {"help"};
+    static const char *const d[] = {"x", "", "Müller 日本語"};
+
+    (void)state;
+    expect_split("config set practice.name 'Praxis am See'", 4, a);
+    expect_split("  session add C014 --text \"It's \\\"fine\\\"\\nok\"  ", 5, b);
+    expect_split("help # a comment", 1, c);
+    expect_split("# only a comment", 0, NULL);
+    expect_split("   ", 0, NULL);
+    expect_split("x '' \"Müller 日本語\"", 3, d);
+}
+
+static void
+test_split_open_quote_is_usage_error(void **state)
+{
+    char **argv = NULL;
+    int argc = 0;
+    struct kz_err err;
+
+    (void)state;
+    assert_int_equal(kz_cmd_split("config set a 'open", &argc, &argv, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "unterminated"));
+    assert_null(argv);
+    assert_int_equal(kz_cmd_split("x \"open", &argc, &argv, &err), KZ_EUSAGE);
+}
+
+static void
+test_find_exact_prefix_group_and_errors(void **state)
+{
+    const struct kz_cmd_entry *e = NULL;
+    struct kz_err err;
+    int used = 0;
+    char *a1[] = {"config", "list"}, *a2[] = {"conf", "l"}, *a3[] = {"in"},
+         *a4[] = {"config"}, *a5[] = {"frobnicate"}, *a6[] = {"info"}, *a7[] = {"config", "zz"};
+
+    (void)state;
+    assert_int_equal(kz_cmd_find(2, a1, &e, &used, &err), KZ_OK);
+    assert_string_equal(e->name, "config list");
+    assert_int_equal(used, 2);
+    assert_int_equal(kz_cmd_find(2, a2, &e, &used, &err), KZ_OK);
+    assert_string_equal(e->name, "config list");
+    /* "in" is both init and info: ambiguous, and the message names both. */
+    assert_int_equal(kz_cmd_find(1, a3, &e, &used, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "ambiguous"));
+    assert_non_null(strstr(err.msg, "init"));
+    assert_non_null(strstr(err.msg, "info"));
+    assert_int_equal(kz_cmd_find(1, a4, &e, &used, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "set"));
+    assert_int_equal(kz_cmd_find(1, a5, &e, &used, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "unknown command"));
+    assert_int_equal(kz_cmd_find(1, a6, &e, &used, &err), KZ_OK);
+    assert_string_equal(e->name, "info");
+    assert_int_equal(used, 1);
+    assert_int_equal(kz_cmd_find(2, a7, &e, &used, &err), KZ_EUSAGE);
+}
+
+static void
+test_parse_options(void **state)
+{
+    const char *mem = NULL, *iter = NULL;
+    int yes = 0, npos = 0;
+    const struct kz_opt opts[] = {
+        {"kdf-memory", 0, 1, &mem, NULL},
+        {"kdf-iterations", 'i', 1, &iter, NULL},
+        {"yes", 'y', 0, NULL, &yes},
+        {NULL, 0, 0, NULL, NULL},
+    };
+    char *argv[] = {"pos1", "--kdf-memory=8M", "-i", "2", "-y", "--", "--not-an-option"};
+    char *bad1[] = {"--nope"}, *bad2[] = {"--kdf-memory"}, *bad3[] = {"a", "b"};
+    char *pos[4];
+    struct kz_err err;
+
+    (void)state;
+    assert_int_equal(kz_cmd_parse("t", 7, argv, opts, pos, 4, &npos, &err), KZ_OK);
+    assert_string_equal(mem, "8M");
+    assert_string_equal(iter, "2");
+    assert_int_equal(yes, 1);
+    assert_int_equal(npos, 2);
+    assert_string_equal(pos[0], "pos1");
+    assert_string_equal(pos[1], "--not-an-option");
+    assert_int_equal(kz_cmd_parse("t", 1, bad1, opts, pos, 4, &npos, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "unknown option '--nope'"));
+    assert_int_equal(kz_cmd_parse("t", 1, bad2, opts, pos, 4, &npos, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "needs a value"));
+    assert_int_equal(kz_cmd_parse("t", 2, bad3, opts, pos, 1, &npos, &err), KZ_EUSAGE);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_words_quotes_escapes_comments),
+        cmocka_unit_test(test_split_open_quote_is_usage_error),
+        cmocka_unit_test(test_find_exact_prefix_group_and_errors),
+        cmocka_unit_test(test_parse_options),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

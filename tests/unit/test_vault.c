@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Key slots, record binding (record id, vault, key epoch), locking. */
+#include "testutil.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/store.h"
+#include "kizuna/vault.h"
+
+#define PASS "Tulip harbor lantern 42"
+
+struct fx {
+    char dir[256];
+    char a[300];
+    char b[300];
+    char *recovery;
+    struct kz_kdf_params kdf;
+};
+
+static int
+setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+
+    tu_tmpdir(f->dir, sizeof(f->dir));
+    snprintf(f->a, sizeof(f->a), "%s/a.kz", f->dir);
+    snprintf(f->b, sizeof(f->b), "%s/b.kz", f->dir);
+    f->kdf.t = 1;
+    f->kdf.m_kib = 256;
+    f->kdf.lanes = 1;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fx *f = *state;
+
+    kz_secure_free(f->recovery);
+    tu_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct kz_vault *
+make_vault(struct fx *f, const char *path)
+{
+    struct kz_vault *v = NULL;
+    struct kz_err err;
+
+    kz_secure_free(f->recovery);
+    f->recovery = NULL;
+    assert_int_equal(kz_vault_create(path, PASS, strlen(PASS), &f->kdf, &f->recovery, &v, &err),
+                     KZ_OK);
+    assert_true(kz_vault_unlocked(v));
+    return v;
+}
+
+static struct kz_vault *
+reopen(const char *path)
+{
+    struct kz_vault *v = NULL;
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_open(path, &v, &err), KZ_OK);
+    assert_false(kz_vault_unlocked(v));
+    return v;
+}
+
+static void
+put(struct kz_vault *v, const unsigned char *id, const char *text)
+{
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_put(v, id, text, strlen(text), &err), KZ_OK);
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+}
+
+static void
+test_create_refuses_existing_and_is_0600(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a), *w = NULL;
+    char *rec = NULL;
+    struct kz_err err;
+    struct stat sb;
+
+    assert_int_equal(stat(f->a, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(kz_vault_create(f->a, PASS, strlen(PASS), &f->kdf, &rec, &w, &err), KZ_ERR);
+    assert_non_null(strstr(err.msg, "refusing to overwrite"));
+    assert_null(w);
+    kz_vault_close(v);
+    /* The existing vault is untouched: it still opens. */
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    kz_vault_close(v);
+}
+
+static void
+test_passphrase_and_recovery_unlock(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    char *plain = NULL;
+    size_t len = 0;
+    struct kz_err err;
+
+    kz_vault_new_record_id(id);
+    put(v, id, "{\"kind\":\"config\"}");
+    kz_vault_close(v);
+
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, "Tulip harbor lantern 43", 23, &err), KZ_EAUTH);
+    assert_string_equal(err.msg, "wrong passphrase");
+    assert_false(kz_vault_unlocked(v));
+    assert_int_equal(kz_vault_record_get(v, id, &plain, &len, &err), KZ_EAUTH);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    assert_int_equal(kz_vault_record_get(v, id, &plain, &len, &err), KZ_OK);
+    assert_string_equal(plain, "{\"kind\":\"config\"}");
+    kz_vault_plain_free(plain, len);
+    kz_vault_lock(v);
+    assert_false(kz_vault_unlocked(v));
+    assert_int_equal(kz_vault_record_get(v, id, &plain, &len, &err), KZ_EAUTH);
+
+    /* The recovery code, in lower case and without hyphens, opens the same key. */
+    {
+        char code[64];
+        size_t i, k = 0;
+        for (i = 0; f->recovery[i] != '\0'; i++) {
+            if (f->recovery[i] != '-')
+                code[k++] = (char)(f->recovery[i] | 0x20);
+        }
+        code[k] = '\0';
+        assert_int_equal(kz_vault_unlock_recovery(v, code, k, &err), KZ_OK);
+        code[3] = code[3] == '0' ? '1' : '0';
+        kz_vault_lock(v);
+        assert_int_equal(kz_vault_unlock_recovery(v, code, k, &err), KZ_EAUTH);
+        assert_int_equal(kz_vault_unlock_recovery(v, "nonsense", 8, &err), KZ_EAUTH);
+    }
+    kz_vault_close(v);
+}
+
+static void
+test_changed_kdf_parameter_fails_auth(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char *enc = NULL;
+    size_t len = 0;
+    struct kz_err err;
+    int i;
+
+    kz_vault_close(v);
+    /* Weaken each cost in turn (t, m, lanes): the slot must refuse, not open weaker. */
+    for (i = 0; i < 3; i++) {
+        struct kz_store *st = NULL;
+        unsigned char saved[KZ_KDF_ENCODED_BYTES];
+        assert_int_equal(kz_store_open(f->a, 0, &st, &err), KZ_OK);
+        assert_int_equal(kz_store_header_get(st, "kdf", &enc, &len, &err), KZ_OK);
+        assert_int_equal(len, KZ_KDF_ENCODED_BYTES);
+        memcpy(saved, enc, len);
+        if (i == 0)
+            enc[2] = 2; /* t: 1 -> 2 (a change either way breaks the binding) */
+        else if (i == 1)
+            enc[7] = 0, enc[6] = 128; /* m: 256 -> 128 KiB */
+        else
+            enc[10] = 2; /* lanes 1 -> 2 */
+        assert_int_equal(kz_store_header_put(st, "kdf", enc, len, &err), KZ_OK);
+        kz_store_close(st);
+        free(enc);
+        v = reopen(f->a);
+        assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EAUTH);
+        kz_vault_close(v);
+        assert_int_equal(kz_store_open(f->a, 0, &st, &err), KZ_OK);
+        assert_int_equal(kz_store_header_put(st, "kdf", saved, sizeof(saved), &err), KZ_OK);
+        kz_store_close(st);
+    }
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    kz_vault_close(v);
+}
+
+static void
+test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *va = make_vault(f, f->a), *vb = make_vault(f, f->b);
+    unsigned char id1[KZ_RECORD_ID_BYTES], id2[KZ_RECORD_ID_BYTES], *blob = NULL, b4[4];
+    char *plain = NULL;
+    size_t len = 0, bloblen = 0;
+    struct kz_store *st = NULL;
+    struct kz_err err;
+
+    kz_vault_new_record_id(id1);
+    kz_vault_new_record_id(id2);
+    put(va, id1, "{\"kind\":\"session\",\"text\":\"one\"}");
+    put(va, id2, "{\"kind\":\"session\",\"text\":\"two\"}");
+    put(vb, id1, "{\"kind\":\"session\",\"text\":\"other vault\"}");
+
+    /* Another record id in the same vault. */
+    assert_int_equal(kz_store_record_get(kz_vault_store(va), id1, &blob, &bloblen, &err), KZ_OK);
+    assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, blob, bloblen, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_get(va, id2, &plain, &len, &err), KZ_EINTEGRITY);
+    assert_null(plain);
+    assert_non_null(strstr(err.msg, "failed authentication"));
+    /* Another vault, same record id. */
+    assert_int_equal(kz_store_record_put(kz_vault_store(vb), id1, blob, bloblen, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_get(vb, id1, &plain, &len, &err), KZ_EINTEGRITY);
+    free(blob);
+    /* The original still reads. */
+    assert_int_equal(kz_vault_record_get(va, id1, &plain, &len, &err), KZ_OK);
+    kz_vault_plain_free(plain, len);
+    kz_vault_close(va);
+    kz_vault_close(vb);
+
+    /* Another key epoch: the header says 2, the blob was sealed under 1. */
+    assert_int_equal(kz_store_open(f->a, 0, &st, &err), KZ_OK);
+    b4[0] = 2, b4[1] = b4[2] = b4[3] = 0;
+    assert_int_equal(kz_store_header_put(st, "epoch", b4, 4, &err), KZ_OK);
+    kz_store_close(st);
+    va = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_OK);
+    assert_int_equal(kz_vault_record_get(va, id1, &plain, &len, &err), KZ_EINTEGRITY);
+    kz_vault_close(va);
+}
+
+static int
+count_cb(void *ctx, const unsigned char *id, const char *plain, size_t len)
+{
+    (void)id;
+    (void)plain;
+    (void)len;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void
+test_foreach_stops_at_a_tampered_record(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char id[KZ_RECORD_ID_BYTES], *blob = NULL;
+    size_t bloblen = 0;
+    struct kz_err err;
+    int n = 0, i;
+
+    for (i = 0; i < 5; i++) {
+        kz_vault_new_record_id(id);
+        put(v, id, "{\"kind\":\"goal\"}");
+    }
+    assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(kz_store_record_get(kz_vault_store(v), id, &blob, &bloblen, &err), KZ_OK);
+    blob[bloblen - 1] ^= 1;
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), id, blob, bloblen, &err), KZ_OK);
+    free(blob);
+    n = 0;
+    assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_EINTEGRITY);
+    assert_int_equal(n, 4);
+    kz_vault_close(v);
+}
+
+static void
+test_passwd_rewraps_and_rollback_keeps_old(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    const char *np = "Orchid valley compass 77";
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_set_passphrase(v, np, strlen(np), NULL, &err), KZ_OK);
+    kz_vault_close(v);
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EAUTH);
+    assert_int_equal(kz_vault_unlock(v, np, strlen(np), &err), KZ_OK);
+    /* Inside a transaction that is rolled back, the change is gone. */
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    assert_int_equal(kz_vault_set_passphrase(v, PASS, strlen(PASS), NULL, &err), KZ_OK);
+    kz_vault_rollback(v);
+    kz_vault_close(v);
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EAUTH);
+    assert_int_equal(kz_vault_unlock(v, np, strlen(np), &err), KZ_OK);
+    kz_vault_close(v);
+}
+
+static void
+test_recovery_rotate_retires_old_code(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    char *fresh = NULL;
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_rotate_recovery(v, &fresh, &err), KZ_OK);
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_unlock_recovery(v, f->recovery, strlen(f->recovery), &err),
+                     KZ_EAUTH);
+    assert_int_equal(kz_vault_unlock_recovery(v, fresh, strlen(fresh), &err), KZ_OK);
+    kz_secure_free(fresh);
+    kz_vault_close(v);
+}
+
+static void
+test_not_a_vault(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = NULL;
+    struct kz_err err;
+    FILE *fp = fopen(f->a, "w");
+
+    assert_non_null(fp);
+    fputs("this is not a database, just some words about nothing in particular......\n", fp);
+    fclose(fp);
+    assert_int_equal(kz_vault_open(f->a, &v, &err), KZ_EINTEGRITY);
+    assert_int_equal(kz_vault_open(f->b, &v, &err), KZ_ENOTFOUND);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_refuses_existing_and_is_0600, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passphrase_and_recovery_unlock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_kdf_parameter_fails_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_moved_to_another_id_vault_or_epoch_fails,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_stops_at_a_tampered_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passwd_rewraps_and_rollback_keeps_old, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_rotate_retires_old_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_vault, setup, teardown),
+    };
+
+    if (kz_crypto_init() != 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
