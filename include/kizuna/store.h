@@ -8,7 +8,7 @@
 
 /*
  * The SQLite file: a header table of named blobs, a records table of
- * (random 16-byte id, sealed blob) and an audit table. This module is the only
+ * (random 16-byte id, sealed head, sealed body) and an audit table. This module is the only
  * one that speaks SQL; it sees sealed bytes only, never a key or plaintext.
  */
 #define KZ_RECORD_ID_BYTES 16
@@ -40,18 +40,21 @@ int kz_store_header_foreach(struct kz_store *st, const char *prefix,
                                       size_t len),
                             void *ctx, struct kz_err *err);
 
-/* Records by id (KZ_RECORD_ID_BYTES). put inserts or replaces. */
-int kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *blob,
-                        size_t len, struct kz_err *err);
-int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **blob,
-                        size_t *len, struct kz_err *err);
+/* Records by id (KZ_RECORD_ID_BYTES): a sealed head (the record's index entry)
+ * and a sealed body. put inserts or replaces; get's outputs may be NULL to skip. */
+int kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *head,
+                        size_t headlen, const void *body, size_t bodylen, struct kz_err *err);
+int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **head,
+                        size_t *headlen, unsigned char **body, size_t *bodylen,
+                        struct kz_err *err);
 int kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err);
 int kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err);
-/* Calls cb for every record in storage order; a non-zero return from cb stops
- * the walk and is returned. */
-int kz_store_record_foreach(struct kz_store *st,
+/* Calls cb for every record in storage order (body NULL unless with_body); a
+ * non-zero return from cb stops the walk and is returned. */
+int kz_store_record_foreach(struct kz_store *st, int with_body,
                             int (*cb)(void *ctx, const unsigned char *id,
-                                      const unsigned char *blob, size_t len),
+                                      const unsigned char *head, size_t headlen,
+                                      const unsigned char *body, size_t bodylen),
                             void *ctx, struct kz_err *err);
 
 /* PRAGMA integrity_check: KZ_OK or KZ_EINTEGRITY naming the first problem. */

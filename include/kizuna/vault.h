@@ -71,20 +71,43 @@ int kz_vault_begin(struct kz_vault *v, struct kz_err *err);
 int kz_vault_commit(struct kz_vault *v, struct kz_err *err);
 void kz_vault_rollback(struct kz_vault *v);
 
-/* Records: plaintext in, sealed with AD binding (vault id, record id, epoch). */
+/*
+ * Records: each has a head (its small index entry: kind, relations, dates) and
+ * a body (the JSON document). Both are sealed with associated data binding
+ * (vault id, record id, key epoch, part), head padded to KZ_HEAD_PAD bytes and
+ * body to KZ_RECORD_PAD. The heads of every record are opened once at unlock
+ * into an in-memory index (wiped at lock), so listing never opens bodies.
+ */
+#define KZ_HEAD_PAD 64
+
+struct kz_head {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    unsigned char *data; /* plaintext head */
+    size_t len;
+};
+
 void kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES]);
-int kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const char *plain,
-                        size_t len, struct kz_err *err);
-/* *plain: malloc'd, NUL-terminated; release with kz_vault_plain_free. */
-int kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **plain, size_t *len,
+/* Inserts or replaces a record. Needs the vault unlocked. */
+int kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *head,
+                        size_t headlen, const char *body, size_t bodylen, struct kz_err *err);
+/* Opens a record's body: *body malloc'd, NUL-terminated; release with
+ * kz_vault_plain_free. KZ_ENOTFOUND, KZ_EINTEGRITY (naming the record). */
+int kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **body, size_t *len,
                         struct kz_err *err);
 void kz_vault_plain_free(char *plain, size_t len);
 int kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_err *err);
-/* Opens every record in turn; a record that fails authentication stops the walk
- * with KZ_EINTEGRITY naming its id. cb's non-zero return stops it too. */
+/* The index of heads (loaded on first use after unlock; valid until the next
+ * put, delete, rollback or lock). KZ_EINTEGRITY if a head fails to open. */
+int kz_vault_heads(struct kz_vault *v, const struct kz_head **heads, size_t *n,
+                   struct kz_err *err);
+/* One head by record id, or NULL. */
+const struct kz_head *kz_vault_head(struct kz_vault *v, const unsigned char *id);
+/* Opens every record in turn, head and body; a record that fails authentication
+ * stops the walk with KZ_EINTEGRITY naming it. cb's non-zero return stops it too. */
 int kz_vault_record_foreach(struct kz_vault *v,
-                            int (*cb)(void *ctx, const unsigned char *id, const char *plain,
-                                      size_t len),
+                            int (*cb)(void *ctx, const unsigned char *id,
+                                      const unsigned char *head, size_t headlen,
+                                      const char *body, size_t bodylen),
                             void *ctx, struct kz_err *err);
 
 /* The store underneath (for backup, doctor): sealed bytes only. */

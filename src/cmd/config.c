@@ -28,35 +28,22 @@ struct found {
     json_t *doc;
 };
 
-static int
-find_config(void *ctx, const unsigned char *id, const char *plain, size_t len)
-{
-    struct found *f = ctx;
-    json_t *doc = json_loadb(plain, len, 0, NULL);
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-
-    if (kind != NULL && strcmp(kind, "config") == 0) {
-        memcpy(f->id, id, KZ_RECORD_ID_BYTES);
-        f->doc = doc;
-        return 1; /* stop */
-    }
-    json_decref(doc);
-    return 0;
-}
-
-/* Loads the config record (or a new empty one) into *doc; *id gets its id. */
+/* Loads the config record (or a new empty one) into f. */
 static int
 load(struct kz_state *st, struct found *f, struct kz_err *err)
 {
     int rc;
 
     memset(f, 0, sizeof(*f));
-    rc = kz_vault_record_foreach(st->vault, find_config, f, err);
-    if (rc != KZ_OK && rc != 1)
-        return rc;
-    if (f->doc == NULL) {
+    rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, f->id, NULL, err);
+    if (rc == KZ_OK) {
+        if ((rc = kz_rec_load(st, f->id, &f->doc, err)) != KZ_OK)
+            return rc;
+    } else if (rc == KZ_ENOTFOUND) {
         kz_vault_new_record_id(f->id);
         f->doc = json_pack("{s:s,s:i,s:{}}", "kind", "config", "v", 1, "settings");
+    } else {
+        return rc;
     }
     if (!json_is_object(json_object_get(f->doc, "settings")))
         json_object_set_new(f->doc, "settings", json_object());
@@ -66,14 +53,11 @@ load(struct kz_state *st, struct found *f, struct kz_err *err)
 static int
 save(struct kz_state *st, struct found *f, struct kz_err *err)
 {
-    char *text = json_dumps(f->doc, JSON_COMPACT);
-    int rc;
+    struct kz_head_info hi;
 
-    if (text == NULL)
-        kz_die("out of memory");
-    rc = kz_vault_record_put(st->vault, f->id, text, strlen(text), err);
-    kz_vault_plain_free(text, strlen(text));
-    return rc;
+    memset(&hi, 0, sizeof(hi));
+    hi.kind = KZ_KIND_CONFIG;
+    return kz_rec_save(st, f->id, &hi, f->doc, err);
 }
 
 static const struct setting *

@@ -25,7 +25,7 @@ static const char *const migrations[] = {
     /* 1: header, records, audit */
     "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE records (rowid INTEGER PRIMARY KEY,"
-    "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), blob BLOB NOT NULL);"
+    "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), head BLOB NOT NULL, body BLOB NOT NULL);"
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -333,19 +333,20 @@ out:
 }
 
 int
-kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *blob, size_t len,
-                    struct kz_err *err)
+kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *head,
+                    size_t headlen, const void *body, size_t bodylen, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
     if ((rc = prepare(st,
-                      "INSERT INTO records (id, blob) VALUES (?1, ?2)"
-                      " ON CONFLICT (id) DO UPDATE SET blob = excluded.blob",
+                      "INSERT INTO records (id, head, body) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (id) DO UPDATE SET head = excluded.head, body = excluded.body",
                       &stmt, err)) != KZ_OK)
         return rc;
     sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, head, (int)headlen, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing a record");
     sqlite3_finalize(stmt);
@@ -353,22 +354,31 @@ kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *bl
 }
 
 int
-kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **blob,
-                    size_t *len, struct kz_err *err)
+kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **head,
+                    size_t *headlen, unsigned char **body, size_t *bodylen, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    *blob = NULL;
-    *len = 0;
-    if ((rc = prepare(st, "SELECT blob FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
+    if (head != NULL)
+        *head = NULL, *headlen = 0;
+    if (body != NULL)
+        *body = NULL, *bodylen = 0;
+    if ((rc = prepare(st, "SELECT head, body FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
         return rc;
     sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(stmt, 0);
-        *blob = dup_blob(sqlite3_column_blob(stmt, 0), n);
-        *len = (size_t)n;
+        if (head != NULL) {
+            int n = sqlite3_column_bytes(stmt, 0);
+            *head = dup_blob(sqlite3_column_blob(stmt, 0), n);
+            *headlen = (size_t)n;
+        }
+        if (body != NULL) {
+            int n = sqlite3_column_bytes(stmt, 1);
+            *body = dup_blob(sqlite3_column_blob(stmt, 1), n);
+            *bodylen = (size_t)n;
+        }
         rc = KZ_OK;
     } else if (rc == SQLITE_DONE) {
         rc = kz_fail(err, KZ_ENOTFOUND, "no such record");
@@ -418,15 +428,19 @@ kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
 }
 
 int
-kz_store_record_foreach(struct kz_store *st,
-                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
-                                  size_t len),
+kz_store_record_foreach(struct kz_store *st, int with_body,
+                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head,
+                                  size_t headlen, const unsigned char *body, size_t bodylen),
                         void *ctx, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    if ((rc = prepare(st, "SELECT id, blob FROM records ORDER BY rowid", &stmt, err)) != KZ_OK)
+    /* Without bodies SQLite never reads their overflow pages: heads load fast. */
+    if ((rc = prepare(st,
+                      with_body ? "SELECT id, head, body FROM records ORDER BY rowid"
+                                : "SELECT id, head FROM records ORDER BY rowid",
+                      &stmt, err)) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const unsigned char *id = sqlite3_column_blob(stmt, 0);
@@ -434,7 +448,9 @@ kz_store_record_foreach(struct kz_store *st,
             rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
             goto out;
         }
-        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1));
+        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
+                with_body ? sqlite3_column_blob(stmt, 2) : NULL,
+                with_body ? (size_t)sqlite3_column_bytes(stmt, 2) : 0);
         if (rc != 0)
             goto out;
     }

@@ -24,6 +24,12 @@ struct kz_vault {
     unsigned char *master;     /* KZ_KEY_BYTES, secure; NULL when locked */
     unsigned char *record_key; /* KZ_KEY_BYTES, secure; NULL when locked */
     struct kz_vault *next;     /* open vaults, for kz_vault_wipe_all */
+    /* The index of heads: an array, and an open-addressing table of positions. */
+    struct kz_head *heads;
+    size_t nheads, capheads;
+    size_t *slots; /* position + 1, 0 = empty; size nslots (a power of two) */
+    size_t nslots;
+    int heads_loaded;
 };
 
 static struct kz_vault *open_vaults;
@@ -72,8 +78,9 @@ slot_ad(unsigned char *ad, const char *label, const unsigned char *vid, const un
 #define LABEL_PASS "kizuna slot passphrase v1"
 #define LABEL_RECOVERY "kizuna slot recovery v1"
 
+/* Record associated data: label, vault id, record id, key epoch, part (0 head, 1 body). */
 static size_t
-record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid)
+record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid, int part)
 {
     static const char label[] = "kizuna record v1";
     size_t n = sizeof(label) - 1;
@@ -84,7 +91,8 @@ record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid)
     memcpy(ad + n, rid, KZ_RECORD_ID_BYTES);
     n += KZ_RECORD_ID_BYTES;
     put32(ad + n, v->epoch);
-    return n + 4;
+    ad[n + 4] = (unsigned char)part;
+    return n + 5;
 }
 
 /* Recovery code text <-> bytes. */
@@ -165,11 +173,14 @@ derive_record_key(struct kz_vault *v)
     crypto_kdf_derive_from_key(v->record_key, KZ_KEY_BYTES, 1, "kzrecord", v->master);
 }
 
+static void heads_drop(struct kz_vault *v);
+
 void
 kz_vault_lock(struct kz_vault *v)
 {
     if (v == NULL)
         return;
+    heads_drop(v);
     kz_secure_free(v->master); /* sodium_free wipes */
     kz_secure_free(v->record_key);
     v->master = NULL;
@@ -568,6 +579,7 @@ void
 kz_vault_rollback(struct kz_vault *v)
 {
     kz_store_rollback(v->st);
+    heads_drop(v); /* the index may hold rolled-back changes: reload on next use */
 }
 
 void
@@ -576,54 +588,214 @@ kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES])
     randombytes_buf(id, KZ_RECORD_ID_BYTES);
 }
 
-int
-kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const char *plain, size_t len,
-                    struct kz_err *err)
-{
-    unsigned char ad[64], *blob = NULL;
-    size_t adlen, bloblen = 0;
-    int rc;
+/* ---- the index of heads ---- */
 
-    if ((rc = need_key(v, err)) != KZ_OK)
-        return rc;
-    adlen = record_ad(ad, v, id);
-    kz_seal(v->record_key, ad, adlen, plain, len, KZ_RECORD_PAD, &blob, &bloblen);
-    rc = kz_store_record_put(v->st, id, blob, bloblen, err);
-    free(blob);
-    return rc;
+static size_t
+id_hash(const unsigned char *id)
+{
+    uint64_t h;
+
+    memcpy(&h, id, sizeof(h)); /* ids are random: their bytes are a fine hash */
+    return (size_t)h;
+}
+
+static void
+heads_drop(struct kz_vault *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->nheads; i++) {
+        sodium_memzero(v->heads[i].data, v->heads[i].len);
+        free(v->heads[i].data);
+    }
+    free(v->heads);
+    free(v->slots);
+    v->heads = NULL;
+    v->slots = NULL;
+    v->nheads = v->capheads = v->nslots = 0;
+    v->heads_loaded = 0;
+}
+
+static size_t *
+slot_for(struct kz_vault *v, const unsigned char *id)
+{
+    size_t mask = v->nslots - 1, i = id_hash(id) & mask;
+
+    for (;; i = (i + 1) & mask) {
+        size_t p = v->slots[i];
+        if (p == 0 || memcmp(v->heads[p - 1].id, id, KZ_RECORD_ID_BYTES) == 0)
+            return &v->slots[i];
+    }
+}
+
+static void
+rehash(struct kz_vault *v, size_t nslots)
+{
+    size_t i;
+
+    free(v->slots);
+    v->nslots = nslots;
+    v->slots = kz_xcalloc(nslots, sizeof(size_t));
+    for (i = 0; i < v->nheads; i++)
+        *slot_for(v, v->heads[i].id) = i + 1;
+}
+
+/* Takes ownership of data. */
+static void
+heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size_t len)
+{
+    size_t *slot;
+
+    if (v->nslots == 0 || (v->nheads + 1) * 2 > v->nslots)
+        rehash(v, v->nslots ? v->nslots * 2 : 1024);
+    slot = slot_for(v, id);
+    if (*slot != 0) {
+        struct kz_head *h = &v->heads[*slot - 1];
+        sodium_memzero(h->data, h->len);
+        free(h->data);
+        h->data = data;
+        h->len = len;
+        return;
+    }
+    if (v->nheads == v->capheads) {
+        v->capheads = v->capheads ? v->capheads * 2 : 256;
+        v->heads = kz_xrealloc(v->heads, v->capheads * sizeof(*v->heads));
+    }
+    memcpy(v->heads[v->nheads].id, id, KZ_RECORD_ID_BYTES);
+    v->heads[v->nheads].data = data;
+    v->heads[v->nheads].len = len;
+    v->nheads++;
+    *slot = v->nheads;
+}
+
+static void
+heads_remove(struct kz_vault *v, const unsigned char *id)
+{
+    size_t pos;
+
+    if (v->nslots == 0 || *slot_for(v, id) == 0)
+        return;
+    pos = *slot_for(v, id) - 1;
+    sodium_memzero(v->heads[pos].data, v->heads[pos].len);
+    free(v->heads[pos].data);
+    v->heads[pos] = v->heads[--v->nheads];
+    rehash(v, v->nslots); /* positions moved: rebuild (deletes are rare) */
 }
 
 static int
-open_record(struct kz_vault *v, const unsigned char *id, const unsigned char *blob,
-            size_t bloblen, char **plain, size_t *len, struct kz_err *err)
+open_part(struct kz_vault *v, const unsigned char *id, int part, const unsigned char *blob,
+          size_t bloblen, unsigned char **plain, size_t *len, struct kz_err *err)
 {
-    unsigned char ad[64], *pt = NULL;
+    unsigned char ad[80];
     char hex[2 * KZ_RECORD_ID_BYTES + 1], what[64];
-    size_t adlen;
+    size_t adlen = record_ad(ad, v, id, part);
+
+    kz_hex(id, 8, hex);
+    snprintf(what, sizeof(what), "record %s%s", hex, part == 0 ? " (head)" : "");
+    return kz_open(v->record_key, ad, adlen, blob, bloblen, part == 0 ? KZ_HEAD_PAD : KZ_RECORD_PAD,
+                   0, plain, len, what, err);
+}
+
+struct load_ctx {
+    struct kz_vault *v;
+    struct kz_err *err;
+};
+
+static int
+load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+          const unsigned char *body, size_t bodylen)
+{
+    struct load_ctx *c = ctx;
+    unsigned char *plain = NULL;
+    size_t len = 0;
     int rc;
 
-    adlen = record_ad(ad, v, id);
-    kz_hex(id, 8, hex);
-    snprintf(what, sizeof(what), "record %s", hex);
-    rc = kz_open(v->record_key, ad, adlen, blob, bloblen, KZ_RECORD_PAD, 0, &pt, len, what, err);
-    *plain = (char *)pt;
+    (void)body;
+    (void)bodylen;
+    if ((rc = open_part(c->v, id, 0, head, headlen, &plain, &len, c->err)) != KZ_OK)
+        return rc;
+    heads_set(c->v, id, plain, len);
+    return 0;
+}
+
+int
+kz_vault_heads(struct kz_vault *v, const struct kz_head **heads, size_t *n, struct kz_err *err)
+{
+    struct load_ctx c = {v, err};
+    int rc;
+
+    *heads = NULL;
+    *n = 0;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if (!v->heads_loaded) {
+        heads_drop(v);
+        if ((rc = kz_store_record_foreach(v->st, 0, load_head, &c, err)) != KZ_OK) {
+            heads_drop(v);
+            return rc;
+        }
+        v->heads_loaded = 1;
+    }
+    *heads = v->heads;
+    *n = v->nheads;
+    return KZ_OK;
+}
+
+const struct kz_head *
+kz_vault_head(struct kz_vault *v, const unsigned char *id)
+{
+    const struct kz_head *all;
+    size_t n, *slot;
+
+    if (kz_vault_heads(v, &all, &n, NULL) != KZ_OK || v->nslots == 0)
+        return NULL;
+    slot = slot_for(v, id);
+    return *slot == 0 ? NULL : &v->heads[*slot - 1];
+}
+
+int
+kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *head,
+                    size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
+{
+    unsigned char ad[80], *hblob = NULL, *bblob = NULL, *copy;
+    size_t adlen, hlen = 0, blen = 0;
+    const struct kz_head *all;
+    size_t n;
+    int rc;
+
+    if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK)
+        return rc;
+    adlen = record_ad(ad, v, id, 0);
+    kz_seal(v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, &hblob, &hlen);
+    adlen = record_ad(ad, v, id, 1);
+    kz_seal(v->record_key, ad, adlen, body, bodylen, KZ_RECORD_PAD, &bblob, &blen);
+    rc = kz_store_record_put(v->st, id, hblob, hlen, bblob, blen, err);
+    if (rc == KZ_OK) {
+        copy = kz_xmalloc(headlen + 1);
+        memcpy(copy, head, headlen);
+        copy[headlen] = '\0';
+        heads_set(v, id, copy, headlen);
+    }
+    free(hblob);
+    free(bblob);
     return rc;
 }
 
 int
-kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **plain, size_t *len,
+kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **body, size_t *len,
                     struct kz_err *err)
 {
-    unsigned char *blob = NULL;
+    unsigned char *blob = NULL, *plain = NULL;
     size_t bloblen = 0;
     int rc;
 
-    *plain = NULL;
+    *body = NULL;
     *len = 0;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    if ((rc = kz_store_record_get(v->st, id, &blob, &bloblen, err)) == KZ_OK)
-        rc = open_record(v, id, blob, bloblen, plain, len, err);
+    if ((rc = kz_store_record_get(v->st, id, NULL, NULL, &blob, &bloblen, err)) == KZ_OK &&
+        (rc = open_part(v, id, 1, blob, bloblen, &plain, len, err)) == KZ_OK)
+        *body = (char *)plain;
     free(blob);
     return rc;
 }
@@ -637,39 +809,47 @@ kz_vault_plain_free(char *plain, size_t len)
 int
 kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_err *err)
 {
+    const struct kz_head *all;
+    size_t n;
     int rc;
 
-    if ((rc = need_key(v, err)) != KZ_OK)
+    if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK)
         return rc;
-    return kz_store_record_delete(v->st, id, err);
+    if ((rc = kz_store_record_delete(v->st, id, err)) == KZ_OK)
+        heads_remove(v, id);
+    return rc;
 }
 
 struct walk {
     struct kz_vault *v;
-    int (*cb)(void *ctx, const unsigned char *id, const char *plain, size_t len);
+    int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+              const char *body, size_t bodylen);
     void *ctx;
     struct kz_err *err;
 };
 
 static int
-walk_one(void *ctx, const unsigned char *id, const unsigned char *blob, size_t bloblen)
+walk_one(void *ctx, const unsigned char *id, const unsigned char *hblob, size_t hbloblen,
+         const unsigned char *bblob, size_t bbloblen)
 {
     struct walk *w = ctx;
-    char *plain = NULL;
-    size_t len = 0;
+    unsigned char *head = NULL, *body = NULL;
+    size_t hlen = 0, blen = 0;
     int rc;
 
-    if ((rc = open_record(w->v, id, blob, bloblen, &plain, &len, w->err)) != KZ_OK)
+    if ((rc = open_part(w->v, id, 0, hblob, hbloblen, &head, &hlen, w->err)) != KZ_OK)
         return rc;
-    rc = w->cb(w->ctx, id, plain, len);
-    kz_vault_plain_free(plain, len);
+    if ((rc = open_part(w->v, id, 1, bblob, bbloblen, &body, &blen, w->err)) == KZ_OK)
+        rc = w->cb(w->ctx, id, head, hlen, (const char *)body, blen);
+    kz_plain_free(head, hlen, 0);
+    kz_plain_free(body, blen, 0);
     return rc;
 }
 
 int
 kz_vault_record_foreach(struct kz_vault *v,
-                        int (*cb)(void *ctx, const unsigned char *id, const char *plain,
-                                  size_t len),
+                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head,
+                                  size_t headlen, const char *body, size_t bodylen),
                         void *ctx, struct kz_err *err)
 {
     struct walk w = {v, cb, ctx, err};
@@ -677,5 +857,5 @@ kz_vault_record_foreach(struct kz_vault *v,
 
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    return kz_store_record_foreach(v->st, walk_one, &w, err);
+    return kz_store_record_foreach(v->st, 1, walk_one, &w, err);
 }

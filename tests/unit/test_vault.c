@@ -76,7 +76,7 @@ put(struct kz_vault *v, const unsigned char *id, const char *text)
     struct kz_err err;
 
     assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
-    assert_int_equal(kz_vault_record_put(v, id, text, strlen(text), &err), KZ_OK);
+    assert_int_equal(kz_vault_record_put(v, id, "head", 4, text, strlen(text), &err), KZ_OK);
     assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
 }
 
@@ -192,8 +192,9 @@ test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
     struct fx *f = *state;
     struct kz_vault *va = make_vault(f, f->a), *vb = make_vault(f, f->b);
     unsigned char id1[KZ_RECORD_ID_BYTES], id2[KZ_RECORD_ID_BYTES], *blob = NULL, b4[4];
+    unsigned char *head = NULL, *head2 = NULL, *body2 = NULL;
     char *plain = NULL;
-    size_t len = 0, bloblen = 0;
+    size_t len = 0, bloblen = 0, headlen = 0, head2len = 0, body2len = 0;
     struct kz_store *st = NULL;
     struct kz_err err;
 
@@ -203,16 +204,42 @@ test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
     put(va, id2, "{\"kind\":\"session\",\"text\":\"two\"}");
     put(vb, id1, "{\"kind\":\"session\",\"text\":\"other vault\"}");
 
-    /* Another record id in the same vault. */
-    assert_int_equal(kz_store_record_get(kz_vault_store(va), id1, &blob, &bloblen, &err), KZ_OK);
-    assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, blob, bloblen, &err), KZ_OK);
+    /* Another record id in the same vault: the body alone, then head and body. */
+    assert_int_equal(kz_store_record_get(kz_vault_store(va), id1, &head, &headlen, &blob,
+                                         &bloblen, &err),
+                     KZ_OK);
+    assert_int_equal(kz_store_record_get(kz_vault_store(va), id2, &head2, &head2len, &body2,
+                                         &body2len, &err),
+                     KZ_OK);
+    assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, head2, head2len, blob, bloblen,
+                                         &err),
+                     KZ_OK);
     assert_int_equal(kz_vault_record_get(va, id2, &plain, &len, &err), KZ_EINTEGRITY);
     assert_null(plain);
     assert_non_null(strstr(err.msg, "failed authentication"));
+    /* A head swapped in from another record fails when the index loads. */
+    assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, head, headlen, body2, body2len,
+                                         &err),
+                     KZ_OK);
+    kz_vault_lock(va);
+    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_OK);
+    {
+        const struct kz_head *heads;
+        size_t n;
+        assert_int_equal(kz_vault_heads(va, &heads, &n, &err), KZ_EINTEGRITY);
+    }
+    assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, head2, head2len, body2,
+                                         body2len, &err),
+                     KZ_OK);
     /* Another vault, same record id. */
-    assert_int_equal(kz_store_record_put(kz_vault_store(vb), id1, blob, bloblen, &err), KZ_OK);
+    assert_int_equal(kz_store_record_put(kz_vault_store(vb), id1, head, headlen, blob, bloblen,
+                                         &err),
+                     KZ_OK);
     assert_int_equal(kz_vault_record_get(vb, id1, &plain, &len, &err), KZ_EINTEGRITY);
     free(blob);
+    free(head);
+    free(head2);
+    free(body2);
     /* The original still reads. */
     assert_int_equal(kz_vault_record_get(va, id1, &plain, &len, &err), KZ_OK);
     kz_vault_plain_free(plain, len);
@@ -231,9 +258,12 @@ test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
 }
 
 static int
-count_cb(void *ctx, const unsigned char *id, const char *plain, size_t len)
+count_cb(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+         const char *plain, size_t len)
 {
     (void)id;
+    (void)head;
+    (void)headlen;
     (void)plain;
     (void)len;
     (*(int *)ctx)++;
@@ -245,9 +275,11 @@ test_foreach_stops_at_a_tampered_record(void **state)
 {
     struct fx *f = *state;
     struct kz_vault *v = make_vault(f, f->a);
-    unsigned char id[KZ_RECORD_ID_BYTES], *blob = NULL;
-    size_t bloblen = 0;
+    unsigned char id[KZ_RECORD_ID_BYTES], *blob = NULL, *head = NULL;
+    size_t bloblen = 0, headlen = 0;
+    const struct kz_head *heads;
     struct kz_err err;
+    size_t nh = 0;
     int n = 0, i;
 
     for (i = 0; i < 5; i++) {
@@ -256,10 +288,20 @@ test_foreach_stops_at_a_tampered_record(void **state)
     }
     assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_OK);
     assert_int_equal(n, 5);
-    assert_int_equal(kz_store_record_get(kz_vault_store(v), id, &blob, &bloblen, &err), KZ_OK);
+    assert_int_equal(kz_vault_heads(v, &heads, &nh, &err), KZ_OK);
+    assert_int_equal(nh, 5);
+    assert_int_equal(heads[0].len, 4);
+    assert_memory_equal(heads[0].data, "head", 4);
+    assert_non_null(kz_vault_head(v, id));
+    assert_int_equal(kz_store_record_get(kz_vault_store(v), id, &head, &headlen, &blob, &bloblen,
+                                         &err),
+                     KZ_OK);
     blob[bloblen - 1] ^= 1;
-    assert_int_equal(kz_store_record_put(kz_vault_store(v), id, blob, bloblen, &err), KZ_OK);
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), id, head, headlen, blob, bloblen,
+                                         &err),
+                     KZ_OK);
     free(blob);
+    free(head);
     n = 0;
     assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_EINTEGRITY);
     assert_int_equal(n, 4);

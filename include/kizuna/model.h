@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_MODEL_H
+#define KIZUNA_MODEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kizuna/err.h"
+
+/*
+ * The domain model: what the sealed records hold. Each record has a body (a
+ * JSON document) and a head (a small binary index entry, sealed too) with what
+ * listing needs: kind, short id, parent couple, date, minutes, flags, code, tags.
+ */
+enum kz_kind {
+    KZ_KIND_CONFIG = 1,
+    KZ_KIND_COUPLE = 2,
+    KZ_KIND_SESSION = 3,
+    KZ_KIND_GOAL = 4,
+    KZ_KIND_THEMES = 5,
+};
+
+/* Head flags. */
+#define KZ_HF_SIGNED 0x01      /* session: signed, immutable */
+#define KZ_HF_PARTNER1 0x02    /* session: partner 1 alone; goal: for partner 1 */
+#define KZ_HF_PARTNER2 0x04    /* session: partner 2 alone; goal: for partner 2 */
+
+/* Status values (couple: active/paused/closed; goal: active/achieved/dropped). */
+enum { KZ_ST_ACTIVE = 0, KZ_ST_PAUSED = 1, KZ_ST_CLOSED = 2, KZ_ST_ACHIEVED = 3, KZ_ST_DROPPED = 4 };
+
+#define KZ_CODE_MAX 32
+#define KZ_TAGS_MAX 400
+#define KZ_HEAD_MAX (32 + 16 + KZ_CODE_MAX + KZ_TAGS_MAX)
+
+struct kz_head_info {
+    int kind;
+    uint32_t num;                   /* short id of a session or goal */
+    unsigned char parent[16];       /* the couple's record id (session, goal) */
+    uint32_t date;                  /* yyyymmdd: session date, goal target, couple intake */
+    uint16_t minutes;
+    uint8_t flags;
+    uint8_t status;
+    char code[KZ_CODE_MAX + 1];     /* couple CODE */
+    char tags[KZ_TAGS_MAX + 1];     /* session themes "a,b"; goal title */
+};
+
+/* Encodes h (version byte, little-endian fields) into out (KZ_HEAD_MAX); returns length. */
+size_t kz_head_encode(const struct kz_head_info *h, unsigned char *out);
+/* Decodes; -1 on a malformed head. */
+int kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h);
+
+/* Dates: "YYYY-MM-DD", "today", "yesterday" -> yyyymmdd (a real calendar date), or 0. */
+uint32_t kz_date_parse(const char *s);
+/* yyyymmdd -> "YYYY-MM-DD" into buf (11 bytes); "" for 0. */
+void kz_date_format(uint32_t d, char *buf);
+/* Today as yyyymmdd (local time). */
+uint32_t kz_date_today(void);
+/* Now as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into buf (21 bytes). */
+void kz_time_now(char *buf);
+
+/* Statuses by name ("active" ...) and back; -1 if unknown. */
+int kz_status_parse(const char *s);
+const char *kz_status_name(int st);
+
+/* Themes: the starter vocabulary from the field, NULL-terminated. */
+extern const char *const kz_starter_themes[];
+/* A theme name is 1-40 characters of lower-case letters, digits and '-'
+ * (UTF-8 letters allowed); returns 0 if valid. */
+int kz_theme_check(const char *name);
+
+/* Couples. kz_couple_new makes the skeleton with every field. */
+json_t *kz_couple_new(const char *code, const char *today);
+/* Sets FIELD=VALUE (dotted path) with validation; KZ_EUSAGE naming the field. */
+int kz_couple_set(json_t *couple, const char *field, const char *value, struct kz_err *err);
+/* 0 if CODE is 1-32 of letters, digits, '-' and '_'. */
+int kz_code_check(const char *code);
+/* "Aiko (Japan, foreign) & Jonas (Germany, local)" into buf. */
+void kz_couple_partners_line(const json_t *couple, char *buf, size_t size);
+
+/* Session note templates: skeleton text with the template's headings. */
+const char *kz_template_skeleton(const char *name); /* NULL if unknown */
+extern const char *const kz_template_names[];
+
+/* Sparkline of scores 0-10 as UTF-8 block characters into buf. */
+void kz_sparkline(const int *scores, size_t n, char *buf, size_t size);
+
+/* Case-insensitive UTF-8 search: finds needle in hay (both UTF-8); returns
+ * the byte offset and sets *mlen to the matched length, or -1. */
+long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *mlen);
+/* A snippet of about width characters around [off, off+mlen) with the match
+ * marked by open/close strings, newlines folded to spaces (malloc'd). */
+char *kz_snippet(const char *text, size_t off, size_t mlen, int width, const char *open,
+                 const char *close);
+
+#endif

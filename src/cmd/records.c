@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Records for the commands: lookups over the heads index, JSON bodies in and out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+int
+kz_rec_scan(struct kz_state *st,
+            int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
+            void *ctx, struct kz_err *err)
+{
+    const struct kz_head *heads;
+    struct kz_head_info hi;
+    size_t n, i;
+    int rc;
+
+    if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
+        return rc;
+    for (i = 0; i < n; i++) {
+        if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0) {
+            char hex[17];
+            kz_hex(heads[i].id, 8, hex);
+            return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
+        }
+        if ((rc = cb(ctx, heads[i].id, &hi)) != 0)
+            return rc;
+    }
+    return KZ_OK;
+}
+
+struct find {
+    int kind;
+    const char *code;
+    uint32_t num;
+    unsigned char *id;
+    struct kz_head_info *hi;
+    uint32_t max;
+};
+
+static int
+match(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct find *f = ctx;
+
+    if (hi->kind != f->kind)
+        return 0;
+    if (f->code != NULL && strcmp(hi->code, f->code) != 0)
+        return 0;
+    if (f->num != 0 && hi->num != f->num)
+        return 0;
+    memcpy(f->id, id, KZ_RECORD_ID_BYTES);
+    if (f->hi != NULL)
+        *f->hi = *hi;
+    return 1;
+}
+
+static int
+find(struct kz_state *st, struct find *f, struct kz_err *err)
+{
+    int rc = kz_rec_scan(st, match, f, err);
+
+    return rc == 1 ? KZ_OK : rc != KZ_OK ? rc : KZ_ENOTFOUND;
+}
+
+int
+kz_rec_find_kind(struct kz_state *st, int kind, unsigned char *id, struct kz_head_info *hi,
+                 struct kz_err *err)
+{
+    struct find f = {kind, NULL, 0, id, hi, 0};
+
+    return find(st, &f, err);
+}
+
+int
+kz_rec_find_couple(struct kz_state *st, const char *code, unsigned char *id,
+                   struct kz_head_info *hi, struct kz_err *err)
+{
+    struct find f = {KZ_KIND_COUPLE, code, 0, id, hi, 0};
+    int rc = find(st, &f, err);
+
+    if (rc == KZ_ENOTFOUND)
+        kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);
+    return rc;
+}
+
+int
+kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned char *id,
+                struct kz_head_info *hi, struct kz_err *err)
+{
+    const char *what = kind == KZ_KIND_SESSION ? "session" : "goal";
+    char prefix = kind == KZ_KIND_SESSION ? 's' : 'g';
+    const char *p = arg;
+    char *end;
+    unsigned long v;
+    struct find f = {kind, NULL, 0, id, hi, 0};
+    int rc;
+
+    if (*p == prefix || *p == (char)(prefix - 32))
+        p++;
+    v = (*p >= '1' && *p <= '9') ? strtoul(p, &end, 10) : 0;
+    if (v == 0 || *end != '\0' || v > 0xffffffffUL)
+        return kz_fail(err, KZ_EUSAGE, "'%s' is not a %s id (like %c12)", arg, what, prefix);
+    f.num = (uint32_t)v;
+    rc = find(st, &f, err);
+    if (rc == KZ_ENOTFOUND)
+        kz_fail(err, KZ_ENOTFOUND, "no %s %c%lu", what, prefix, v);
+    return rc;
+}
+
+void
+kz_rec_parent_code(struct kz_state *st, const unsigned char *parent, char *code)
+{
+    const struct kz_head *h = kz_vault_head(st->vault, parent);
+    struct kz_head_info hi;
+
+    if (h != NULL && kz_head_decode(h->data, h->len, &hi) == 0 && hi.kind == KZ_KIND_COUPLE) {
+        memcpy(code, hi.code, sizeof(hi.code));
+        return;
+    }
+    code[0] = '?';
+    code[1] = '\0';
+}
+
+static int
+track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct find *f = ctx;
+
+    (void)id;
+    if (hi->kind == f->kind && hi->num > f->max)
+        f->max = hi->num;
+    return 0;
+}
+
+uint32_t
+kz_rec_next_num(struct kz_state *st, int kind)
+{
+    struct find f = {kind, NULL, 0, NULL, NULL, 0};
+
+    kz_rec_scan(st, track_max, &f, NULL);
+    return f.max + 1;
+}
+
+int
+kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    json_error_t jerr;
+    int rc;
+
+    *doc = NULL;
+    if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
+        return rc;
+    *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    kz_vault_plain_free(body, len);
+    if (!json_is_object(*doc)) {
+        char hex[17];
+        json_decref(*doc);
+        *doc = NULL;
+        kz_hex(id, 8, hex);
+        return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
+    }
+    return KZ_OK;
+}
+
+int
+kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_info *hi,
+            json_t *doc, struct kz_err *err)
+{
+    unsigned char head[KZ_HEAD_MAX];
+    size_t hlen = kz_head_encode(hi, head);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    int rc;
+
+    if (text == NULL)
+        kz_die("out of memory");
+    rc = kz_vault_record_put(st->vault, id, head, hlen, text, strlen(text), err);
+    kz_vault_plain_free(text, strlen(text));
+    return rc;
+}
+
+void
+kz_rec_num_text(int kind, uint32_t num, char *buf, size_t size)
+{
+    snprintf(buf, size, "%c%u", kind == KZ_KIND_SESSION ? 's' : 'g', num);
+}

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Couple profiles: the skeleton, dotted FIELD=VALUE setters with validation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizuna/model.h"
+#include "kizuna/secmem.h"
+
+#define TEXT_MAX 4000
+
+/* The DSM-5 Cultural Formulation Interview's sections. */
+static const char *const formulation_keys[] = {
+    "problem",      /* cultural definition of the problem */
+    "causes",       /* cultural perceptions of cause, context and support */
+    "stressors",    /* stressors and supports */
+    "identity",     /* role of cultural identity */
+    "coping",       /* coping and help seeking (past and present) */
+    "relationship", /* therapist-client relationship */
+    NULL,
+};
+
+static const char *const fluencies[] = {"native", "fluent", "good", "basic", "none",
+                                        "A1", "A2", "B1", "B2", "C1", "C2", NULL};
+
+static json_t *
+partner_new(void)
+{
+    return json_pack("{s:s,s:s,s:s,s:[],s:[],s:n}", "name", "", "pronouns", "", "origin", "",
+                     "cultures", "languages", "local");
+}
+
+json_t *
+kz_couple_new(const char *code, const char *today)
+{
+    json_t *c = json_pack("{s:s,s:i,s:s,s:s,s:s}", "kind", "couple", "v", 1, "code", code,
+                          "status", "active", "intake", today);
+    const char *const *k;
+    json_t *f = json_object();
+
+    json_object_set_new(c, "partner1", partner_new());
+    json_object_set_new(c, "partner2", partner_new());
+    json_object_set_new(c, "residence", json_string(""));
+    json_object_set_new(c, "home_languages", json_array());
+    json_object_set_new(c, "children_languages", json_array());
+    json_object_set_new(c, "children", json_array());
+    json_object_set_new(c, "support", json_string(""));
+    json_object_set_new(c, "referral", json_string(""));
+    json_object_set_new(c, "consent", json_object());
+    for (k = formulation_keys; *k != NULL; k++)
+        json_object_set_new(f, *k, json_string(""));
+    json_object_set_new(c, "formulation", f);
+    json_object_set_new(c, "notes", json_string(""));
+    return c;
+}
+
+int
+kz_code_check(const char *code)
+{
+    size_t n = strlen(code), i;
+
+    if (n == 0 || n > KZ_CODE_MAX)
+        return -1;
+    for (i = 0; i < n; i++) {
+        char c = code[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return -1;
+    }
+    return 0;
+}
+
+static char *
+trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    return s;
+}
+
+/* "a, b ,c" -> ["a","b","c"] (empty items dropped). */
+static json_t *
+split_list(const char *value, char sep)
+{
+    char *copy = kz_xstrdup(value), *p = copy, *q;
+    json_t *arr = json_array();
+
+    for (;;) {
+        q = strchr(p, sep);
+        if (q != NULL)
+            *q = '\0';
+        if (*trim(p) != '\0')
+            json_array_append_new(arr, json_string(trim(p)));
+        if (q == NULL)
+            break;
+        p = q + 1;
+    }
+    free(copy);
+    return arr;
+}
+
+static int
+is_fluency(const char *f)
+{
+    const char *const *k;
+
+    for (k = fluencies; *k != NULL; k++) {
+        if (strcmp(*k, f) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* "ja:native, de:B2, en" -> [{"lang":"ja","fluency":"native"}, ...]. */
+static json_t *
+parse_languages(const char *field, const char *value, struct kz_err *err)
+{
+    json_t *items = split_list(value, ','), *out = json_array(), *it;
+    size_t i;
+
+    json_array_foreach(items, i, it) {
+        char *s = kz_xstrdup(json_string_value(it)), *colon = strchr(s, ':');
+        const char *fl = "";
+        if (colon != NULL) {
+            *colon = '\0';
+            fl = trim(colon + 1);
+            if (!is_fluency(fl)) {
+                kz_fail(err, KZ_EUSAGE,
+                        "%s: fluency '%s' unknown (native, fluent, good, basic, none, or A1-C2)",
+                        field, fl);
+                free(s);
+                json_decref(items);
+                json_decref(out);
+                return NULL;
+            }
+        }
+        json_array_append_new(out, json_pack("{s:s,s:s}", "lang", trim(s), "fluency", fl));
+        free(s);
+    }
+    json_decref(items);
+    return out;
+}
+
+/* "Mia:2019:de ja; Ken:2021" -> [{"name":"Mia","birth_year":2019,"languages":["de","ja"]}]. */
+static json_t *
+parse_children(const char *value, struct kz_err *err)
+{
+    json_t *items = split_list(value, ';'), *out = json_array(), *it;
+    size_t i;
+
+    json_array_foreach(items, i, it) {
+        char *s = kz_xstrdup(json_string_value(it)), *f2 = strchr(s, ':'), *f3 = NULL;
+        json_t *child;
+        long year = 0;
+        if (f2 != NULL) {
+            *f2++ = '\0';
+            if ((f3 = strchr(f2, ':')) != NULL)
+                *f3++ = '\0';
+            if (*trim(f2) != '\0') {
+                char *end;
+                year = strtol(trim(f2), &end, 10);
+                if (*end != '\0' || year < 1900 || year > 2200) {
+                    kz_fail(err, KZ_EUSAGE, "children: birth year '%s' is not a year", trim(f2));
+                    free(s);
+                    json_decref(items);
+                    json_decref(out);
+                    return NULL;
+                }
+            }
+        }
+        child = json_pack("{s:s}", "name", trim(s));
+        if (year != 0)
+            json_object_set_new(child, "birth_year", json_integer(year));
+        json_object_set_new(child, "languages", f3 != NULL ? split_list(f3, ' ') : json_array());
+        json_array_append_new(out, child);
+        free(s);
+    }
+    json_decref(items);
+    return out;
+}
+
+static int
+parse_bool(const char *v)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "y") == 0)
+        return 1;
+    if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "n") == 0)
+        return 0;
+    return -1;
+}
+
+static int
+text_value(json_t *obj, const char *key, const char *field, const char *value,
+           struct kz_err *err)
+{
+    json_t *s;
+
+    if (strlen(value) > TEXT_MAX || (s = json_string(value)) == NULL)
+        return kz_fail(err, KZ_EUSAGE, "%s: at most %d bytes of UTF-8 text", field, TEXT_MAX);
+    json_object_set_new(obj, key, s);
+    return KZ_OK;
+}
+
+static int
+set_partner(json_t *p, const char *field, const char *sub, const char *value,
+            struct kz_err *err)
+{
+    json_t *v;
+    int b;
+
+    if (strcmp(sub, "name") == 0 || strcmp(sub, "pronouns") == 0 || strcmp(sub, "origin") == 0)
+        return text_value(p, sub, field, value, err);
+    if (strcmp(sub, "cultures") == 0) {
+        json_object_set_new(p, "cultures", split_list(value, ','));
+        return KZ_OK;
+    }
+    if (strcmp(sub, "languages") == 0) {
+        if ((v = parse_languages(field, value, err)) == NULL)
+            return KZ_EUSAGE;
+        json_object_set_new(p, "languages", v);
+        return KZ_OK;
+    }
+    if (strcmp(sub, "local") == 0) {
+        if ((b = parse_bool(value)) < 0)
+            return kz_fail(err, KZ_EUSAGE, "%s: yes or no (does this partner live in their "
+                                           "own home country?)",
+                           field);
+        json_object_set_new(p, "local", json_boolean(b));
+        return KZ_OK;
+    }
+    return kz_fail(err, KZ_EUSAGE,
+                   "unknown field '%s' (partner fields: name, pronouns, origin, cultures, "
+                   "languages, local)",
+                   field);
+}
+
+int
+kz_couple_set(json_t *c, const char *field, const char *value, struct kz_err *err)
+{
+    const char *dot = strchr(field, '.');
+    const char *const *k;
+    json_t *v;
+    int b;
+
+    if (strncmp(field, "partner1.", 9) == 0 || strncmp(field, "partner2.", 9) == 0) {
+        char key[9];
+        memcpy(key, field, 8);
+        key[8] = '\0';
+        return set_partner(json_object_get(c, key), field, field + 9, value, err);
+    }
+    if (strncmp(field, "consent.", 8) == 0) {
+        if (kz_theme_check(field + 8) != 0)
+            return kz_fail(err, KZ_EUSAGE, "%s: consent names are lower-case words", field);
+        if ((b = parse_bool(value)) < 0)
+            return kz_fail(err, KZ_EUSAGE, "%s: yes or no", field);
+        json_object_set_new(json_object_get(c, "consent"), field + 8, json_boolean(b));
+        return KZ_OK;
+    }
+    if (strncmp(field, "formulation.", 12) == 0) {
+        for (k = formulation_keys; *k != NULL; k++) {
+            if (strcmp(*k, field + 12) == 0)
+                return text_value(json_object_get(c, "formulation"), *k, field, value, err);
+        }
+        return kz_fail(err, KZ_EUSAGE,
+                       "unknown field '%s' (formulation.problem, .causes, .stressors, "
+                       ".identity, .coping, .relationship)",
+                       field);
+    }
+    if (dot == NULL) {
+        if (strcmp(field, "residence") == 0 || strcmp(field, "support") == 0 ||
+            strcmp(field, "referral") == 0 || strcmp(field, "notes") == 0)
+            return text_value(c, field, field, value, err);
+        if (strcmp(field, "home_languages") == 0 || strcmp(field, "children_languages") == 0) {
+            json_object_set_new(c, field, split_list(value, ','));
+            return KZ_OK;
+        }
+        if (strcmp(field, "children") == 0) {
+            if ((v = parse_children(value, err)) == NULL)
+                return KZ_EUSAGE;
+            json_object_set_new(c, "children", v);
+            return KZ_OK;
+        }
+        if (strcmp(field, "intake") == 0) {
+            char buf[11];
+            uint32_t d = kz_date_parse(value);
+            if (d == 0)
+                return kz_fail(err, KZ_EUSAGE, "intake: '%s' is not a date (YYYY-MM-DD)", value);
+            kz_date_format(d, buf);
+            json_object_set_new(c, "intake", json_string(buf));
+            return KZ_OK;
+        }
+        if (strcmp(field, "status") == 0) {
+            b = kz_status_parse(value);
+            if (b < 0 || b > KZ_ST_CLOSED)
+                return kz_fail(err, KZ_EUSAGE, "status: active, paused or closed");
+            json_object_set_new(c, "status", json_string(value));
+            return KZ_OK;
+        }
+        if (strcmp(field, "code") == 0)
+            return kz_fail(err, KZ_EUSAGE, "the CODE cannot be changed with set");
+    }
+    return kz_fail(err, KZ_EUSAGE,
+                   "unknown field '%s' (try partner1.name, partner2.origin, residence, "
+                   "home_languages, children, support, referral, intake, status, consent.*, "
+                   "formulation.*, notes)",
+                   field);
+}
+
+static void
+partner_text(const json_t *p, char *buf, size_t size)
+{
+    const char *name = json_string_value(json_object_get(p, "name"));
+    const char *origin = json_string_value(json_object_get(p, "origin"));
+    json_t *local = json_object_get(p, "local");
+
+    snprintf(buf, size, "%s", name != NULL && *name ? name : "?");
+    if ((origin != NULL && *origin) || json_is_boolean(local)) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, " (%s%s%s)", origin != NULL ? origin : "",
+                 origin != NULL && *origin && json_is_boolean(local) ? ", " : "",
+                 json_is_true(local) ? "local" : json_is_false(local) ? "foreign" : "");
+    }
+}
+
+void
+kz_couple_partners_line(const json_t *couple, char *buf, size_t size)
+{
+    char a[200], b[200];
+
+    partner_text(json_object_get(couple, "partner1"), a, sizeof(a));
+    partner_text(json_object_get(couple, "partner2"), b, sizeof(b));
+    snprintf(buf, size, "%s & %s", a, b);
+}
