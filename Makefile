@@ -28,8 +28,8 @@ endif
 HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE -fcf-protection
 LDHARD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
-CFLAGS_ALL = $(WARN) $(DEFS) $(OPT) $(HARDEN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(LDHARD) $(LDSAN) $(LDFLAGS)
+CFLAGS_ALL = $(WARN) $(DEFS) $(OPT) $(HARDEN) -pthread -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(LDHARD) $(LDSAN) -pthread $(LDFLAGS)
 
 # Library layers, bottom first (DESIGN.md): util, crypto, store, vault, model, ui, cmd, shell.
 LIB_SRC  := $(wildcard src/util/*.c src/crypto/*.c src/store/*.c src/vault/*.c \
@@ -41,7 +41,7 @@ BIN      := $(BUILD)/kizuna
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check test unit cli tty asan install uninstall clean fmt bench lint
+.PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint
 
 all: $(BIN) $(UNIT_BIN)
 
@@ -73,6 +73,13 @@ run:
 	@$(MAKE) --no-print-directory $(BIN)
 	@$(BIN) $(if $(VAULT),--vault $(VAULT))
 
+# A demo vault of fictional couples (demo.kz), then the shell on it.
+demo:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory $(BIN)
+	@[ -e demo.kz ] || KIZUNA=$(BIN) scripts/demo.sh demo.kz
+	@$(BIN) --vault demo.kz
+
 # Every test, in a normal build and again under ASan+UBSan; ends "N passed, N failed".
 check:
 	@scripts/deps.sh all
@@ -80,6 +87,16 @@ check:
 
 test: all
 	@BUILD=$(BUILD) scripts/check.sh --one
+
+# Figures and ratios against the targets (not a test): make bench [BENCH_N=100000]
+BENCH_N ?= 100000
+$(BUILD)/bench: tests/bench/bench.c $(LIB)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench:
+	@scripts/deps.sh all
+	@$(MAKE) --no-print-directory $(BUILD)/bench
+	@$(BUILD)/bench $(BENCH_N)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

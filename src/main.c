@@ -208,6 +208,8 @@ main(int argc, char **argv)
             rc = usage_error(&st, "give either a command or -f SCRIPT, not both");
             goto out;
         }
+        if (!isatty(STDIN_FILENO))
+            st.script_in = stdin; /* piped note text: `... | kizuna session add C014` */
         rc = kz_cmd_run(&st, argc - optind, argv + optind);
     } else if (script != NULL) {
         int fd = open(script, O_RDONLY | O_CLOEXEC);

@@ -3,6 +3,7 @@
 #define KIZUNA_CMD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kizuna/err.h"
 #include "kizuna/ui.h"
@@ -32,6 +33,7 @@ struct kz_state {
     int keep_going;
     int quit;                   /* set by quit: the shell or script stops */
     int locked_by_idle;         /* the shell locked the vault after idle time */
+    FILE *script_in;            /* where inline text comes from (script or piped stdin) */
 };
 
 struct kz_cmd_entry {
@@ -48,10 +50,12 @@ struct kz_cmd_entry {
 struct kz_opt {
     const char *name;     /* long name without dashes, e.g. "kdf-memory" */
     char short_name;      /* e.g. 'o', or 0 */
-    int has_arg;
-    const char **value;   /* set to the argument (has_arg) */
-    int *flag;            /* set to 1 when present (no argument) */
+    int has_arg;          /* 0 flag, 1 value, KZ_OPT_REPEAT: value may repeat */
+    const char **value;   /* set to the argument; REPEAT: an array of KZ_OPT_MAX */
+    int *flag;            /* set to 1 when present; REPEAT: the count */
 };
+#define KZ_OPT_REPEAT 2
+#define KZ_OPT_MAX 16
 
 void kz_state_init(struct kz_state *st);
 /* Locks and closes the vault, wipes and frees everything the state holds. */
@@ -89,6 +93,12 @@ int kz_state_unlock(struct kz_state *st, struct kz_err *err);
  * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise. */
 int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts,
                  char **pos, int maxpos, int *npos, struct kz_err *err);
+
+/* Completion: calls add for each word that may come after argv: command words,
+ * the entry's options, and while unlocked couple CODEs, session and goal ids
+ * and themes where the command takes them. Never asks for a passphrase. */
+void kz_cmd_complete(struct kz_state *st, int argc, char **argv,
+                     void (*add)(void *ctx, const char *word), void *ctx);
 
 /* Sealed settings (config): the idle-lock time in seconds, or -1 if unset. */
 int kz_config_idle_lock(struct kz_state *st);

@@ -75,6 +75,10 @@ json_t *kz_couple_new(const char *code, const char *today);
 int kz_couple_set(json_t *couple, const char *field, const char *value, struct kz_err *err);
 /* 0 if CODE is 1-32 of letters, digits, '-' and '_'. */
 int kz_code_check(const char *code);
+/* Every settable field of a couple as (field, value text) in a stable order,
+ * in the FIELD=VALUE syntax kz_couple_set reads back. */
+void kz_couple_fields(const json_t *couple,
+                      void (*cb)(void *ctx, const char *field, const char *value), void *ctx);
 /* "Aiko (Japan, foreign) & Jonas (Germany, local)" into buf. */
 void kz_couple_partners_line(const json_t *couple, char *buf, size_t size);
 

@@ -30,6 +30,13 @@ int kz_open(const unsigned char *key, const unsigned char *ad, size_t adlen,
             const unsigned char *blob, size_t bloblen, size_t block, int secure,
             unsigned char **pt, size_t *ptlen, const char *what, struct kz_err *err);
 
+/* Opens a sealed blob into buf (cap >= bloblen, not secure memory), without
+ * allocating: for walks over many records. Returns KZ_OK with *ptlen, or
+ * KZ_EINTEGRITY with nothing in err (the caller names the record). */
+int kz_open_into(const unsigned char *key, const unsigned char *ad, size_t adlen,
+                 const unsigned char *blob, size_t bloblen, size_t block, unsigned char *buf,
+                 size_t cap, size_t *ptlen);
+
 /* Wipes and frees plaintext from kz_open (secure or not, as it was opened). */
 void kz_plain_free(unsigned char *pt, size_t ptlen, int secure);
 

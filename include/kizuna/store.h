@@ -57,6 +57,10 @@ int kz_store_record_foreach(struct kz_store *st, int with_body,
                                       const unsigned char *body, size_t bodylen),
                             void *ctx, struct kz_err *err);
 
+/* A consistent copy of the whole file (SQLite online backup) into a new file at
+ * dest (created 0600 by the caller or here): sealed bytes only. */
+int kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err);
+
 /* PRAGMA integrity_check: KZ_OK or KZ_EINTEGRITY naming the first problem. */
 int kz_store_integrity(struct kz_store *st, struct kz_err *err);
 /* PRAGMA secure_delete as set on this connection (1 on). */

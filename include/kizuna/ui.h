@@ -50,6 +50,15 @@ void kz_ui_say(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(pri
 void kz_ui_warn(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The error as one line on stderr ("kizuna: msg", or the JSON error object). */
 void kz_ui_error(struct kz_ui *ui, const struct kz_err *err);
+/* A composed view: JSON mode prints doc, text mode prints text. Steals doc. */
+void kz_ui_show(struct kz_ui *ui, json_t *doc, const char *text);
+/* Bytes for standard output as they are (an export written to stdout), in both
+ * modes. Returns 0, or -1 if the write failed. */
+int kz_ui_raw(struct kz_ui *ui, const void *buf, size_t len);
+/* A progress bar on stderr when stderr is a terminal (nothing otherwise);
+ * done == total ends the line. */
+void kz_ui_progress(struct kz_ui *ui, const char *label, unsigned long long done,
+                    unsigned long long total);
 /* Raw text for help pages and the like (text mode), unchanged. */
 void kz_ui_text(struct kz_ui *ui, const char *text);
 
@@ -72,5 +81,20 @@ int kz_ui_confirm(const char *question);
 /* Checks a new passphrase: at least 12 characters and accepted by libpwquality.
  * Returns KZ_OK or KZ_EUSAGE with the reason. */
 int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
+
+/*
+ * Text entry for notes. kz_ui_edit opens $VISUAL/$EDITOR (default vi) on a
+ * file in /dev/shm (tmpfs: never on disk), 0600, which is overwritten and
+ * unlinked afterwards. KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
+ * caller falls back to inline entry); KZ_ERR if the editor fails.
+ * *out is malloc'd; the caller wipes it.
+ */
+int kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
+               struct kz_err *err);
+/* Reads lines from in until a line holding a lone "." (or EOF); prompts on a
+ * terminal. *out malloc'd (wipe it). */
+int kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err);
+/* True when no editor file is left in /dev/shm (for doctor). */
+int kz_ui_editor_leftovers(void);
 
 #endif

@@ -110,6 +110,28 @@ int kz_vault_record_foreach(struct kz_vault *v,
                                       const char *body, size_t bodylen),
                             void *ctx, struct kz_err *err);
 
+/* The same walk on two threads (SQLite reads on the caller's, decryption and cb
+ * on workers): cb may run concurrently and in any order, so it must guard what
+ * it shares and not touch the vault except kz_vault_head(s). For search. */
+int kz_vault_record_foreach_parallel(struct kz_vault *v,
+                                     int (*cb)(void *ctx, const unsigned char *id,
+                                               const unsigned char *head, size_t headlen,
+                                               const char *body, size_t bodylen),
+                                     void *ctx, struct kz_err *err);
+
+/*
+ * Backup recipients: public "age1..." keys kept in the header as text, so that
+ * backups run without the passphrase. Changing them needs the key: the list
+ * carries a MAC under a key derived from the master key, which
+ * kz_vault_recipients_check verifies (doctor), so a recipient slipped into the
+ * file by someone without the passphrase is detected.
+ */
+/* *text: malloc'd, one recipient a line ("" if none). */
+int kz_vault_recipients(struct kz_vault *v, char **text, struct kz_err *err);
+int kz_vault_set_recipients(struct kz_vault *v, const char *text, struct kz_err *err);
+/* KZ_OK, or KZ_EINTEGRITY if the list was changed without the key. Needs the key. */
+int kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err);
+
 /* The store underneath (for backup, doctor): sealed bytes only. */
 struct kz_store *kz_vault_store(struct kz_vault *v);
 

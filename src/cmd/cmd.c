@@ -197,12 +197,20 @@ kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, 
             return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s' (try 'help %s')", cmd, a,
                            cmd);
         if (o->has_arg) {
-            if (eq != NULL) {
-                *o->value = eq + 1;
-            } else if (i + 1 < argc) {
-                *o->value = argv[++i];
-            } else {
+            const char *val;
+            if (eq != NULL)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else
                 return kz_fail(err, KZ_EUSAGE, "%s: option --%s needs a value", cmd, o->name);
+            if (o->has_arg == KZ_OPT_REPEAT) {
+                if (*o->flag >= KZ_OPT_MAX)
+                    return kz_fail(err, KZ_EUSAGE, "%s: --%s given more than %d times", cmd,
+                                   o->name, KZ_OPT_MAX);
+                o->value[(*o->flag)++] = val;
+            } else {
+                *o->value = val;
             }
         } else {
             if (eq != NULL)
@@ -418,6 +426,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
             close(dupfd);
         return KZ_ERR;
     }
+    st->script_in = f;
     while (!st->quit && (n = getline(&line, &cap, f)) >= 0) {
         struct kz_err err;
         char **argv = NULL;
@@ -444,6 +453,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
         explicit_bzero(line, cap);
         free(line);
     }
+    st->script_in = NULL;
     fclose(f);
     return status;
 }

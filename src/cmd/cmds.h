@@ -11,12 +11,49 @@ extern const struct kz_cmd_entry kz_cmd_init, kz_cmd_info, kz_cmd_passwd, kz_cmd
 extern const struct kz_cmd_entry kz_cmd_config_set, kz_cmd_config_get, kz_cmd_config_list,
     kz_cmd_config_unset;
 extern const struct kz_cmd_entry kz_cmd_help, kz_cmd_quit;
+extern const struct kz_cmd_entry kz_cmd_couple_add, kz_cmd_couple_set, kz_cmd_couple_list,
+    kz_cmd_couple_show, kz_cmd_couple_edit, kz_cmd_couple_close, kz_cmd_couple_delete;
+extern const struct kz_cmd_entry kz_cmd_session_add, kz_cmd_session_list, kz_cmd_session_show,
+    kz_cmd_session_edit, kz_cmd_session_sign, kz_cmd_session_amend;
+extern const struct kz_cmd_entry kz_cmd_goal_add, kz_cmd_goal_list, kz_cmd_goal_show,
+    kz_cmd_goal_progress, kz_cmd_goal_done, kz_cmd_goal_drop;
+extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
+extern const struct kz_cmd_entry kz_cmd_search;
+extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
+extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
+    kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
+    kz_cmd_backup_restore;
 
 /* Reads a new passphrase: from file if given, else (use_global) from
  * --passphrase-fd/-file, else twice on the terminal; checks its strength.
  * *out in secure memory. */
 int kz_cmd_new_passphrase(struct kz_state *st, const char *file, int use_global, char **out,
                           size_t *len, struct kz_err *err);
+
+/* Text for a note: --text, --text-file FILE ("-" for stdin), else $EDITOR on a
+ * terminal (starting from initial), else inline lines from the script ending
+ * with a lone "." . *out malloc'd, wipe it with kz_vault_plain_free. */
+int kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
+                char **out, size_t *len, struct kz_err *err);
+/* Asks before something irreversible: yes (--yes) or a terminal answer. */
+int kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err);
+
+/* ---- age for the commands (src/cmd/agecmd.c) ---- */
+struct kz_age_recipient;
+struct kz_age_identity;
+/* Recipients from "age1..." strings; KZ_EUSAGE naming a bad one. *r malloc'd. */
+int kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient **r,
+                            size_t *n, struct kz_err *err);
+/* Identities to open an age file: the X25519 identities in identity_file, else a
+ * passphrase from passfile or the terminal. Free with kz_cmd_identities_free. */
+int kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
+                      struct kz_age_identity **ids, size_t *n, struct kz_err *err);
+void kz_cmd_identities_free(struct kz_age_identity *ids, size_t n);
+/* A new file created 0600 next to path as "path.tmp-XXXXXX" (its name in tmp):
+ * the descriptor, or -1 with err set. */
+int kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err);
+/* fsyncs fd and the folder, renames tmp to path (atomically replacing it). */
+int kz_cmd_commit_file(int fd, const char *tmp, const char *path, struct kz_err *err);
 
 /* ---- records (src/cmd/records.c): the heads index and sealed JSON bodies ---- */
 
@@ -44,5 +81,11 @@ int kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_he
                 json_t *doc, struct kz_err *err);
 /* "s12" / "g3" for display. */
 void kz_rec_num_text(int kind, uint32_t num, char *buf, size_t size);
+
+/* ---- themes (src/cmd/themes.c) ---- */
+/* 1 if name is a starter theme or one the therapist added, else 0. */
+int kz_themes_known(struct kz_state *st, const char *name);
+/* Calls cb for every theme: the starter vocabulary, then the therapist's own. */
+void kz_themes_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name), void *ctx);
 
 #endif

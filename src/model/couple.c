@@ -226,6 +226,10 @@ set_partner(json_t *p, const char *field, const char *sub, const char *value,
         return KZ_OK;
     }
     if (strcmp(sub, "local") == 0) {
+        if (*value == '\0') {
+            json_object_set_new(p, "local", json_null());
+            return KZ_OK;
+        }
         if ((b = parse_bool(value)) < 0)
             return kz_fail(err, KZ_EUSAGE, "%s: yes or no (does this partner live in their "
                                            "own home country?)",
@@ -335,4 +339,96 @@ kz_couple_partners_line(const json_t *couple, char *buf, size_t size)
     partner_text(json_object_get(couple, "partner1"), a, sizeof(a));
     partner_text(json_object_get(couple, "partner2"), b, sizeof(b));
     snprintf(buf, size, "%s & %s", a, b);
+}
+
+/* Joins an array of strings, or of {lang, fluency}, or children, as set reads them. */
+static void
+list_text(const char *field, const json_t *arr, char *buf, size_t size)
+{
+    size_t i, n = 0;
+    json_t *e;
+
+    buf[0] = '\0';
+    json_array_foreach(arr, i, e) {
+        const char *sep = i == 0 ? "" : strcmp(field, "children") == 0 ? "; " : ", ";
+        if (json_is_string(e)) {
+            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
+                                  json_string_value(e));
+        } else if (json_object_get(e, "lang") != NULL) {
+            const char *fl = json_string_value(json_object_get(e, "fluency"));
+            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s%s%s", sep,
+                                  json_string_value(json_object_get(e, "lang")),
+                                  fl != NULL && *fl ? ":" : "", fl != NULL ? fl : "");
+        } else {
+            json_t *langs = json_object_get(e, "languages"), *l;
+            size_t k;
+            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
+                                  json_string_value(json_object_get(e, "name")));
+            if (json_is_integer(json_object_get(e, "birth_year")) || json_array_size(langs) > 0) {
+                n += (size_t)snprintf(buf + n, n < size ? size - n : 0, ":");
+                if (json_is_integer(json_object_get(e, "birth_year")))
+                    n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
+                                          "%" JSON_INTEGER_FORMAT,
+                                          json_integer_value(json_object_get(e, "birth_year")));
+            }
+            json_array_foreach(langs, k, l) {
+                n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s",
+                                      k == 0 ? ":" : " ", json_string_value(l));
+            }
+        }
+        if (n >= size)
+            break;
+    }
+}
+
+static void
+emit(const json_t *v, const char *field,
+     void (*cb)(void *ctx, const char *field, const char *value), void *ctx)
+{
+    char buf[8192];
+
+    if (json_is_string(v))
+        cb(ctx, field, json_string_value(v));
+    else if (json_is_array(v)) {
+        list_text(field, v, buf, sizeof(buf));
+        cb(ctx, field, buf);
+    } else if (json_is_boolean(v))
+        cb(ctx, field, json_is_true(v) ? "yes" : "no");
+    else
+        cb(ctx, field, "");
+}
+
+void
+kz_couple_fields(const json_t *c, void (*cb)(void *ctx, const char *field, const char *value),
+                 void *ctx)
+{
+    static const char *const pfields[] = {"name", "pronouns", "origin", "cultures", "languages",
+                                          "local", NULL};
+    static const char *const top[] = {"status", "intake", "residence", "home_languages",
+                                      "children_languages", "children", "support", "referral",
+                                      "notes", NULL};
+    const char *const *k;
+    const char *key;
+    char field[64];
+    json_t *v;
+    int p;
+
+    for (p = 1; p <= 2; p++) {
+        char pk[9];
+        snprintf(pk, sizeof(pk), "partner%d", p);
+        for (k = pfields; *k != NULL; k++) {
+            snprintf(field, sizeof(field), "%s.%s", pk, *k);
+            emit(json_object_get(json_object_get(c, pk), *k), field, cb, ctx);
+        }
+    }
+    for (k = top; *k != NULL; k++)
+        emit(json_object_get(c, *k), *k, cb, ctx);
+    json_object_foreach(json_object_get(c, "consent"), key, v) {
+        snprintf(field, sizeof(field), "consent.%s", key);
+        emit(v, field, cb, ctx);
+    }
+    for (k = formulation_keys; *k != NULL; k++) {
+        snprintf(field, sizeof(field), "formulation.%s", *k);
+        emit(json_object_get(json_object_get(c, "formulation"), *k), field, cb, ctx);
+    }
 }

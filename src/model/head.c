@@ -60,7 +60,8 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
 {
     size_t n = FIXED, cl, tl;
 
-    memset(h, 0, sizeof(*h));
+    /* No memset of the whole struct: this runs for every record on every list. */
+    h->code[0] = h->tags[0] = '\0';
     if (len < FIXED + 3 || in[0] != HEAD_VERSION)
         return -1;
     h->kind = in[1];
@@ -74,11 +75,13 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
     if (cl > KZ_CODE_MAX || n + cl + 2 > len)
         return -1;
     memcpy(h->code, in + n, cl);
+    h->code[cl] = '\0';
     n += cl;
     tl = (size_t)(in[n] | in[n + 1] << 8);
     n += 2;
     if (tl > KZ_TAGS_MAX || n + tl != len)
         return -1;
     memcpy(h->tags, in + n, tl);
+    h->tags[tl] = '\0';
     return 0;
 }

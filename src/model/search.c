@@ -88,22 +88,42 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
      * with a lead byte we can only compare after decoding, so scan every lead. */
     f_lo = first < 0x80 ? (unsigned char)first : 0;
     f_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : f_lo;
-    for (i = 0; i < haylen; i++) {
-        if (f_lo != 0) {
-            const unsigned char *p = memchr(hay + i, f_lo, haylen - i);
-            const unsigned char *q = f_up != f_lo ? memchr(hay + i, f_up, haylen - i) : NULL;
-            if (p == NULL && q == NULL)
+    if (f_lo != 0) {
+        /* The next place of each case form, searched again only once passed. */
+        const unsigned char *p = NULL, *q = NULL;
+        const unsigned char *end = hay + haylen;
+        int p_done = 0, q_done = f_up == f_lo;
+        i = 0;
+        for (;;) {
+            const unsigned char *c;
+            if (!p_done && (p == NULL || p < hay + i)) {
+                p = memchr(hay + i, f_lo, (size_t)(end - (hay + i)));
+                p_done = p == NULL;
+            }
+            if (!q_done && (q == NULL || q < hay + i)) {
+                q = memchr(hay + i, f_up, (size_t)(end - (hay + i)));
+                q_done = q == NULL;
+            }
+            c = p_done ? (q_done ? NULL : q) : (q_done || p < q) ? p : q;
+            if (c == NULL)
                 break;
-            if (p == NULL || (q != NULL && q < p))
-                p = q;
-            i = (size_t)(p - hay);
-        } else if (hay[i] < 0xc0) {
-            continue; /* not a lead byte */
+            i = (size_t)(c - hay);
+            if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+                found = (long)i;
+                *mlen = used;
+                break;
+            }
+            i++;
         }
-        if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
-            found = (long)i;
-            *mlen = used;
-            break;
+    } else {
+        for (i = 0; i < haylen; i++) {
+            if (hay[i] < 0xc0)
+                continue; /* not a lead byte */
+            if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+                found = (long)i;
+                *mlen = used;
+                break;
+            }
         }
     }
     if (nd != stack)

@@ -36,6 +36,10 @@ on_signal(int sig)
 static void
 on_line(char *line)
 {
+    /* Removed here, inside the callback: readline otherwise prepares the terminal
+     * again and prints a fresh prompt as soon as this returns, before the command
+     * has run (a stray "kizuna> " ahead of every command's output). */
+    rl_callback_handler_remove();
     if (line == NULL)
         pending_eof = 1;
     else
@@ -91,36 +95,13 @@ generator(const char *text, int state)
     return NULL;
 }
 
-/* Offers command words, sub-command words or the entry's options. */
-static void
-gather(int argc, char **argv)
-{
-    const struct kz_cmd_entry *const *t = kz_cmd_table();
-    const struct kz_cmd_entry *e = NULL;
-    int i, used = 0;
+static struct kz_state *completing; /* the state completion reads (readline has no context) */
 
-    if (argc == 0) {
-        for (i = 0; t[i] != NULL; i++) {
-            const char *sp = strchr(t[i]->name, ' ');
-            words_add(t[i]->name, sp ? (size_t)(sp - t[i]->name) : strlen(t[i]->name));
-        }
-        return;
-    }
-    if (strcmp(argv[0], "help") == 0 && argc <= 2) {
-        gather(argc - 1, argv + 1);
-        return;
-    }
-    if (argc == 1) {
-        size_t n = strlen(argv[0]);
-        for (i = 0; t[i] != NULL; i++) {
-            if (strncmp(t[i]->name, argv[0], n) == 0 && t[i]->name[n] == ' ')
-                words_add(t[i]->name + n + 1, strlen(t[i]->name + n + 1));
-        }
-    }
-    if (kz_cmd_find(argc, argv, &e, &used, NULL) == KZ_OK && e != NULL && e->options != NULL) {
-        for (i = 0; e->options[i] != NULL; i++)
-            words_add(e->options[i], strlen(e->options[i]));
-    }
+static void
+add_word(void *ctx, const char *w)
+{
+    (void)ctx;
+    words_add(w, strlen(w));
 }
 
 static char **
@@ -136,7 +117,7 @@ complete(const char *text, int start, int end)
     prefix[start] = '\0';
     words_reset();
     if (kz_cmd_split(prefix, &argc, &argv, NULL) == KZ_OK)
-        gather(argc, argv);
+        kz_cmd_complete(completing, argc, argv, add_word, NULL);
     kz_cmd_free_argv(argc, argv);
     free(prefix);
     matches = rl_completion_matches(text, generator);
@@ -228,6 +209,7 @@ kz_shell_run(struct kz_state *st)
     double last_input;
     int rc;
 
+    completing = st;
     rl_readline_name = "kizuna";
     rl_attempted_completion_function = complete;
     rl_catch_signals = 0;
@@ -287,15 +269,13 @@ kz_shell_run(struct kz_state *st)
         last_input = now_s();
         rl_callback_read_char();
         if (pending_eof) {
-            rl_callback_handler_remove();
             kz_ui_say(&st->ui, "\n");
             break;
         }
         if (pending_line != NULL) {
             char *line = pending_line;
             pending_line = NULL;
-            /* Give the terminal back while the command runs (it may ask a passphrase). */
-            rl_callback_handler_remove();
+            /* on_line gave the terminal back: the command may ask a passphrase. */
             run_line(st, line);
             explicit_bzero(line, strlen(line));
             free(line);

@@ -461,6 +461,40 @@ out:
 }
 
 int
+kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err)
+{
+    sqlite3 *out = NULL;
+    sqlite3_backup *bk;
+    int rc;
+
+    rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                         SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        rc = kz_fail(err, KZ_ERR, "cannot create the snapshot %s: %s", dest, sqlite3_errstr(rc));
+        goto out;
+    }
+    sqlite3_busy_timeout(out, busy_ms());
+    if ((bk = sqlite3_backup_init(out, "main", st->db, "main")) == NULL) {
+        rc = sql_fail(st, err, sqlite3_errcode(out), "taking a snapshot");
+        goto out;
+    }
+    /* All pages in one step: a reader's snapshot, consistent whatever writers do. */
+    rc = sqlite3_backup_step(bk, -1);
+    sqlite3_backup_finish(bk);
+    if (rc != SQLITE_DONE) {
+        rc = sql_fail(st, err, rc, "taking a snapshot");
+        goto out;
+    }
+    /* A plain rollback-journal file: one file holds everything. */
+    rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    rc = rc == SQLITE_OK ? KZ_OK : kz_fail(err, KZ_ERR, "cannot finish the snapshot");
+out:
+    if (out != NULL)
+        sqlite3_close(out);
+    return rc;
+}
+
+int
 kz_store_integrity(struct kz_store *st, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;

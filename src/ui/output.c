@@ -327,6 +327,19 @@ kz_ui_error(struct kz_ui *ui, const struct kz_err *err)
 }
 
 void
+kz_ui_show(struct kz_ui *ui, json_t *doc, const char *text)
+{
+    if (ui->json) {
+        emit_json(ui, doc);
+    } else {
+        fputs(text, ui->out);
+        fflush(ui->out);
+        ui->emitted = 1;
+    }
+    json_decref(doc);
+}
+
+void
 kz_ui_text(struct kz_ui *ui, const char *text)
 {
     if (ui->json)
@@ -334,4 +347,32 @@ kz_ui_text(struct kz_ui *ui, const char *text)
     fputs(text, ui->out);
     fflush(ui->out);
     ui->emitted = 1;
+}
+
+int
+kz_ui_raw(struct kz_ui *ui, const void *buf, size_t len)
+{
+    if (len > 0 && fwrite(buf, 1, len, ui->out) != len)
+        return -1;
+    ui->emitted = 1;
+    return fflush(ui->out) == 0 ? 0 : -1;
+}
+
+void
+kz_ui_progress(struct kz_ui *ui, const char *label, unsigned long long done,
+               unsigned long long total)
+{
+    static const int width = 30;
+    int filled, i;
+
+    if (!isatty(fileno(ui->errf)) || total == 0)
+        return;
+    filled = (int)((done * (unsigned long long)width) / total);
+    fprintf(ui->errf, "\r%s [", label);
+    for (i = 0; i < width; i++)
+        fputc(i < filled ? '#' : '.', ui->errf);
+    fprintf(ui->errf, "] %3d%%", (int)((done * 100) / total));
+    if (done >= total)
+        fputc('\n', ui->errf);
+    fflush(ui->errf);
 }

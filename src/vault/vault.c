@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -706,14 +708,20 @@ load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t 
           const unsigned char *body, size_t bodylen)
 {
     struct load_ctx *c = ctx;
-    unsigned char *plain = NULL;
-    size_t len = 0;
-    int rc;
+    unsigned char ad[80], *plain = kz_xmalloc(headlen + 1);
+    size_t len = 0, adlen;
 
     (void)body;
     (void)bodylen;
-    if ((rc = open_part(c->v, id, 0, head, headlen, &plain, &len, c->err)) != KZ_OK)
-        return rc;
+    adlen = record_ad(ad, c->v, id, 0);
+    if (kz_open_into(c->v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, plain, headlen + 1,
+                     &len) != KZ_OK) {
+        char hex[2 * KZ_RECORD_ID_BYTES + 1];
+        free(plain);
+        kz_hex(id, 8, hex);
+        return kz_fail(c->err, KZ_EINTEGRITY,
+                       "record %s (head) failed authentication (altered, moved or corrupt)", hex);
+    }
     heads_set(c->v, id, plain, len);
     return 0;
 }
@@ -826,24 +834,46 @@ struct walk {
               const char *body, size_t bodylen);
     void *ctx;
     struct kz_err *err;
+    unsigned char *buf; /* reused for every record, wiped at the end */
+    size_t cap;
 };
+
+static int
+walk_fail(struct walk *w, const unsigned char *id, int part)
+{
+    char hex[2 * KZ_RECORD_ID_BYTES + 1];
+
+    kz_hex(id, 8, hex);
+    return kz_fail(w->err, KZ_EINTEGRITY,
+                   "record %s%s failed authentication (altered, moved or corrupt)", hex,
+                   part == 0 ? " (head)" : "");
+}
 
 static int
 walk_one(void *ctx, const unsigned char *id, const unsigned char *hblob, size_t hbloblen,
          const unsigned char *bblob, size_t bbloblen)
 {
     struct walk *w = ctx;
-    unsigned char *head = NULL, *body = NULL;
-    size_t hlen = 0, blen = 0;
-    int rc;
+    unsigned char ad[80];
+    size_t need = hbloblen + bbloblen + 2, hlen = 0, blen = 0, adlen;
 
-    if ((rc = open_part(w->v, id, 0, hblob, hbloblen, &head, &hlen, w->err)) != KZ_OK)
-        return rc;
-    if ((rc = open_part(w->v, id, 1, bblob, bbloblen, &body, &blen, w->err)) == KZ_OK)
-        rc = w->cb(w->ctx, id, head, hlen, (const char *)body, blen);
-    kz_plain_free(head, hlen, 0);
-    kz_plain_free(body, blen, 0);
-    return rc;
+    if (need > w->cap) {
+        if (w->buf != NULL) {
+            sodium_memzero(w->buf, w->cap);
+            free(w->buf);
+        }
+        w->cap = need * 2;
+        w->buf = kz_xmalloc(w->cap);
+    }
+    adlen = record_ad(ad, w->v, id, 0);
+    if (kz_open_into(w->v->record_key, ad, adlen, hblob, hbloblen, KZ_HEAD_PAD, w->buf,
+                     hbloblen + 1, &hlen) != KZ_OK)
+        return walk_fail(w, id, 0);
+    adlen = record_ad(ad, w->v, id, 1);
+    if (kz_open_into(w->v->record_key, ad, adlen, bblob, bbloblen, KZ_RECORD_PAD,
+                     w->buf + hbloblen + 1, bbloblen + 1, &blen) != KZ_OK)
+        return walk_fail(w, id, 1);
+    return w->cb(w->ctx, id, w->buf, hlen, (const char *)w->buf + hbloblen + 1, blen);
 }
 
 int
@@ -852,10 +882,305 @@ kz_vault_record_foreach(struct kz_vault *v,
                                   size_t headlen, const char *body, size_t bodylen),
                         void *ctx, struct kz_err *err)
 {
-    struct walk w = {v, cb, ctx, err};
+    struct walk w = {v, cb, ctx, err, NULL, 0};
     int rc;
 
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    return kz_store_record_foreach(v->st, 1, walk_one, &w, err);
+    rc = kz_store_record_foreach(v->st, 1, walk_one, &w, err);
+    if (w.buf != NULL) {
+        sodium_memzero(w.buf, w.cap);
+        free(w.buf);
+    }
+    return rc;
+}
+
+/* ---- the parallel walk ---- */
+
+#define PAR_WORKERS 2
+#define PAR_BATCH 256
+#define PAR_QUEUE 6
+
+struct par_item {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    size_t hoff, hlen, boff, blen;
+};
+
+struct par_batch {
+    size_t n, used, cap;
+    unsigned char *data;
+    struct par_item items[PAR_BATCH];
+};
+
+struct par {
+    struct kz_vault *v;
+    int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+              const char *body, size_t bodylen);
+    void *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    struct par_batch *free_list[PAR_QUEUE], *full[PAR_QUEUE];
+    size_t nfree, nfull;
+    struct par_batch *cur;
+    int done, rc;
+    atomic_int stop;
+    struct kz_err err;
+};
+
+static struct par_batch *
+par_take(struct par *p, struct par_batch **list, size_t *n, int wait_done)
+{
+    struct par_batch *b = NULL;
+
+    pthread_mutex_lock(&p->mu);
+    while (*n == 0 && !(wait_done && p->done) && !p->stop)
+        pthread_cond_wait(&p->changed, &p->mu);
+    if (*n > 0)
+        b = list[--*n];
+    pthread_mutex_unlock(&p->mu);
+    return b;
+}
+
+static void
+par_put(struct par *p, struct par_batch **list, size_t *n, struct par_batch *b)
+{
+    pthread_mutex_lock(&p->mu);
+    list[(*n)++] = b;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void
+par_fail(struct par *p, int rc, const struct kz_err *err)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!p->stop) {
+        p->stop = 1;
+        p->rc = rc;
+        if (err != NULL)
+            p->err = *err;
+    }
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+par_worker(void *arg)
+{
+    struct par *p = arg;
+    unsigned char *buf = NULL, ad[80];
+    size_t cap = 0, i;
+    struct par_batch *b;
+
+    while ((b = par_take(p, p->full, &p->nfull, 1)) != NULL) {
+        for (i = 0; i < b->n && !p->stop; i++) {
+            struct par_item *it = &b->items[i];
+            size_t need = it->hlen + it->blen + 2, hl = 0, bl = 0, adlen;
+            int rc;
+            if (need > cap) {
+                if (buf != NULL) {
+                    sodium_memzero(buf, cap);
+                    free(buf);
+                }
+                cap = need * 2;
+                buf = kz_xmalloc(cap);
+            }
+            adlen = record_ad(ad, p->v, it->id, 0);
+            rc = kz_open_into(p->v->record_key, ad, adlen, b->data + it->hoff, it->hlen,
+                              KZ_HEAD_PAD, buf, it->hlen + 1, &hl);
+            if (rc == KZ_OK) {
+                adlen = record_ad(ad, p->v, it->id, 1);
+                rc = kz_open_into(p->v->record_key, ad, adlen, b->data + it->boff, it->blen,
+                                  KZ_RECORD_PAD, buf + it->hlen + 1, it->blen + 1, &bl);
+            }
+            if (rc != KZ_OK) {
+                struct kz_err e;
+                char hex[2 * KZ_RECORD_ID_BYTES + 1];
+                kz_hex(it->id, 8, hex);
+                kz_fail(&e, KZ_EINTEGRITY,
+                        "record %s failed authentication (altered, moved or corrupt)", hex);
+                par_fail(p, KZ_EINTEGRITY, &e);
+                break;
+            }
+            if ((rc = p->cb(p->ctx, it->id, buf, hl, (const char *)buf + it->hlen + 1, bl)) != 0)
+                par_fail(p, rc, NULL);
+        }
+        b->n = b->used = 0;
+        par_put(p, p->free_list, &p->nfree, b);
+    }
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
+    }
+    return NULL;
+}
+
+static void
+batch_add(struct par_batch *b, const unsigned char *id, const unsigned char *h, size_t hl,
+          const unsigned char *body, size_t bl)
+{
+    struct par_item *it = &b->items[b->n++];
+
+    if (b->used + hl + bl > b->cap) {
+        b->cap = (b->used + hl + bl) * 2;
+        b->data = kz_xrealloc(b->data, b->cap); /* sealed bytes only: no wipe needed */
+    }
+    memcpy(it->id, id, KZ_RECORD_ID_BYTES);
+    it->hoff = b->used;
+    it->hlen = hl;
+    memcpy(b->data + b->used, h, hl);
+    b->used += hl;
+    it->boff = b->used;
+    it->blen = bl;
+    memcpy(b->data + b->used, body, bl);
+    b->used += bl;
+}
+
+static int
+par_produce(void *ctx, const unsigned char *id, const unsigned char *h, size_t hl,
+            const unsigned char *body, size_t bl)
+{
+    struct par *p = ctx;
+
+    if (p->stop)
+        return 1;
+    if (p->cur == NULL && (p->cur = par_take(p, p->free_list, &p->nfree, 0)) == NULL)
+        return 1; /* stopped */
+    batch_add(p->cur, id, h, hl, body, bl);
+    if (p->cur->n == PAR_BATCH) {
+        par_put(p, p->full, &p->nfull, p->cur);
+        p->cur = NULL;
+    }
+    return 0;
+}
+
+int
+kz_vault_record_foreach_parallel(struct kz_vault *v,
+                                 int (*cb)(void *ctx, const unsigned char *id,
+                                           const unsigned char *head, size_t headlen,
+                                           const char *body, size_t bodylen),
+                                 void *ctx, struct kz_err *err)
+{
+    struct par p;
+    pthread_t th[PAR_WORKERS];
+    struct par_batch *all[PAR_QUEUE];
+    int rc, i, started = 0;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    memset(&p, 0, sizeof(p));
+    p.v = v;
+    p.cb = cb;
+    p.ctx = ctx;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.changed, NULL);
+    for (i = 0; i < PAR_QUEUE; i++) {
+        all[i] = kz_xcalloc(1, sizeof(struct par_batch));
+        p.free_list[p.nfree++] = all[i];
+    }
+    for (i = 0; i < PAR_WORKERS; i++) {
+        if (pthread_create(&th[i], NULL, par_worker, &p) == 0)
+            started++;
+    }
+    if (started == 0) {
+        rc = kz_fail(err, KZ_ERR, "cannot start worker threads");
+        goto out;
+    }
+    rc = kz_store_record_foreach(v->st, 1, par_produce, &p, err);
+    if (p.cur != NULL && p.cur->n > 0)
+        par_put(&p, p.full, &p.nfull, p.cur);
+    pthread_mutex_lock(&p.mu);
+    p.done = 1;
+    pthread_cond_broadcast(&p.changed);
+    pthread_mutex_unlock(&p.mu);
+    for (i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (p.stop) {
+        rc = p.rc;
+        if (p.err.msg[0] != '\0' && err != NULL)
+            *err = p.err;
+    } else if (rc == 1) {
+        rc = KZ_OK;
+    }
+out:
+    for (i = 0; i < PAR_QUEUE; i++) {
+        free(all[i]->data);
+        free(all[i]);
+    }
+    pthread_cond_destroy(&p.changed);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
+}
+
+/* ---- backup recipients ---- */
+
+#define H_RECIPIENTS "recipients"
+#define H_RECIPIENTS_MAC "recipients.mac"
+
+static void
+recipients_mac(struct kz_vault *v, const char *text, unsigned char mac[32])
+{
+    unsigned char key[32];
+    crypto_generichash_state s;
+
+    crypto_kdf_derive_from_key(key, sizeof(key), 3, "kzrecips", v->master);
+    crypto_generichash_init(&s, key, sizeof(key), 32);
+    crypto_generichash_update(&s, v->id, sizeof(v->id));
+    crypto_generichash_update(&s, (const unsigned char *)text, strlen(text));
+    crypto_generichash_final(&s, mac, 32);
+    sodium_memzero(key, sizeof(key));
+}
+
+int
+kz_vault_recipients(struct kz_vault *v, char **text, struct kz_err *err)
+{
+    unsigned char *val = NULL;
+    size_t len = 0;
+    int rc = kz_store_header_get(v->st, H_RECIPIENTS, &val, &len, err);
+
+    if (rc == KZ_ENOTFOUND) {
+        *text = kz_xstrdup("");
+        return KZ_OK;
+    }
+    *text = (char *)val;
+    return rc;
+}
+
+int
+kz_vault_set_recipients(struct kz_vault *v, const char *text, struct kz_err *err)
+{
+    unsigned char mac[32];
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    recipients_mac(v, text, mac);
+    if ((rc = kz_store_header_put(v->st, H_RECIPIENTS, text, strlen(text), err)) != KZ_OK)
+        return rc;
+    return kz_store_header_put(v->st, H_RECIPIENTS_MAC, mac, sizeof(mac), err);
+}
+
+int
+kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char want[32], *mac = NULL;
+    size_t len = 0;
+    char *text = NULL;
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK || (rc = kz_vault_recipients(v, &text, err)) != KZ_OK)
+        return rc;
+    rc = kz_store_header_get(v->st, H_RECIPIENTS_MAC, &mac, &len, err);
+    if (rc == KZ_ENOTFOUND && *text == '\0') {
+        rc = KZ_OK; /* never set */
+    } else if (rc == KZ_OK || rc == KZ_ENOTFOUND) {
+        recipients_mac(v, text, want);
+        rc = (mac != NULL && len == 32 && sodium_memcmp(mac, want, 32) == 0)
+                 ? KZ_OK
+                 : kz_fail(err, KZ_EINTEGRITY,
+                           "the backup recipients were changed without the passphrase");
+    }
+    free(mac);
+    free(text);
+    return rc;
 }

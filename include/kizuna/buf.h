@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef KIZUNA_BUF_H
+#define KIZUNA_BUF_H
+
+#include <stddef.h>
+
+/* A growing text buffer for composing views; wiped when freed (it may hold notes). */
+struct kz_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+void kz_buf_add(struct kz_buf *b, const char *s);
+void kz_buf_addn(struct kz_buf *b, const char *s, size_t n);
+void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text so far ("" if empty); valid until the next change. */
+const char *kz_buf_str(struct kz_buf *b);
+void kz_buf_free(struct kz_buf *b);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What export, import and backup share: recipients, identities, safe files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kizuna/age.h"
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+int
+kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient **r, size_t *n,
+                        struct kz_err *err)
+{
+    int i, rc;
+
+    *r = kz_xcalloc((size_t)(nto > 0 ? nto : 1), sizeof(**r));
+    *n = 0;
+    for (i = 0; i < nto; i++) {
+        if ((rc = kz_age_recipient_parse(to[i], (*r)[i].pk, err)) != KZ_OK) {
+            free(*r);
+            *r = NULL;
+            return rc;
+        }
+    }
+    *n = (size_t)nto;
+    return KZ_OK;
+}
+
+int
+kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
+                  struct kz_age_identity **ids, size_t *n, struct kz_err *err)
+{
+    char *pass = NULL;
+    size_t len = 0;
+    int rc;
+
+    *ids = NULL;
+    *n = 0;
+    if (identity_file != NULL)
+        return kz_age_identity_file_read(identity_file, ids, n, err);
+    if (passfile != NULL)
+        rc = kz_ui_read_secret_file(passfile, &pass, &len, err);
+    else if (st->interactive || kz_ui_have_terminal())
+        rc = kz_ui_read_secret_tty("Backup passphrase: ", &pass, &len, err);
+    else
+        return kz_fail(err, KZ_EAUTH,
+                       "give --identity FILE (or --backup-passphrase-file FILE) to open it");
+    if (rc != KZ_OK)
+        return rc;
+    *ids = kz_xcalloc(1, sizeof(**ids));
+    (*ids)[0].scrypt = 1;
+    (*ids)[0].passphrase = pass;
+    (*ids)[0].passlen = len;
+    *n = 1;
+    return KZ_OK;
+}
+
+void
+kz_cmd_identities_free(struct kz_age_identity *ids, size_t n)
+{
+    if (ids == NULL)
+        return;
+    if (n == 1 && ids[0].scrypt) {
+        kz_secure_free((char *)(uintptr_t)ids[0].passphrase);
+        free(ids);
+        return;
+    }
+    kz_age_identities_free(ids, n);
+}
+
+int
+kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err)
+{
+    int fd;
+
+    if ((size_t)snprintf(tmp, size, "%s.tmp-XXXXXX", path) >= size) {
+        kz_fail(err, KZ_EUSAGE, "path too long: %s", path);
+        return -1;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot create %s: %s", tmp,
+                strerror(errno));
+        return -1;
+    }
+    fchmod(fd, 0600);
+    return fd;
+}
+
+int
+kz_cmd_commit_file(int fd, const char *tmp, const char *path, struct kz_err *err)
+{
+    char *copy = kz_xstrdup(path);
+    int dfd, rc = KZ_OK;
+
+    if (fsync(fd) != 0)
+        rc = kz_fail(err, KZ_ERR, "cannot write %s: %s", path, strerror(errno));
+    else if (rename(tmp, path) != 0)
+        rc = kz_fail(err, KZ_ERR, "cannot rename to %s: %s", path, strerror(errno));
+    if (rc == KZ_OK && (dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    if (rc != KZ_OK)
+        unlink(tmp);
+    free(copy);
+    return rc;
+}

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* keygen, recipients, backup create|verify|restore: age files of the sealed vault. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kizuna/age.h"
+#include "kizuna/buf.h"
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+/* ---- keygen ---- */
+
+static int
+cmd_keygen(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    const char *out = NULL;
+    const struct kz_opt opts[] = {{"output", 'o', 1, &out, NULL}, {NULL, 0, 0, NULL, NULL}};
+    unsigned char *sk = kz_secure_alloc(32), pk[32];
+    char *id = kz_secure_alloc(KZ_AGE_IDENTITY_LEN + 1), rcp[KZ_AGE_RECIPIENT_LEN + 1];
+    char *text = kz_secure_alloc(512), created[21], *pos[1];
+    int rc, npos, fd = -1;
+    size_t len;
+
+    if ((rc = kz_cmd_parse("keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+        goto out;
+    kz_age_keygen(sk, pk);
+    kz_age_identity_format(sk, id, KZ_AGE_IDENTITY_LEN + 1);
+    kz_age_recipient_format(pk, rcp, sizeof(rcp));
+    kz_time_now(created);
+    len = (size_t)snprintf(text, 512, "# created: %s\n# public key: %s\n%s\n", created, rcp, id);
+    if (out == NULL) {
+        if (kz_ui_raw(&st->ui, text, len) != 0)
+            rc = kz_fail(err, KZ_ERR, "cannot write the identity");
+        goto out;
+    }
+    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = kz_fail(err, errno == EEXIST ? KZ_ERR : errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR,
+                     errno == EEXIST ? "%s already exists; refusing to overwrite it"
+                                     : "cannot create %s",
+                     out);
+        goto out;
+    }
+    if (kz_age_fd_write(&fd, text, len) != 0 || fsync(fd) != 0) {
+        rc = kz_fail(err, KZ_ERR, "cannot write %s: %s", out, strerror(errno));
+        unlink(out);
+        goto out;
+    }
+    kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "identity", out, "recipient", rcp),
+               "Public key: %s", rcp);
+out:
+    if (fd >= 0)
+        close(fd);
+    kz_secure_free(sk);
+    kz_secure_free(id);
+    kz_secure_free(text);
+    return rc;
+}
+
+/* ---- recipients ---- */
+
+static int
+cmd_rcpt_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    unsigned char pk[32];
+    char *pos[1], *text = NULL;
+    struct kz_buf b = {NULL, 0, 0};
+    int rc, npos;
+
+    if ((rc = kz_cmd_parse("recipients add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1)
+        return kz_fail(err, KZ_EUSAGE, "usage: recipients add age1...");
+    if ((rc = kz_age_recipient_parse(pos[0], pk, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
+        return rc;
+    if (strstr(text, pos[0]) != NULL) {
+        rc = kz_fail(err, KZ_EUSAGE, "%s is already a backup recipient", pos[0]);
+        goto out;
+    }
+    kz_buf_add(&b, text);
+    kz_buf_printf(&b, "%s\n", pos[0]);
+    if ((rc = kz_vault_set_recipients(st->vault, kz_buf_str(&b), err)) != KZ_OK)
+        goto out;
+    kz_ui_done(&st->ui, json_pack("{s:s}", "added", pos[0]),
+               "backups will also be encrypted to %s", pos[0]);
+out:
+    kz_buf_free(&b);
+    free(text);
+    return rc;
+}
+
+static int
+cmd_rcpt_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    char *pos[1], *text = NULL, *line, *save = NULL;
+    struct kz_buf b = {NULL, 0, 0};
+    int rc, npos, found = 0;
+
+    if ((rc = kz_cmd_parse("recipients remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1)
+        return kz_fail(err, KZ_EUSAGE, "usage: recipients remove age1...");
+    if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
+        return rc;
+    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        if (strcmp(line, pos[0]) == 0)
+            found = 1;
+        else
+            kz_buf_printf(&b, "%s\n", line);
+    }
+    if (!found) {
+        rc = kz_fail(err, KZ_ENOTFOUND, "%s is not a backup recipient", pos[0]);
+        goto out;
+    }
+    if ((rc = kz_vault_set_recipients(st->vault, kz_buf_str(&b), err)) != KZ_OK)
+        goto out;
+    kz_ui_done(&st->ui, json_pack("{s:s}", "removed", pos[0]), "removed %s", pos[0]);
+out:
+    kz_buf_free(&b);
+    free(text);
+    return rc;
+}
+
+static int
+cmd_rcpt_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    static const struct kz_col cols[] = {{"recipient", "RECIPIENT", 0}, {NULL, NULL, 0}};
+    char *pos[1], *text = NULL, *line, *save = NULL;
+    json_t *rows;
+    int rc, npos;
+
+    if ((rc = kz_cmd_parse("recipients list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
+        return rc;
+    rows = json_array();
+    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(rows, json_pack("{s:s}", "recipient", line));
+    free(text);
+    kz_ui_table(&st->ui, rows, cols,
+                "no backup recipients ('keygen -o FILE' makes a key; 'recipients add age1...')");
+    return KZ_OK;
+}
+
+/* ---- backup create ---- */
+
+struct enc_sink {
+    int fd;
+};
+
+static int
+stream_file(struct kz_state *st, const char *path, struct kz_age_enc *enc, const char *label,
+            struct kz_err *err)
+{
+    unsigned char *chunk = kz_xmalloc(KZ_AGE_CHUNK);
+    unsigned long long done = 0, total;
+    struct stat sb;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = KZ_OK;
+
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        free(chunk);
+        if (fd >= 0)
+            close(fd);
+        return kz_fail(err, KZ_ERR, "cannot read the snapshot: %s", strerror(errno));
+    }
+    total = (unsigned long long)sb.st_size;
+    while ((n = read(fd, chunk, KZ_AGE_CHUNK)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = kz_fail(err, KZ_ERR, "cannot read the snapshot: %s", strerror(errno));
+            break;
+        }
+        if ((rc = kz_age_enc_update(enc, chunk, (size_t)n, err)) != KZ_OK)
+            break;
+        done += (unsigned long long)n;
+        kz_ui_progress(&st->ui, label, done, total);
+    }
+    close(fd);
+    free(chunk);
+    return rc;
+}
+
+/* Recipients: --to, else the vault's configured ones; --passphrase instead. */
+static int
+backup_recipients(struct kz_state *st, const char *const *to, int nto, int passphrase,
+                  const char *passfile, struct kz_age_recipient **r, size_t *nr, char **pass,
+                  struct kz_err *err)
+{
+    const char *list[KZ_OPT_MAX];
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0;
+    int n = 0, rc;
+
+    *r = NULL;
+    *nr = 0;
+    *pass = NULL;
+    if (passphrase || passfile != NULL) {
+        if (nto > 0)
+            return kz_fail(err, KZ_EUSAGE, "backup: --passphrase or --to, not both (age allows "
+                                           "a passphrase only alone)");
+        if (passfile != NULL)
+            rc = kz_ui_read_secret_file(passfile, pass, &len, err);
+        else if (st->interactive || kz_ui_have_terminal())
+            rc = kz_ui_read_secret_tty("Passphrase for the backup: ", pass, &len, err);
+        else
+            rc = kz_fail(err, KZ_EAUTH, "no terminal to ask for the backup passphrase "
+                                        "(--backup-passphrase-file FILE)");
+        if (rc != KZ_OK)
+            return rc;
+        if ((rc = kz_ui_check_passphrase(*pass, err)) != KZ_OK) {
+            kz_secure_free(*pass);
+            *pass = NULL;
+            return rc;
+        }
+        *r = kz_xcalloc(1, sizeof(**r));
+        (*r)[0].scrypt = 1;
+        (*r)[0].passphrase = *pass;
+        (*r)[0].passlen = len;
+        *nr = 1;
+        return KZ_OK;
+    }
+    if (nto > 0)
+        return kz_cmd_parse_recipients(to, nto, r, nr, err);
+    if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
+        return rc;
+    for (line = strtok_r(text, "\n", &save); line != NULL && n < KZ_OPT_MAX;
+         line = strtok_r(NULL, "\n", &save))
+        list[n++] = line;
+    if (n == 0)
+        rc = kz_fail(err, KZ_EUSAGE, "backup: no recipients: give --to age1... or --passphrase, "
+                                     "or configure them with 'recipients add'");
+    else
+        rc = kz_cmd_parse_recipients(list, n, r, nr, err);
+    free(text);
+    return rc;
+}
+
+static int
+cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    const char *to[KZ_OPT_MAX], *passfile = NULL;
+    int nto = 0, passphrase = 0, armor = 0, rc, npos, fd = -1;
+    const struct kz_opt opts[] = {
+        {"to", 'r', KZ_OPT_REPEAT, to, &nto},
+        {"passphrase", 0, 0, NULL, &passphrase},
+        {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"armor", 'a', 0, NULL, &armor},
+        {NULL, 0, 0, NULL, NULL},
+    };
+    struct kz_age_recipient *r = NULL;
+    struct kz_age_enc *enc = NULL;
+    char *pos[1], *pass = NULL, tmp[4200], snap[4200];
+    size_t nr = 0;
+    struct stat sb;
+
+    tmp[0] = snap[0] = '\0';
+    if ((rc = kz_cmd_parse("backup create", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1)
+        return kz_fail(err, KZ_EUSAGE, "usage: backup create FILE [--to age1...] [--passphrase]");
+    if ((rc = backup_recipients(st, to, nto, passphrase, passfile, &r, &nr, &pass, err)) != KZ_OK)
+        goto out;
+    /* 1. A consistent snapshot of the sealed vault, beside the target. */
+    if ((fd = kz_cmd_tmpfile(pos[0], snap, sizeof(snap), err)) < 0) {
+        rc = err->code;
+        snap[0] = '\0';
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    unlink(snap); /* SQLite creates it afresh */
+    if ((rc = kz_store_snapshot(kz_vault_store(st->vault), snap, err)) != KZ_OK)
+        goto out;
+    /* 2. Stream it through age into a temporary name; 3. fsync and rename. */
+    if ((fd = kz_cmd_tmpfile(pos[0], tmp, sizeof(tmp), err)) < 0) {
+        rc = err->code;
+        tmp[0] = '\0';
+        goto out;
+    }
+    if ((rc = kz_age_enc_begin(&enc, r, nr, armor, kz_age_fd_write, &fd, err)) != KZ_OK)
+        goto out;
+    if ((rc = stream_file(st, snap, enc, "backup", err)) != KZ_OK) {
+        kz_age_enc_abort(enc);
+        goto out;
+    }
+    if ((rc = kz_age_enc_final(enc, err)) != KZ_OK ||
+        (rc = kz_cmd_commit_file(fd, tmp, pos[0], err)) != KZ_OK)
+        goto out;
+    tmp[0] = '\0';
+    stat(pos[0], &sb);
+    kz_ui_done(&st->ui,
+               json_pack("{s:s,s:I,s:i,s:s}", "backup", pos[0], "bytes", (json_int_t)sb.st_size,
+                         "recipients", (int)nr, "kind", pass != NULL ? "passphrase" : "x25519"),
+               "backup written to %s (%lld bytes, %s)", pos[0], (long long)sb.st_size,
+               pass != NULL ? "passphrase" : nr == 1 ? "1 recipient" : "several recipients");
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp[0] != '\0')
+        unlink(tmp);
+    if (snap[0] != '\0') {
+        char j[4300];
+        unlink(snap);
+        snprintf(j, sizeof(j), "%s-journal", snap);
+        unlink(j);
+    }
+    kz_secure_free(pass);
+    free(r);
+    return rc;
+}
+
+/* ---- verify and restore ---- */
+
+static int
+sink_fd(void *ctx, const void *buf, size_t len)
+{
+    return kz_age_fd_write(ctx, buf, len);
+}
+
+/* A temporary file for the decrypted (still sealed) vault: /dev/shm when it is
+ * a tmpfs, else beside near. */
+static int
+scratch(const char *near, char *path, size_t size, struct kz_err *err)
+{
+    struct statfs sfs;
+    char base[4200];
+
+    if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
+        snprintf(base, sizeof(base), "/dev/shm/kizuna-verify");
+    else
+        snprintf(base, sizeof(base), "%s", near);
+    return kz_cmd_tmpfile(base, path, size, err);
+}
+
+static void
+unlink_db(const char *path)
+{
+    char p[4300];
+
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-journal", path);
+    unlink(p);
+}
+
+static int
+decrypt_to(struct kz_state *st, const char *file, const char *identity, const char *passfile,
+           int outfd, struct kz_err *err)
+{
+    struct kz_age_identity *ids = NULL;
+    size_t nids = 0;
+    int in, rc, status = 0;
+
+    in = open(file, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", file,
+                       strerror(errno));
+    if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) == KZ_OK) {
+        rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &outfd, &status, err);
+        if (rc != KZ_OK && rc != KZ_EAUTH && rc != KZ_ERR) {
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            kz_fail(err, KZ_EINTEGRITY, "backup %s is damaged (%s): %s", file,
+                    kz_age_status_name(status), msg);
+        }
+    }
+    kz_cmd_identities_free(ids, nids);
+    close(in);
+    return rc;
+}
+
+struct count {
+    long records;
+};
+
+static int
+count_one(void *ctx, const unsigned char *id, const unsigned char *h, size_t hl,
+          const char *b, size_t bl)
+{
+    (void)id;
+    (void)h;
+    (void)hl;
+    (void)b;
+    (void)bl;
+    ((struct count *)ctx)->records++;
+    return 0;
+}
+
+/* Opens the decrypted vault at path: SQLite integrity, header, and with a
+ * passphrase every record. *authenticated: records opened (-1 when not tried). */
+static int
+check_vault(struct kz_state *st, const char *path, long long *records, long *authenticated,
+            struct kz_err *err)
+{
+    struct kz_vault *v = NULL;
+    struct kz_vault_info info;
+    struct count c = {0};
+    char *secret = NULL;
+    size_t len = 0;
+    int rc;
+
+    *authenticated = -1;
+    if ((rc = kz_vault_open(path, &v, err)) != KZ_OK) {
+        if (rc == KZ_ENOTFOUND || rc == KZ_ERR)
+            rc = kz_fail(err, KZ_EINTEGRITY, "the backup does not hold a kizuna vault");
+        return rc;
+    }
+    if ((rc = kz_store_integrity(kz_vault_store(v), err)) != KZ_OK ||
+        (rc = kz_vault_info(v, &info, err)) != KZ_OK)
+        goto out;
+    *records = info.records;
+    if (st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL) {
+        if (st->recovery_file != NULL)
+            rc = kz_ui_read_secret_file(st->recovery_file, &secret, &len, err);
+        else if (st->passphrase_file != NULL)
+            rc = kz_ui_read_secret_file(st->passphrase_file, &secret, &len, err);
+        else
+            rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
+        if (rc != KZ_OK)
+            goto out;
+        rc = st->recovery_file != NULL ? kz_vault_unlock_recovery(v, secret, len, err)
+                                       : kz_vault_unlock(v, secret, len, err);
+        if (rc != KZ_OK)
+            goto out;
+        if ((rc = kz_vault_record_foreach(v, count_one, &c, err)) != KZ_OK)
+            goto out;
+        *authenticated = c.records;
+    }
+out:
+    kz_secure_free(secret);
+    kz_vault_close(v);
+    return rc;
+}
+
+static int
+cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    const char *identity = NULL, *passfile = NULL;
+    const struct kz_opt opts[] = {
+        {"identity", 'i', 1, &identity, NULL},
+        {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {NULL, 0, 0, NULL, NULL},
+    };
+    char *pos[1], tmp[4200];
+    long long records = 0;
+    long authenticated = -1;
+    int rc, npos, fd = -1;
+
+    tmp[0] = '\0';
+    if ((rc = kz_cmd_parse("backup verify", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1)
+        return kz_fail(err, KZ_EUSAGE, "usage: backup verify FILE [--identity FILE]");
+    if ((fd = scratch(pos[0], tmp, sizeof(tmp), err)) < 0) {
+        tmp[0] = '\0';
+        rc = err->code;
+        goto out;
+    }
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, err)) != KZ_OK)
+        goto out;
+    close(fd);
+    fd = -1;
+    if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
+        goto out;
+    kz_ui_done(&st->ui,
+               json_pack("{s:s,s:b,s:I,s:I}", "backup", pos[0], "ok", 1, "records",
+                         (json_int_t)records, "authenticated", (json_int_t)authenticated),
+               authenticated >= 0
+                   ? "backup %s is intact: %lld records, every one authenticated"
+                   : "backup %s is intact: %lld records (give the vault passphrase to "
+                     "authenticate each record too)",
+               pos[0], records);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp[0] != '\0')
+        unlink_db(tmp);
+    return rc;
+}
+
+static int
+cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    const char *identity = NULL, *passfile = NULL, *dest = NULL;
+    const struct kz_opt opts[] = {
+        {"to-vault", 0, 1, &dest, NULL},
+        {"identity", 'i', 1, &identity, NULL},
+        {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {NULL, 0, 0, NULL, NULL},
+    };
+    char *pos[1], tmp[4200];
+    long long records = 0;
+    long authenticated = -1;
+    struct stat sb;
+    int rc, npos, fd = -1;
+
+    tmp[0] = '\0';
+    if ((rc = kz_cmd_parse("backup restore", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1 || dest == NULL)
+        return kz_fail(err, KZ_EUSAGE, "usage: backup restore FILE --to-vault PATH");
+    if (lstat(dest, &sb) == 0)
+        return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", dest);
+    if ((fd = kz_cmd_tmpfile(dest, tmp, sizeof(tmp), err)) < 0) {
+        tmp[0] = '\0';
+        rc = err->code;
+        goto out;
+    }
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, err)) != KZ_OK)
+        goto out;
+    if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
+        goto out;
+    if (lstat(dest, &sb) == 0) {
+        rc = kz_fail(err, KZ_ERR, "%s appeared meanwhile; refusing to overwrite it", dest);
+        goto out;
+    }
+    if ((rc = kz_cmd_commit_file(fd, tmp, dest, err)) != KZ_OK)
+        goto out;
+    tmp[0] = '\0';
+    kz_ui_done(&st->ui, json_pack("{s:s,s:s,s:I}", "restored", pos[0], "vault", dest, "records",
+                                  (json_int_t)records),
+               "restored %s to %s (%lld records); open it with kizuna --vault %s", pos[0], dest,
+               records, dest);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp[0] != '\0')
+        unlink_db(tmp);
+    return rc;
+}
+
+static const char *const keygen_opts[] = {"--output", NULL};
+static const char *const create_opts[] = {"--to", "--passphrase", "--backup-passphrase-file",
+                                          "--armor", NULL};
+static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file", NULL};
+static const char *const restore_opts[] = {"--to-vault", "--identity",
+                                           "--backup-passphrase-file", NULL};
+static const char *const no_opts[] = {NULL};
+
+const struct kz_cmd_entry kz_cmd_keygen = {
+    "keygen", "[-o FILE]", "make an age identity for backups (as age-keygen does)",
+    "Writes the identity (0600, refusing to overwrite) and prints its recipient, which\n"
+    "'recipients add' takes. Keep the identity off this computer: it opens every backup.",
+    CMD_NO_VAULT, keygen_opts, cmd_keygen};
+const struct kz_cmd_entry kz_cmd_recipients_add = {
+    "recipients add", "age1...", "encrypt backups to this public key too", NULL,
+    CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_rcpt_add};
+const struct kz_cmd_entry kz_cmd_recipients_list = {
+    "recipients list", "", "the backup recipients (no passphrase needed)", NULL, 0, no_opts,
+    cmd_rcpt_list};
+const struct kz_cmd_entry kz_cmd_recipients_remove = {
+    "recipients remove", "age1...", "stop encrypting backups to this key", NULL,
+    CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_rcpt_remove};
+const struct kz_cmd_entry kz_cmd_backup_create = {
+    "backup create", "FILE [--to age1... ...] [--passphrase] [--armor]",
+    "an age file of the sealed vault (no passphrase needed with recipients)",
+    "A consistent snapshot, records still sealed, streamed through age to a temporary\n"
+    "name, fsynced, then renamed: FILE is never half written. Without --to the vault's\n"
+    "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
+    "(or --backup-passphrase-file FILE). The stock age tool decrypts it.",
+    0, create_opts, cmd_create};
+const struct kz_cmd_entry kz_cmd_backup_verify = {
+    "backup verify", "FILE [--identity FILE]",
+    "decrypt a backup in memory and check it; with the passphrase, every record",
+    "Exit 4 if the file is truncated, extended or altered, naming what failed.", CMD_NO_VAULT,
+    verify_opts, cmd_verify};
+const struct kz_cmd_entry kz_cmd_backup_restore = {
+    "backup restore", "FILE --to-vault PATH [--identity FILE]",
+    "restore a backup to a new vault file (never overwrites)", NULL, CMD_NO_VAULT,
+    restore_opts, cmd_restore};

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Where note text comes from, and confirmations. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kizuna/buf.h"
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+#define TEXT_FILE_MAX (4 * 1024 * 1024)
+
+static int
+read_fd_all(int fd, const char *name, char **out, size_t *len, struct kz_err *err)
+{
+    struct kz_buf b = {NULL, 0, 0};
+    char chunk[4096];
+    ssize_t r;
+
+    while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            kz_buf_free(&b);
+            return kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+        }
+        kz_buf_addn(&b, chunk, (size_t)r);
+        if (b.len > TEXT_FILE_MAX) {
+            kz_buf_free(&b);
+            return kz_fail(err, KZ_EUSAGE, "%s is larger than 4 MiB", name);
+        }
+    }
+    sodium_memzero(chunk, sizeof(chunk));
+    *out = kz_xstrdup(kz_buf_str(&b));
+    *len = b.len;
+    kz_buf_free(&b);
+    return KZ_OK;
+}
+
+int
+kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
+            char **out, size_t *len, struct kz_err *err)
+{
+    int rc, fd;
+
+    *out = NULL;
+    *len = 0;
+    if (text != NULL) {
+        *out = kz_xstrdup(text);
+        *len = strlen(text);
+        return KZ_OK;
+    }
+    if (file != NULL) {
+        if (strcmp(file, "-") == 0)
+            return read_fd_all(STDIN_FILENO, "standard input", out, len, err);
+        fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s",
+                           file, strerror(errno));
+        rc = read_fd_all(fd, file, out, len, err);
+        close(fd);
+        return rc;
+    }
+    if (st->interactive || kz_ui_have_terminal()) {
+        rc = kz_ui_edit(initial != NULL ? initial : "", ".md", out, len, err);
+        if (rc != KZ_ENOTFOUND)
+            return rc;
+        kz_ui_warn(&st->ui, "%s; type the text here instead", err->msg);
+        return kz_ui_read_inline(stdin, "Text:", out, len, err);
+    }
+    if (st->script_in != NULL)
+        return kz_ui_read_inline(st->script_in, NULL, out, len, err);
+    return kz_fail(err, KZ_EUSAGE, "give the text with --text or --text-file");
+}
+
+int
+kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err)
+{
+    if (yes)
+        return KZ_OK;
+    if ((st->interactive || kz_ui_have_terminal()) && kz_ui_confirm(question))
+        return KZ_OK;
+    if (st->interactive || kz_ui_have_terminal())
+        return kz_fail(err, KZ_EUSAGE, "not confirmed; nothing changed");
+    return kz_fail(err, KZ_EUSAGE, "refusing without --yes (this cannot be undone)");
+}

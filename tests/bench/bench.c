@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * make bench: builds a vault of N session notes (default 100,000 of about
+ * 1.5 KB) with real KDF costs and prints figures and their ratios to the
+ * targets. Figures, not assertions: a slow machine prints slow numbers.
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kizuna/cmd.h"
+#include "kizuna/model.h"
+#include "kizuna/secmem.h"
+#include "kizuna/vault.h"
+
+#define PASS "bench passphrase of some length 42"
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *const words[] = {
+    "holidays", "mother", "language", "silence", "dinner", "school", "winter", "visa",
+    "family", "argument", "tender", "distance", "phone", "sister", "work", "tired",
+    "bridge", "translate", "village", "respect", "children", "money", "church", "temple",
+    "kitchen", "weekend", "promise", "angry", "listen", "afraid", "together", "home",
+};
+
+/* About 1.5 KB of note text. */
+static void
+make_text(char *buf, size_t size, unsigned n)
+{
+    size_t k = 0;
+
+    while (k + 16 < size && k < 1500) {
+        const char *w = words[randombytes_uniform(sizeof(words) / sizeof(words[0]))];
+        size_t l = strlen(w);
+        memcpy(buf + k, w, l);
+        k += l;
+        buf[k++] = (randombytes_uniform(12) == 0) ? '.' : ' ';
+    }
+    /* One note in a hundred mentions the Christmas market: what a search looks for. */
+    k += (size_t)snprintf(buf + k, size - k, " note %u%s", n,
+                          n % 100 == 7 ? " at the Weihnachtsmarkt with her parents" : "");
+    buf[k] = '\0';
+}
+
+static int
+run(struct kz_state *st, const char *line)
+{
+    char **argv = NULL;
+    int argc = 0, rc;
+
+    kz_cmd_split(line, &argc, &argv, NULL);
+    rc = kz_cmd_run(st, argc, argv);
+    kz_cmd_free_argv(argc, argv);
+    return rc;
+}
+
+static double
+time_cmd(struct kz_state *st, const char *line, int reps)
+{
+    double t0 = now_s();
+    int i;
+
+    for (i = 0; i < reps; i++) {
+        if (run(st, line) != KZ_OK) {
+            fprintf(stderr, "bench: '%s' failed\n", line);
+            exit(1);
+        }
+    }
+    return (now_s() - t0) / reps;
+}
+
+int
+main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 100000;
+    int ncouples = 100;
+    char dir[] = "/tmp/kizuna-bench.XXXXXX", path[256], plainpath[256], line[256];
+    struct kz_kdf_params kdf;
+    struct kz_vault *v = NULL;
+    struct kz_state st;
+    struct kz_err err;
+    char *recovery = NULL, text[2048];
+    unsigned char (*cids)[16];
+    double t0, t_kz, t_plain, t_kdf, t_unlock, t_heads, t_search, t_clist, t_slist;
+    long i, bytes = 0;
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    struct stat sb;
+
+    if (kz_crypto_init() != 0 || mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(path, sizeof(path), "%s/bench.kz", dir);
+    snprintf(plainpath, sizeof(plainpath), "%s/plain.db", dir);
+    printf("kizuna bench: %ld session notes of ~1.5 KB, %d couples (in %s)\n", n, ncouples, dir);
+    if (kz_kdf_calibrate(1.0, &kdf, &err) != KZ_OK ||
+        kz_vault_create(path, PASS, strlen(PASS), &kdf, &recovery, &v, &err) != KZ_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    kz_secure_free(recovery);
+    printf("  KDF: Argon2id t=%u m=%u MiB lanes=%u\n", kdf.t, kdf.m_kib / 1024, kdf.lanes);
+
+    /* Couples through the real commands. */
+    kz_state_init(&st);
+    st.vault_path = kz_xstrdup(path);
+    st.vault = v;
+    st.ui.out = fopen("/dev/null", "w");
+    for (i = 0; i < ncouples; i++) {
+        snprintf(line, sizeof(line), "couple add C%03ld partner1.name=A%ld partner2.name=B%ld", i,
+                 i, i);
+        if (run(&st, line) != KZ_OK)
+            return 1;
+    }
+    cids = kz_xcalloc((size_t)ncouples, sizeof(*cids));
+    {
+        const struct kz_head *heads;
+        size_t nh, k;
+        kz_vault_heads(v, &heads, &nh, &err);
+        for (k = 0; k < nh; k++) {
+            struct kz_head_info hi;
+            if (kz_head_decode(heads[k].data, heads[k].len, &hi) == 0 &&
+                hi.kind == KZ_KIND_COUPLE)
+                memcpy(cids[atoi(hi.code + 1)], heads[k].id, 16);
+        }
+    }
+
+    /* Bulk insert: sealed heads and bodies in one transaction. */
+    if (sqlite3_open(plainpath, &db) != SQLITE_OK)
+        return 1;
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                     "CREATE TABLE records (rowid INTEGER PRIMARY KEY, id BLOB UNIQUE, head BLOB,"
+                     " body BLOB)",
+                 NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO records (id, head, body) VALUES (?1, ?2, ?3)", -1, &ins,
+                       NULL);
+    t_kz = t_plain = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        t0 = now_s();
+        if (pass == 0)
+            kz_vault_begin(v, &err);
+        else
+            sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        for (i = 0; i < n; i++) {
+            struct kz_head_info hi;
+            unsigned char head[KZ_HEAD_MAX], id[16];
+            char body[2400], date[11];
+            size_t hlen;
+            int blen;
+            memset(&hi, 0, sizeof(hi));
+            hi.kind = KZ_KIND_SESSION;
+            hi.num = (uint32_t)i + 1;
+            memcpy(hi.parent, cids[i % ncouples], 16);
+            hi.date = 20200101 + (uint32_t)(i % 28) + 100 * (uint32_t)((i / 28) % 12);
+            hi.minutes = 50;
+            snprintf(hi.tags, sizeof(hi.tags), "%s", (i % 7 == 0) ? "holidays,language" : "conflict");
+            hlen = kz_head_encode(&hi, head);
+            make_text(text, sizeof(text), (unsigned)i);
+            kz_date_format(hi.date, date);
+            blen = snprintf(body, sizeof(body),
+                            "{\"kind\":\"session\",\"v\":1,\"id\":%ld,\"date\":\"%s\",\"minutes\":50,"
+                            "\"themes\":[\"conflict\"],\"text\":\"%s\",\"process_notes\":\"\"}",
+                            i + 1, date, text);
+            kz_vault_new_record_id(id);
+            if (pass == 0) {
+                if (kz_vault_record_put(v, id, head, hlen, body, (size_t)blen, &err) != KZ_OK) {
+                    fprintf(stderr, "bench: %s\n", err.msg);
+                    return 1;
+                }
+                bytes += blen + (long)hlen;
+            } else {
+                sqlite3_bind_blob(ins, 1, id, 16, SQLITE_STATIC);
+                sqlite3_bind_blob(ins, 2, head, (int)hlen, SQLITE_STATIC);
+                sqlite3_bind_blob(ins, 3, body, blen, SQLITE_STATIC);
+                sqlite3_step(ins);
+                sqlite3_reset(ins);
+            }
+        }
+        if (pass == 0) {
+            kz_vault_commit(v, &err);
+            t_kz = now_s() - t0;
+        } else {
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            t_plain = now_s() - t0;
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    stat(path, &sb);
+    printf("  bulk insert: kizuna %.2f s, plain SQLite %.2f s for the same %.0f MB: ratio %.2fx "
+           "(target <= 1.3x)\n",
+           t_kz, t_plain, bytes / 1e6, t_kz / t_plain);
+    printf("  vault file: %.0f MB\n", sb.st_size / 1e6);
+
+    /* Unlock beyond the KDF: open the slot, then load the index of heads. */
+    kz_vault_lock(v);
+    t_kdf = kz_kdf_measure(&kdf); /* warm the allocator, then take the better of two */
+    t0 = kz_kdf_measure(&kdf);
+    if (t0 < t_kdf)
+        t_kdf = t0;
+    t0 = now_s();
+    kz_vault_unlock(v, PASS, strlen(PASS), &err);
+    t_unlock = now_s() - t0;
+    t0 = now_s();
+    {
+        const struct kz_head *heads;
+        size_t nh;
+        kz_vault_heads(v, &heads, &nh, &err);
+    }
+    t_heads = now_s() - t0;
+    {
+        double beyond = t_unlock - t_kdf > 0 ? t_unlock - t_kdf : 0;
+        printf("  unlock: %.3f s with the KDF (alone %.3f s); beyond it %.3f s: slot ~%.3f s + "
+               "index of %ld heads %.3f s (target < 0.2 s)\n",
+               t_unlock + t_heads, t_kdf, beyond + t_heads, beyond, n + ncouples, t_heads);
+    }
+
+    t_search = time_cmd(&st, "search weihnachtsmarkt", 3);
+    printf("  search over all notes (a word in 1%% of them): %.3f s (target < 0.3 s)\n",
+           t_search);
+    printf("  search for a word in most notes: %.3f s\n", time_cmd(&st, "search translate", 1));
+    t_clist = time_cmd(&st, "couple list", 20);
+    snprintf(line, sizeof(line), "session list C042");
+    t_slist = time_cmd(&st, line, 20);
+    printf("  couple list %.1f ms, session list C042 (%ld sessions) %.1f ms (target < 20 ms)\n",
+           t_clist * 1e3, n / ncouples, t_slist * 1e3);
+
+    fclose(st.ui.out);
+    kz_state_free(&st);
+    free(cids);
+    if (getenv("KZ_BENCH_KEEP") != NULL) { /* for profiling: keep the vault */
+        printf("  kept %s (passphrase: %s)\n", path, PASS);
+        return 0;
+    }
+    unlink(plainpath);
+    snprintf(line, sizeof(line), "%s-wal", plainpath);
+    unlink(line);
+    snprintf(line, sizeof(line), "%s-shm", plainpath);
+    unlink(line);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}

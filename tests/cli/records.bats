@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# Clinical records: couples, sessions, search, privacy of the file.
+
+load helpers
+
+couple_c014() {
+	kzp couple add C014 partner1.name=Aiko partner1.origin=Japan partner1.local=no \
+		"partner1.languages=ja:native, de:B1" partner2.name=Jonas partner2.origin=Germany \
+		partner2.local=yes residence=Germany "home_languages=de, ja" \
+		"children=Mia:2019:de ja; Ken:2022" >/dev/null
+}
+
+@test "couple add/show/list: the profile shows who is local and who is foreign" {
+	new_vault
+	run couple_c014
+	[ "$status" -eq 0 ]
+	run kzp couple show C014
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Aiko"*"Japan"*"lives abroad (the foreign partner)"* ]]
+	[[ "$output" == *"Jonas"*"Germany"*"own home country (local)"* ]]
+	[[ "$output" == *"ja (native), de (B1)"* ]]
+	run kzp --json couple show C014
+	[ "$(echo "$output" | jq -r .partner1.languages[1].fluency)" = B1 ]
+	[ "$(echo "$output" | jq -r .children[0].birth_year)" = 2019 ]
+	[ "$(echo "$output" | jq -r '.children[0].languages | join(",")')" = "de,ja" ]
+	run kzp couple list
+	[[ "$output" == *"C014"*"Aiko (Japan, foreign) & Jonas (Germany, local)"* ]]
+	[ "$(kzp couple list | awk '{ print length($0) }' | sort -n | tail -1)" -le 80 ]
+}
+
+@test "couple add refuses bad codes, duplicates and fields with exit 2" {
+	new_vault
+	couple_c014
+	run kzp couple add C014
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"already exists"* ]]
+	run kzp couple add "Aiko Tanaka"
+	[ "$status" -eq 2 ]
+	run kzp couple add C015 partner3.name=X
+	[ "$status" -eq 2 ]
+	run kzp couple add C015 partner1.languages=ja:fluentish
+	[ "$status" -eq 2 ]
+	run kzp couple add C015 intake=2026-02-30
+	[ "$status" -eq 2 ]
+	run kzp couple add C015 nofield
+	[ "$status" -eq 2 ]
+	# Nothing of the failed adds was kept.
+	run kzp --json couple list --status all
+	[ "$(echo "$output" | jq length)" = 1 ]
+}
+
+@test "couple set, close, list --status; unknown CODE exits 6" {
+	new_vault
+	couple_c014
+	run kzp couple set C014 formulation.problem="She calls it homesickness; he calls it sulking" consent.supervision=yes status=paused
+	[ "$status" -eq 0 ]
+	run kzp couple show C014
+	[[ "$output" == *"Cultural definition of the problem"*"homesickness"* ]]
+	run kzp --json couple list
+	[ "$(echo "$output" | jq length)" = 0 ]
+	run kzp --json couple list --status paused
+	[ "$(echo "$output" | jq -r '.[0].code')" = C014 ]
+	run kzp couple close C014
+	[ "$status" -eq 0 ]
+	run kzp --json couple list --status closed
+	[ "$(echo "$output" | jq -r '.[0].status')" = closed ]
+	run kzp couple show C999
+	[ "$status" -eq 6 ]
+	run kzp couple set C999 residence=X
+	[ "$status" -eq 6 ]
+	run kzp couple list --status maybe
+	[ "$status" -eq 2 ]
+}
+
+@test "couple edit through \$EDITOR changes only what was edited" {
+	new_vault
+	couple_c014
+	cat >"$T/ed.sh" <<-'S'
+		#!/bin/sh
+		sed -i 's/^residence = .*/residence = Austria/; s/^partner2.pronouns = .*/partner2.pronouns = he\/him/' "$1"
+	S
+	chmod +x "$T/ed.sh"
+	# A terminal is needed for the editor; script(1) gives one.
+	run script -qec "EDITOR=$T/ed.sh $KZ --vault $V --passphrase-file $T/pass couple edit C014" /dev/null
+	[ "$status" -eq 0 ]
+	run kzp --json couple show C014
+	[ "$(echo "$output" | jq -r .residence)" = Austria ]
+	[ "$(echo "$output" | jq -r .partner2.pronouns)" = "he/him" ]
+	[ "$(echo "$output" | jq -r .partner1.name)" = Aiko ]
+	# No editor file is left behind in /dev/shm.
+	[ -z "$(ls /dev/shm | grep kizuna-edit || true)" ]
+}
+
+@test "session add/list/show; bad date, minutes and unknown theme exit 2; unknown CODE 6" {
+	new_vault
+	couple_c014
+	run kzp session add C014 --date 2026-03-01 --minutes 60 --template soap --theme holidays,language --text "Christmas at her parents again."
+	[ "$status" -eq 0 ]
+	[ "$output" = "added session s1 for C014" ]
+	run kzp session add C014 --date yesterday --text "Short one" --attended 1
+	[ "$status" -eq 0 ]
+	run kzp session add C014 --date 2026-13-01 --text x
+	[ "$status" -eq 2 ]
+	run kzp session add C014 --minutes 0 --text x
+	[ "$status" -eq 2 ]
+	run kzp session add C014 --theme nosuchtheme --text x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"themes add nosuchtheme"* ]]
+	run kzp session add C999 --text x
+	[ "$status" -eq 6 ]
+	run kzp --json session list C014
+	[ "$(echo "$output" | jq length)" = 2 ]
+	[ "$(echo "$output" | jq -r '.[0].id')" = s1 ]
+	[ "$(echo "$output" | jq -r '.[0].themes | join(",")')" = "holidays,language" ]
+	[ "$(echo "$output" | jq -r '.[1].attended')" = "P1 alone" ]
+	run kzp session list C014 --theme holidays
+	[[ "$output" == *"s1"* ]]
+	[[ "$output" != *"s2"* ]]
+	run kzp session list --from 2026-03-02 --to 2026-03-31
+	[[ "$output" == "no sessions" ]]
+	run kzp session show s2
+	[[ "$output" == *"Individual session with partner 1 (Aiko)"* ]]
+	run kzp session show 1
+	[[ "$output" == *"Christmas at her parents again."* ]]
+	run kzp session show s99
+	[ "$status" -eq 6 ]
+	run kzp session show x1
+	[ "$status" -eq 2 ]
+}
+
+@test "a signed note cannot be edited; amend adds dated addenda" {
+	new_vault
+	couple_c014
+	kzp session add C014 --text "First draft" --process-notes "my countertransference" >/dev/null
+	run kzp session edit s1 --text "Second draft"
+	[ "$status" -eq 0 ]
+	run kzp session amend s1 --text "too early"
+	[ "$status" -eq 2 ]
+	run kzp session sign s1
+	[ "$status" -eq 0 ]
+	run kzp session edit s1 --text "Third draft"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"signed and cannot change"* ]]
+	run kzp session sign s1
+	[ "$status" -eq 2 ]
+	run kzp session amend s1 --text "Correction: the visit was in January."
+	[ "$status" -eq 0 ]
+	run kzp --json session show s1
+	[ "$(echo "$output" | jq -r .text)" = "Second draft" ]
+	[ "$(echo "$output" | jq -r .addenda[0].text)" = "Correction: the visit was in January." ]
+	[ "$(echo "$output" | jq -r .process_notes)" = "my countertransference" ]
+	[ "$(echo "$output" | jq -r '.signed | length')" = 20 ]
+}
+
+@test "a script gives multi-line note text inline, ending with a lone dot" {
+	new_vault
+	couple_c014
+	run bash -c "printf '%s\n' 'session add C014 --date 2026-04-02' 'Line one' '' 'Line three' '.' \
+		'session list C014' | \"$KZ\" --vault \"$V\" --passphrase-file \"$T/pass\""
+	[ "$status" -eq 0 ]
+	run kzp --json session show s1
+	[ "$(echo "$output" | jq -r .text)" = "$(printf 'Line one\n\nLine three')" ]
+	# One-shot with piped text.
+	run bash -c "echo 'Piped note' | \"$KZ\" --vault \"$V\" --passphrase-file \"$T/pass\" session add C014"
+	[ "$status" -eq 0 ]
+	run kzp --json session show s2
+	[ "$(echo "$output" | jq -r .text)" = "Piped note" ]
+}
+
+@test "templates give the note their headings through the editor" {
+	new_vault
+	couple_c014
+	printf '#!/bin/sh\necho "Subjective line" >> "$1"\n' >"$T/ed.sh"
+	chmod +x "$T/ed.sh"
+	run script -qec "EDITOR=$T/ed.sh $KZ --vault $V --passphrase-file $T/pass session add C014 --template birp" /dev/null
+	[ "$status" -eq 0 ]
+	run kzp --json session show s1
+	text=$(echo "$output" | jq -r .text)
+	[[ "$text" == *"## Behaviour"*"## Intervention"*"## Response"*"## Plan"*"Subjective line"* ]]
+}
+
+@test "couple delete needs --yes in scripts and removes sessions and goals in one transaction" {
+	new_vault
+	couple_c014
+	kzp couple add C020 >/dev/null
+	kzp session add C014 --text one >/dev/null
+	kzp session add C014 --text two >/dev/null
+	kzp session add C020 --text other >/dev/null
+	kzp goal add C014 "Speak about holidays without blame" >/dev/null
+	run kzp couple delete C014 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--yes"* ]]
+	run kzp --json session list
+	[ "$(echo "$output" | jq length)" = 3 ]
+	before=$(kz --json info | jq .records)
+	run kzp couple delete C014 --yes
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 sessions and 1 goal"* ]]
+	after=$(kz --json info | jq .records)
+	[ $((before - after)) -eq 4 ]
+	run kzp --json session list
+	[ "$(echo "$output" | jq -r '.[0].couple')" = C020 ]
+	[ "$(echo "$output" | jq length)" = 1 ]
+	run kzp couple show C014
+	[ "$status" -eq 6 ]
+}
+
+@test "search finds notes, process notes, goals and profiles, case-insensitively in UTF-8" {
+	new_vault
+	kzp couple add C014 partner1.name=Müller partner2.name=Sato "partner2.cultures=日本語, Kansai" >/dev/null
+	kzp couple add C020 partner1.name=Ana >/dev/null
+	kzp session add C014 --date 2026-01-10 --theme holidays --text "They fought about Weihnachten at the MÜLLER farm." >/dev/null
+	kzp session add C014 --date 2026-02-10 --theme silence --text "Quiet." --process-notes "I felt shut out, like the weihnachten story" >/dev/null
+	kzp session add C020 --date 2026-02-11 --text "Her mother speaks 日本語 only" >/dev/null
+	kzp goal add C014 "Plan Weihnachten together" >/dev/null
+	run kzp --json search weihnachten
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq length)" = 3 ]
+	[ "$(echo "$output" | jq -r '[.[].where] | sort | join(",")')" = "goal,note,process notes" ]
+	[ "$(echo "$output" | jq -r '.[] | select(.where == "note") | .match')" = "Weihnachten" ]
+	run kzp --json search müller
+	[ "$(echo "$output" | jq -r '[.[].where] | sort | join(",")')" = "note,profile partner1.name" ]
+	run kzp --json search 日本語
+	[ "$(echo "$output" | jq length)" = 2 ]
+	run kzp --json search 日本語 --couple C020
+	[ "$(echo "$output" | jq -r '.[0].couple')" = C020 ]
+	run kzp --json search weihnachten --theme silence
+	[ "$(echo "$output" | jq -r '.[0].id')" = s2 ]
+	[ "$(echo "$output" | jq length)" = 1 ]
+	run kzp --json search weihnachten --from 2026-02-01 --to 2026-02-28
+	[ "$(echo "$output" | jq -r '.[0].where')" = "process notes" ]
+	run kzp search weihnachten
+	[[ "$output" == *"«Weihnachten»"* ]]
+	run kzp search nothing-like-this
+	[ "$output" = "no match" ]
+	run kzp search x --from 2026-99-01
+	[ "$status" -eq 2 ]
+	run kzp search x --couple C999
+	[ "$status" -eq 6 ]
+}
+
+@test "leak test: canaries in every field kind are in no vault file nor /tmp; kinds are hidden" {
+	new_vault
+	c=$(canary)
+	kzp themes add "theme${c: -8}" >/dev/null
+	mkfifo "$T/cmds"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" <"$T/cmds" >"$T/out" 2>&1 &
+	pid=$!
+	exec 7>"$T/cmds"
+	{
+		echo "couple add C${c: -6} partner1.name=N$c partner1.origin=O$c 'partner1.languages=L$c:native' partner2.cultures=K$c formulation.problem=P$c intake=2031-07-19 consent.research=yes"
+		echo "session add C${c: -6} --date 2031-07-19 --theme theme${c: -8} --text 'T$c' --process-notes 'PN$c' --homework H$c"
+		echo "goal add C${c: -6} 'G$c' --target 2031-07-19"
+		echo "config set therapist.name 'TH$c'"
+	} >&7
+	for _ in $(seq 100); do grep -q "therapist.name set" "$T/out" && break; sleep 0.1; done
+	grep -q "therapist.name set" "$T/out"
+	assert_absent "$c" "$T/vault" /tmp /dev/shm "$HOME"
+	assert_absent "${c: -6}" "$T/vault"
+	for word in 2031-07-19 20310719 couple session goal config themes partner1 formulation; do
+		assert_absent "$word" "$T/vault"
+	done
+	echo quit >&7
+	exec 7>&-
+	wait "$pid"
+	assert_absent "$c" "$T/vault" /tmp /dev/shm "$HOME"
+	for word in 2031-07-19 couple session goal partner1; do
+		assert_absent "$word" "$T/vault"
+	done
+	run kzp --json session show s1
+	[ "$(echo "$output" | jq -r .text)" = "T$c" ]
+}

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The domain model: sparklines, dates, record heads, themes, UTF-8 search and
+ * snippets, couple fields. */
+#include "testutil.h"
+
+#include <locale.h>
+#include <time.h>
+
+#include "kizuna/model.h"
+
+#define BAR_LOW "\xe2\x96\x81"  /* ▁ */
+#define BAR_MID "\xe2\x96\x85"  /* ▅ */
+#define BAR_FULL "\xe2\x96\x88" /* █ */
+
+/* 1 if s[0..len) is well-formed UTF-8 (no stray or cut sequences). */
+static int
+valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n, k;
+
+    while (i < len) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        n = (u[i] & 0xe0) == 0xc0 ? 2 : (u[i] & 0xf0) == 0xe0 ? 3 : (u[i] & 0xf8) == 0xf0 ? 4 : 0;
+        if (n == 0 || i + n > len)
+            return 0;
+        for (k = 1; k < n; k++) {
+            if ((u[i + k] & 0xc0) != 0x80)
+                return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+/* ---- sparkline ---- */
+
+static void
+test_sparkline_maps_scores_to_bars(void **state)
+{
+    const int scores[] = {0, 5, 10, -3, 15};
+    char buf[64];
+
+    (void)state;
+    kz_sparkline(scores, 5, buf, sizeof(buf));
+    /* 0 is the lowest bar, 10 the full one, out-of-range scores are clamped. */
+    assert_string_equal(buf, BAR_LOW BAR_MID BAR_FULL BAR_LOW BAR_FULL);
+    kz_sparkline(scores, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+}
+
+static void
+test_sparkline_rises_with_the_score(void **state)
+{
+    int scores[11], i;
+    char buf[64];
+
+    (void)state;
+    for (i = 0; i <= 10; i++)
+        scores[i] = i;
+    kz_sparkline(scores, 11, buf, sizeof(buf));
+    assert_int_equal(strlen(buf), 33);
+    /* Each bar is U+2581..U+2588: its last byte never falls as the score rises. */
+    for (i = 1; i <= 10; i++)
+        assert_true((unsigned char)buf[3 * i + 2] >= (unsigned char)buf[3 * (i - 1) + 2]);
+    assert_memory_equal(buf, BAR_LOW, 3);
+    assert_memory_equal(buf + 30, BAR_FULL, 3);
+}
+
+static void
+test_sparkline_never_overflows_or_cuts_a_bar(void **state)
+{
+    const int scores[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    char buf[32];
+    size_t size;
+
+    (void)state;
+    for (size = 1; size <= 26; size++) {
+        memset(buf, 'X', sizeof(buf));
+        kz_sparkline(scores, 8, buf, size);
+        assert_true(strlen(buf) < size);
+        assert_int_equal(strlen(buf) % 3, 0);
+        assert_true(valid_utf8(buf, strlen(buf)));
+        assert_int_equal(buf[size], 'X'); /* nothing written past size */
+    }
+}
+
+/* ---- dates ---- */
+
+static void
+test_date_parse_calendar(void **state)
+{
+    (void)state;
+    assert_int_equal(kz_date_parse("2026-01-10"), 20260110);
+    assert_int_equal(kz_date_parse("2024-02-29"), 20240229); /* leap year */
+    assert_int_equal(kz_date_parse("2000-02-29"), 20000229); /* divisible by 400 */
+    assert_int_equal(kz_date_parse("2023-02-29"), 0);
+    assert_int_equal(kz_date_parse("1900-02-29"), 0);        /* divisible by 100 only */
+    assert_int_equal(kz_date_parse("2100-02-29"), 0);
+    assert_int_equal(kz_date_parse("2026-02-28"), 20260228);
+    assert_int_equal(kz_date_parse("2026-04-30"), 20260430);
+    assert_int_equal(kz_date_parse("2026-04-31"), 0);
+    assert_int_equal(kz_date_parse("2026-12-31"), 20261231);
+    assert_int_equal(kz_date_parse("2026-12-32"), 0);
+}
+
+static void
+test_date_parse_rejects_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",           "2026-13-01", "2026-00-10", "2026-01-00", "2026-1-10",  "2026-01-1",
+        "2026/01/10", "20260110",   "2026-01-10x", " 2026-01-10", "2026-01-1a", "+026-01-10",
+        "1899-12-31", "2201-01-01", "Today",      "tomorrow",   "2026-01--1", NULL,
+    };
+    int i;
+
+    (void)state;
+    for (i = 0; bad[i] != NULL; i++) {
+        if (kz_date_parse(bad[i]) != 0)
+            fail_msg("'%s' was taken for a date", bad[i]);
+    }
+    assert_int_equal(kz_date_parse(NULL), 0);
+}
+
+static void
+test_date_today_yesterday_and_format(void **state)
+{
+    time_t now = time(NULL), then = now - 86400;
+    struct tm t, y;
+    uint32_t today, yesterday;
+    char buf[11];
+
+    (void)state;
+    localtime_r(&now, &t);
+    localtime_r(&then, &y);
+    today = (uint32_t)((t.tm_year + 1900) * 10000 + (t.tm_mon + 1) * 100 + t.tm_mday);
+    yesterday = (uint32_t)((y.tm_year + 1900) * 10000 + (y.tm_mon + 1) * 100 + y.tm_mday);
+    assert_int_equal(kz_date_today(), today);
+    assert_int_equal(kz_date_parse("today"), today);
+    assert_int_equal(kz_date_parse("yesterday"), yesterday);
+    kz_date_format(20240229, buf);
+    assert_string_equal(buf, "2024-02-29");
+    assert_int_equal(kz_date_parse(buf), 20240229);
+    kz_date_format(20260105, buf);
+    assert_string_equal(buf, "2026-01-05");
+    kz_date_format(0, buf);
+    assert_string_equal(buf, "");
+}
+
+static void
+test_status_names(void **state)
+{
+    (void)state;
+    assert_int_equal(kz_status_parse("active"), KZ_ST_ACTIVE);
+    assert_int_equal(kz_status_parse("achieved"), KZ_ST_ACHIEVED);
+    assert_int_equal(kz_status_parse("dropped"), KZ_ST_DROPPED);
+    assert_int_equal(kz_status_parse("Achieved"), -1);
+    assert_string_equal(kz_status_name(KZ_ST_DROPPED), "dropped");
+    assert_string_equal(kz_status_name(99), "?");
+}
+
+/* ---- heads ---- */
+
+static void
+full_head(struct kz_head_info *h)
+{
+    int i;
+
+    memset(h, 0, sizeof(*h));
+    h->kind = KZ_KIND_GOAL;
+    h->num = 0x01020304;
+    for (i = 0; i < 16; i++)
+        h->parent[i] = (unsigned char)(0xa0 + i);
+    h->date = 20260602;
+    h->minutes = 0xbeef;
+    h->flags = KZ_HF_PARTNER2 | KZ_HF_SIGNED;
+    h->status = KZ_ST_ACHIEVED;
+    memset(h->code, 'C', KZ_CODE_MAX);
+    h->code[KZ_CODE_MAX] = '\0';
+    memset(h->tags, 't', KZ_TAGS_MAX);
+    h->tags[KZ_TAGS_MAX] = '\0';
+}
+
+static void
+test_head_round_trip(void **state)
+{
+    struct kz_head_info h, d;
+    unsigned char buf[KZ_HEAD_MAX];
+    size_t n;
+
+    (void)state;
+    full_head(&h);
+    n = kz_head_encode(&h, buf);
+    assert_true(n <= KZ_HEAD_MAX);
+    memset(&d, 0x55, sizeof(d));
+    assert_int_equal(kz_head_decode(buf, n, &d), 0);
+    assert_int_equal(d.kind, h.kind);
+    assert_int_equal(d.num, h.num);
+    assert_memory_equal(d.parent, h.parent, 16);
+    assert_int_equal(d.date, h.date);
+    assert_int_equal(d.minutes, h.minutes);
+    assert_int_equal(d.flags, h.flags);
+    assert_int_equal(d.status, h.status);
+    assert_string_equal(d.code, h.code);
+    assert_string_equal(d.tags, h.tags);
+    /* Little-endian on disk whatever the machine: num 0x01020304 after 4 bytes. */
+    assert_int_equal(buf[4], 0x04);
+    assert_int_equal(buf[7], 0x01);
+
+    /* Short strings, UTF-8 tags. */
+    memset(&h, 0, sizeof(h));
+    h.kind = KZ_KIND_SESSION;
+    h.num = 12;
+    snprintf(h.code, sizeof(h.code), "C014");
+    snprintf(h.tags, sizeof(h.tags), "holidays,家族");
+    n = kz_head_encode(&h, buf);
+    assert_int_equal(kz_head_decode(buf, n, &d), 0);
+    assert_string_equal(d.code, "C014");
+    assert_string_equal(d.tags, "holidays,家族");
+    assert_int_equal(d.num, 12);
+}
+
+static void
+test_head_decode_rejects_malformed(void **state)
+{
+    struct kz_head_info h, d;
+    unsigned char buf[KZ_HEAD_MAX + 8], bad[KZ_HEAD_MAX + 8];
+    size_t n, cut, code_at = 1 + 1 + 1 + 1 + 4 + 4 + 2 + 16;
+
+    (void)state;
+    full_head(&h);
+    snprintf(h.code, sizeof(h.code), "C014");
+    snprintf(h.tags, sizeof(h.tags), "language");
+    n = kz_head_encode(&h, buf);
+    /* Every truncation fails, and so does a trailing byte. */
+    for (cut = 0; cut < n; cut++) {
+        if (kz_head_decode(buf, cut, &d) != -1)
+            fail_msg("a head cut to %zu of %zu bytes decoded", cut, n);
+    }
+    memcpy(bad, buf, n);
+    bad[n] = 0;
+    assert_int_equal(kz_head_decode(bad, n + 1, &d), -1);
+    /* Unknown version. */
+    memcpy(bad, buf, n);
+    bad[0] = 2;
+    assert_int_equal(kz_head_decode(bad, n, &d), -1);
+    /* A code longer than KZ_CODE_MAX. */
+    memcpy(bad, buf, n);
+    bad[code_at] = KZ_CODE_MAX + 1;
+    assert_int_equal(kz_head_decode(bad, n, &d), -1);
+    /* A code length running past the end. */
+    memcpy(bad, buf, n);
+    bad[code_at] = 30;
+    assert_int_equal(kz_head_decode(bad, n, &d), -1);
+    /* A tags length that disagrees with the size, or exceeds KZ_TAGS_MAX. */
+    memcpy(bad, buf, n);
+    bad[code_at + 1 + 4] = 9;
+    assert_int_equal(kz_head_decode(bad, n, &d), -1);
+    memcpy(bad, buf, n);
+    bad[code_at + 1 + 4] = (unsigned char)((KZ_TAGS_MAX + 1) & 0xff);
+    bad[code_at + 1 + 4 + 1] = (unsigned char)((KZ_TAGS_MAX + 1) >> 8);
+    assert_int_equal(kz_head_decode(bad, n, &d), -1);
+    /* The untouched original still decodes. */
+    assert_int_equal(kz_head_decode(buf, n, &d), 0);
+    assert_string_equal(d.tags, "language");
+}
+
+/* ---- themes ---- */
+
+static void
+test_theme_check(void **state)
+{
+    static const char *const good[] = {"holidays", "in-laws", "family-of-origin", "a", "2nd-child",
+                                       "家族", "familia", "müll", NULL};
+    static const char *const bad[] = {"", "Holidays", "in laws", "-x", "a_b", "a,b",
+                                      "tab\there", "x.y", "ß/", NULL};
+    char long_ok[41], too_long[42];
+    int i;
+
+    (void)state;
+    for (i = 0; good[i] != NULL; i++) {
+        if (kz_theme_check(good[i]) != 0)
+            fail_msg("'%s' refused", good[i]);
+    }
+    for (i = 0; bad[i] != NULL; i++) {
+        if (kz_theme_check(bad[i]) == 0)
+            fail_msg("'%s' accepted", bad[i]);
+    }
+    memset(long_ok, 'a', 40);
+    long_ok[40] = '\0';
+    assert_int_equal(kz_theme_check(long_ok), 0);
+    memset(too_long, 'a', 41);
+    too_long[41] = '\0';
+    assert_int_not_equal(kz_theme_check(too_long), 0);
+    /* Every starter theme passes its own check. */
+    for (i = 0; kz_starter_themes[i] != NULL; i++)
+        assert_int_equal(kz_theme_check(kz_starter_themes[i]), 0);
+    assert_true(i >= 12);
+}
+
+/* ---- search ---- */
+
+static long
+find(const char *hay, const char *needle, size_t *mlen)
+{
+    *mlen = 0;
+    return kz_find_folded(hay, strlen(hay), needle, mlen);
+}
+
+static void
+test_find_folded_utf8(void **state)
+{
+    const char *hay = "Notiz: Herr MÜLLER kam später.";
+    const char *ja = "今日は日本語で話しました";
+    size_t mlen;
+    long off;
+
+    (void)state;
+    off = find(hay, "müller", &mlen);
+    assert_int_equal(off, 12);
+    assert_int_equal(mlen, strlen("MÜLLER"));
+    assert_memory_equal(hay + off, "MÜLLER", mlen);
+    /* The other way round too: an upper-case needle finds lower-case text. */
+    off = find("bei müllers", "MÜLLER", &mlen);
+    assert_int_equal(off, 4);
+    /* Japanese inside Japanese text, byte offsets. */
+    off = find(ja, "日本語", &mlen);
+    assert_int_equal(off, (long)strlen("今日は"));
+    assert_int_equal(mlen, strlen("日本語"));
+    assert_int_equal(find(ja, "中国語", &mlen), -1);
+    /* Accented capitals fold: É / é. */
+    assert_int_equal(find("ÉTÉ À PARIS", "été", &mlen), 0);
+    assert_int_equal(mlen, strlen("ÉTÉ"));
+}
+
+static void
+test_find_folded_ascii(void **state)
+{
+    size_t mlen;
+
+    (void)state;
+    assert_int_equal(find("We spoke about the HoLiDaYs again", "holidays", &mlen), 19);
+    assert_int_equal(mlen, 8);
+    assert_int_equal(find("holidays", "HOLIDAYS", &mlen), 0);
+    assert_int_equal(find("x", "HOLIDAYS", &mlen), -1);
+    /* The first place wins, whichever case it is in. */
+    assert_int_equal(find("aXa xa XA", "xa", &mlen), 1);
+    assert_int_equal(find("hay", "", &mlen), -1);
+    assert_int_equal(find("", "a", &mlen), -1);
+    /* Letters fold, other characters do not: '[' is not '{'. */
+    assert_int_equal(find("a{b", "A[B", &mlen), -1);
+    assert_int_equal(find("@", "`", &mlen), -1);
+}
+
+static void
+test_find_folded_no_match_across_partial_utf8(void **state)
+{
+    char cut[32];
+    size_t mlen;
+
+    (void)state;
+    /* A lone continuation byte never matches inside a character. */
+    assert_int_equal(find("Müller", "\xbc", &mlen), -1);
+    /* The needle's lead byte alone (a cut character) does not match ü. */
+    assert_int_equal(find("Müller", "\xc3", &mlen), -1);
+    /* A character cut at the end of the text is not the whole character. */
+    snprintf(cut, sizeof(cut), "Mu\xc3");
+    assert_int_equal(find(cut, "ü", &mlen), -1);
+    /* 日 cut after two bytes, then 本語: "日本語" must not match. */
+    snprintf(cut, sizeof(cut), "\xe6\x97" "本語");
+    assert_int_equal(find(cut, "日本語", &mlen), -1);
+    assert_int_equal(find(cut, "本語", &mlen), 2);
+    /* 本 (E6 9C AC) and 木 (E6 9C A8) share their first bytes: no match. */
+    assert_int_equal(find("木曜日", "本", &mlen), -1);
+    /* Stray bytes in the text do not hide a later match. */
+    assert_int_equal(find("\xff\xfe MÜLLER", "müller", &mlen), 3);
+}
+
+static void
+test_find_folded_long_needle(void **state)
+{
+    char hay[400], needle[200];
+    size_t mlen;
+
+    (void)state;
+    /* More than 64 characters: the needle no longer fits the stack buffer. */
+    memset(needle, 'a', 100);
+    memcpy(needle + 100, "ÜBER", sizeof("ÜBER"));
+    memset(hay, 'A', 150);
+    memcpy(hay + 150, "über!", sizeof("über!"));
+    assert_int_equal(kz_find_folded(hay, strlen(hay), needle, &mlen), 50);
+    assert_int_equal(mlen, strlen(needle));
+    hay[154] = 'X'; /* "übXr": no longer there */
+    assert_int_equal(kz_find_folded(hay, strlen(hay), needle, &mlen), -1);
+}
+
+static void
+test_snippet_marks_match_and_keeps_utf8(void **state)
+{
+    const char *text = "Erster Satz.\nDann kam Herr MÜLLER mit\tden Kindern nach Hause, spät.";
+    const char *ja = "昨日の面談で日本語と独語の問題について長く話しました。";
+    size_t mlen;
+    long off;
+    char *s;
+    int w;
+
+    (void)state;
+    off = find(text, "müller", &mlen);
+    assert_true(off > 0);
+    s = kz_snippet(text, (size_t)off, mlen, 24, "[", "]");
+    assert_non_null(strstr(s, "[MÜLLER]"));
+    assert_memory_equal(s, "\xe2\x80\xa6", 3);                  /* cut before: … */
+    assert_string_equal(s + strlen(s) - 3, "\xe2\x80\xa6");      /* cut after: … */
+    assert_null(strchr(s, '\n'));
+    assert_null(strchr(s, '\t'));
+    assert_true(valid_utf8(s, strlen(s)));
+    free(s);
+
+    /* The whole text fits: no ellipsis, newlines folded to spaces. */
+    off = find(text, "erster", &mlen);
+    assert_int_equal(off, 0);
+    s = kz_snippet(text, 0, mlen, 200, "<", ">");
+    assert_memory_equal(s, "<Erster>", 8);
+    assert_non_null(strstr(s, "Satz. Dann"));
+    assert_null(strstr(s, "\xe2\x80\xa6"));
+    free(s);
+
+    /* Japanese: every width gives whole characters around the marked match. */
+    off = find(ja, "日本語", &mlen);
+    assert_true(off > 0);
+    for (w = 4; w <= 40; w++) {
+        s = kz_snippet(ja, (size_t)off, mlen, w, "**", "**");
+        assert_non_null(strstr(s, "**日本語**"));
+        assert_true(valid_utf8(s, strlen(s)));
+        free(s);
+    }
+}
+
+/* ---- couples ---- */
+
+static void
+test_couple_languages(void **state)
+{
+    json_t *c = kz_couple_new("C014", "2026-01-10"), *langs;
+    struct kz_err err;
+
+    (void)state;
+    assert_int_equal(kz_couple_set(c, "partner1.languages", "ja:native,de:B2", &err), KZ_OK);
+    langs = json_object_get(json_object_get(c, "partner1"), "languages");
+    assert_int_equal(json_array_size(langs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 0), "lang")), "ja");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 0), "fluency")),
+                        "native");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 1), "lang")), "de");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 1), "fluency")),
+                        "B2");
+    /* Spaces are trimmed, a language without fluency has "". */
+    assert_int_equal(kz_couple_set(c, "partner2.languages", " de : native , en ", &err), KZ_OK);
+    langs = json_object_get(json_object_get(c, "partner2"), "languages");
+    assert_int_equal(json_array_size(langs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 0), "fluency")),
+                        "native");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 1), "lang")), "en");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(langs, 1), "fluency")),
+                        "");
+    /* An unknown fluency is refused and leaves the old value. */
+    assert_int_equal(kz_couple_set(c, "partner1.languages", "ja:fluentish", &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "fluentish"));
+    langs = json_object_get(json_object_get(c, "partner1"), "languages");
+    assert_int_equal(json_array_size(langs), 2);
+    json_decref(c);
+}
+
+static void
+test_couple_unknown_fields(void **state)
+{
+    static const char *const bad[] = {"partner3.name", "partner1.age", "nofield", "code",
+                                      "formulation.mood", "partner1", "consent.Bad Name", NULL};
+    json_t *c = kz_couple_new("C014", "2026-01-10");
+    struct kz_err err;
+    char *before = json_dumps(c, JSON_SORT_KEYS), *after;
+    int i;
+
+    (void)state;
+    for (i = 0; bad[i] != NULL; i++) {
+        kz_err_clear(&err);
+        if (kz_couple_set(c, bad[i], "x", &err) != KZ_EUSAGE)
+            fail_msg("field '%s' accepted", bad[i]);
+        assert_int_equal(err.code, KZ_EUSAGE);
+        assert_true(err.msg[0] != '\0');
+    }
+    after = json_dumps(c, JSON_SORT_KEYS);
+    assert_string_equal(before, after); /* nothing changed */
+    free(before);
+    free(after);
+    json_decref(c);
+}
+
+static void
+test_couple_children(void **state)
+{
+    json_t *c = kz_couple_new("C014", "2026-01-10"), *ch, *k;
+    struct kz_err err;
+
+    (void)state;
+    assert_int_equal(kz_couple_set(c, "children", "Mia:2019:de ja; Ken:2021; Yuki", &err), KZ_OK);
+    ch = json_object_get(c, "children");
+    assert_int_equal(json_array_size(ch), 3);
+    k = json_array_get(ch, 0);
+    assert_string_equal(json_string_value(json_object_get(k, "name")), "Mia");
+    assert_int_equal(json_integer_value(json_object_get(k, "birth_year")), 2019);
+    assert_int_equal(json_array_size(json_object_get(k, "languages")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(k, "languages"), 1)),
+                        "ja");
+    k = json_array_get(ch, 1);
+    assert_string_equal(json_string_value(json_object_get(k, "name")), "Ken");
+    assert_int_equal(json_integer_value(json_object_get(k, "birth_year")), 2021);
+    assert_int_equal(json_array_size(json_object_get(k, "languages")), 0);
+    k = json_array_get(ch, 2);
+    assert_string_equal(json_string_value(json_object_get(k, "name")), "Yuki");
+    assert_null(json_object_get(k, "birth_year"));
+    /* A year that is not a year is refused; the children stay as they were. */
+    assert_int_equal(kz_couple_set(c, "children", "Mia:19x", &err), KZ_EUSAGE);
+    assert_int_equal(kz_couple_set(c, "children", "Mia:1850", &err), KZ_EUSAGE);
+    assert_int_equal(json_array_size(json_object_get(c, "children")), 3);
+    json_decref(c);
+}
+
+static void
+test_couple_intake_date(void **state)
+{
+    json_t *c = kz_couple_new("C014", "2026-01-10");
+    struct kz_err err;
+    char today[11];
+
+    (void)state;
+    assert_int_equal(kz_couple_set(c, "intake", "2024-02-29", &err), KZ_OK);
+    assert_string_equal(json_string_value(json_object_get(c, "intake")), "2024-02-29");
+    assert_int_equal(kz_couple_set(c, "intake", "2026-02-30", &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "intake"));
+    assert_int_equal(kz_couple_set(c, "intake", "soon", &err), KZ_EUSAGE);
+    assert_string_equal(json_string_value(json_object_get(c, "intake")), "2024-02-29");
+    /* "today" is stored as the date it means. */
+    assert_int_equal(kz_couple_set(c, "intake", "today", &err), KZ_OK);
+    kz_date_format(kz_date_today(), today);
+    assert_string_equal(json_string_value(json_object_get(c, "intake")), today);
+    json_decref(c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sparkline_maps_scores_to_bars),
+        cmocka_unit_test(test_sparkline_rises_with_the_score),
+        cmocka_unit_test(test_sparkline_never_overflows_or_cuts_a_bar),
+        cmocka_unit_test(test_date_parse_calendar),
+        cmocka_unit_test(test_date_parse_rejects_malformed),
+        cmocka_unit_test(test_date_today_yesterday_and_format),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_head_round_trip),
+        cmocka_unit_test(test_head_decode_rejects_malformed),
+        cmocka_unit_test(test_theme_check),
+        cmocka_unit_test(test_find_folded_utf8),
+        cmocka_unit_test(test_find_folded_ascii),
+        cmocka_unit_test(test_find_folded_no_match_across_partial_utf8),
+        cmocka_unit_test(test_find_folded_long_needle),
+        cmocka_unit_test(test_snippet_marks_match_and_keeps_utf8),
+        cmocka_unit_test(test_couple_languages),
+        cmocka_unit_test(test_couple_unknown_fields),
+        cmocka_unit_test(test_couple_children),
+        cmocka_unit_test(test_couple_intake_date),
+    };
+
+    /* Case folding beyond ASCII needs a UTF-8 locale, as kizuna's main sets one. */
+    if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+        setlocale(LC_CTYPE, "C.utf8");
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
