@@ -41,9 +41,12 @@ BIN      := $(BUILD)/kizuna
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Test tools (not installed): kzage drives the age module for the CLI tests.
+TOOLS := $(BUILD)/tests/kzage
+
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint
 
-all: $(BIN) $(UNIT_BIN)
+all: $(BIN) $(UNIT_BIN) $(TOOLS)
 
 deps:
 	@scripts/deps.sh build
@@ -63,6 +66,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(shell pkg-config --libs cmocka) $(TEST_LIBS_$*)
+
+$(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz

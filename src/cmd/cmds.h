@@ -72,8 +72,10 @@ int kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned cha
                     struct kz_head_info *hi, struct kz_err *err);
 /* The couple CODE a record's parent id names ("?" if gone) into code. */
 void kz_rec_parent_code(struct kz_state *st, const unsigned char *parent, char *code);
-/* The next short id for sessions or goals. */
+/* The next short id for sessions or goals: never one given before. */
 uint32_t kz_rec_next_num(struct kz_state *st, int kind);
+/* Records that ids up to num are taken (in the sealed config record). */
+int kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err);
 /* Opens and parses a body (KZ_EINTEGRITY if it is not a JSON object). */
 int kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err);
 /* Seals doc with the head hi under id. */

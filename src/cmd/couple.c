@@ -190,7 +190,7 @@ count_children(void *ctx, const unsigned char *id, const struct kz_head_info *hi
     if (hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL)
         return 0;
     memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
-    if ((s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) == NULL)
+    if (g->n == 0 || (s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) == NULL)
         return 0;
     if (hi->kind == KZ_KIND_GOAL) {
         s->goals += hi->status == KZ_ST_ACTIVE;
@@ -230,10 +230,12 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "couple list: --status active, paused, closed or all");
     if ((rc = kz_rec_scan(st, gather_couples, &g, err)) != KZ_OK)
         goto out;
-    qsort(g.s, g.n, sizeof(*g.s), by_id);
+    if (g.n > 1)
+        qsort(g.s, g.n, sizeof(*g.s), by_id);
     if ((rc = kz_rec_scan(st, count_children, &g, err)) != KZ_OK)
         goto out;
-    qsort(g.s, g.n, sizeof(*g.s), by_code);
+    if (g.n > 1)
+        qsort(g.s, g.n, sizeof(*g.s), by_code);
     rows = json_array();
     for (i = 0; i < g.n; i++) {
         json_t *c = NULL, *row;

@@ -77,7 +77,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     ch.parent = cid;
     if ((rc = kz_rec_scan(st, collect, &ch, err)) != KZ_OK)
         goto out;
-    qsort(ch.c, ch.n, sizeof(*ch.c), by_kind_date);
+    if (ch.n > 1)
+        qsort(ch.c, ch.n, sizeof(*ch.c), by_kind_date);
     kz_time_now(now);
     json_object_del(couple, "kind");
     json_object_del(couple, "v");
@@ -501,7 +502,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf in = {NULL, 0, 0};
     json_t *doc = NULL, *couple, *e, *map = json_object();
     const char *code;
-    char *pos[1], hex[2 * KZ_RECORD_ID_BYTES + 1], text[16];
+    char *pos[1], hex[2 * KZ_RECORD_ID_BYTES + 1], text[16], codebuf[KZ_CODE_MAX + 1];
     uint32_t snum, gnum;
     struct kz_head_info hi;
     size_t i, k, total, done = 0;
@@ -534,6 +535,9 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = kz_fail(err, KZ_EUSAGE, "'%s' is not a couple code", code);
         goto out;
     }
+    /* A copy: setting "code" below frees the string str() pointed into. */
+    snprintf(codebuf, sizeof(codebuf), "%s", code);
+    code = codebuf;
     if ((rc = kz_rec_find_couple(st, code, cid, NULL, err)) == KZ_OK) {
         rc = kz_fail(err, KZ_EUSAGE, "couple %s already exists; import it under another code "
                                      "with --as NEWCODE",
@@ -645,6 +649,15 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             kz_ui_progress(&st->ui, "importing", ++done, total);
         }
     }
+    if ((json_array_size(json_object_get(doc, "sessions")) > 0 &&
+         (rc = kz_rec_claim_num(st, KZ_KIND_SESSION,
+                                snum + (uint32_t)json_array_size(json_object_get(doc, "sessions")) - 1,
+                                err)) != KZ_OK) ||
+        (json_array_size(json_object_get(doc, "goals")) > 0 &&
+         (rc = kz_rec_claim_num(st, KZ_KIND_GOAL,
+                                gnum + (uint32_t)json_array_size(json_object_get(doc, "goals")) - 1,
+                                err)) != KZ_OK))
+        goto out;
     kz_ui_done(&st->ui,
                json_pack("{s:s,s:I,s:I}", "imported", code, "sessions",
                          (json_int_t)json_array_size(json_object_get(doc, "sessions")), "goals",

@@ -188,7 +188,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (g == NULL)
         kz_die("out of memory");
     kz_vault_new_record_id(id);
-    if ((rc = save_goal(st, id, g, num, cid, err)) != KZ_OK)
+    if ((rc = save_goal(st, id, g, num, cid, err)) != KZ_OK ||
+        (rc = kz_rec_claim_num(st, KZ_KIND_GOAL, num, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_GOAL, num, gid, sizeof(gid));
     kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "added", gid, "couple", pos[0]),

@@ -134,13 +134,62 @@ track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     return 0;
 }
 
+static const char *
+counter_name(int kind)
+{
+    return kind == KZ_KIND_SESSION ? "session" : "goal";
+}
+
 uint32_t
 kz_rec_next_num(struct kz_state *st, int kind)
 {
     struct find f = {kind, NULL, 0, NULL, NULL, 0};
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+    json_int_t used = 0;
 
     kz_rec_scan(st, track_max, &f, NULL);
+    /* Ids once given are never given again, even after a delete. */
+    if (kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, NULL) == KZ_OK &&
+        kz_rec_load(st, id, &cfg, NULL) == KZ_OK)
+        used = json_integer_value(json_object_get(json_object_get(cfg, "counters"),
+                                                  counter_name(kind)));
+    json_decref(cfg);
+    if (used > (json_int_t)f.max && used < 0xffffffffLL)
+        f.max = (uint32_t)used;
     return f.max + 1;
+}
+
+int
+kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
+{
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+    json_t *cfg = NULL, *counters;
+    int rc;
+
+    rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, err);
+    if (rc == KZ_OK) {
+        if ((rc = kz_rec_load(st, id, &cfg, err)) != KZ_OK)
+            return rc;
+    } else if (rc == KZ_ENOTFOUND) {
+        kz_err_clear(err);
+        kz_vault_new_record_id(id);
+        cfg = json_pack("{s:s,s:i,s:{}}", "kind", "config", "v", 1, "settings");
+    } else {
+        return rc;
+    }
+    if (!json_is_object(counters = json_object_get(cfg, "counters"))) {
+        counters = json_object();
+        json_object_set_new(cfg, "counters", counters);
+    }
+    if (json_integer_value(json_object_get(counters, counter_name(kind))) < (json_int_t)num)
+        json_object_set_new(counters, counter_name(kind), json_integer(num));
+    memset(&hi, 0, sizeof(hi));
+    hi.kind = KZ_KIND_CONFIG;
+    rc = kz_rec_save(st, id, &hi, cfg, err);
+    json_decref(cfg);
+    return rc;
 }
 
 int

@@ -205,7 +205,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     sorted = kz_xcalloc(n, sizeof(*sorted));
     json_array_foreach(s.rows, i, row)
         sorted[i] = row;
-    qsort(sorted, n, sizeof(*sorted), by_couple_date);
+    if (n > 1)
+        qsort(sorted, n, sizeof(*sorted), by_couple_date);
     out = json_array();
     for (i = 0; i < n; i++) {
         json_object_del(sorted[i], "sortdate");

@@ -254,7 +254,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     }
     kz_vault_new_record_id(id);
-    if ((rc = save_session(st, id, s, cid, num, err)) != KZ_OK)
+    if ((rc = save_session(st, id, s, cid, num, err)) != KZ_OK ||
+        (rc = kz_rec_claim_num(st, KZ_KIND_SESSION, num, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, num, sid, sizeof(sid));
     kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "added", sid, "couple", pos[0]),
@@ -389,7 +390,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     l.theme = theme;
     if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
         goto out;
-    qsort(l.rows, l.n, sizeof(*l.rows), by_date);
+    if (l.n > 1)
+        qsort(l.rows, l.n, sizeof(*l.rows), by_date);
     rows = json_array();
     for (i = 0; i < l.n; i++) {
         char id[16], date[11], code[KZ_CODE_MAX + 1];

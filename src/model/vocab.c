@@ -56,7 +56,7 @@ kz_sparkline(const int *scores, size_t n, char *buf, size_t size)
                                        "\xe2\x96\x87", "\xe2\x96\x88"};
     size_t i, k = 0;
 
-    for (i = 0; i < n && k + 4 < size; i++) {
+    for (i = 0; i < n && k + 4 <= size; i++) {
         int s = scores[i] < 0 ? 0 : scores[i] > 10 ? 10 : scores[i];
         const char *b = bars[(s * 7 + 5) / 10]; /* 0 -> lowest, 10 -> full */
         memcpy(buf + k, b, 3);

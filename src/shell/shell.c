@@ -33,6 +33,16 @@ on_signal(int sig)
     got_signal = (sig == SIGINT) ? 1 : 2;
 }
 
+/* Wipes the line being edited (and its undo list), then leaves it empty. */
+static void
+wipe_line_buffer(void)
+{
+    if (rl_line_buffer != NULL && rl_end > 0)
+        explicit_bzero(rl_line_buffer, (size_t)rl_end);
+    rl_point = rl_end = 0;
+    rl_free_undo_list();
+}
+
 static void
 on_line(char *line)
 {
@@ -40,6 +50,7 @@ on_line(char *line)
      * again and prints a fresh prompt as soon as this returns, before the command
      * has run (a stray "kizuna> " ahead of every command's output). */
     rl_callback_handler_remove();
+    wipe_line_buffer(); /* line is readline's copy of it */
     if (line == NULL)
         pending_eof = 1;
     else
@@ -144,6 +155,21 @@ prompt_for(struct kz_state *st)
     return kz_vault_unlocked(st->vault) ? "kizuna> " : "kizuna (locked)> ";
 }
 
+/* Forgets the lines typed so far (they may hold note text, codes, names), so that
+ * Up-arrow on a locked shell shows nothing; history lives in memory only. */
+static void
+wipe_history(void)
+{
+    HIST_ENTRY **h = history_list();
+    int i;
+
+    for (i = 0; h != NULL && h[i] != NULL; i++) {
+        if (h[i]->line != NULL)
+            explicit_bzero(h[i]->line, strlen(h[i]->line));
+    }
+    clear_history();
+}
+
 static void
 run_line(struct kz_state *st, char *line)
 {
@@ -207,6 +233,7 @@ kz_shell_run(struct kz_state *st)
 {
     char *unlock_argv[] = {"unlock", NULL};
     double last_input;
+    sigset_t sigs, unblocked;
     int rc;
 
     completing = st;
@@ -215,6 +242,10 @@ kz_shell_run(struct kz_state *st)
     rl_catch_signals = 0;
     rl_catch_sigwinch = 1;
     install_signals();
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
 
     if ((rc = first_run(st)) != KZ_OK)
         return rc;
@@ -227,27 +258,39 @@ kz_shell_run(struct kz_state *st)
     rl_callback_handler_install(prompt_for(st), on_line);
     while (!st->quit) {
         fd_set fds;
-        struct timeval tv, *tvp = NULL;
-        int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n;
+        struct timespec ts, *tsp = NULL;
+        int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n, was_unlocked, e;
 
         if (idle > 0) {
             double left = last_input + idle - now_s();
             if (left < 0)
                 left = 0;
-            tv.tv_sec = (time_t)left;
-            tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
-            tvp = &tv;
+            ts.tv_sec = (time_t)left;
+            ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+            tsp = &ts;
         }
         FD_ZERO(&fds);
         FD_SET(fileno(rl_instream), &fds);
-        n = select(fileno(rl_instream) + 1, &fds, NULL, NULL, tvp);
-        if (n < 0 && errno == EINTR) {
+        /* The signals stay blocked from the check of got_signal until pselect()
+         * waits: one that came just before (while a key or a command was being
+         * handled) is seen now, not after the next key. */
+        sigprocmask(SIG_BLOCK, &sigs, &unblocked);
+        if (got_signal != 0) {
+            n = -1;
+            e = EINTR;
+        } else {
+            n = pselect(fileno(rl_instream) + 1, &fds, NULL, NULL, tsp, &unblocked);
+            e = errno;
+        }
+        sigprocmask(SIG_SETMASK, &unblocked, NULL);
+        if (n < 0 && e == EINTR) {
             if (got_signal == 2)
                 break;
             if (got_signal == 1) {
                 /* Ctrl-C: drop the line being typed, fresh prompt. */
                 got_signal = 0;
-                rl_replace_line("", 0);
+                wipe_line_buffer();
+                rl_replace_line("", 1);
                 rl_crlf();
                 rl_on_new_line();
                 rl_redisplay();
@@ -257,8 +300,10 @@ kz_shell_run(struct kz_state *st)
         if (n < 0)
             break;
         if (n == 0) {
-            /* Idle: wipe the keys and whatever was half typed. */
+            /* Idle: wipe the keys, whatever was half typed and the history. */
             rl_callback_handler_remove();
+            wipe_line_buffer();
+            wipe_history();
             kz_vault_lock(st->vault);
             st->locked_by_idle = 1;
             kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
@@ -276,9 +321,14 @@ kz_shell_run(struct kz_state *st)
             char *line = pending_line;
             pending_line = NULL;
             /* on_line gave the terminal back: the command may ask a passphrase. */
+            was_unlocked = kz_vault_unlocked(st->vault);
             run_line(st, line);
             explicit_bzero(line, strlen(line));
             free(line);
+            if (was_unlocked && !kz_vault_unlocked(st->vault))
+                wipe_history(); /* 'lock' forgets the lines as the idle lock does */
+            if (got_signal == 1)
+                got_signal = 0; /* a Ctrl-C while the command ran is spent */
             last_input = now_s();
             if (!st->quit)
                 rl_callback_handler_install(prompt_for(st), on_line);
@@ -286,7 +336,7 @@ kz_shell_run(struct kz_state *st)
     }
     rl_callback_handler_remove();
     kz_vault_lock(st->vault);
-    clear_history();
+    wipe_history();
     words_reset();
     return KZ_OK;
 }

@@ -88,7 +88,10 @@ put_cell(FILE *f, const char *s, int max, int pad)
             n = utf8_next(s, &cp);
             if (w + cp_width(cp) > max - 1)
                 break;
-            fwrite(s, 1, n, f);
+            if (*s == '\n' || *s == '\r' || *s == '\t')
+                fputc(' ', f);
+            else
+                fwrite(s, 1, n, f);
             w += cp_width(cp);
             s += n;
         }
@@ -263,7 +266,9 @@ kz_ui_done(struct kz_ui *ui, json_t *doc, const char *fmt, ...)
     va_list ap;
 
     if (ui->json) {
-        emit_json(ui, doc != NULL ? doc : json_pack("{s:b}", "ok", 1));
+        if (doc == NULL)
+            doc = json_pack("{s:b}", "ok", 1);
+        emit_json(ui, doc);
         json_decref(doc);
         return;
     }

@@ -270,3 +270,21 @@ couple_c014() {
 	run kzp --json session show s1
 	[ "$(echo "$output" | jq -r .text)" = "T$c" ]
 }
+
+@test "short ids stay stable: a deleted couple's session and goal ids are never given again" {
+	new_vault
+	couple_c014
+	kzp couple add C020 >/dev/null
+	kzp session add C020 --text a >/dev/null
+	kzp session add C014 --text b >/dev/null
+	kzp goal add C014 "G" >/dev/null
+	kzp couple delete C014 --yes >/dev/null
+	run kzp session add C020 --text c
+	[ "$output" = "added session s3 for C020" ]
+	run kzp goal add C020 "H"
+	[ "$output" = "added goal g2 for C020" ]
+	# The counters live in the sealed config record, which config commands keep.
+	kzp config set practice.name X >/dev/null
+	run kzp session add C020 --text d
+	[ "$output" = "added session s4 for C020" ]
+}
