@@ -227,9 +227,9 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rows = json_array();
         for (s = settings; s->key != NULL; s++) {
             json_t *v = json_object_get(set, s->key);
-            json_array_append_new(rows, json_pack("{s:s,s:O,s:s}", "key", s->key, "value",
-                                                  v != NULL ? v : json_string("-"), "about",
-                                                  s->help));
+            json_array_append_new(rows, json_pack("{s:s,s:o,s:s}", "key", s->key, "value",
+                                                  v != NULL ? json_incref(v) : json_string("-"),
+                                                  "about", s->help));
         }
         kz_ui_table(&st->ui, rows, cols, NULL);
     }
