@@ -61,6 +61,14 @@ int kz_store_record_foreach(struct kz_store *st, int with_body,
  * dest (created 0600 by the caller or here): sealed bytes only. */
 int kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err);
 
+/* Streams a consistent image of the whole file through sink in chunks of up to
+ * 64 KiB, without a temporary copy: the WAL is checkpointed, then the file is
+ * read raw under a read transaction (no checkpoint can change it meanwhile).
+ * KZ_EBUSY when another connection keeps the WAL from emptying: then use
+ * kz_store_snapshot. *total gets the image's size before the first sink. */
+int kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, size_t len),
+                    void *ctx, unsigned long long *total, struct kz_err *err);
+
 /* PRAGMA integrity_check: KZ_OK or KZ_EINTEGRITY naming the first problem. */
 int kz_store_integrity(struct kz_store *st, struct kz_err *err);
 /* PRAGMA secure_delete as set on this connection (1 on). */

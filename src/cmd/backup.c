@@ -247,6 +247,25 @@ backup_recipients(struct kz_state *st, const char *const *to, int nto, int passp
     return rc;
 }
 
+struct stream_ctx {
+    struct kz_state *st;
+    struct kz_age_enc *enc;
+    struct kz_err *err;
+    unsigned long long done, total;
+};
+
+static int
+stream_sink(void *ctx, const void *buf, size_t len)
+{
+    struct stream_ctx *c = ctx;
+
+    if (kz_age_enc_update(c->enc, buf, len, c->err) != KZ_OK)
+        return -1;
+    c->done += len;
+    kz_ui_progress(&c->st->ui, "backup", c->done, c->total);
+    return 0;
+}
+
 static int
 cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -260,7 +279,7 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {NULL, 0, 0, NULL, NULL},
     };
     struct kz_age_recipient *r = NULL;
-    struct kz_age_enc *enc = NULL;
+    struct stream_ctx sc = {st, NULL, err, 0, 0};
     char *pos[1], *pass = NULL, tmp[4200], snap[4200];
     size_t nr = 0;
     struct stat sb;
@@ -272,30 +291,44 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: backup create FILE [--to age1...] [--passphrase]");
     if ((rc = backup_recipients(st, to, nto, passphrase, passfile, &r, &nr, &pass, err)) != KZ_OK)
         goto out;
-    /* 1. A consistent snapshot of the sealed vault, beside the target. */
-    if ((fd = kz_cmd_tmpfile(pos[0], snap, sizeof(snap), err)) < 0) {
-        rc = err->code;
-        snap[0] = '\0';
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    unlink(snap); /* SQLite creates it afresh */
-    if ((rc = kz_store_snapshot(kz_vault_store(st->vault), snap, err)) != KZ_OK)
-        goto out;
-    /* 2. Stream it through age into a temporary name; 3. fsync and rename. */
+    /* The age file goes to a temporary name, fsynced, then renamed. */
     if ((fd = kz_cmd_tmpfile(pos[0], tmp, sizeof(tmp), err)) < 0) {
         rc = err->code;
         tmp[0] = '\0';
         goto out;
     }
-    if ((rc = kz_age_enc_begin(&enc, r, nr, armor, kz_age_fd_write, &fd, err)) != KZ_OK)
+    if ((rc = kz_age_enc_begin(&sc.enc, r, nr, armor, kz_age_fd_write, &fd, err)) != KZ_OK)
         goto out;
-    if ((rc = stream_file(st, snap, enc, "backup", err)) != KZ_OK) {
-        kz_age_enc_abort(enc);
+    /* A consistent image of the sealed vault: streamed straight from the file
+     * when no one else has it open, else through an online-backup snapshot. */
+    rc = kz_store_stream(kz_vault_store(st->vault), stream_sink, &sc, &sc.total, err);
+    if (rc == KZ_EBUSY && sc.done == 0) {
+        int sfd;
+        kz_err_clear(err);
+        kz_age_enc_abort(sc.enc);
+        sc.enc = NULL;
+        if ((sfd = kz_cmd_tmpfile(pos[0], snap, sizeof(snap), err)) < 0) {
+            rc = err->code;
+            snap[0] = '\0';
+            goto out;
+        }
+        close(sfd);
+        unlink(snap); /* SQLite creates it afresh */
+        /* Start the age file again from nothing. */
+        if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+            rc = kz_fail(err, KZ_ERR, "cannot write %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        if ((rc = kz_store_snapshot(kz_vault_store(st->vault), snap, err)) != KZ_OK ||
+            (rc = kz_age_enc_begin(&sc.enc, r, nr, armor, kz_age_fd_write, &fd, err)) != KZ_OK)
+            goto out;
+        rc = stream_file(st, snap, sc.enc, "backup", err);
+    }
+    if (rc != KZ_OK) {
+        kz_age_enc_abort(sc.enc);
         goto out;
     }
-    if ((rc = kz_age_enc_final(enc, err)) != KZ_OK ||
+    if ((rc = kz_age_enc_final(sc.enc, err)) != KZ_OK ||
         (rc = kz_cmd_commit_file(fd, tmp, pos[0], err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
@@ -373,10 +406,16 @@ decrypt_to(struct kz_state *st, const char *file, const char *identity, const ch
     if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) == KZ_OK) {
         rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &outfd, &status, err);
         if (rc != KZ_OK && rc != KZ_EAUTH && rc != KZ_ERR) {
-            char msg[sizeof(err->msg)];
+            char msg[sizeof(err->msg)], head[16];
+            ssize_t n = pread(in, head, sizeof(head), 0);
             snprintf(msg, sizeof(msg), "%s", err->msg);
-            kz_fail(err, KZ_EINTEGRITY, "backup %s is damaged (%s): %s", file,
-                    kz_age_status_name(status), msg);
+            /* Neither binary age nor armor (a bare vault, say): say so plainly. */
+            if (status == KZ_AGE_ARMOR && n > 0 && memchr("-\t\r\n ", head[0], 5) == NULL)
+                kz_fail(err, KZ_EINTEGRITY, "%s is not an age file (no age-encryption.org/v1 "
+                                            "header, no armor)", file);
+            else
+                kz_fail(err, KZ_EINTEGRITY, "backup %s is damaged (%s): %s", file,
+                        kz_age_status_name(status), msg);
         }
     }
     kz_cmd_identities_free(ids, nids);
