@@ -34,6 +34,7 @@ struct kz_state {
     int quit;                   /* set by quit: the shell or script stops */
     int locked_by_idle;         /* the shell locked the vault after idle time */
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
+    char audit_ref[64];         /* the record a command touched, for the audit trail */
 };
 
 struct kz_cmd_entry {
@@ -99,6 +100,14 @@ int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *op
  * and themes where the command takes them. Never asks for a passphrase. */
 void kz_cmd_complete(struct kz_state *st, int argc, char **argv,
                      void (*add)(void *ctx, const char *word), void *ctx);
+
+/* Records an audit event (JSON: time, event, command, record, couple): in the
+ * chain when unlocked, else sealed to the vault's inbox for the next unlock.
+ * Runs in the current transaction if one is open, else in its own. */
+int kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+                   const char *how, struct kz_err *err);
+/* Logs the lock (how: "manual", "idle", "quit") and wipes the keys. */
+void kz_state_lock(struct kz_state *st, const char *how);
 
 /* Sealed settings (config): the idle-lock time in seconds, or -1 if unset. */
 int kz_config_idle_lock(struct kz_state *st);

@@ -69,6 +69,28 @@ int kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err)
 int kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, size_t len),
                     void *ctx, unsigned long long *total, struct kz_err *err);
 
+/* The audit chain: (seq, sealed entry, MAC linking it to the one before), and
+ * pending entries sealed to the vault's inbox key by processes without the key. */
+#define KZ_AUDIT_MAC_BYTES 32
+int kz_store_audit_append(struct kz_store *st, unsigned long long seq, const void *blob,
+                          size_t len, const unsigned char *mac, struct kz_err *err);
+int kz_store_audit_replace(struct kz_store *st, unsigned long long seq, const void *blob,
+                           size_t len, const unsigned char *mac, struct kz_err *err);
+/* The newest entry's seq and MAC (0 and zeros for an empty chain). */
+int kz_store_audit_last(struct kz_store *st, unsigned long long *seq, unsigned char *mac,
+                        struct kz_err *err);
+int kz_store_audit_foreach(struct kz_store *st,
+                           int (*cb)(void *ctx, unsigned long long seq,
+                                     const unsigned char *blob, size_t len,
+                                     const unsigned char *mac, size_t maclen),
+                           void *ctx, struct kz_err *err);
+int kz_store_pending_add(struct kz_store *st, const void *blob, size_t len, struct kz_err *err);
+/* Calls cb for each pending entry in order, then deletes them all (in the
+ * caller's transaction). */
+int kz_store_pending_take(struct kz_store *st,
+                          int (*cb)(void *ctx, const unsigned char *blob, size_t len),
+                          void *ctx, struct kz_err *err);
+
 /* PRAGMA integrity_check: KZ_OK or KZ_EINTEGRITY naming the first problem. */
 int kz_store_integrity(struct kz_store *st, struct kz_err *err);
 /* PRAGMA secure_delete as set on this connection (1 on). */

@@ -132,6 +132,38 @@ int kz_vault_set_recipients(struct kz_vault *v, const char *text, struct kz_err 
 /* KZ_OK, or KZ_EINTEGRITY if the list was changed without the key. Needs the key. */
 int kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err);
 
+/*
+ * The audit trail: an append-only chain of events (JSON), each sealed like a
+ * record (AD: vault id, seq, key epoch) and linked to the one before by a keyed
+ * BLAKE2b MAC: mac[n] = BLAKE2b(chain key, "kizuna chain v1" || mac[n-1] || seq || blob).
+ * Processes without the key (a failed unlock, a backup from cron) seal their
+ * event to the vault's inbox public key; the next unlock folds those in.
+ */
+int kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct kz_err *err);
+int kz_vault_audit_pending(struct kz_vault *v, const char *json, size_t len,
+                           struct kz_err *err);
+/* Opens the pending events and appends each (as given) to the chain; returns
+ * how many in *n. Needs the key; one transaction with the caller's. */
+int kz_vault_audit_fold(struct kz_vault *v, int *n, struct kz_err *err);
+/* Verifies the whole chain in order, calling cb (may be NULL) with each entry;
+ * KZ_EINTEGRITY names the first bad entry. cb's non-zero return stops the walk. */
+int kz_vault_audit_walk(struct kz_vault *v,
+                        int (*cb)(void *ctx, unsigned long long seq, const char *json,
+                                  size_t len),
+                        void *ctx, struct kz_err *err);
+/* The newest link: its seq and MAC (seq 0 for an empty chain). */
+int kz_vault_audit_head(struct kz_vault *v, unsigned long long *seq, unsigned char *mac,
+                        struct kz_err *err);
+
+/* Rotates the master key: every record, the audit chain, the inbox key and the
+ * passphrase slot (needs the passphrase again) under a new key and key epoch;
+ * the recovery slot gets a new code (*recovery, secure memory). One
+ * transaction: on any failure, or a crash, the old vault stays whole.
+ * progress (may be NULL) is called now and then with done/total records. */
+int kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **recovery,
+                   void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
+                   void *pctx, struct kz_err *err);
+
 /* The store underneath (for backup, doctor): sealed bytes only. */
 struct kz_store *kz_vault_store(struct kz_vault *v);
 

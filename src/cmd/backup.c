@@ -219,7 +219,16 @@ backup_recipients(struct kz_state *st, const char *const *to, int nto, int passp
                                         "(--backup-passphrase-file FILE)");
         if (rc != KZ_OK)
             return rc;
-        if ((rc = kz_ui_check_passphrase(*pass, err)) != KZ_OK) {
+        if ((rc = kz_ui_check_passphrase(*pass, err)) == KZ_OK && passfile == NULL) {
+            /* Typed: a typo would make the backup unopenable, so ask again. */
+            char *again = NULL;
+            size_t alen = 0;
+            rc = kz_ui_read_secret_tty("Repeat the backup passphrase: ", &again, &alen, err);
+            if (rc == KZ_OK && (alen != len || sodium_memcmp(*pass, again, len) != 0))
+                rc = kz_fail(err, KZ_EUSAGE, "the two backup passphrases differ");
+            kz_secure_free(again);
+        }
+        if (rc != KZ_OK) {
             kz_secure_free(*pass);
             *pass = NULL;
             return rc;
@@ -571,6 +580,21 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_cmd_commit_file(fd, tmp, dest, err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
+    {
+        /* The restored vault learns it was restored at its next unlock. */
+        struct kz_vault *v = NULL;
+        struct kz_err e;
+        char now[21], ev[160];
+        kz_time_now(now);
+        snprintf(ev, sizeof(ev),
+                 "{\"t\":\"%s\",\"event\":\"restore\",\"cmd\":\"backup restore\",\"keyless\":true}",
+                 now);
+        if (kz_vault_open(dest, &v, &e) != KZ_OK || kz_vault_begin(v, &e) != KZ_OK ||
+            kz_vault_audit_pending(v, ev, strlen(ev), &e) != KZ_OK ||
+            kz_vault_commit(v, &e) != KZ_OK)
+            kz_ui_warn(&st->ui, "the restore was not written to its audit trail: %s", e.msg);
+        kz_vault_close(v);
+    }
     kz_ui_done(&st->ui, json_pack("{s:s,s:s,s:I}", "restored", pos[0], "vault", dest, "records",
                                   (json_int_t)records),
                "restored %s to %s (%lld records); open it with kizuna --vault %s", pos[0], dest,

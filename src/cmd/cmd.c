@@ -243,6 +243,36 @@ unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
                     : kz_vault_unlock(st->vault, secret, len, err);
 }
 
+/* After an unlock: the events recorded without the key join the chain, then
+ * the unlock itself. A failure here is reported but does not undo the unlock. */
+static void
+after_unlock(struct kz_state *st, const char *how)
+{
+    struct kz_err err;
+    int folded = 0, rc;
+
+    kz_err_clear(&err);
+    if ((rc = kz_vault_begin(st->vault, &err)) == KZ_OK) {
+        if ((rc = kz_vault_audit_fold(st->vault, &folded, &err)) == KZ_OK)
+            rc = kz_vault_commit(st->vault, &err);
+        else
+            kz_vault_rollback(st->vault);
+    }
+    if (rc == KZ_OK)
+        rc = kz_audit_event(st, "unlock", "unlock", NULL, how, &err);
+    if (rc != KZ_OK)
+        kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
+}
+
+static void
+failed_unlock(struct kz_state *st, const char *how)
+{
+    struct kz_err err;
+
+    if (kz_audit_event(st, "unlock_failed", "unlock", NULL, how, &err) != KZ_OK)
+        kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
+}
+
 int
 kz_state_unlock(struct kz_state *st, struct kz_err *err)
 {
@@ -256,6 +286,7 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         return KZ_OK;
     if (st->recovery_file != NULL || st->passphrase_file != NULL || st->passphrase_fd >= 0) {
         int recovery = st->recovery_file != NULL;
+        const char *how = recovery ? "recovery key" : "passphrase";
         if (recovery)
             rc = kz_ui_read_secret_file(st->recovery_file, &secret, &len, err);
         else if (st->passphrase_file != NULL)
@@ -265,6 +296,10 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         if (rc == KZ_OK)
             rc = unlock_with(st, recovery, secret, len, err);
         kz_secure_free(secret);
+        if (rc == KZ_OK)
+            after_unlock(st, how);
+        else if (rc == KZ_EAUTH && len > 0)
+            failed_unlock(st, how);
         return rc;
     }
     if (!st->interactive && !kz_ui_have_terminal())
@@ -273,11 +308,22 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
                        "(use --passphrase-fd or --passphrase-file)");
     snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
     for (tries = 0; tries < UNLOCK_TRIES; tries++) {
-        if ((rc = kz_ui_read_secret_tty(prompt, &secret, &len, err)) != KZ_OK)
-            return rc;
-        rc = kz_vault_unlock(st->vault, secret, len, err);
-        kz_secure_free(secret);
-        secret = NULL;
+        rc = kz_ui_read_secret_tty(prompt, &secret, &len, err);
+        if (rc == KZ_OK) {
+            rc = kz_vault_unlock(st->vault, secret, len, err);
+            kz_secure_free(secret);
+            secret = NULL;
+            if (rc == KZ_OK) {
+                after_unlock(st, "passphrase");
+                return KZ_OK;
+            }
+            if (rc == KZ_EAUTH)
+                failed_unlock(st, "passphrase");
+        } else if (strcmp(err->msg, "cancelled") == 0) {
+            return rc; /* Ctrl-C */
+        } else if (rc == KZ_EAUTH) {
+            kz_fail(err, KZ_EAUTH, "no passphrase given"); /* a stray Enter: one try */
+        }
         if (rc != KZ_EAUTH)
             return rc;
         if (tries + 1 < UNLOCK_TRIES)
@@ -290,6 +336,7 @@ int
 kz_cmd_run(struct kz_state *st, int argc, char **argv)
 {
     const struct kz_cmd_entry *e = NULL;
+    const char *event;
     struct kz_err err;
     int rc, used = 0, began = 0;
 
@@ -307,7 +354,24 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
             goto out;
         began = 1;
     }
+    st->audit_ref[0] = '\0';
     rc = e->exec(st, argc - used, argv + used, &err);
+    if (rc == KZ_OK && (event = kz_audit_event_of(e->name)) != NULL && st->vault != NULL) {
+        /* The event joins the command's own transaction: both or neither. */
+        const char *ref = st->audit_ref;
+        int i;
+        if (*ref == '\0' && strcmp(e->name, "search") != 0) {
+            for (i = used; i < argc; i++) {
+                if (argv[i][0] != '-') {
+                    ref = argv[i];
+                    break;
+                }
+                if (strchr(argv[i], '=') == NULL && i + 1 < argc && argv[i][1] == '-')
+                    i++; /* skip an option's value (flags without values are rare here) */
+            }
+        }
+        rc = kz_audit_event(st, event, e->name, ref, NULL, &err);
+    }
     if (began) {
         if (rc == KZ_OK)
             rc = kz_vault_commit(st->vault, &err);

@@ -20,6 +20,11 @@ extern const struct kz_cmd_entry kz_cmd_goal_add, kz_cmd_goal_list, kz_cmd_goal_
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
 extern const struct kz_cmd_entry kz_cmd_search;
 extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
+extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
+    kz_cmd_doctor, kz_cmd_rekey;
+
+/* The audit event a command is (NULL: not audited). */
+const char *kz_audit_event_of(const char *cmd);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
     kz_cmd_backup_restore;

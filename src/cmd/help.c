@@ -41,9 +41,13 @@ cmd_help(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             kz_ui_table(&st->ui, arr, NULL, NULL);
             return KZ_OK;
         }
+        int w = 0;
         append(&text, &len, "Commands (any unique prefix works; 'help COMMAND' for more):\n");
+        for (i = 0; t[i] != NULL; i++)
+            if ((int)strlen(t[i]->name) > w)
+                w = (int)strlen(t[i]->name);
         for (i = 0; t[i] != NULL; i++) {
-            snprintf(line, sizeof(line), "  %-16s %s\n", t[i]->name, t[i]->summary);
+            snprintf(line, sizeof(line), "  %-*s  %s\n", w, t[i]->name, t[i]->summary);
             append(&text, &len, line);
         }
         kz_ui_text(&st->ui, text);

@@ -276,7 +276,7 @@ cmd_lock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("lock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
-    kz_vault_lock(st->vault);
+    kz_state_lock(st, "manual");
     kz_ui_done(&st->ui, json_pack("{s:s}", "state", "locked"),
                "vault locked: keys wiped from memory");
     return KZ_OK;
@@ -328,6 +328,61 @@ cmd_recovery_rotate(struct kz_state *st, int argc, char **argv, struct kz_err *e
     kz_secure_free(recovery);
     return KZ_OK;
 }
+
+static void
+rekey_progress(void *ctx, unsigned long long done, unsigned long long total)
+{
+    kz_ui_progress(ctx, "rekey", done, total);
+}
+
+static int
+cmd_rekey(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    int progress = 0, rc, npos;
+    const struct kz_opt opts[] = {{"progress", 0, 0, NULL, &progress}, {NULL, 0, 0, NULL, NULL}};
+    char *pos[1], *pass = NULL, *recovery = NULL;
+    size_t len = 0;
+
+    if ((rc = kz_cmd_parse("rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+        return rc;
+    /* The passphrase slot is rewrapped under the new key: ask for it again. */
+    if (st->passphrase_file != NULL)
+        rc = kz_ui_read_secret_file(st->passphrase_file, &pass, &len, err);
+    else if (st->passphrase_fd >= 0)
+        rc = kz_fail(err, KZ_EUSAGE, "rekey reads the passphrase again: use --passphrase-file");
+    else if (st->interactive || kz_ui_have_terminal())
+        rc = kz_ui_read_secret_tty("Passphrase again, to rewrap it under the new key: ", &pass,
+                                   &len, err);
+    else
+        rc = kz_fail(err, KZ_EAUTH, "rekey needs the passphrase (--passphrase-file)");
+    if (rc != KZ_OK)
+        return rc;
+    rc = kz_vault_rekey(st->vault, pass, len, &recovery,
+                        (progress || kz_ui_have_terminal()) ? rekey_progress : NULL, &st->ui, err);
+    kz_secure_free(pass);
+    if (rc != KZ_OK)
+        return rc;
+    if (st->ui.json) {
+        kz_ui_object(&st->ui, json_pack("{s:b,s:s}", "rekeyed", 1, "recovery_key", recovery), NULL);
+    } else {
+        kz_ui_say(&st->ui,
+                  "New master key: every record and the audit trail are sealed under it.\n"
+                  "The old recovery key no longer works. The new one, shown only this once:\n\n"
+                  "    %s\n\n",
+                  recovery);
+        st->ui.emitted = 1;
+    }
+    kz_secure_free(recovery);
+    return KZ_OK;
+}
+
+static const char *const rekey_opts[] = {"--progress", NULL};
+
+const struct kz_cmd_entry kz_cmd_rekey = {
+    "rekey", "[--progress]", "rotate the master key: re-seal every record and the audit trail",
+    "One transaction: a crash midway leaves the old vault whole. The passphrase is asked\n"
+    "again (or read from --passphrase-file) and a new recovery key is printed once.",
+    CMD_NEEDS_KEY, rekey_opts, cmd_rekey};
 
 static const char *const init_opts[] = {"--kdf-time", "--kdf-memory", "--kdf-iterations",
                                         "--kdf-lanes", NULL};

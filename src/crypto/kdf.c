@@ -94,15 +94,18 @@ kz_kdf_calibrate(double target_s, struct kz_kdf_params *p, struct kz_err *err)
     dt = kz_kdf_measure(p);
     if (dt < 0)
         return kz_fail(err, KZ_ERR, "cannot run Argon2id with 64 MiB: not enough memory");
-    /* Spend more memory first (the better defence), up to 1 GiB, then more passes. */
+    /* Spend more memory first (the better defence), up to 1 GiB, then more passes,
+     * measuring again until the time is within 20% of the target (or 3 rounds). */
     while (dt > 0 && dt * 1.9 < target_s && p->m_kib < 1024u * 1024u) {
         p->m_kib *= 2;
-        dt *= 2;
+        dt = kz_kdf_measure(p);
     }
-    if (dt > 0 && dt < target_s) {
-        uint32_t t = (uint32_t)((double)p->t * target_s / dt);
-        if (t > p->t)
-            p->t = t > KDF_MAX_T ? KDF_MAX_T : t;
+    for (int round = 0; round < 3 && dt > 0 && dt < 0.8 * target_s; round++) {
+        uint32_t t = (uint32_t)((double)p->t * target_s / dt + 0.5);
+        if (t <= p->t)
+            break;
+        p->t = t > KDF_MAX_T ? KDF_MAX_T : t;
+        dt = kz_kdf_measure(p);
     }
     return KZ_OK;
 }

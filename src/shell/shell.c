@@ -304,7 +304,7 @@ kz_shell_run(struct kz_state *st)
             rl_callback_handler_remove();
             wipe_line_buffer();
             wipe_history();
-            kz_vault_lock(st->vault);
+            kz_state_lock(st, "idle");
             st->locked_by_idle = 1;
             kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
                                "passphrase\n", idle);
@@ -335,7 +335,7 @@ kz_shell_run(struct kz_state *st)
         }
     }
     rl_callback_handler_remove();
-    kz_vault_lock(st->vault);
+    kz_state_lock(st, "quit");
     wipe_history();
     words_reset();
     return KZ_OK;

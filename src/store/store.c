@@ -26,7 +26,8 @@ static const char *const migrations[] = {
     "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE records (rowid INTEGER PRIMARY KEY,"
     "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), head BLOB NOT NULL, body BLOB NOT NULL);"
-    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL, mac BLOB NOT NULL);"
+    "CREATE TABLE audit_pending (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -590,4 +591,131 @@ const char *
 kz_store_path(const struct kz_store *st)
 {
     return st->path;
+}
+
+/* ---- the audit chain ---- */
+
+int
+kz_store_audit_append(struct kz_store *st, unsigned long long seq, const void *blob,
+                      size_t len, const unsigned char *mac, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "INSERT INTO audit (seq, blob, mac) VALUES (?1, ?2, ?3)", &stmt,
+                      err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+    sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 3, mac, KZ_AUDIT_MAC_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the audit trail");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_audit_last(struct kz_store *st, unsigned long long *seq, unsigned char *mac,
+                    struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *seq = 0;
+    memset(mac, 0, KZ_AUDIT_MAC_BYTES);
+    if ((rc = prepare(st, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1", &stmt, err)) !=
+        KZ_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *seq = (unsigned long long)sqlite3_column_int64(stmt, 0);
+        if (sqlite3_column_bytes(stmt, 1) == KZ_AUDIT_MAC_BYTES)
+            memcpy(mac, sqlite3_column_blob(stmt, 1), KZ_AUDIT_MAC_BYTES);
+        rc = KZ_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_audit_foreach(struct kz_store *st,
+                       int (*cb)(void *ctx, unsigned long long seq, const unsigned char *blob,
+                                 size_t len, const unsigned char *mac, size_t maclen),
+                       void *ctx, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "SELECT seq, blob, mac FROM audit ORDER BY seq", &stmt, err)) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = cb(ctx, (unsigned long long)sqlite3_column_int64(stmt, 0),
+                sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
+                sqlite3_column_blob(stmt, 2), (size_t)sqlite3_column_bytes(stmt, 2));
+        if (rc != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
+out:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_audit_replace(struct kz_store *st, unsigned long long seq, const void *blob,
+                       size_t len, const unsigned char *mac, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "UPDATE audit SET blob = ?2, mac = ?3 WHERE seq = ?1", &stmt, err)) !=
+        KZ_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+    sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 3, mac, KZ_AUDIT_MAC_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "rewriting the audit trail");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_pending_add(struct kz_store *st, const void *blob, size_t len, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "INSERT INTO audit_pending (blob) VALUES (?1)", &stmt, err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_blob(stmt, 1, blob, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the audit trail");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int
+kz_store_pending_take(struct kz_store *st,
+                      int (*cb)(void *ctx, const unsigned char *blob, size_t len), void *ctx,
+                      struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "SELECT blob FROM audit_pending ORDER BY id", &stmt, err)) != KZ_OK)
+        return rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = cb(ctx, sqlite3_column_blob(stmt, 0), (size_t)sqlite3_column_bytes(stmt, 0));
+        if (rc != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
+out:
+    sqlite3_finalize(stmt);
+    if (rc == KZ_OK)
+        rc = exec(st, "DELETE FROM audit_pending", "folding the audit trail", err);
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/seal.h"
 #include "kizuna/vault.h"
+#include "internal.h"
 
 #define H_FORMAT "format"
 #define H_ID "vault_id"
@@ -19,20 +20,7 @@
 
 #define RECOVERY_BYTES 20 /* 160 bits: 32 base32 characters */
 
-struct kz_vault {
-    struct kz_store *st;
-    unsigned char id[KZ_VAULT_ID_BYTES];
-    uint32_t epoch;
-    unsigned char *master;     /* KZ_KEY_BYTES, secure; NULL when locked */
-    unsigned char *record_key; /* KZ_KEY_BYTES, secure; NULL when locked */
-    struct kz_vault *next;     /* open vaults, for kz_vault_wipe_all */
-    /* The index of heads: an array, and an open-addressing table of positions. */
-    struct kz_head *heads;
-    size_t nheads, capheads;
-    size_t *slots; /* position + 1, 0 = empty; size nslots (a power of two) */
-    size_t nslots;
-    int heads_loaded;
-};
+
 
 static struct kz_vault *open_vaults;
 
@@ -172,7 +160,7 @@ derive_record_key(struct kz_vault *v)
 {
     if (v->record_key == NULL)
         v->record_key = kz_secure_alloc(KZ_KEY_BYTES);
-    crypto_kdf_derive_from_key(v->record_key, KZ_KEY_BYTES, 1, "kzrecord", v->master);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_RECORDS, "kzrecord", v->record_key);
 }
 
 static void heads_drop(struct kz_vault *v);
@@ -364,6 +352,7 @@ kz_vault_create(const char *path, const char *pass, size_t passlen,
     if ((rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err)) != KZ_OK ||
         (rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
         (rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
+        (rc = kz_vault_inbox_create(v, err)) != KZ_OK ||
         (rc = kz_store_commit(v->st, err)) != KZ_OK)
         goto rollback;
     track(v);
@@ -1123,7 +1112,7 @@ recipients_mac(struct kz_vault *v, const char *text, unsigned char mac[32])
     unsigned char key[32];
     crypto_generichash_state s;
 
-    crypto_kdf_derive_from_key(key, sizeof(key), 3, "kzrecips", v->master);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_RECIPIENTS, "kzrecips", key);
     crypto_generichash_init(&s, key, sizeof(key), 32);
     crypto_generichash_update(&s, v->id, sizeof(v->id));
     crypto_generichash_update(&s, (const unsigned char *)text, strlen(text));
@@ -1182,5 +1171,144 @@ kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err)
     }
     free(mac);
     free(text);
+    return rc;
+}
+
+/* ---- rekey ---- */
+
+static int
+reseal_one(struct kz_vault *v, const unsigned char *id, const unsigned char *new_key,
+           uint32_t new_epoch, struct kz_err *err)
+{
+    unsigned char *h = NULL, *b = NULL, *hp = NULL, *bp = NULL, *nh = NULL, *nb = NULL, ad[80];
+    size_t hl = 0, bl = 0, hpl = 0, bpl = 0, nhl = 0, nbl = 0, adlen;
+    uint32_t old_epoch = v->epoch;
+    int rc;
+
+    if ((rc = kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err)) != KZ_OK)
+        goto out;
+    if ((rc = open_part(v, id, 0, h, hl, &hp, &hpl, err)) != KZ_OK ||
+        (rc = open_part(v, id, 1, b, bl, &bp, &bpl, err)) != KZ_OK)
+        goto out;
+    v->epoch = new_epoch; /* record_ad reads the epoch */
+    adlen = record_ad(ad, v, id, 0);
+    kz_seal(new_key, ad, adlen, hp, hpl, KZ_HEAD_PAD, &nh, &nhl);
+    adlen = record_ad(ad, v, id, 1);
+    kz_seal(new_key, ad, adlen, bp, bpl, KZ_RECORD_PAD, &nb, &nbl);
+    v->epoch = old_epoch;
+    rc = kz_store_record_put(v->st, id, nh, nhl, nb, nbl, err);
+out:
+    kz_plain_free(hp, hpl, 0);
+    kz_plain_free(bp, bpl, 0);
+    free(h);
+    free(b);
+    free(nh);
+    free(nb);
+    return rc;
+}
+
+int
+kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **recovery,
+               void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
+               void *pctx, struct kz_err *err)
+{
+    unsigned char *new_master = NULL, *new_record = NULL, *old_master = NULL, *old_record = NULL;
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = NULL, b4[4];
+    struct kz_kdf_params kdf;
+    unsigned char *enc = NULL;
+    const struct kz_head *heads;
+    size_t n = 0, i, enclen = 0;
+    uint32_t new_epoch;
+    int rc, began = 0;
+
+    *recovery = NULL;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    /* The passphrase again: it must open the slot as it is now. */
+    {
+        struct kz_vault probe = *v;
+        unsigned char *keep_master = v->master, *keep_record = v->record_key;
+        probe.master = probe.record_key = NULL;
+        probe.heads = NULL;
+        probe.nheads = probe.capheads = probe.nslots = 0;
+        probe.slots = NULL;
+        probe.heads_loaded = 0;
+        rc = kz_vault_unlock(&probe, pass, passlen, err);
+        if (rc == KZ_OK && sodium_memcmp(probe.master, keep_master, KZ_KEY_BYTES) != 0)
+            rc = kz_fail(err, KZ_EINTEGRITY, "the passphrase slot holds another key");
+        kz_secure_free(probe.master);
+        kz_secure_free(probe.record_key);
+        (void)keep_record;
+        if (rc != KZ_OK)
+            return rc;
+    }
+    if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
+        return rc;
+    ids = kz_xcalloc(n ? n : 1, KZ_RECORD_ID_BYTES);
+    for (i = 0; i < n; i++)
+        memcpy(ids[i], heads[i].id, KZ_RECORD_ID_BYTES);
+    new_master = kz_secure_alloc(KZ_KEY_BYTES);
+    new_record = kz_secure_alloc(KZ_KEY_BYTES);
+    crypto_kdf_keygen(new_master);
+    kz_vault_subkey(v, new_master, KZ_SUBKEY_RECORDS, "kzrecord", new_record);
+    new_epoch = v->epoch + 1;
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+        goto out;
+    began = 1;
+    for (i = 0; i < n; i++) {
+        if ((rc = reseal_one(v, ids[i], new_record, new_epoch, err)) != KZ_OK)
+            goto out;
+        if (progress != NULL && (i % 512 == 0 || i + 1 == n))
+            progress(pctx, i + 1, n);
+    }
+    if ((rc = kz_vault_audit_rekey(v, new_master, new_epoch, err)) != KZ_OK)
+        goto out;
+    /* Slots: the passphrase slot under the same costs (new salt), a new recovery code. */
+    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &enclen, err)) != KZ_OK ||
+        (rc = kz_kdf_decode(enc, enclen, &kdf, err)) != KZ_OK)
+        goto out;
+    randombytes_buf(kdf.salt, sizeof(kdf.salt));
+    old_master = v->master;
+    old_record = v->record_key;
+    v->master = new_master;
+    v->record_key = new_record;
+    rc = write_pass_slot(v, pass, passlen, &kdf, err);
+    if (rc == KZ_OK)
+        rc = write_recovery_slot(v, recovery, err);
+    if (rc == KZ_OK) {
+        put32(b4, new_epoch);
+        rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err);
+    }
+    if (rc == KZ_OK) {
+        /* The recipients' MAC follows the new key. */
+        char *text = NULL;
+        if ((rc = kz_vault_recipients(v, &text, err)) == KZ_OK && *text != '\0')
+            rc = kz_vault_set_recipients(v, text, err);
+        free(text);
+    }
+    if (rc == KZ_OK)
+        rc = kz_store_commit(v->st, err);
+    if (rc != KZ_OK) {
+        v->master = old_master;
+        v->record_key = old_record;
+        old_master = old_record = NULL;
+        goto out;
+    }
+    began = 0;
+    v->epoch = new_epoch;
+    new_master = new_record = NULL; /* now the vault's */
+out:
+    if (began) {
+        kz_store_rollback(v->st);
+        heads_drop(v);
+        kz_secure_free(*recovery);
+        *recovery = NULL;
+    }
+    kz_secure_free(old_master);
+    kz_secure_free(old_record);
+    kz_secure_free(new_master);
+    kz_secure_free(new_record);
+    free(enc);
+    free(ids);
     return rc;
 }

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* doctor: a security self-check a practice can run from cron. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "kizuna/kdf.h"
+#include "kizuna/secmem.h"
+#include "cmds.h"
+
+#define BACKUP_WARN_DAYS 7
+
+enum { OK_, WARN_, FAIL_, BAD_ }; /* BAD_: an integrity failure (exit 4) */
+
+struct report {
+    json_t *rows;
+    int worst; /* 0 ok, 1 warn, 2 fail, 3 integrity */
+};
+
+static void
+check(struct report *r, const char *name, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+check(struct report *r, const char *name, int status, const char *fmt, ...)
+{
+    static const char *const names[] = {"ok", "warn", "FAIL", "FAIL"};
+    char detail[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    json_array_append_new(r->rows, json_pack("{s:s,s:s,s:s,s:b}", "check", name, "status",
+                                             names[status], "detail", detail, "integrity",
+                                             status == BAD_));
+    if (status > r->worst)
+        r->worst = status;
+}
+
+static void
+check_files(struct kz_state *st, struct report *r)
+{
+    struct stat sb;
+    char *dir = kz_xstrdup(st->vault_path), *slash = strrchr(dir, '/');
+
+    if (stat(st->vault_path, &sb) != 0)
+        check(r, "file permissions", FAIL_, "cannot stat %s", st->vault_path);
+    else if (sb.st_mode & 077)
+        check(r, "file permissions", FAIL_,
+              "%s is mode %03o: others can read or change it (chmod 600)", st->vault_path,
+              (unsigned)(sb.st_mode & 0777));
+    else
+        check(r, "file permissions", OK_, "%s is mode %03o", st->vault_path,
+              (unsigned)(sb.st_mode & 0777));
+    if (slash != NULL) {
+        *slash = '\0';
+    } else {
+        free(dir);
+        dir = kz_xstrdup(".");
+    }
+    if (stat(slash == dir ? "/" : dir, &sb) == 0) {
+        if (sb.st_mode & 002)
+            check(r, "folder permissions", FAIL_, "%s is writable by everyone",
+                  slash == dir ? "/" : dir);
+        else if (sb.st_mode & 077)
+            check(r, "folder permissions", WARN_, "%s is mode %03o (700 hides even the names)",
+                  slash == dir ? "/" : dir, (unsigned)(sb.st_mode & 0777));
+        else
+            check(r, "folder permissions", OK_, "%s is mode %03o", slash == dir ? "/" : dir,
+                  (unsigned)(sb.st_mode & 0777));
+    }
+    free(dir);
+}
+
+static void
+check_kdf(struct report *r, const struct kz_vault_info *info)
+{
+    const struct kz_kdf_params *k = &info->kdf;
+    double t;
+
+    if (kz_kdf_below_floor(k)) {
+        check(r, "key derivation", FAIL_,
+              "Argon2id t=%u, m=%u KiB is below RFC 9106's floor (t=3, m=64 MiB): 'passwd' "
+              "after 'init --kdf-time 1' costs",
+              k->t, k->m_kib);
+        return;
+    }
+    t = kz_kdf_measure(k);
+    if (t >= 0 && t < 0.5)
+        check(r, "key derivation", WARN_,
+              "Argon2id t=%u, m=%u MiB takes %.2f s here: a 1 s target would be stronger", k->t,
+              k->m_kib / 1024, t);
+    else
+        check(r, "key derivation", OK_, "Argon2id t=%u, m=%u MiB, %u lanes: %.2f s here", k->t,
+              k->m_kib / 1024, k->lanes, t);
+}
+
+static int
+count_record(void *ctx, const unsigned char *id, const unsigned char *h, size_t hl,
+             const char *b, size_t bl)
+{
+    (void)id;
+    (void)h;
+    (void)hl;
+    (void)b;
+    (void)bl;
+    (*(long *)ctx)++;
+    return 0;
+}
+
+struct last_backup {
+    char t[32];
+};
+
+static int
+find_backup(void *ctx, unsigned long long seq, const char *json, size_t len)
+{
+    struct last_backup *lb = ctx;
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *ev = json_string_value(json_object_get(e, "event"));
+    const char *t = json_string_value(json_object_get(e, "t"));
+
+    (void)seq;
+    if (ev != NULL && t != NULL && strcmp(ev, "backup") == 0)
+        snprintf(lb->t, sizeof(lb->t), "%s", t);
+    json_decref(e);
+    return 0;
+}
+
+static long
+days_since(const char *iso)
+{
+    struct tm tm;
+    time_t then;
+
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+        return -1;
+    then = timegm(&tm);
+    return (long)((time(NULL) - then) / 86400);
+}
+
+static int
+cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    static const struct kz_col cols[] = {
+        {"status", "", 0}, {"check", "CHECK", 0}, {"detail", "DETAIL", 0}, {NULL, NULL, 0}};
+    struct report r = {json_array(), 0};
+    struct kz_vault_info info;
+    struct last_backup lb = {""};
+    struct rlimit rl;
+    struct kz_err e;
+    char *pos[1];
+    long records = 0, days;
+    int rc, npos, leftovers;
+
+    if ((rc = kz_cmd_parse("doctor", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+        goto out;
+    check_files(st, &r);
+    kz_err_clear(&e);
+    if (kz_vault_info(st->vault, &info, &e) != KZ_OK) {
+        check(&r, "vault header", BAD_, "%s", e.msg);
+    } else {
+        check_kdf(&r, &info);
+        check(&r, "recovery slot", info.recovery_slot ? OK_ : FAIL_, "%s",
+              info.recovery_slot ? "present" : "missing: 'recovery rotate' makes one");
+    }
+    kz_err_clear(&e);
+    if (kz_store_integrity(kz_vault_store(st->vault), &e) != KZ_OK)
+        check(&r, "SQLite integrity", BAD_, "%s", e.msg);
+    else
+        check(&r, "SQLite integrity", OK_, "integrity_check ok");
+    kz_err_clear(&e);
+    if (kz_vault_record_foreach_parallel(st->vault, count_record, &records, &e) != KZ_OK)
+        check(&r, "records", BAD_, "%s", e.msg);
+    else
+        check(&r, "records", OK_, "all %ld records authenticate", records);
+    kz_err_clear(&e);
+    if (kz_vault_audit_walk(st->vault, find_backup, &lb, &e) != KZ_OK)
+        check(&r, "audit chain", BAD_, "%s", e.msg);
+    else
+        check(&r, "audit chain", OK_, "verifies");
+    kz_err_clear(&e);
+    if (kz_vault_recipients_check(st->vault, &e) != KZ_OK)
+        check(&r, "backup recipients", BAD_, "%s", e.msg);
+    else
+        check(&r, "backup recipients", OK_, "as the therapist set them");
+    if (lb.t[0] == '\0') {
+        check(&r, "last backup", WARN_, "no backup recorded yet ('backup create FILE')");
+    } else {
+        days = days_since(lb.t);
+        check(&r, "last backup", days > BACKUP_WARN_DAYS ? WARN_ : OK_, "%ld day%s ago (%.10s)",
+              days, days == 1 ? "" : "s", lb.t);
+    }
+    check(&r, "secure_delete", kz_store_secure_delete(kz_vault_store(st->vault)) ? OK_ : FAIL_,
+          "%s", kz_store_secure_delete(kz_vault_store(st->vault)) ? "on: freed pages are zeroed"
+                                                                  : "off");
+    if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 && prctl(PR_GET_DUMPABLE) == 0)
+        check(&r, "core dumps", OK_, "disabled (RLIMIT_CORE 0, not dumpable)");
+    else if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0)
+        check(&r, "core dumps", WARN_, "RLIMIT_CORE 0 (this build stays dumpable for its "
+                                       "sanitizer)");
+    else
+        check(&r, "core dumps", FAIL_, "a crash could write memory to disk");
+    leftovers = kz_ui_editor_leftovers();
+    check(&r, "editor files", leftovers ? FAIL_ : OK_,
+          leftovers ? "%d kizuna-edit file(s) left in /dev/shm: remove them" : "none left in "
+                                                                               "/dev/shm",
+          leftovers);
+    kz_ui_table(&st->ui, r.rows, cols, NULL);
+    r.rows = NULL;
+    if (r.worst == BAD_)
+        rc = kz_fail(err, KZ_EINTEGRITY, "doctor: an integrity check failed");
+    else if (r.worst == FAIL_)
+        rc = kz_fail(err, KZ_ERR, "doctor: a check failed");
+out:
+    json_decref(r.rows);
+    return rc;
+}
+
+static const char *const no_opts[] = {NULL};
+
+const struct kz_cmd_entry kz_cmd_doctor = {
+    "doctor", "", "security self-check; exit 4 on an integrity failure, 1 on another",
+    "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
+    "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
+    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.",
+    CMD_NEEDS_KEY, no_opts, cmd_doctor};
