@@ -14,10 +14,18 @@
 #define APPLICATION_ID 0x4b5a4e41 /* "KZNA" */
 #define DEFAULT_BUSY_MS 5000
 
+#define STMT_CACHE 24
+
 struct kz_store {
     sqlite3 *db;
     char *path;
     int depth; /* transaction nesting */
+    /* Prepared statements kept for reuse, by the address of their SQL text. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+        int busy;
+    } cache[STMT_CACHE];
 };
 
 /* Schema steps; user_version is the number of steps applied. */
@@ -55,12 +63,50 @@ exec(struct kz_store *st, const char *sql, const char *what, struct kz_err *err)
     return rc == SQLITE_OK ? KZ_OK : sql_fail(st, err, rc, what);
 }
 
+/* A prepared statement for sql (a string literal): from the cache when one is
+ * free, else newly prepared. Give it back with release(). */
 static int
 prepare(struct kz_store *st, const char *sql, sqlite3_stmt **stmt, struct kz_err *err)
 {
-    int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+    int rc, i, slot = -1;
 
-    return rc == SQLITE_OK ? KZ_OK : sql_fail(st, err, rc, "preparing a statement");
+    for (i = 0; i < STMT_CACHE; i++) {
+        if (st->cache[i].sql == sql && !st->cache[i].busy) {
+            st->cache[i].busy = 1;
+            *stmt = st->cache[i].stmt;
+            return KZ_OK;
+        }
+        if (slot < 0 && st->cache[i].sql == NULL)
+            slot = i;
+    }
+    rc = sqlite3_prepare_v3(st->db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, stmt,
+                            NULL);
+    if (rc != SQLITE_OK)
+        return sql_fail(st, err, rc, "preparing a statement");
+    if (slot >= 0) {
+        st->cache[slot].sql = sql;
+        st->cache[slot].stmt = *stmt;
+        st->cache[slot].busy = 1;
+    }
+    return KZ_OK;
+}
+
+static void
+release(struct kz_store *st, sqlite3_stmt *stmt)
+{
+    int i;
+
+    if (stmt == NULL)
+        return;
+    for (i = 0; i < STMT_CACHE; i++) {
+        if (st->cache[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            st->cache[i].busy = 0;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
 }
 
 static int
@@ -78,7 +124,7 @@ pragma_int(struct kz_store *st, const char *sql, int *val, struct kz_err *err)
     } else {
         rc = sql_fail(st, err, rc, "reading the vault format");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -186,6 +232,10 @@ kz_store_close(struct kz_store *st)
 {
     if (st == NULL)
         return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (st->cache[i].stmt != NULL)
+            sqlite3_finalize(st->cache[i].stmt);
+    }
     if (st->db != NULL)
         sqlite3_close_v2(st->db);
     free(st->path);
@@ -270,7 +320,7 @@ kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val, 
     } else {
         rc = sql_fail(st, err, rc, "reading the vault header");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -288,7 +338,7 @@ kz_store_header_put(struct kz_store *st, const char *name, const void *val, size
     sqlite3_bind_blob(stmt, 2, len ? val : "", (int)len, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the vault header");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -303,7 +353,7 @@ kz_store_header_delete(struct kz_store *st, const char *name, struct kz_err *err
     sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the vault header");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -330,7 +380,7 @@ kz_store_header_foreach(struct kz_store *st, const char *prefix,
     }
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the vault header");
 out:
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -351,7 +401,7 @@ kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *he
     sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing a record");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -387,7 +437,7 @@ kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char 
     } else {
         rc = sql_fail(st, err, rc, "reading a record");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -405,7 +455,7 @@ kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_e
         rc = sqlite3_changes(st->db) > 0 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
     else
         rc = sql_fail(st, err, rc, "deleting a record");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -425,7 +475,7 @@ kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
     } else {
         rc = sql_fail(st, err, rc, "counting records");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -458,7 +508,7 @@ kz_store_record_foreach(struct kz_store *st, int with_body,
     }
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading records");
 out:
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -479,7 +529,7 @@ kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, siz
         return rc;
     if (sqlite3_step(stmt) == SQLITE_ROW)
         busy = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     if (busy)
         return kz_fail(err, KZ_EBUSY, "the vault is in use: cannot stream it directly");
     /* 2. A read transaction: from here no checkpoint may write into the file. */
@@ -575,7 +625,7 @@ kz_store_integrity(struct kz_store *st, struct kz_err *err)
     } else {
         rc = sql_fail(st, err, rc, "checking integrity");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -610,7 +660,7 @@ kz_store_audit_append(struct kz_store *st, unsigned long long seq, const void *b
     sqlite3_bind_blob(stmt, 3, mac, KZ_AUDIT_MAC_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the audit trail");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -635,7 +685,7 @@ kz_store_audit_last(struct kz_store *st, unsigned long long *seq, unsigned char 
     } else {
         rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
     }
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -659,7 +709,7 @@ kz_store_audit_foreach(struct kz_store *st,
     }
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
 out:
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -678,7 +728,7 @@ kz_store_audit_replace(struct kz_store *st, unsigned long long seq, const void *
     sqlite3_bind_blob(stmt, 3, mac, KZ_AUDIT_MAC_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "rewriting the audit trail");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -693,7 +743,7 @@ kz_store_pending_add(struct kz_store *st, const void *blob, size_t len, struct k
     sqlite3_bind_blob(stmt, 1, blob, (int)len, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing the audit trail");
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     return rc;
 }
 
@@ -714,7 +764,7 @@ kz_store_pending_take(struct kz_store *st,
     }
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading the audit trail");
 out:
-    sqlite3_finalize(stmt);
+    release(st, stmt);
     if (rc == KZ_OK)
         rc = exec(st, "DELETE FROM audit_pending", "folding the audit trail", err);
     return rc;

@@ -275,27 +275,35 @@ fail:
     return rc;
 }
 
+/* Seals the master key into the passphrase slot under kek; enc is the encoded
+ * KDF parameters the slot is bound to (and that the header keeps). */
+static int
+seal_pass_slot(struct kz_vault *v, const unsigned char *kek,
+               const unsigned char enc[KZ_KDF_ENCODED_BYTES], struct kz_err *err)
+{
+    unsigned char ad[SLOT_AD_MAX], *blob = NULL;
+    size_t adlen = slot_ad(ad, LABEL_PASS, v->id, enc), bloblen = 0;
+    int rc;
+
+    kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
+    if ((rc = kz_store_header_put(v->st, H_KDF, enc, KZ_KDF_ENCODED_BYTES, err)) == KZ_OK)
+        rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err);
+    free(blob);
+    return rc;
+}
+
 /* Seals the master key into the passphrase slot with kdf's costs and salt. */
 static int
 write_pass_slot(struct kz_vault *v, const char *pass, size_t passlen,
                 const struct kz_kdf_params *kdf, struct kz_err *err)
 {
-    unsigned char enc[KZ_KDF_ENCODED_BYTES], ad[SLOT_AD_MAX];
-    unsigned char *kek = kz_secure_alloc(KZ_KEY_BYTES), *blob = NULL;
-    size_t adlen, bloblen = 0;
+    unsigned char enc[KZ_KDF_ENCODED_BYTES], *kek = kz_secure_alloc(KZ_KEY_BYTES);
     int rc;
 
     kz_kdf_encode(kdf, enc);
-    if ((rc = kz_kdf_derive(kdf, pass, passlen, kek, err)) != KZ_OK)
-        goto out;
-    adlen = slot_ad(ad, LABEL_PASS, v->id, enc);
-    kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
-    if ((rc = kz_store_header_put(v->st, H_KDF, enc, sizeof(enc), err)) != KZ_OK)
-        goto out;
-    rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err);
-out:
+    if ((rc = kz_kdf_derive(kdf, pass, passlen, kek, err)) == KZ_OK)
+        rc = seal_pass_slot(v, kek, enc, err);
     kz_secure_free(kek);
-    free(blob);
     return rc;
 }
 
@@ -1213,7 +1221,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
                void *pctx, struct kz_err *err)
 {
     unsigned char *new_master = NULL, *new_record = NULL, *old_master = NULL, *old_record = NULL;
-    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = NULL, b4[4];
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = NULL, b4[4], *kek = NULL;
     struct kz_kdf_params kdf;
     unsigned char *enc = NULL;
     const struct kz_head *heads;
@@ -1224,23 +1232,28 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
     *recovery = NULL;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    /* The passphrase again: it must open the slot as it is now. */
+    /* The passphrase again: it must open the slot as it is now. Its key (one
+     * Argon2id run) then wraps the new master key, under the same salt. */
+    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &enclen, err)) != KZ_OK ||
+        (rc = kz_kdf_decode(enc, enclen, &kdf, err)) != KZ_OK)
+        goto early;
+    kek = kz_secure_alloc(KZ_KEY_BYTES);
+    if ((rc = kz_kdf_derive(&kdf, pass, passlen, kek, err)) != KZ_OK)
+        goto early;
     {
-        struct kz_vault probe = *v;
-        unsigned char *keep_master = v->master, *keep_record = v->record_key;
-        probe.master = probe.record_key = NULL;
-        probe.heads = NULL;
-        probe.nheads = probe.capheads = probe.nslots = 0;
-        probe.slots = NULL;
-        probe.heads_loaded = 0;
-        rc = kz_vault_unlock(&probe, pass, passlen, err);
-        if (rc == KZ_OK && sodium_memcmp(probe.master, keep_master, KZ_KEY_BYTES) != 0)
-            rc = kz_fail(err, KZ_EINTEGRITY, "the passphrase slot holds another key");
-        kz_secure_free(probe.master);
-        kz_secure_free(probe.record_key);
-        (void)keep_record;
+        unsigned char ad[SLOT_AD_MAX], *blob = NULL, *mk = NULL;
+        size_t adlen = slot_ad(ad, LABEL_PASS, v->id, enc), bloblen = 0, mklen = 0;
+        struct kz_err ignored;
+        if ((rc = kz_store_header_get(v->st, H_SLOT_PASS, &blob, &bloblen, err)) == KZ_OK) {
+            if (kz_open(kek, ad, adlen, blob, bloblen, 1, 1, &mk, &mklen, "slot", &ignored) !=
+                    KZ_OK ||
+                mklen != KZ_KEY_BYTES || sodium_memcmp(mk, v->master, KZ_KEY_BYTES) != 0)
+                rc = kz_fail(err, KZ_EAUTH, "wrong passphrase");
+        }
+        kz_plain_free(mk, mklen, 1);
+        free(blob);
         if (rc != KZ_OK)
-            return rc;
+            goto early;
     }
     if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
         return rc;
@@ -1263,16 +1276,12 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
     }
     if ((rc = kz_vault_audit_rekey(v, new_master, new_epoch, err)) != KZ_OK)
         goto out;
-    /* Slots: the passphrase slot under the same costs (new salt), a new recovery code. */
-    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &enclen, err)) != KZ_OK ||
-        (rc = kz_kdf_decode(enc, enclen, &kdf, err)) != KZ_OK)
-        goto out;
-    randombytes_buf(kdf.salt, sizeof(kdf.salt));
+    /* Slots: the passphrase slot under its key as it was, a new recovery code. */
     old_master = v->master;
     old_record = v->record_key;
     v->master = new_master;
     v->record_key = new_record;
-    rc = write_pass_slot(v, pass, passlen, &kdf, err);
+    rc = seal_pass_slot(v, kek, enc, err);
     if (rc == KZ_OK)
         rc = write_recovery_slot(v, recovery, err);
     if (rc == KZ_OK) {
@@ -1308,6 +1317,8 @@ out:
     kz_secure_free(old_record);
     kz_secure_free(new_master);
     kz_secure_free(new_record);
+early:
+    kz_secure_free(kek);
     free(enc);
     free(ids);
     return rc;
