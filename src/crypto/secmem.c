@@ -12,6 +12,9 @@ static void (*fatal_wipe)(void);
 int
 kz_crypto_init(void)
 {
+    /* libsodium's own ChaCha20 generator, seeded from getrandom(2) and reseeded
+     * after fork: one system call per process instead of one per nonce. */
+    randombytes_set_implementation(&randombytes_internal_implementation);
     return sodium_init() < 0 ? -1 : 0;
 }
 
