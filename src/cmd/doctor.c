@@ -157,7 +157,7 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct rlimit rl;
     struct kz_err e;
     char *pos[1];
-    long records = 0, days;
+    long records = 0, days, warn_days = BACKUP_WARN_DAYS;
     int rc, npos, leftovers;
 
     if ((rc = kz_cmd_parse("doctor", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
@@ -191,12 +191,24 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         check(&r, "backup recipients", BAD_, "%s", e.msg);
     else
         check(&r, "backup recipients", OK_, "as the therapist set them");
+    {
+        /* The practice's own threshold: config set backup.warn-days N. */
+        unsigned char cid[KZ_RECORD_ID_BYTES];
+        json_t *cfg = NULL;
+        if (kz_rec_find_kind(st, KZ_KIND_CONFIG, cid, NULL, NULL) == KZ_OK &&
+            kz_rec_load(st, cid, &cfg, NULL) == KZ_OK) {
+            json_t *w = json_object_get(json_object_get(cfg, "settings"), "backup.warn-days");
+            if (json_is_integer(w))
+                warn_days = (long)json_integer_value(w);
+        }
+        json_decref(cfg);
+    }
     if (lb.t[0] == '\0') {
         check(&r, "last backup", WARN_, "no backup recorded yet ('backup create FILE')");
     } else {
         days = days_since(lb.t);
-        check(&r, "last backup", days > BACKUP_WARN_DAYS ? WARN_ : OK_, "%ld day%s ago (%.10s)",
-              days, days == 1 ? "" : "s", lb.t);
+        check(&r, "last backup", days > warn_days ? WARN_ : OK_, "%ld day%s ago (%.10s)", days,
+              days == 1 ? "" : "s", lb.t);
     }
     check(&r, "secure_delete", kz_store_secure_delete(kz_vault_store(st->vault)) ? OK_ : FAIL_,
           "%s", kz_store_secure_delete(kz_vault_store(st->vault)) ? "on: freed pages are zeroed"
