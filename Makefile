@@ -21,6 +21,12 @@ ifeq ($(SANITIZE),1)
 OPT    := -O1 -g -DKZ_SANITIZE -fsanitize=address,undefined -fno-omit-frame-pointer \
           -fno-sanitize-recover=undefined
 LDSAN  := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),fuzz)
+# libFuzzer builds (clang): the library is instrumented for coverage, the harness
+# link adds -fsanitize=fuzzer (make fuzz, tests/fuzz/README.md).
+OPT    := -O1 -g -DKZ_SANITIZE -fsanitize=fuzzer-no-link,address,undefined \
+          -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDSAN  := -fsanitize=address,undefined
 else
 OPT    := -O2 -g -D_FORTIFY_SOURCE=2
 LDSAN  :=
@@ -44,7 +50,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Test tools (not installed): kzage drives the age module for the CLI tests.
 TOOLS := $(BUILD)/tests/kzage
 
-.PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint
+.PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
+        fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
 
 all: $(BIN) $(UNIT_BIN) $(TOOLS)
 
@@ -105,6 +112,37 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_N)
 
+# libFuzzer harnesses (tests/fuzz/README.md), built with clang, ASan and UBSan in
+# their own folder: make fuzz [FUZZ_SECONDS=60] runs each for that long and prints
+# its executions; make fuzz-smoke runs each for 4 s over its corpus (make check).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_util.c, \
+                  $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+.SECONDARY: $(BUILD)/tests/fuzz/fuzz_util.o
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/fuzz_util.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $< $(BUILD)/tests/fuzz/fuzz_util.o $(LIB) -o $@ \
+	    -fsanitize=fuzzer $(LDFLAGS_ALL) $(PKG_LIBS)
+
+ifeq ($(SANITIZE),fuzz)
+fuzz-build: $(FUZZ_BIN)
+else
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=fuzz fuzz-build
+endif
+
+fuzz:
+	@scripts/deps.sh all
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh smoke 4
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kizuna
@@ -119,4 +157,4 @@ fmt:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(FUZZ_BIN:=.d) $(BUILD)/tests/fuzz/fuzz_util.d

@@ -633,7 +633,8 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "backup create", "FILE [--to age1... ...] [--passphrase] [--armor]",
     "an age file of the sealed vault (no passphrase needed with recipients)",
     "A consistent snapshot, records still sealed, streamed through age to a temporary\n"
-    "name, fsynced, then renamed: FILE is never half written. Without --to the vault's\n"
+    "name, fsynced, then renamed: FILE is never half written (an older backup of the same\n"
+    "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
     "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
     "(or --backup-passphrase-file FILE). The stock age tool decrypts it.",
     0, create_opts, cmd_create};

@@ -65,7 +65,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
 {
     unsigned char cid[KZ_RECORD_ID_BYTES], cfgid[KZ_RECORD_ID_BYTES];
     struct children ch = {NULL, NULL, 0, 0};
-    json_t *doc = NULL, *couple = NULL, *sessions, *goals, *cfg = NULL, *omitted;
+    json_t *doc = NULL, *couple = NULL, *sessions, *goals, *cfg = NULL, *omitted = NULL;
     char now[21], sid[16];
     size_t i;
     int rc;
@@ -103,8 +103,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         kz_rec_num_text(ch.c[i].hi.kind, ch.c[i].hi.num, sid, sizeof(sid));
         /* The other partner's individual sessions and goals are theirs alone. */
         if (other != 0 && (ch.c[i].hi.flags & other)) {
-            if (ch.c[i].hi.kind == KZ_KIND_SESSION)
-                json_array_append_new(omitted, json_string(sid));
+            json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
         if ((rc = kz_rec_load(st, ch.c[i].id, &r, err)) != KZ_OK)
@@ -121,10 +120,28 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(goals, r);
         }
     }
-    /* Goal progress must not point at sessions left out. */
+    /* Goal progress must not point at sessions left out, nor sessions at goals
+     * left out. */
     {
         json_t *g, *p;
         size_t gi, pi;
+        json_array_foreach(sessions, gi, g) {
+            json_t *links = json_object_get(g, "goals");
+            for (pi = 0; pi < json_array_size(links);) {
+                const char *l = json_string_value(json_array_get(links, pi));
+                size_t k;
+                json_t *o;
+                int drop = 0;
+                json_array_foreach(omitted, k, o) {
+                    if (l != NULL && strcmp(l, json_string_value(o)) == 0)
+                        drop = 1;
+                }
+                if (drop)
+                    json_array_remove(links, pi);
+                else
+                    pi++;
+            }
+        }
         json_array_foreach(goals, gi, g) {
             json_array_foreach(json_object_get(g, "progress"), pi, p) {
                 const char *s = json_string_value(json_object_get(p, "session"));
@@ -140,10 +157,10 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             }
         }
     }
-    json_decref(omitted);
     *out = doc;
     doc = NULL;
 out:
+    json_decref(omitted);
     json_decref(doc);
     json_decref(couple);
     json_decref(cfg);
@@ -658,6 +675,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                 gnum + (uint32_t)json_array_size(json_object_get(doc, "goals")) - 1,
                                 err)) != KZ_OK))
         goto out;
+    snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", code);
     kz_ui_done(&st->ui,
                json_pack("{s:s,s:I,s:I}", "imported", code, "sessions",
                          (json_int_t)json_array_size(json_object_get(doc, "sessions")), "goals",

@@ -192,6 +192,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         (rc = kz_rec_claim_num(st, KZ_KIND_GOAL, num, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_GOAL, num, gid, sizeof(gid));
+    snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", gid);
     kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "added", gid, "couple", pos[0]),
                "added goal %s for %s", gid, pos[0]);
 out:

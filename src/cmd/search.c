@@ -9,7 +9,7 @@
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
-#define SNIPPET_WIDTH 48
+#define SNIPPET_WIDTH 34
 
 struct search {
     struct kz_state *st;
@@ -156,7 +156,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     static const struct kz_col cols[] = {
         {"couple", "COUPLE", 8}, {"id", "ID", 0},          {"date", "DATE", 0},
-        {"where", "WHERE", 16},  {"snippet", "MATCH", 0}, {NULL, NULL, 0},
+        {"where", "WHERE", 14},  {"snippet", "MATCH", 36}, {NULL, NULL, 0},
     };
     const char *code = NULL, *theme = NULL, *from = NULL, *to = NULL;
     const struct kz_opt opts[] = {

@@ -258,6 +258,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         (rc = kz_rec_claim_num(st, KZ_KIND_SESSION, num, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, num, sid, sizeof(sid));
+    snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", sid);
     kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "added", sid, "couple", pos[0]),
                "added session %s for %s", sid, pos[0]);
 out:
@@ -360,7 +361,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     static const struct kz_col cols[] = {
         {"id", "ID", 0},       {"date", "DATE", 0},     {"couple", "COUPLE", 10},
-        {"minutes", "MIN", 0}, {"attended", "WHO", 0},  {"themes", "THEMES", 28},
+        {"minutes", "MIN", 0}, {"attended", "WHO", 0},  {"themes", "THEMES", 24},
         {"signed", "SIGNED", 0}, {NULL, NULL, 0},
     };
     const char *from = NULL, *to = NULL, *theme = NULL;

@@ -589,14 +589,19 @@ kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err)
     }
     sqlite3_busy_timeout(out, busy_ms());
     if ((bk = sqlite3_backup_init(out, "main", st->db, "main")) == NULL) {
-        rc = sql_fail(st, err, sqlite3_errcode(out), "taking a snapshot");
+        rc = kz_fail(err, KZ_ERR, "cannot take a snapshot: %s", sqlite3_errmsg(out));
         goto out;
     }
     /* All pages in one step: a reader's snapshot, consistent whatever writers do. */
     rc = sqlite3_backup_step(bk, -1);
     sqlite3_backup_finish(bk);
     if (rc != SQLITE_DONE) {
-        rc = sql_fail(st, err, rc, "taking a snapshot");
+        int prim = rc & 0xff;
+        rc = prim == SQLITE_BUSY || prim == SQLITE_LOCKED
+                 ? kz_fail(err, KZ_EBUSY, "vault is busy: cannot take a snapshot")
+             : prim == SQLITE_FULL
+                 ? kz_fail(err, KZ_ERR, "disk full while taking a snapshot")
+                 : kz_fail(err, KZ_ERR, "cannot take a snapshot: %s", sqlite3_errstr(rc));
         goto out;
     }
     /* A plain rollback-journal file: one file holds everything. */

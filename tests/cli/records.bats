@@ -113,6 +113,7 @@ couple_c014() {
 	[ "$(echo "$output" | jq -r '.[0].id')" = s1 ]
 	[ "$(echo "$output" | jq -r '.[0].themes | join(",")')" = "holidays,language" ]
 	[ "$(echo "$output" | jq -r '.[1].attended')" = "P1 alone" ]
+	[ "$(LC_ALL=C.UTF-8 kzp session list | wc -L)" -le 80 ]
 	run kzp session list C014 --theme holidays
 	[[ "$output" == *"s1"* ]]
 	[[ "$output" != *"s2"* ]]
@@ -231,6 +232,7 @@ couple_c014() {
 	[ "$(echo "$output" | jq -r '.[0].where')" = "process notes" ]
 	run kzp search weihnachten
 	[[ "$output" == *"«Weihnachten»"* ]]
+	[ "$(kzp search weihnachten | wc -L)" -le 80 ]
 	run kzp search nothing-like-this
 	[ "$output" = "no match" ]
 	run kzp search x --from 2026-99-01
