@@ -365,10 +365,23 @@ out:
 
 /* ---- verify and restore ---- */
 
+struct sink {
+    int fd;
+    struct kz_ui *ui;
+    const char *label;
+    unsigned long long done, total; /* total: the age file's size, near enough */
+};
+
 static int
 sink_fd(void *ctx, const void *buf, size_t len)
 {
-    return kz_age_fd_write(ctx, buf, len);
+    struct sink *s = ctx;
+
+    if (kz_age_fd_write(&s->fd, buf, len) != 0)
+        return -1;
+    s->done += len;
+    kz_ui_progress(s->ui, s->label, s->done < s->total ? s->done : s->total - 1, s->total);
+    return 0;
 }
 
 /* A temporary file for the decrypted (still sealed) vault: /dev/shm when it is
@@ -402,9 +415,11 @@ unlink_db(const char *path)
 
 static int
 decrypt_to(struct kz_state *st, const char *file, const char *identity, const char *passfile,
-           int outfd, struct kz_err *err)
+           int outfd, const char *label, struct kz_err *err)
 {
     struct kz_age_identity *ids = NULL;
+    struct sink sk = {outfd, &st->ui, label, 0, 0};
+    struct stat sb;
     size_t nids = 0;
     int in, rc, status = 0;
 
@@ -412,8 +427,12 @@ decrypt_to(struct kz_state *st, const char *file, const char *identity, const ch
     if (in < 0)
         return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", file,
                        strerror(errno));
+    if (fstat(in, &sb) == 0)
+        sk.total = (unsigned long long)sb.st_size + 1;
     if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) == KZ_OK) {
-        rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &outfd, &status, err);
+        rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &sk, &status, err);
+        if (rc == KZ_OK)
+            kz_ui_progress(&st->ui, label, sk.total, sk.total);
         if (rc != KZ_OK && rc != KZ_EAUTH && rc != KZ_ERR) {
             char msg[sizeof(err->msg)], head[16];
             ssize_t n = pread(in, head, sizeof(head), 0);
@@ -519,7 +538,7 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "verify", err)) != KZ_OK)
         goto out;
     close(fd);
     fd = -1;
@@ -569,7 +588,7 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "restore", err)) != KZ_OK)
         goto out;
     if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
         goto out;
