@@ -142,9 +142,16 @@ int kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err);
 int kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct kz_err *err);
 int kz_vault_audit_pending(struct kz_vault *v, const char *json, size_t len,
                            struct kz_err *err);
-/* Opens the pending events and appends each (as given) to the chain; returns
- * how many in *n. Needs the key; one transaction with the caller's. */
-int kz_vault_audit_fold(struct kz_vault *v, int *n, struct kz_err *err);
+/* Opens the pending events and appends each to the chain as vet(json, len)
+ * returns it (malloc'd JSON text, wiped and freed here; vet NULL: as given);
+ * returns how many in *n. Anyone who can write the file can seal an event to
+ * the inbox key, so vet must mark each as keyless. Needs the key; one
+ * transaction with the caller's. */
+int kz_vault_audit_fold(struct kz_vault *v, char *(*vet)(const char *json, size_t len), int *n,
+                        struct kz_err *err);
+/* KZ_OK if the inbox key pair is whole (inbox.sk opens under the key and is
+ * inbox.pk's secret key), else KZ_EINTEGRITY: keyless events would be lost. */
+int kz_vault_audit_inbox_check(struct kz_vault *v, struct kz_err *err);
 /* Verifies the whole chain in order, calling cb (may be NULL) with each entry;
  * KZ_EINTEGRITY names the first bad entry. cb's non-zero return stops the walk. */
 int kz_vault_audit_walk(struct kz_vault *v,

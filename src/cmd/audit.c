@@ -38,6 +38,38 @@ kz_audit_event_of(const char *cmd)
     return NULL;
 }
 
+/* Anyone who can write the vault file can seal an event to its inbox key, so a
+ * pending event is marked keyless whatever it says, and one of a kind that no
+ * process without the key records is kept whole under "pending_invalid". */
+char *
+kz_audit_vet_pending(const char *json, size_t len)
+{
+    static const char *const keyless[] = {"unlock_failed", "backup", "restore", NULL};
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *ev = json_string_value(json_object_get(e, "event"));
+    char now[21], *text;
+    int i, known = 0;
+
+    for (i = 0; ev != NULL && keyless[i] != NULL; i++)
+        known |= strcmp(ev, keyless[i]) == 0;
+    kz_time_now(now);
+    if (!json_is_object(e) || !known) {
+        json_t *bad = json_pack("{s:s,s:s,s:s,s:I}", "t", now, "event", "pending_invalid", "cmd",
+                                "", "bytes", (json_int_t)len);
+        if (json_is_object(e))
+            json_object_set(bad, "pending", e);
+        json_decref(e);
+        e = bad;
+    }
+    json_object_set_new(e, "keyless", json_true());
+    json_object_set_new(e, "folded", json_string(now));
+    text = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    if (text == NULL)
+        kz_die("out of memory");
+    return text;
+}
+
 /* The couple a record reference belongs to ("" when none). */
 static void
 couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, size_t size)
@@ -278,7 +310,8 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             return kz_fail(err, KZ_EUSAGE, "audit verify: --expect-head takes N:HEX as 'audit "
                                            "head' prints it");
     }
-    if ((rc = kz_vault_audit_walk(st->vault, NULL, NULL, err)) != KZ_OK)
+    if ((rc = kz_vault_audit_walk(st->vault, NULL, NULL, err)) != KZ_OK ||
+        (rc = kz_vault_audit_inbox_check(st->vault, err)) != KZ_OK)
         return rc;
     if ((rc = kz_vault_audit_head(st->vault, &seq, mac, err)) != KZ_OK)
         return rc;

@@ -156,6 +156,12 @@ kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
     return kz_fail(err, KZ_EUSAGE, "unknown command '%s %s'", first, argv[1]);
 }
 
+/* The first positional argument that kz_cmd_parse gave the running command:
+ * the record it names, for the audit trail when the command set no audit_ref.
+ * Only kz_cmd_parse knows which words are option values (export -o FILE C014,
+ * couple delete --yes C014). */
+static const char *first_positional;
+
 int
 kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, char **pos,
              int maxpos, int *npos, struct kz_err *err)
@@ -170,6 +176,8 @@ kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, 
         if (only_pos || a[0] != '-' || a[1] == '\0') {
             if (*npos >= maxpos)
                 return kz_fail(err, KZ_EUSAGE, "%s: unexpected argument '%s'", cmd, a);
+            if (first_positional == NULL)
+                first_positional = argv[i];
             pos[(*npos)++] = argv[i];
             continue;
         }
@@ -244,7 +252,8 @@ unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
 }
 
 /* After an unlock: the events recorded without the key join the chain, then
- * the unlock itself. A failure here is reported but does not undo the unlock. */
+ * the unlock itself. A failure here is reported but does not undo the unlock,
+ * and a fold that fails (a damaged inbox key) does not keep the unlock out. */
 static void
 after_unlock(struct kz_state *st, const char *how)
 {
@@ -253,14 +262,15 @@ after_unlock(struct kz_state *st, const char *how)
 
     kz_err_clear(&err);
     if ((rc = kz_vault_begin(st->vault, &err)) == KZ_OK) {
-        if ((rc = kz_vault_audit_fold(st->vault, &folded, &err)) == KZ_OK)
+        if ((rc = kz_vault_audit_fold(st->vault, kz_audit_vet_pending, &folded, &err)) == KZ_OK)
             rc = kz_vault_commit(st->vault, &err);
         else
             kz_vault_rollback(st->vault);
     }
-    if (rc == KZ_OK)
-        rc = kz_audit_event(st, "unlock", "unlock", NULL, how, &err);
     if (rc != KZ_OK)
+        kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
+    kz_err_clear(&err);
+    if (kz_audit_event(st, "unlock", "unlock", NULL, how, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
 }
 
@@ -355,23 +365,16 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         began = 1;
     }
     st->audit_ref[0] = '\0';
+    first_positional = NULL;
     rc = e->exec(st, argc - used, argv + used, &err);
     if (rc == KZ_OK && (event = kz_audit_event_of(e->name)) != NULL && st->vault != NULL) {
         /* The event joins the command's own transaction: both or neither. */
         const char *ref = st->audit_ref;
-        int i;
-        if (*ref == '\0' && strcmp(e->name, "search") != 0) {
-            for (i = used; i < argc; i++) {
-                if (argv[i][0] != '-') {
-                    ref = argv[i];
-                    break;
-                }
-                if (strchr(argv[i], '=') == NULL && i + 1 < argc && argv[i][1] == '-')
-                    i++; /* skip an option's value (flags without values are rare here) */
-            }
-        }
+        if (*ref == '\0' && strcmp(e->name, "search") != 0 && first_positional != NULL)
+            ref = first_positional; /* never the search query */
         rc = kz_audit_event(st, event, e->name, ref, NULL, &err);
     }
+    first_positional = NULL;
     if (began) {
         if (rc == KZ_OK)
             rc = kz_vault_commit(st->vault, &err);

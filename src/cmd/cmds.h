@@ -25,6 +25,8 @@ extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_a
 
 /* The audit event a command is (NULL: not audited). */
 const char *kz_audit_event_of(const char *cmd);
+/* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
+char *kz_audit_vet_pending(const char *json, size_t len);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
     kz_cmd_backup_restore;

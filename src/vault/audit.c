@@ -204,10 +204,37 @@ open_inbox_sk(struct kz_vault *v, unsigned char **sk, struct kz_err *err)
     return rc;
 }
 
+int
+kz_vault_audit_inbox_check(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char *pk = NULL, *sk = NULL, derived[crypto_box_PUBLICKEYBYTES];
+    size_t pklen = 0;
+    int rc;
+
+    if ((rc = locked(v, err)) != KZ_OK)
+        return rc;
+    rc = kz_store_header_get(v->st, H_INBOX_PK, &pk, &pklen, err);
+    if (rc == KZ_OK)
+        rc = open_inbox_sk(v, &sk, err);
+    if (rc == KZ_ENOTFOUND)
+        rc = kz_fail(err, KZ_EINTEGRITY, "vault header is missing the audit inbox key");
+    if (rc == KZ_OK) {
+        crypto_scalarmult_base(derived, sk);
+        if (pklen != sizeof(derived) || sodium_memcmp(derived, pk, sizeof(derived)) != 0)
+            rc = kz_fail(err, KZ_EINTEGRITY,
+                         "vault header: the audit inbox keys do not match (keyless events "
+                         "would be lost)");
+    }
+    kz_secure_free(sk);
+    free(pk);
+    return rc;
+}
+
 struct fold {
     struct kz_vault *v;
     unsigned char pk[crypto_box_PUBLICKEYBYTES];
     unsigned char *sk;
+    char *(*vet)(const char *json, size_t len);
     int n;
     struct kz_err *err;
 };
@@ -231,7 +258,13 @@ fold_one(void *ctx, const unsigned char *blob, size_t len)
         f->n++;
         return kz_vault_audit_append(f->v, bad, sizeof(bad) - 1, f->err);
     }
-    rc = kz_vault_audit_append(f->v, (const char *)plain, len - crypto_box_SEALBYTES, f->err);
+    if (f->vet != NULL) {
+        char *text = f->vet((const char *)plain, len - crypto_box_SEALBYTES);
+        rc = kz_vault_audit_append(f->v, text, strlen(text), f->err);
+        kz_plain_free((unsigned char *)text, strlen(text), 0);
+    } else {
+        rc = kz_vault_audit_append(f->v, (const char *)plain, len - crypto_box_SEALBYTES, f->err);
+    }
     sodium_memzero(plain, len - crypto_box_SEALBYTES);
     free(plain);
     f->n++;
@@ -239,7 +272,8 @@ fold_one(void *ctx, const unsigned char *blob, size_t len)
 }
 
 int
-kz_vault_audit_fold(struct kz_vault *v, int *n, struct kz_err *err)
+kz_vault_audit_fold(struct kz_vault *v, char *(*vet)(const char *json, size_t len), int *n,
+                    struct kz_err *err)
 {
     struct fold f;
     unsigned char *pk = NULL;
@@ -249,6 +283,7 @@ kz_vault_audit_fold(struct kz_vault *v, int *n, struct kz_err *err)
     *n = 0;
     memset(&f, 0, sizeof(f));
     f.v = v;
+    f.vet = vet;
     f.err = err;
     if ((rc = locked(v, err)) != KZ_OK)
         return rc;
