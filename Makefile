@@ -112,6 +112,13 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_N)
 
+# The CLI suite with every kizuna under valgrind's memcheck (slow; not in make check).
+.PHONY: valgrind
+valgrind:
+	@scripts/deps.sh all
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/valgrind.sh
+
 # libFuzzer harnesses (tests/fuzz/README.md), built with clang, ASan and UBSan in
 # their own folder: make fuzz [FUZZ_SECONDS=60] runs each for that long and prints
 # its executions; make fuzz-smoke runs each for 4 s over its corpus (make check).
@@ -142,6 +149,18 @@ fuzz:
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh smoke 4
+
+# Static analysis: cppcheck and clang-tidy with the checked-in configuration
+# (.clang-tidy, tests/lint/); clean means exit 0 (scripts/lint.sh says what runs where).
+lint:
+	@scripts/deps.sh test
+	@scripts/lint.sh all
+
+lint-cppcheck:
+	@scripts/lint.sh cppcheck
+
+lint-tidy:
+	@scripts/lint.sh tidy
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

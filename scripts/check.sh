@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds kizuna and runs every suite (unit, CLI, terminal), first in a normal
 # build, then again under AddressSanitizer + UndefinedBehaviorSanitizer in its
-# own build folder. Ends with the line "N passed, N failed".
-#   scripts/check.sh          both builds
+# own build folder; meanwhile a libFuzzer smoke run of each harness
+# (KZ_SKIP_FUZZ=1 skips it) and the static analysis (KZ_SKIP_LINT=1 skips it).
+# Ends with the line "N passed, N failed".
+#   scripts/check.sh          both builds, fuzz smoke, lint
 #   scripts/check.sh --one    the normal build only ($BUILD, default build)
 set -u
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ failed=0
 failures=()
 jobs=$(nproc 2>/dev/null || echo 2)
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/kizuna-check.XXXXXX")
-trap 'rm -rf "$log_dir"' EXIT
+trap '[ -z "${extras_pid:-}" ] || kill "$extras_pid" 2>/dev/null; rm -rf "$log_dir"' EXIT
 
 count() { # label status
 	if [ "$2" = ok ]; then
@@ -74,6 +76,7 @@ suite() { # build-dir label [make args...]
 	fi
 	echo "== $label unit tests"
 	run_unit "$dir" "$label"
+	[ "$extras" = 1 ] && start_extras
 	echo "== $label CLI tests (bats)"
 	KIZUNA="$PWD/$dir/kizuna" bats --tap tests/cli >"$log_dir/$label-cli.tap" 2>&1
 	run_tap "$label cli" "$log_dir/$label-cli.tap"
@@ -82,14 +85,70 @@ suite() { # build-dir label [make args...]
 	run_tap "$label tty" "$log_dir/$label-tty.tap"
 }
 
+# The libFuzzer smoke (make fuzz-smoke: each harness 4 s over its committed
+# corpus, one test per harness; KZ_SKIP_FUZZ=1 leaves it out) and the static
+# analysis (make lint: cppcheck and clang-tidy, one test each; KZ_SKIP_LINT=1
+# leaves it out) use the CPU the CLI and terminal tests leave idle: they run in
+# the background, niced, from the first CLI suite on, and are counted at the end.
+extras_pid=""
+start_extras() {
+	[ -z "$extras_pid" ] || return 0
+	(
+		if [ "${KZ_SKIP_FUZZ:-0}" != 1 ]; then
+			nice -n 15 make --no-print-directory -j"$jobs" fuzz-smoke >"$log_dir/fuzz.log" 2>&1
+		fi
+		if [ "${KZ_SKIP_LINT:-0}" != 1 ]; then
+			for tool in cppcheck tidy; do
+				nice -n 15 scripts/lint.sh "$tool" >"$log_dir/lint-$tool.log" 2>&1
+				echo $? >"$log_dir/lint-$tool.rc"
+			done
+		fi
+	) &
+	extras_pid=$!
+}
+
+fuzz_report() {
+	local log=$log_dir/fuzz.log
+	echo "== fuzz smoke (libFuzzer + ASan + UBSan, build-fuzz)"
+	if ! grep -qE '^(not )?ok fuzz_' "$log" 2>/dev/null; then
+		tail -n 40 "$log" 2>/dev/null
+		count "fuzz build" fail
+		return
+	fi
+	grep -E '^(not )?ok fuzz_' "$log" | sed 's/^/  /'
+	run_tap fuzz "$log"
+}
+
+lint_report() {
+	local tool
+	echo "== lint (cppcheck, clang-tidy)"
+	for tool in cppcheck tidy; do
+		if [ "$(cat "$log_dir/lint-$tool.rc" 2>/dev/null)" = 0 ]; then
+			count "lint $tool" ok
+		else
+			count "lint $tool" fail
+			echo "---- lint $tool ----"
+			tail -n 40 "$log_dir/lint-$tool.log" 2>/dev/null
+		fi
+		tail -n 1 "$log_dir/lint-$tool.log" 2>/dev/null | sed 's/^/  /'
+	done
+}
+
 export KZ_TESTKIT="${KZ_TESTKIT:-$PWD/../shared/testkit}"
 # Sanitizer builds: abort on the first report, leaks included.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+extras=0
+[ "${1:-}" = --one ] || extras=1
 suite "${BUILD:-build}" normal
-if [ "${1:-}" != --one ]; then
+if [ "$extras" = 1 ]; then
 	suite build-asan asan SANITIZE=1 CC=clang
+	start_extras # if no CLI suite ran
+	echo "== waiting for the fuzz smoke and lint"
+	wait "$extras_pid"
+	[ "${KZ_SKIP_FUZZ:-0}" = 1 ] || fuzz_report
+	[ "${KZ_SKIP_LINT:-0}" = 1 ] || lint_report
 fi
 
 if [ "${#failures[@]}" -gt 0 ]; then

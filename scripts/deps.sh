@@ -6,7 +6,10 @@ set -eu
 
 build_pkgs="build-essential pkg-config libsodium-dev libsqlite3-dev libargon2-dev \
 libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
-test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang"
+# clang with libFuzzer's runtime (libclang-rt-dev) for make fuzz; cppcheck and
+# clang-tidy for make lint.
+test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
+clang-tidy cppcheck"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

@@ -84,20 +84,20 @@ void kz_age_enc_abort(struct kz_age_enc *e);
 
 /*
  * Decrypts an age file (binary or armored, detected from its first byte)
- * pulled through read(rctx, buf, len), which returns the number of bytes
+ * pulled through rd(rctx, buf, len), which returns the number of bytes
  * read, 0 at end of file, -1 on error (errno describing it). Identities are
  * tried in order (nids may be 0: the file is then only checked as far as
- * the header, and the result is KZ_EAUTH at best). Plaintext goes to sink(sctx, buf, len) chunk by chunk, each
- * only after it authenticates; sink returns 0, or non-zero to stop (errno may
+ * the header, and the result is KZ_EAUTH at best). Plaintext goes to snk(sctx, buf, len) chunk by chunk, each
+ * only after it authenticates; snk returns 0, or non-zero to stop (errno may
  * describe why). On a payload failure the chunks released before it stay
  * released: the caller must discard them. Memory use is constant.
  * Returns KZ_OK; KZ_EINTEGRITY (header, armor, payload, MAC failure);
  * KZ_EAUTH (no identity matched); KZ_ERR (read or sink failed); KZ_EUSAGE.
  * *status (if status is not NULL) gets the enum kz_age_status class.
  */
-int kz_age_decrypt(ssize_t (*read)(void *ctx, void *buf, size_t len),
+int kz_age_decrypt(ssize_t (*rd)(void *ctx, void *buf, size_t len),
                    void *rctx, const struct kz_age_identity *ids, size_t nids,
-                   int (*sink)(void *ctx, const void *buf, size_t len),
+                   int (*snk)(void *ctx, const void *buf, size_t len),
                    void *sctx, int *status, struct kz_err *err);
 
 /* read() adapter for kz_age_decrypt: ctx points to an int file descriptor;

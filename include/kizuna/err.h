@@ -25,6 +25,11 @@ struct kz_err {
 /* Records code and a printf-style message in err (if not NULL); returns code. */
 int kz_fail(struct kz_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+#if defined(__clang_analyzer__) && !defined(KZ_ERR_IMPL)
+/* For the static analyzer only (make lint): it cannot see into err.c, so it
+ * would take 'return kz_fail(err, KZ_EUSAGE, ...)' for a possible success. */
+#define kz_fail(err, code, ...) ((void)(kz_fail)((err), (code), __VA_ARGS__), (code))
+#endif
 
 /* Clears err to KZ_OK with an empty message. */
 void kz_err_clear(struct kz_err *err);

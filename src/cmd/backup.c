@@ -154,10 +154,6 @@ cmd_rcpt_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
 /* ---- backup create ---- */
 
-struct enc_sink {
-    int fd;
-};
-
 static int
 stream_file(struct kz_state *st, const char *path, struct kz_age_enc *enc, const char *label,
             struct kz_err *err)
@@ -438,6 +434,7 @@ decrypt_to(struct kz_state *st, const char *file, const char *identity, const ch
             ssize_t n = pread(in, head, sizeof(head), 0);
             snprintf(msg, sizeof(msg), "%s", err->msg);
             /* Neither binary age nor armor (a bare vault, say): say so plainly. */
+            /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): 5 bytes, no NUL */
             if (status == KZ_AGE_ARMOR && n > 0 && memchr("-\t\r\n ", head[0], 5) == NULL)
                 kz_fail(err, KZ_EINTEGRITY, "%s is not an age file (no age-encryption.org/v1 "
                                             "header, no armor)", file);

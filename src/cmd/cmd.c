@@ -75,7 +75,7 @@ choose(const struct kz_cmd_entry *const *t, const char *group, const char *token
             snprintf(out, outsize, "%s", word);
             break;
         }
-        if (strstr(names, word) != NULL && (used = strlen(names)) > 0) {
+        if (names[0] != '\0' && strstr(names, word) != NULL) {
             /* already listed (a group's first word appears once per member) */
             const char *p = names;
             int dup = 0;
@@ -354,6 +354,10 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     st->ui.emitted = 0;
     if ((rc = kz_cmd_find(argc, argv, &e, &used, &err)) != KZ_OK)
         goto out;
+    if (e == NULL) { /* kz_cmd_find never does this; the analyzer cannot tell */
+        rc = kz_fail(&err, KZ_EUSAGE, "unknown command '%s' (try 'help')", argv[0]);
+        goto out;
+    }
     if (!(e->flags & CMD_NO_VAULT)) {
         rc = (e->flags & CMD_NEEDS_KEY) ? kz_state_unlock(st, &err) : kz_state_open(st, &err);
         if (rc != KZ_OK)
@@ -481,7 +485,6 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
     FILE *f;
     char *line = NULL;
     size_t cap = 0;
-    ssize_t n;
     int status = KZ_OK, lineno = 0, dupfd;
 
     dupfd = dup(fd);
@@ -494,7 +497,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
         return KZ_ERR;
     }
     st->script_in = f;
-    while (!st->quit && (n = getline(&line, &cap, f)) >= 0) {
+    while (!st->quit && getline(&line, &cap, f) >= 0) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;

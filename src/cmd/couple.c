@@ -189,6 +189,7 @@ count_children(void *ctx, const unsigned char *id, const struct kz_head_info *hi
     (void)id;
     if (hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL)
         return 0;
+    memset(&key, 0, sizeof(key));
     memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
     if (g->n == 0 || (s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) == NULL)
         return 0;
@@ -267,6 +268,16 @@ out:
 
 /* ---- show ---- */
 
+/* A JSON string's text, "" when it is missing or not a string (an imported
+ * record may hold anything): never a NULL for %s. */
+static const char *
+text_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL ? s : "";
+}
+
 static void
 add_partner(struct kz_buf *b, const json_t *p, int k)
 {
@@ -286,7 +297,7 @@ add_partner(struct kz_buf *b, const json_t *p, int k)
     if (json_array_size(json_object_get(p, "cultures")) > 0) {
         kz_buf_add(b, "  cultures   ");
         json_array_foreach(json_object_get(p, "cultures"), i, e)
-            kz_buf_printf(b, "%s%s", i ? ", " : "", json_string_value(e));
+            kz_buf_printf(b, "%s%s", i ? ", " : "", text_of(e));
         kz_buf_add(b, "\n");
     }
     if (json_array_size(json_object_get(p, "languages")) > 0) {
@@ -294,7 +305,7 @@ add_partner(struct kz_buf *b, const json_t *p, int k)
         json_array_foreach(json_object_get(p, "languages"), i, e) {
             const char *fl = json_string_value(json_object_get(e, "fluency"));
             kz_buf_printf(b, "%s%s%s%s%s", i ? ", " : "",
-                          json_string_value(json_object_get(e, "lang")), fl && *fl ? " (" : "",
+                          text_of(json_object_get(e, "lang")), fl && *fl ? " (" : "",
                           fl && *fl ? fl : "", fl && *fl ? ")" : "");
         }
         kz_buf_add(b, "\n");

@@ -307,10 +307,6 @@ markdown(const json_t *doc, struct kz_buf *b)
     }
 }
 
-struct fdw {
-    int fd;
-};
-
 static int
 write_out(struct kz_state *st, int fd, const char *text, size_t len,
           const struct kz_age_recipient *r, size_t nr, int armor, struct kz_err *err)
@@ -499,6 +495,88 @@ remap(json_t *map, const char *old)
     return old != NULL ? json_string_value(json_object_get(map, old)) : NULL;
 }
 
+/* 1 for a byte that starts a terminal control: C0 (but tab and newline), DEL,
+ * and the UTF-8 lead of C1 (U+0080-U+009F, 0xC2 0x80-0x9F). */
+static int
+control_at(const unsigned char *s)
+{
+    return (*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f ||
+           (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f);
+}
+
+/* A copy of s (len bytes) with terminal controls dropped (CR) or made U+FFFD;
+ * NULL if s holds none. *outlen gets the copy's length. */
+static char *
+defang_text(const char *s, size_t len, size_t *outlen)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char *out;
+    size_t i, k = 0;
+
+    for (i = 0; i < len && !control_at(u + i); i++)
+        ;
+    if (i == len)
+        return NULL;
+    out = kz_xmalloc(3 * len + 1);
+    for (i = 0; i < len; i++) {
+        if (!control_at(u + i)) {
+            out[k++] = s[i];
+            continue;
+        }
+        if (u[i] == 0xc2)
+            i++; /* the C1 character's second byte */
+        if (u[i] != '\r') {
+            memcpy(out + k, "\xef\xbf\xbd", 3);
+            k += 3;
+        }
+    }
+    out[k] = '\0';
+    *outlen = k;
+    return out;
+}
+
+/* An export is someone else's file: its text must not drive the terminal when
+ * kizuna shows it (ESC sequences rewrite the screen, set the title, or write
+ * the clipboard). Drops CR and replaces the other controls, in every string
+ * and key of v. */
+static void
+defang(json_t *v)
+{
+    const char *key;
+    json_t *e, *renamed;
+    size_t i, len = 0;
+    char *clean;
+
+    if (json_is_string(v)) {
+        clean = defang_text(json_string_value(v), json_string_length(v), &len);
+        if (clean != NULL) {
+            json_string_setn(v, clean, len);
+            sodium_memzero(clean, len); /* clients' words */
+            free(clean);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+            defang(e);
+    } else if (json_is_object(v)) {
+        /* Keys are changed after the walk: an object must not change under it. */
+        renamed = json_object();
+        json_object_foreach(v, key, e) {
+            defang(e);
+            if ((clean = defang_text(key, strlen(key), &len)) != NULL) {
+                json_object_set_new(renamed, key, json_string(clean));
+                sodium_memzero(clean, len);
+                free(clean);
+            }
+        }
+        json_object_foreach(renamed, key, e) {
+            json_t *val = json_incref(json_object_get(v, key));
+            json_object_del(v, key);
+            json_object_set_new(v, json_string_value(e), val);
+        }
+        json_decref(renamed);
+    }
+}
+
 static int
 bad(struct kz_err *err, const char *what)
 {
@@ -540,6 +618,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                      jerr.text);
         goto out;
     }
+    defang(doc);
     couple = json_object_get(doc, "couple");
     if (strcmp(str(doc, "format"), EXPORT_FORMAT) != 0 || !json_is_object(couple) ||
         !json_is_array(json_object_get(doc, "sessions")) ||

@@ -118,6 +118,16 @@ has_control(const char *s)
     return 0;
 }
 
+/* A JSON string's text, "" when it is missing or not a string (an imported
+ * record may hold anything): never a NULL for %s. */
+static const char *
+text_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL ? s : "";
+}
+
 static int
 partner_of(const json_t *g)
 {
@@ -273,6 +283,7 @@ couple_doc(struct kz_state *st, struct couples *cs, const unsigned char *cid)
     if (kz_rec_load(st, cid, &c, NULL) != KZ_OK)
         c = NULL; /* gone: the goal shows "partner N" */
     cs->ids = kz_xrealloc(cs->ids, (cs->n + 1) * KZ_RECORD_ID_BYTES);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of json_t pointers */
     cs->docs = kz_xrealloc(cs->docs, (cs->n + 1) * sizeof(*cs->docs));
     memcpy(cs->ids[cs->n], cid, KZ_RECORD_ID_BYTES);
     cs->docs[cs->n] = c;
@@ -386,12 +397,11 @@ add_sparkline(struct kz_buf *b, const json_t *progress)
                                                                     "score"));
     kz_sparkline(scores, n - first, bars, 3 * (n - first) + 2);
     if (n - first == 1)
-        kz_buf_printf(b, "%s %s  (%d)", json_string_value(json_object_get(a, "date")), bars,
-                      scores[0]);
+        kz_buf_printf(b, "%s %s  (%d)", text_of(json_object_get(a, "date")), bars, scores[0]);
     else
         kz_buf_printf(b, "%s %s %s  (%d \xe2\x86\x92 %d)",
-                      json_string_value(json_object_get(a, "date")), bars,
-                      json_string_value(json_object_get(z, "date")), scores[0],
+                      text_of(json_object_get(a, "date")), bars,
+                      text_of(json_object_get(z, "date")), scores[0],
                       scores[n - first - 1]);
     if (first > 0)
         kz_buf_printf(b, "  the last %d of %zu", SPARK_MAX, n);
@@ -433,7 +443,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (partner != 0 && kz_rec_load(st, hi.parent, &c, NULL) != KZ_OK)
         c = NULL;
     named = for_text(c, partner, who, sizeof(who));
-    kz_buf_printf(&b, "Goal %s — %s\n\n", gid, json_string_value(json_object_get(g, "title")));
+    kz_buf_printf(&b, "Goal %s — %s\n\n", gid, text_of(json_object_get(g, "title")));
     kz_buf_printf(&b, "couple       %s\n", code);
     if (named)
         kz_buf_printf(&b, "for          %s (partner %d)\n", who, partner);
@@ -442,7 +452,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     t = json_string_value(json_object_get(g, "target"));
     kz_buf_printf(&b, "target       %s\n", t != NULL && *t ? t : "none");
     t = json_string_value(json_object_get(g, "closed"));
-    kz_buf_printf(&b, "status       %s%s%s\n", json_string_value(json_object_get(g, "status")),
+    kz_buf_printf(&b, "status       %s%s%s\n", text_of(json_object_get(g, "status")),
                   t != NULL ? " on " : "", t != NULL ? t : "");
     t = json_string_value(json_object_get(g, "description"));
     if (t != NULL && *t)
@@ -458,7 +468,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             const char *sess = json_string_value(json_object_get(e, "session"));
             const char *note = json_string_value(json_object_get(e, "note"));
             kz_buf_printf(&b, "  %s  %2" JSON_INTEGER_FORMAT "  %-6s %s\n",
-                          json_string_value(json_object_get(e, "date")),
+                          text_of(json_object_get(e, "date")),
                           json_integer_value(json_object_get(e, "score")),
                           sess != NULL ? sess : "-", note != NULL ? note : "");
         }

@@ -202,11 +202,11 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_vault_record_foreach_parallel(st->vault, visit, &s, err)) != KZ_OK)
         goto out;
     n = json_array_size(s.rows);
-    sorted = kz_xcalloc(n, sizeof(*sorted));
+    sorted = kz_xcalloc(n, sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): json_t * */
     json_array_foreach(s.rows, i, row)
         sorted[i] = row;
     if (n > 1)
-        qsort(sorted, n, sizeof(*sorted), by_couple_date);
+        qsort(sorted, n, sizeof(*sorted), by_couple_date); /* NOLINT(bugprone-sizeof-expression) */
     out = json_array();
     for (i = 0; i < n; i++) {
         json_object_del(sorted[i], "sortdate");

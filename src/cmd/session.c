@@ -177,7 +177,9 @@ head_of(const json_t *s, const unsigned char *cid, uint32_t num, struct kz_head_
         hi->flags |= KZ_HF_PARTNER2;
     json_array_foreach(json_object_get(s, "themes"), i, t) {
         const char *name = json_string_value(t);
-        size_t l = strlen(name);
+        size_t l = name != NULL ? strlen(name) : 0; /* an imported record may hold anything */
+        if (l == 0)
+            continue;
         if (n + l + 2 > sizeof(hi->tags))
             break;
         if (n > 0)
@@ -339,6 +341,16 @@ by_date(const void *a, const void *b)
     return x->num < y->num ? -1 : x->num > y->num;
 }
 
+/* A JSON string's text, "" when it is missing or not a string (an imported
+ * record may hold anything): never a NULL for %s. */
+static const char *
+text_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL ? s : "";
+}
+
 static const char *
 who(uint8_t flags)
 {
@@ -474,9 +486,9 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     }
     kz_buf_printf(&b, "Session %s — %s, %s, %" JSON_INTEGER_FORMAT " min, %s%s\n", sid, code,
-                  json_string_value(json_object_get(s, "date")),
+                  text_of(json_object_get(s, "date")),
                   json_integer_value(json_object_get(s, "minutes")),
-                  json_string_value(json_object_get(s, "modality")),
+                  text_of(json_object_get(s, "modality")),
                   json_is_string(json_object_get(s, "signed")) ? ", signed" : "");
     if (alone)
         kz_buf_printf(&b,
@@ -489,20 +501,20 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                       json_is_true(json_object_get(s, "interpreter")) ? " (with interpreter)" : "");
     else if (json_is_true(json_object_get(s, "interpreter")))
         kz_buf_add(&b, "interpreter present\n");
-    kz_buf_printf(&b, "template   %s\n", json_string_value(json_object_get(s, "template")));
+    kz_buf_printf(&b, "template   %s\n", text_of(json_object_get(s, "template")));
     if (json_array_size(json_object_get(s, "themes")) > 0) {
         kz_buf_add(&b, "themes     ");
         json_array_foreach(json_object_get(s, "themes"), i, e)
-            kz_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(e));
+            kz_buf_printf(&b, "%s%s", i ? ", " : "", text_of(e));
         kz_buf_add(&b, "\n");
     }
     if (json_array_size(json_object_get(s, "goals")) > 0) {
         kz_buf_add(&b, "goals      ");
         json_array_foreach(json_object_get(s, "goals"), i, e)
-            kz_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(e));
+            kz_buf_printf(&b, "%s%s", i ? ", " : "", text_of(e));
         kz_buf_add(&b, "\n");
     }
-    kz_buf_printf(&b, "\n%s\n", json_string_value(json_object_get(s, "text")));
+    kz_buf_printf(&b, "\n%s\n", text_of(json_object_get(s, "text")));
     t = json_string_value(json_object_get(s, "interventions"));
     if (t != NULL && *t)
         kz_buf_printf(&b, "\nInterventions\n  %s\n", t);
@@ -513,8 +525,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (t != NULL && *t)
         kz_buf_printf(&b, "\nProcess notes (private, not part of the record)\n  %s\n", t);
     json_array_foreach(json_object_get(s, "addenda"), i, e)
-        kz_buf_printf(&b, "\nAddendum %s\n  %s\n", json_string_value(json_object_get(e, "date")),
-                      json_string_value(json_object_get(e, "text")));
+        kz_buf_printf(&b, "\nAddendum %s\n  %s\n", text_of(json_object_get(e, "date")),
+                      text_of(json_object_get(e, "text")));
     kz_ui_show(&st->ui, json_null(), kz_buf_str(&b));
 out:
     kz_buf_free(&b);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Couple profiles: the skeleton, dotted FIELD=VALUE setters with validation. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,32 @@ kz_couple_partners_line(const json_t *couple, char *buf, size_t size)
     snprintf(buf, size, "%s & %s", a, b);
 }
 
+/* A JSON string's text, "" when it is missing or not a string. */
+static const char *
+text_of(const json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL ? s : "";
+}
+
+/* Appends the printf-style text to buf (size bytes, NUL-terminated) at *n, as
+ * much as fits; nothing once the buffer is full. */
+static void __attribute__((format(printf, 4, 5)))
+append(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    if (*n >= size)
+        return;
+    va_start(ap, fmt);
+    r = vsnprintf(buf + *n, size - *n, fmt, ap);
+    va_end(ap);
+    if (r > 0)
+        *n += (size_t)r;
+}
+
 /* Joins an array of strings, or of {lang, fluency}, or children, as set reads them. */
 static void
 list_text(const char *field, const json_t *arr, char *buf, size_t size)
@@ -352,29 +379,23 @@ list_text(const char *field, const json_t *arr, char *buf, size_t size)
     json_array_foreach(arr, i, e) {
         const char *sep = i == 0 ? "" : strcmp(field, "children") == 0 ? "; " : ", ";
         if (json_is_string(e)) {
-            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
-                                  json_string_value(e));
+            append(buf, size, &n, "%s%s", sep, json_string_value(e));
         } else if (json_object_get(e, "lang") != NULL) {
             const char *fl = json_string_value(json_object_get(e, "fluency"));
-            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s%s%s", sep,
-                                  json_string_value(json_object_get(e, "lang")),
-                                  fl != NULL && *fl ? ":" : "", fl != NULL ? fl : "");
+            append(buf, size, &n, "%s%s%s%s", sep, text_of(json_object_get(e, "lang")),
+                   fl != NULL && *fl ? ":" : "", fl != NULL ? fl : "");
         } else {
             json_t *langs = json_object_get(e, "languages"), *l;
             size_t k;
-            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", sep,
-                                  json_string_value(json_object_get(e, "name")));
+            append(buf, size, &n, "%s%s", sep, text_of(json_object_get(e, "name")));
             if (json_is_integer(json_object_get(e, "birth_year")) || json_array_size(langs) > 0) {
-                n += (size_t)snprintf(buf + n, n < size ? size - n : 0, ":");
+                append(buf, size, &n, ":");
                 if (json_is_integer(json_object_get(e, "birth_year")))
-                    n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
-                                          "%" JSON_INTEGER_FORMAT,
-                                          json_integer_value(json_object_get(e, "birth_year")));
+                    append(buf, size, &n, "%" JSON_INTEGER_FORMAT,
+                           json_integer_value(json_object_get(e, "birth_year")));
             }
-            json_array_foreach(langs, k, l) {
-                n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s",
-                                      k == 0 ? ":" : " ", json_string_value(l));
-            }
+            json_array_foreach(langs, k, l)
+                append(buf, size, &n, "%s%s", k == 0 ? ":" : " ", text_of(l));
         }
         if (n >= size)
             break;

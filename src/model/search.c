@@ -162,7 +162,7 @@ kz_snippet(const char *text, size_t off, size_t mlen, int width, const char *ope
             memcpy(out + k, open, strlen(open));
             k += strlen(open);
         }
-        out[k++] = (text[i] == '\n' || text[i] == '\r' || text[i] == '\t') ? ' ' : text[i];
+        out[k++] = (char)((text[i] == '\n' || text[i] == '\r' || text[i] == '\t') ? ' ' : text[i]);
         if (i + 1 == off + mlen) {
             memcpy(out + k, close, strlen(close));
             k += strlen(close);

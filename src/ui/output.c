@@ -138,8 +138,8 @@ value_text(json_t *v)
             size_t tl = strlen(t);
             out = kz_xrealloc(out, len + tl + 3);
             if (i > 0) {
-                memcpy(out + len, ", ", 2);
-                len += 2;
+                out[len++] = ',';
+                out[len++] = ' ';
             }
             memcpy(out + len, t, tl + 1);
             len += tl;
@@ -294,6 +294,26 @@ kz_ui_say(struct kz_ui *ui, const char *fmt, ...)
     fflush(ui->out);
 }
 
+/* Writes a one-line message with every terminal control (C0, DEL, C1) shown
+ * as '?': messages quote file names, JSON parse errors and other bytes kizuna
+ * did not write, which must not drive the terminal. */
+static void
+put_message(FILE *f, const char *msg)
+{
+    const unsigned char *u = (const unsigned char *)msg;
+
+    for (; *u != '\0'; u++) {
+        if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+            fputc('?', f);
+            u++;
+        } else if (*u < 0x20 || *u == 0x7f) {
+            fputc('?', f);
+        } else {
+            fputc(*u, f);
+        }
+    }
+}
+
 void
 kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
 {
@@ -309,7 +329,9 @@ kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
         fputc('\n', ui->errf);
         json_decref(w);
     } else {
-        fprintf(ui->errf, "kizuna: warning: %s\n", msg);
+        fputs("kizuna: warning: ", ui->errf);
+        put_message(ui->errf, msg);
+        fputc('\n', ui->errf);
     }
     fflush(ui->errf);
 }
@@ -326,7 +348,9 @@ kz_ui_error(struct kz_ui *ui, const struct kz_err *err)
         fputc('\n', ui->errf);
         json_decref(e);
     } else {
-        fprintf(ui->errf, "kizuna: %s\n", msg);
+        fputs("kizuna: ", ui->errf);
+        put_message(ui->errf, msg);
+        fputc('\n', ui->errf);
     }
     fflush(ui->errf);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define KZ_ERR_IMPL /* the function itself, not err.h's analyzer shortcut */
 #include <stdarg.h>
 #include <stdio.h>
 

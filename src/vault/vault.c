@@ -105,7 +105,7 @@ recovery_format(const unsigned char *raw)
         }
     }
     out[k] = '\0';
-    acc = 0;
+    sodium_memzero(&acc, sizeof(acc)); /* bits of the code: a plain store would be dropped */
     return out;
 }
 
@@ -128,7 +128,7 @@ static int
 recovery_parse(const char *code, size_t len, unsigned char *raw)
 {
     unsigned int acc = 0;
-    int bits = 0, nchars = 0;
+    int bits = 0, nchars = 0, rc = -1;
     size_t i, k = 0;
 
     for (i = 0; i < len; i++) {
@@ -136,7 +136,7 @@ recovery_parse(const char *code, size_t len, unsigned char *raw)
         if (code[i] == '-' || code[i] == ' ' || code[i] == '\t')
             continue;
         if ((d = b32_value(code[i])) < 0 || nchars >= 32)
-            return -1;
+            goto out;
         nchars++;
         acc = (acc << 5) | (unsigned int)d;
         bits += 5;
@@ -145,8 +145,10 @@ recovery_parse(const char *code, size_t len, unsigned char *raw)
             bits -= 8;
         }
     }
-    acc = 0;
-    return (nchars == 32 && k == RECOVERY_BYTES) ? 0 : -1;
+    rc = (nchars == 32 && k == RECOVERY_BYTES) ? 0 : -1;
+out:
+    sodium_memzero(&acc, sizeof(acc));
+    return rc;
 }
 
 static void
