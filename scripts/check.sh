@@ -59,6 +59,8 @@ run_tap() { # label log
 		"not ok "*) count "$1 ${line#not ok }" fail ;;
 		esac
 	done <"$2"
+	# The figures the hardening tests report (SECURITY.md quotes them).
+	grep '^# \[report\] ' "$2" | sed "s/^# \[report\] /  [$1] /"
 	if grep -q '^not ok' "$2"; then
 		echo "---- $1 failures ----"
 		grep -A 15 '^not ok' "$2" | head -n 120

@@ -35,6 +35,8 @@ struct kz_state {
     int locked_by_idle;         /* the shell locked the vault after idle time */
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
     char audit_ref[64];         /* the record a command touched, for the audit trail */
+    int audited;                /* the command saved its own event (export: before its
+                                   file or bytes appear) */
 };
 
 struct kz_cmd_entry {

@@ -41,9 +41,13 @@ int kz_store_header_foreach(struct kz_store *st, const char *prefix,
                             void *ctx, struct kz_err *err);
 
 /* Records by id (KZ_RECORD_ID_BYTES): a sealed head (the record's index entry)
- * and a sealed body. put inserts or replaces; get's outputs may be NULL to skip. */
+ * and a sealed body. put inserts or replaces; replace changes a row that must be
+ * there (KZ_ENOTFOUND when none has the id); get's outputs may be NULL to skip. */
 int kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *head,
                         size_t headlen, const void *body, size_t bodylen, struct kz_err *err);
+int kz_store_record_replace(struct kz_store *st, const unsigned char *id, const void *head,
+                            size_t headlen, const void *body, size_t bodylen,
+                            struct kz_err *err);
 int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **head,
                         size_t *headlen, unsigned char **body, size_t *bodylen,
                         struct kz_err *err);

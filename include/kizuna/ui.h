@@ -19,6 +19,8 @@ struct kz_ui {
     int emitted;  /* a document was printed for the current command */
     FILE *out;
     FILE *errf;
+    FILE *real_out; /* while held: where out goes at kz_ui_release */
+    void *held;     /* while held: the text so far (a wiping buffer) */
 };
 
 /* One column of a table: the key in each row object, and its heading. */
@@ -64,6 +66,12 @@ void kz_ui_text(struct kz_ui *ui, const char *text);
 
 /* True when stdin and stdout are terminals (a person is there to ask). */
 int kz_ui_have_terminal(void);
+
+/* Holds what the command prints to out (not errf) in memory until release:
+ * a view is shown only once its audit event is saved. release(ui, 1) prints
+ * it, release(ui, 0) wipes it unseen; both are no-ops when nothing is held. */
+void kz_ui_hold(struct kz_ui *ui);
+int kz_ui_release(struct kz_ui *ui, int show);
 
 /*
  * Secrets. Each returns a NUL-terminated string in secure memory (free with

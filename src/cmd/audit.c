@@ -38,6 +38,19 @@ kz_audit_event_of(const char *cmd)
     return NULL;
 }
 
+int
+kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+               const char *refused, struct kz_err *err)
+{
+    char why[sizeof(err->msg)];
+    int rc = kz_audit_event(st, event, cmd, ref, NULL, err);
+
+    if (rc == KZ_OK)
+        return KZ_OK;
+    snprintf(why, sizeof(why), "%s", err->msg);
+    return kz_fail(err, rc, "%s: the audit trail could not note it (%s)", refused, why);
+}
+
 /* Anyone who can write the vault file can seal an event to its inbox key, so a
  * pending event is marked keyless whatever it says, and one of a kind that no
  * process without the key records is kept whole under "pending_invalid". */

@@ -369,14 +369,23 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         began = 1;
     }
     st->audit_ref[0] = '\0';
+    st->audited = 0;
     first_positional = NULL;
+    event = kz_audit_event_of(e->name);
+    /* What a view or a change prints is held until its transaction is saved:
+     * a view no audit event could note is not shown (fail closed), and a change
+     * whose commit failed (a full disk) does not say it was made. */
+    if (began || (event != NULL && strcmp(event, "view") == 0))
+        kz_ui_hold(&st->ui);
     rc = e->exec(st, argc - used, argv + used, &err);
-    if (rc == KZ_OK && (event = kz_audit_event_of(e->name)) != NULL && st->vault != NULL) {
+    if (rc == KZ_OK && event != NULL && !st->audited && st->vault != NULL) {
         /* The event joins the command's own transaction: both or neither. */
         const char *ref = st->audit_ref;
         if (*ref == '\0' && strcmp(e->name, "search") != 0 && first_positional != NULL)
             ref = first_positional; /* never the search query */
-        rc = kz_audit_event(st, event, e->name, ref, NULL, &err);
+        rc = strcmp(event, "view") == 0
+                 ? kz_audit_first(st, event, e->name, ref, "not shown", &err)
+                 : kz_audit_event(st, event, e->name, ref, NULL, &err);
     }
     first_positional = NULL;
     if (began) {
@@ -385,6 +394,8 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         else
             kz_vault_rollback(st->vault);
     }
+    if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
+        rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:
     if (rc != KZ_OK) {
         if (err.msg[0] == '\0')

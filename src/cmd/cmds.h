@@ -25,6 +25,10 @@ extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_a
 
 /* The audit event a command is (NULL: not audited). */
 const char *kz_audit_event_of(const char *cmd);
+/* Records a command's own event before its output appears (views, exports):
+ * when the event cannot be saved, err says what was refused and why. */
+int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+                   const char *refused, struct kz_err *err);
 /* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
 char *kz_audit_vet_pending(const char *json, size_t len);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,

@@ -335,6 +335,15 @@ write_out(struct kz_state *st, int fd, const char *text, size_t len,
 }
 
 static int
+export_event(struct kz_state *st, const char *code, struct kz_err *err)
+{
+    int rc = kz_audit_first(st, "export", "export", code, "not exported", err);
+
+    st->audited = rc == KZ_OK;
+    return rc;
+}
+
+static int
 cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *format = "md", *outpath = NULL, *partner = NULL, *to[KZ_OPT_MAX];
@@ -397,10 +406,15 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             goto out;
         }
     }
+    /* The event is saved before a byte reaches the screen or the file gets its
+     * name: an export the audit trail could not note does not happen. */
+    if (fd < 0 && (rc = export_event(st, pos[0], err)) != KZ_OK)
+        goto out;
     if ((rc = write_out(st, fd, text, len, r, nr, armor || (fd < 0 && nr > 0), err)) != KZ_OK)
         goto out;
     if (fd >= 0) {
-        if ((rc = kz_cmd_commit_file(fd, tmp, outpath, err)) != KZ_OK)
+        if ((rc = export_event(st, pos[0], err)) != KZ_OK ||
+            (rc = kz_cmd_commit_file(fd, tmp, outpath, err)) != KZ_OK)
             goto out;
         tmp[0] = '\0';
         kz_ui_done(&st->ui,

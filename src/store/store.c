@@ -49,8 +49,16 @@ sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
     if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
         return kz_fail(err, KZ_EINTEGRITY, "vault file is corrupt or not a kizuna vault (%s)",
                        what);
-    if (prim == SQLITE_FULL)
+    if (prim == SQLITE_FULL ||
+        (prim == SQLITE_IOERR && st != NULL && st->db != NULL &&
+         (sqlite3_system_errno(st->db) == ENOSPC || sqlite3_system_errno(st->db) == EDQUOT)))
         return kz_fail(err, KZ_ERR, "disk full while %s; nothing was changed", what);
+    /* Record ids are random and audit sequence numbers follow the last entry:
+     * a row that is already there can only come from a damaged file. */
+    if (prim == SQLITE_CONSTRAINT)
+        return kz_fail(err, KZ_EINTEGRITY, "vault file is damaged (%s: %s)", what,
+                       st != NULL && st->db != NULL ? sqlite3_errmsg(st->db)
+                                                    : sqlite3_errstr(rc));
     return kz_fail(err, KZ_ERR, "storage error while %s: %s", what,
                    st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
@@ -211,11 +219,11 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, busy_ms());
     /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
-    if ((rc = exec(st, "PRAGMA secure_delete = ON", "configuring the vault", err)) != KZ_OK ||
-        (rc = exec(st, "PRAGMA foreign_keys = ON", "configuring the vault", err)) != KZ_OK ||
-        (rc = exec(st, "PRAGMA journal_mode = WAL", "configuring the vault", err)) != KZ_OK ||
-        (rc = exec(st, "PRAGMA synchronous = FULL", "configuring the vault", err)) != KZ_OK ||
-        (rc = exec(st, "PRAGMA cache_size = -32768", "configuring the vault", err)) != KZ_OK ||
+    if ((rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA foreign_keys = ON", "opening the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA journal_mode = WAL", "opening the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA synchronous = FULL", "opening the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA cache_size = -32768", "opening the vault", err)) != KZ_OK ||
         (rc = migrate(st, create, err)) != KZ_OK)
         goto fail;
     *out = st;
@@ -401,6 +409,28 @@ kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *he
     sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing a record");
+    release(st, stmt);
+    return rc;
+}
+
+int
+kz_store_record_replace(struct kz_store *st, const unsigned char *id, const void *head,
+                        size_t headlen, const void *body, size_t bodylen, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "UPDATE records SET head = ?2, body = ?3 WHERE id = ?1", &stmt,
+                      err)) != KZ_OK)
+        return rc;
+    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, head, (int)headlen, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_changes(st->db) == 1 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
+    else
+        rc = sql_fail(st, err, rc, "writing a record");
     release(st, stmt);
     return rc;
 }

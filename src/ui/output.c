@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
 
@@ -18,6 +19,55 @@ kz_ui_init(struct kz_ui *ui, int json, int no_color)
     ui->out = stdout;
     ui->errf = stderr;
     ui->color = !no_color && (nc == NULL || *nc == '\0') && isatty(STDOUT_FILENO);
+}
+
+static ssize_t
+held_write(void *cookie, const char *data, size_t len)
+{
+    kz_buf_addn(cookie, data, len);
+    return (ssize_t)len;
+}
+
+void
+kz_ui_hold(struct kz_ui *ui)
+{
+    static const cookie_io_functions_t io = {NULL, held_write, NULL, NULL};
+    struct kz_buf *b;
+    FILE *f;
+
+    if (ui->held != NULL)
+        return;
+    b = kz_xcalloc(1, sizeof(*b));
+    if ((f = fopencookie(b, "w", io)) == NULL)
+        kz_die("out of memory");
+    /* Unbuffered: the text goes straight to the wiping buffer, and no stdio
+     * buffer is left holding a copy. */
+    setvbuf(f, NULL, _IONBF, 0);
+    ui->held = b;
+    ui->real_out = ui->out;
+    ui->out = f;
+}
+
+int
+kz_ui_release(struct kz_ui *ui, int show)
+{
+    struct kz_buf *b = ui->held;
+    int rc = 0;
+
+    if (b == NULL)
+        return 0;
+    fclose(ui->out);
+    ui->out = ui->real_out;
+    ui->real_out = NULL;
+    ui->held = NULL;
+    if (show && b->len > 0) {
+        rc = fwrite(b->p, 1, b->len, ui->out) == b->len ? 0 : -1;
+        if (fflush(ui->out) != 0)
+            rc = -1;
+    }
+    kz_buf_free(b);
+    free(b);
+    return rc;
 }
 
 int

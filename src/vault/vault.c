@@ -261,7 +261,12 @@ kz_vault_open(const char *path, struct kz_vault **out, struct kz_err *err)
     if ((rc = read_fixed(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
         goto fail;
     if (get32(b4) != KZ_STORE_FORMAT) {
-        rc = kz_fail(err, KZ_ERR, "vault header format %u is not supported", get32(b4));
+        /* Nothing tells a newer kizuna's format from a damaged header: neither can
+         * be read, and neither is trusted (exit 4). */
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "vault header format %u is not one this kizuna reads (%u): a damaged "
+                     "header or a newer kizuna's vault",
+                     get32(b4), (unsigned)KZ_STORE_FORMAT);
         goto fail;
     }
     if ((rc = read_fixed(v->st, H_ID, v->id, KZ_VAULT_ID_BYTES, err)) != KZ_OK ||
@@ -760,6 +765,22 @@ kz_vault_head(struct kz_vault *v, const unsigned char *id)
     return *slot == 0 ? NULL : &v->heads[*slot - 1];
 }
 
+/* A record the heads index holds that the file cannot find by its id: the
+ * table and its id index disagree, so the file is damaged. */
+static int
+known_missing(struct kz_vault *v, const unsigned char *id, int rc, struct kz_err *err)
+{
+    char hex[17];
+
+    if (rc != KZ_ENOTFOUND || !v->heads_loaded || v->nslots == 0 || *slot_for(v, id) == 0)
+        return rc;
+    kz_hex(id, 8, hex);
+    return kz_fail(err, KZ_EINTEGRITY,
+                   "record %s is listed in the vault but cannot be found by its id: the vault "
+                   "file is damaged",
+                   hex);
+}
+
 int
 kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *head,
                     size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
@@ -776,7 +797,11 @@ kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *hea
     kz_seal(v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, &hblob, &hlen);
     adlen = record_ad(ad, v, id, 1);
     kz_seal(v->record_key, ad, adlen, body, bodylen, KZ_RECORD_PAD, &bblob, &blen);
-    rc = kz_store_record_put(v->st, id, hblob, hlen, bblob, blen, err);
+    if (v->nslots != 0 && *slot_for(v, id) != 0)
+        rc = known_missing(v, id,
+                           kz_store_record_replace(v->st, id, hblob, hlen, bblob, blen, err), err);
+    else
+        rc = kz_store_record_put(v->st, id, hblob, hlen, bblob, blen, err);
     if (rc == KZ_OK) {
         copy = kz_xmalloc(headlen + 1);
         memcpy(copy, head, headlen);
@@ -800,8 +825,9 @@ kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **body, si
     *len = 0;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    if ((rc = kz_store_record_get(v->st, id, NULL, NULL, &blob, &bloblen, err)) == KZ_OK &&
-        (rc = open_part(v, id, 1, blob, bloblen, &plain, len, err)) == KZ_OK)
+    rc = known_missing(v, id, kz_store_record_get(v->st, id, NULL, NULL, &blob, &bloblen, err),
+                       err);
+    if (rc == KZ_OK && (rc = open_part(v, id, 1, blob, bloblen, &plain, len, err)) == KZ_OK)
         *body = (char *)plain;
     free(blob);
     return rc;
@@ -822,7 +848,7 @@ kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_er
 
     if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK)
         return rc;
-    if ((rc = kz_store_record_delete(v->st, id, err)) == KZ_OK)
+    if ((rc = known_missing(v, id, kz_store_record_delete(v->st, id, err), err)) == KZ_OK)
         heads_remove(v, id);
     return rc;
 }
@@ -1195,7 +1221,8 @@ reseal_one(struct kz_vault *v, const unsigned char *id, const unsigned char *new
     uint32_t old_epoch = v->epoch;
     int rc;
 
-    if ((rc = kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err)) != KZ_OK)
+    if ((rc = known_missing(v, id, kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err), err)) !=
+        KZ_OK)
         goto out;
     if ((rc = open_part(v, id, 0, h, hl, &hp, &hpl, err)) != KZ_OK ||
         (rc = open_part(v, id, 1, b, bl, &bp, &bpl, err)) != KZ_OK)
@@ -1206,7 +1233,7 @@ reseal_one(struct kz_vault *v, const unsigned char *id, const unsigned char *new
     adlen = record_ad(ad, v, id, 1);
     kz_seal(new_key, ad, adlen, bp, bpl, KZ_RECORD_PAD, &nb, &nbl);
     v->epoch = old_epoch;
-    rc = kz_store_record_put(v->st, id, nh, nhl, nb, nbl, err);
+    rc = known_missing(v, id, kz_store_record_replace(v->st, id, nh, nhl, nb, nbl, err), err);
 out:
     kz_plain_free(hp, hpl, 0);
     kz_plain_free(bp, bpl, 0);
@@ -1258,7 +1285,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
             goto early;
     }
     if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
-        return rc;
+        goto early; /* the key the passphrase gave is wiped there */
     ids = kz_xcalloc(n ? n : 1, KZ_RECORD_ID_BYTES);
     for (i = 0; i < n; i++)
         memcpy(ids[i], heads[i].id, KZ_RECORD_ID_BYTES);

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "kizuna/cmd.h"
+#include "kizuna/ui.h"
 
 static void
 expect_split(const char *line, int want_argc, const char *const *want)
@@ -112,6 +113,39 @@ test_parse_options(void **state)
     assert_int_equal(kz_cmd_parse("t", 2, bad3, opts, pos, 1, &npos, &err), KZ_EUSAGE);
 }
 
+/* Held output reaches the real stream only on release(1); release(0) drops it. */
+static void
+test_ui_hold_release(void **state)
+{
+    struct kz_ui ui;
+    char got[256];
+    size_t n;
+    FILE *real = tmpfile();
+
+    (void)state;
+    assert_non_null(real);
+    kz_ui_init(&ui, 0, 1);
+    ui.out = real;
+    assert_int_equal(kz_ui_release(&ui, 1), 0); /* nothing held: a no-op */
+    kz_ui_hold(&ui);
+    assert_ptr_not_equal(ui.out, real);
+    kz_ui_done(&ui, NULL, "secret words %d", 1);
+    assert_int_equal(ftell(real), 0);
+    assert_int_equal(kz_ui_release(&ui, 0), 0);
+    assert_ptr_equal(ui.out, real);
+    assert_int_equal(ftell(real), 0);
+    kz_ui_hold(&ui);
+    kz_ui_done(&ui, NULL, "shown %d", 2);
+    kz_ui_hold(&ui); /* holding twice keeps the first buffer */
+    kz_ui_done(&ui, NULL, "shown %d", 3);
+    assert_int_equal(kz_ui_release(&ui, 1), 0);
+    rewind(real);
+    n = fread(got, 1, sizeof(got) - 1, real);
+    got[n] = '\0';
+    assert_string_equal(got, "shown 2\nshown 3\n");
+    fclose(real);
+}
+
 int
 main(void)
 {
@@ -120,6 +154,7 @@ main(void)
         cmocka_unit_test(test_split_open_quote_is_usage_error),
         cmocka_unit_test(test_find_exact_prefix_group_and_errors),
         cmocka_unit_test(test_parse_options),
+        cmocka_unit_test(test_ui_hold_release),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

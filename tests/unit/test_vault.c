@@ -308,6 +308,58 @@ test_foreach_stops_at_a_tampered_record(void **state)
     kz_vault_close(v);
 }
 
+/* A record the index lists that the file cannot find by its id (a damaged
+ * id index, a row gone behind the vault's back) is an integrity failure,
+ * never "no such record", and an update never quietly inserts it anew. */
+static void
+test_listed_record_missing_from_the_file_is_integrity(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char id[KZ_RECORD_ID_BYTES], other[KZ_RECORD_ID_BYTES];
+    const struct kz_head *heads;
+    struct kz_err err;
+    size_t nh = 0, len = 0;
+    char *body = NULL;
+    long long n = 0;
+
+    kz_vault_new_record_id(id);
+    kz_vault_new_record_id(other);
+    put(v, id, "{\"kind\":\"goal\"}");
+    assert_int_equal(kz_vault_heads(v, &heads, &nh, &err), KZ_OK);
+    assert_int_equal(nh, 1);
+    assert_int_equal(kz_store_record_delete(kz_vault_store(v), id, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_get(v, id, &body, &len, &err), KZ_EINTEGRITY);
+    assert_null(body);
+    assert_non_null(strstr(err.msg, "damaged"));
+    assert_int_equal(kz_vault_record_put(v, id, "head", 4, "{}", 2, &err), KZ_EINTEGRITY);
+    assert_int_equal(kz_store_record_count(kz_vault_store(v), &n, &err), KZ_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(kz_vault_record_delete(v, id, &err), KZ_EINTEGRITY);
+    /* An id the index never had is simply not there. */
+    assert_int_equal(kz_vault_record_get(v, other, &body, &len, &err), KZ_ENOTFOUND);
+    assert_int_equal(kz_store_record_replace(kz_vault_store(v), other, "h", 1, "b", 1, &err),
+                     KZ_ENOTFOUND);
+    kz_vault_close(v);
+}
+
+/* A header format this kizuna does not read is not trusted: exit 4. */
+static void
+test_unknown_format_is_integrity(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    const unsigned char two[4] = {2, 0, 0, 0};
+    struct kz_err err;
+
+    assert_int_equal(kz_store_header_put(kz_vault_store(v), "format", two, 4, &err), KZ_OK);
+    kz_vault_close(v);
+    v = NULL;
+    assert_int_equal(kz_vault_open(f->a, &v, &err), KZ_EINTEGRITY);
+    assert_null(v);
+    assert_non_null(strstr(err.msg, "format 2"));
+}
+
 static void
 test_passwd_rewraps_and_rollback_keeps_old(void **state)
 {
@@ -374,6 +426,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_record_moved_to_another_id_vault_or_epoch_fails,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_stops_at_a_tampered_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_listed_record_missing_from_the_file_is_integrity,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_format_is_integrity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwd_rewraps_and_rollback_keeps_old, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recovery_rotate_retires_old_code, setup, teardown),
