@@ -2,9 +2,10 @@
 # Builds kizuna and runs every suite (unit, CLI, terminal), first in a normal
 # build, then again under AddressSanitizer + UndefinedBehaviorSanitizer in its
 # own build folder; meanwhile a libFuzzer smoke run of each harness
-# (KZ_SKIP_FUZZ=1 skips it) and the static analysis (KZ_SKIP_LINT=1 skips it).
+# (KZ_SKIP_FUZZ=1 skips it), the static analysis (KZ_SKIP_LINT=1 skips it) and
+# a valgrind memcheck smoke over five CLI tests (KZ_SKIP_VALGRIND=1 skips it).
 # Ends with the line "N passed, N failed".
-#   scripts/check.sh          both builds, fuzz smoke, lint
+#   scripts/check.sh          both builds, fuzz smoke, lint, valgrind smoke
 #   scripts/check.sh --one    the normal build only ($BUILD, default build)
 set -u
 cd "$(dirname "$0")/.."
@@ -105,8 +106,30 @@ start_extras() {
 				echo $? >"$log_dir/lint-$tool.rc"
 			done
 		fi
+		if [ "${KZ_SKIP_VALGRIND:-0}" != 1 ]; then
+			nice -n 15 env BUILD="${BUILD:-build}" tests/valgrind.sh -f "$valgrind_smoke" \
+				tests/cli >"$log_dir/valgrind.log" 2>&1
+			echo $? >"$log_dir/valgrind.rc"
+		fi
 	) &
 	extras_pid=$!
+}
+
+# The valgrind smoke (KZ_SKIP_VALGRIND=1 leaves it out): five CLI tests that
+# between them run every layer (init and unlock, records, age export and
+# import, a damaged backup, the audit chain) with each kizuna under memcheck;
+# make valgrind runs the whole CLI suite so (about an hour).
+valgrind_smoke='^(init creates a 0600|session add/list/show|export --to writes an age|a damaged backup fails verify|audit verify: a deleted)'
+
+valgrind_report() {
+	local log=$log_dir/valgrind.log
+	echo "== valgrind smoke (memcheck, $(grep -c '^ok ' "$log" 2>/dev/null || echo 0) CLI tests)"
+	run_tap valgrind "$log"
+	if [ "$(cat "$log_dir/valgrind.rc" 2>/dev/null)" != 0 ] && ! grep -q '^not ok' "$log"; then
+		count "valgrind reports" fail
+		tail -n 60 "$log" 2>/dev/null
+	fi
+	tail -n 1 "$log" 2>/dev/null | sed 's/^/  /'
 }
 
 fuzz_report() {
@@ -147,10 +170,11 @@ suite "${BUILD:-build}" normal
 if [ "$extras" = 1 ]; then
 	suite build-asan asan SANITIZE=1 CC=clang
 	start_extras # if no CLI suite ran
-	echo "== waiting for the fuzz smoke and lint"
+	echo "== waiting for the fuzz smoke, lint and valgrind"
 	wait "$extras_pid"
 	[ "${KZ_SKIP_FUZZ:-0}" = 1 ] || fuzz_report
 	[ "${KZ_SKIP_LINT:-0}" = 1 ] || lint_report
+	[ "${KZ_SKIP_VALGRIND:-0}" = 1 ] || valgrind_report
 fi
 
 if [ "${#failures[@]}" -gt 0 ]; then

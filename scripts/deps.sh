@@ -7,9 +7,10 @@ set -eu
 build_pkgs="build-essential pkg-config libsodium-dev libsqlite3-dev libargon2-dev \
 libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
 # clang with libFuzzer's runtime (libclang-rt-dev) for make fuzz; cppcheck and
-# clang-tidy for make lint.
+# clang-tidy for make lint; valgrind for make valgrind and its smoke in make
+# check; perl (Time::HiRes) for the crash test's log watcher.
 test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
-clang-tidy cppcheck"
+clang-tidy cppcheck valgrind perl"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

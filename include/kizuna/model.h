@@ -49,6 +49,8 @@ struct kz_head_info {
 size_t kz_head_encode(const struct kz_head_info *h, unsigned char *out);
 /* Decodes; -1 on a malformed head. */
 int kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h);
+/* 1 if the comma-separated tags hold theme as a whole tag (never for ""). */
+int kz_head_has_tag(const char *tags, const char *theme);
 
 /* Dates: "YYYY-MM-DD", "today", "yesterday" -> yyyymmdd (a real calendar date), or 0. */
 uint32_t kz_date_parse(const char *s);
@@ -73,7 +75,7 @@ int kz_theme_check(const char *name);
 json_t *kz_couple_new(const char *code, const char *today);
 /* Sets FIELD=VALUE (dotted path) with validation; KZ_EUSAGE naming the field. */
 int kz_couple_set(json_t *couple, const char *field, const char *value, struct kz_err *err);
-/* 0 if CODE is 1-32 of letters, digits, '-' and '_'. */
+/* 0 if CODE is 1-32 of letters, digits, '-' and '_', not starting with '-'. */
 int kz_code_check(const char *code);
 /* Every settable field of a couple as (field, value text) in a stable order,
  * in the FIELD=VALUE syntax kz_couple_set reads back. */

@@ -72,6 +72,14 @@ int kz_cmd_commit_file(int fd, const char *tmp, const char *path, struct kz_err 
 int kz_rec_scan(struct kz_state *st, int (*cb)(void *ctx, const unsigned char *id,
                                                const struct kz_head_info *hi),
                 void *ctx, struct kz_err *err);
+/* A couple's sessions and goals: ids with their heads, in index order. */
+struct kz_rec_child {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+};
+/* The sessions and goals whose parent is the couple id: *out (free it) and *n. */
+int kz_rec_children(struct kz_state *st, const unsigned char *couple,
+                    struct kz_rec_child **out, size_t *n, struct kz_err *err);
 /* The first record of a kind (config, themes): KZ_OK, or KZ_ENOTFOUND quietly. */
 int kz_rec_find_kind(struct kz_state *st, int kind, unsigned char *id, struct kz_head_info *hi,
                      struct kz_err *err);

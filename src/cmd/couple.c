@@ -73,8 +73,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: couple add CODE [FIELD=VALUE ...]");
     if (kz_code_check(pos[0]) != 0)
         return kz_fail(err, KZ_EUSAGE,
-                       "'%s' is not a couple code: 1-32 letters, digits, '-' or '_' "
-                       "(a pseudonym such as C014, never a name)",
+                       "'%s' is not a couple code: 1-32 letters, digits, '-' or '_', not "
+                       "starting with '-' (a pseudonym such as C014, never a name)",
                        pos[0]);
     rc = kz_rec_find_couple(st, pos[0], id, NULL, err);
     if (rc == KZ_OK)
@@ -520,42 +520,16 @@ out:
     return rc;
 }
 
-struct doomed {
-    const unsigned char *parent;
-    unsigned char (*ids)[KZ_RECORD_ID_BYTES];
-    size_t n, cap;
-    int sessions, goals;
-};
-
-static int
-collect_children(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
-{
-    struct doomed *d = ctx;
-
-    if ((hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL) ||
-        memcmp(hi->parent, d->parent, KZ_RECORD_ID_BYTES) != 0)
-        return 0;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 64;
-        d->ids = kz_xrealloc(d->ids, d->cap * KZ_RECORD_ID_BYTES);
-    }
-    memcpy(d->ids[d->n++], id, KZ_RECORD_ID_BYTES);
-    if (hi->kind == KZ_KIND_SESSION)
-        d->sessions++;
-    else
-        d->goals++;
-    return 0;
-}
-
 static int
 cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     int yes = 0, rc, npos;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
-    struct doomed d = {NULL, NULL, 0, 0, 0, 0};
+    struct kz_rec_child *kids = NULL;
     char *pos[1], question[256];
-    size_t i;
+    int sessions = 0, goals = 0;
+    size_t i, nkids = 0;
 
     if ((rc = kz_cmd_parse("couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
@@ -563,28 +537,32 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: couple delete CODE [--yes]");
     if ((rc = kz_rec_find_couple(st, pos[0], id, NULL, err)) != KZ_OK)
         return rc;
-    d.parent = id;
-    if ((rc = kz_rec_scan(st, collect_children, &d, err)) != KZ_OK)
+    if ((rc = kz_rec_children(st, id, &kids, &nkids, err)) != KZ_OK)
         goto out;
+    for (i = 0; i < nkids; i++) {
+        if (kids[i].hi.kind == KZ_KIND_SESSION)
+            sessions++;
+        else
+            goals++;
+    }
     snprintf(question, sizeof(question),
-             "Delete couple %s with %d session%s and %d goal%s for good?", pos[0], d.sessions,
-             d.sessions == 1 ? "" : "s", d.goals, d.goals == 1 ? "" : "s");
+             "Delete couple %s with %d session%s and %d goal%s for good?", pos[0], sessions,
+             sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s");
     if ((rc = kz_cmd_confirm(st, yes, question, err)) != KZ_OK)
         goto out;
     /* One transaction (CMD_WRITES): all of it goes, or none. */
-    for (i = 0; i < d.n; i++) {
-        if ((rc = kz_vault_record_delete(st->vault, d.ids[i], err)) != KZ_OK)
+    for (i = 0; i < nkids; i++) {
+        if ((rc = kz_vault_record_delete(st->vault, kids[i].id, err)) != KZ_OK)
             goto out;
     }
     if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui,
-               json_pack("{s:s,s:i,s:i}", "deleted", pos[0], "sessions", d.sessions, "goals",
-                         d.goals),
-               "deleted couple %s, %d session%s and %d goal%s", pos[0], d.sessions,
-               d.sessions == 1 ? "" : "s", d.goals, d.goals == 1 ? "" : "s");
+               json_pack("{s:s,s:i,s:i}", "deleted", pos[0], "sessions", sessions, "goals", goals),
+               "deleted couple %s, %d session%s and %d goal%s", pos[0], sessions,
+               sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s");
 out:
-    free(d.ids);
+    free(kids);
     return rc;
 }
 

@@ -16,40 +16,11 @@
 #define EXPORT_FORMAT "kizuna-export"
 #define IMPORT_MAX (64 * 1024 * 1024)
 
-struct child {
-    unsigned char id[KZ_RECORD_ID_BYTES];
-    struct kz_head_info hi;
-};
-
-struct children {
-    const unsigned char *parent;
-    struct child *c;
-    size_t n, cap;
-};
-
-static int
-collect(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
-{
-    struct children *ch = ctx;
-
-    if ((hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL) ||
-        memcmp(hi->parent, ch->parent, KZ_RECORD_ID_BYTES) != 0)
-        return 0;
-    if (ch->n == ch->cap) {
-        ch->cap = ch->cap ? ch->cap * 2 : 64;
-        ch->c = kz_xrealloc(ch->c, ch->cap * sizeof(*ch->c));
-    }
-    memcpy(ch->c[ch->n].id, id, KZ_RECORD_ID_BYTES);
-    ch->c[ch->n].hi = *hi;
-    ch->n++;
-    return 0;
-}
-
 static int
 by_kind_date(const void *a, const void *b)
 {
-    const struct kz_head_info *x = &((const struct child *)a)->hi;
-    const struct kz_head_info *y = &((const struct child *)b)->hi;
+    const struct kz_head_info *x = &((const struct kz_rec_child *)a)->hi;
+    const struct kz_head_info *y = &((const struct kz_rec_child *)b)->hi;
 
     if (x->kind != y->kind)
         return x->kind - y->kind;
@@ -64,7 +35,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
       struct kz_err *err)
 {
     unsigned char cid[KZ_RECORD_ID_BYTES], cfgid[KZ_RECORD_ID_BYTES];
-    struct children ch = {NULL, NULL, 0, 0};
+    struct kz_rec_child *kids = NULL;
+    size_t nkids = 0;
     json_t *doc = NULL, *couple = NULL, *sessions, *goals, *cfg = NULL, *omitted = NULL;
     char now[21], sid[16];
     size_t i;
@@ -74,11 +46,10 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     if ((rc = kz_rec_find_couple(st, code, cid, NULL, err)) != KZ_OK ||
         (rc = kz_rec_load(st, cid, &couple, err)) != KZ_OK)
         return rc;
-    ch.parent = cid;
-    if ((rc = kz_rec_scan(st, collect, &ch, err)) != KZ_OK)
+    if ((rc = kz_rec_children(st, cid, &kids, &nkids, err)) != KZ_OK)
         goto out;
-    if (ch.n > 1)
-        qsort(ch.c, ch.n, sizeof(*ch.c), by_kind_date);
+    if (nkids > 1)
+        qsort(kids, nkids, sizeof(*kids), by_kind_date);
     kz_time_now(now);
     json_object_del(couple, "kind");
     json_object_del(couple, "v");
@@ -97,22 +68,22 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         if (json_object_get(set, "therapist.name"))
             json_object_set(doc, "therapist", json_object_get(set, "therapist.name"));
     }
-    for (i = 0; i < ch.n; i++) {
+    for (i = 0; i < nkids; i++) {
         json_t *r = NULL;
         int other = for_partner == 1 ? KZ_HF_PARTNER2 : for_partner == 2 ? KZ_HF_PARTNER1 : 0;
-        kz_rec_num_text(ch.c[i].hi.kind, ch.c[i].hi.num, sid, sizeof(sid));
+        kz_rec_num_text(kids[i].hi.kind, kids[i].hi.num, sid, sizeof(sid));
         /* The other partner's individual sessions and goals are theirs alone. */
-        if (other != 0 && (ch.c[i].hi.flags & other)) {
+        if (other != 0 && (kids[i].hi.flags & other)) {
             json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
-        if ((rc = kz_rec_load(st, ch.c[i].id, &r, err)) != KZ_OK)
+        if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
             goto out;
         json_object_del(r, "kind");
         json_object_del(r, "v");
         json_object_set_new(r, "id", json_string(sid));
         json_object_set_new(r, "couple", json_string(code));
-        if (ch.c[i].hi.kind == KZ_KIND_SESSION) {
+        if (kids[i].hi.kind == KZ_KIND_SESSION) {
             if (!process)
                 json_object_del(r, "process_notes");
             json_array_append_new(sessions, r);
@@ -164,7 +135,7 @@ out:
     json_decref(doc);
     json_decref(couple);
     json_decref(cfg);
-    free(ch.c);
+    free(kids);
     return rc;
 }
 

@@ -30,6 +30,47 @@ kz_rec_scan(struct kz_state *st,
     return KZ_OK;
 }
 
+struct children {
+    const unsigned char *parent;
+    struct kz_rec_child *c;
+    size_t n, cap;
+};
+
+static int
+collect_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct children *ch = ctx;
+
+    if ((hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL) ||
+        memcmp(hi->parent, ch->parent, KZ_RECORD_ID_BYTES) != 0)
+        return 0;
+    if (ch->n == ch->cap) {
+        ch->cap = ch->cap ? ch->cap * 2 : 64;
+        ch->c = kz_xrealloc(ch->c, ch->cap * sizeof(*ch->c));
+    }
+    memcpy(ch->c[ch->n].id, id, KZ_RECORD_ID_BYTES);
+    ch->c[ch->n].hi = *hi;
+    ch->n++;
+    return 0;
+}
+
+int
+kz_rec_children(struct kz_state *st, const unsigned char *couple, struct kz_rec_child **out,
+                size_t *n, struct kz_err *err)
+{
+    struct children ch = {couple, NULL, 0, 0};
+    int rc = kz_rec_scan(st, collect_child, &ch, err);
+
+    if (rc != KZ_OK) {
+        free(ch.c);
+        ch.c = NULL;
+        ch.n = 0;
+    }
+    *out = ch.c;
+    *n = ch.n;
+    return rc;
+}
+
 struct find {
     int kind;
     const char *code;

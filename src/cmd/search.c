@@ -23,20 +23,6 @@ struct search {
     pthread_mutex_t mu; /* visit runs on two threads: rows is shared */
 };
 
-static int
-has_tag(const char *tags, const char *theme)
-{
-    size_t tl = strlen(theme);
-    const char *p = tags;
-
-    while ((p = strstr(p, theme)) != NULL) {
-        if ((p == tags || p[-1] == ',') && (p[tl] == ',' || p[tl] == '\0'))
-            return 1;
-        p += tl;
-    }
-    return 0;
-}
-
 /* Adds a row if text holds the query. */
 static void
 try_field(struct search *s, const char *text, const char *code, const char *id,
@@ -96,7 +82,7 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         return 0;
     if (s->sessions_only) {
         if (hi.kind != KZ_KIND_SESSION || (s->from && hi.date < s->from) ||
-            (s->to && hi.date > s->to) || (s->theme != NULL && !has_tag(hi.tags, s->theme)))
+            (s->to && hi.date > s->to) || (s->theme != NULL && !kz_head_has_tag(hi.tags, s->theme)))
             return 0;
     }
     /* Cheap test on the whole document first; most records do not match. */
@@ -177,6 +163,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (npos != 1 || *pos[0] == '\0')
         return kz_fail(err, KZ_EUSAGE, "usage: search QUERY [--couple CODE] [--theme T] "
                                        "[--from DATE] [--to DATE]");
+    if (theme != NULL && *theme == '\0')
+        return kz_fail(err, KZ_EUSAGE, "search: --theme needs a theme name");
     if ((from != NULL && (s.from = kz_date_parse(from)) == 0) ||
         (to != NULL && (s.to = kz_date_parse(to)) == 0))
         return kz_fail(err, KZ_EUSAGE, "search: dates are YYYY-MM-DD, today or yesterday");

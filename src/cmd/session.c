@@ -289,20 +289,6 @@ struct listing {
 };
 
 static int
-has_tag(const char *tags, const char *theme)
-{
-    size_t tl = strlen(theme);
-    const char *p = tags;
-
-    while ((p = strstr(p, theme)) != NULL) {
-        if ((p == tags || p[-1] == ',') && (p[tl] == ',' || p[tl] == '\0'))
-            return 1;
-        p += tl;
-    }
-    return 0;
-}
-
-static int
 gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 {
     struct listing *l = ctx;
@@ -315,7 +301,7 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         return 0;
     if ((l->from && hi->date < l->from) || (l->to && hi->date > l->to))
         return 0;
-    if (l->theme != NULL && !has_tag(hi->tags, l->theme))
+    if (l->theme != NULL && !kz_head_has_tag(hi->tags, l->theme))
         return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
@@ -393,6 +379,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse("session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
+    if (theme != NULL && *theme == '\0')
+        return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");
     if ((rc = parse_range(from, to, &l.from, &l.to, err)) != KZ_OK)
         return rc;
     if (npos == 1) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kizuna/bytes.h"
 #include "kizuna/kdf.h"
 #include "kizuna/secmem.h"
 
@@ -117,29 +118,14 @@ kz_kdf_below_floor(const struct kz_kdf_params *p)
     return p->t < KZ_KDF_FLOOR_T || p->m_kib < KZ_KDF_FLOOR_M_KIB;
 }
 
-static void
-put32(unsigned char *b, uint32_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-    b[2] = (unsigned char)(v >> 16);
-    b[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 void
 kz_kdf_encode(const struct kz_kdf_params *p, unsigned char out[KZ_KDF_ENCODED_BYTES])
 {
     out[0] = KDF_VERSION;
     out[1] = KDF_ALG_ARGON2ID;
-    put32(out + 2, p->t);
-    put32(out + 6, p->m_kib);
-    put32(out + 10, p->lanes);
+    kz_put32(out + 2, p->t);
+    kz_put32(out + 6, p->m_kib);
+    kz_put32(out + 10, p->lanes);
     memcpy(out + 14, p->salt, KZ_KDF_SALT_BYTES);
 }
 
@@ -148,9 +134,9 @@ kz_kdf_decode(const unsigned char *in, size_t len, struct kz_kdf_params *p, stru
 {
     if (len != KZ_KDF_ENCODED_BYTES || in[0] != KDF_VERSION || in[1] != KDF_ALG_ARGON2ID)
         return kz_fail(err, KZ_EINTEGRITY, "vault header: unknown key-derivation format");
-    p->t = get32(in + 2);
-    p->m_kib = get32(in + 6);
-    p->lanes = get32(in + 10);
+    p->t = kz_get32(in + 2);
+    p->m_kib = kz_get32(in + 6);
+    p->lanes = kz_get32(in + 10);
     memcpy(p->salt, in + 14, KZ_KDF_SALT_BYTES);
     if (p->t < 1 || p->t > KDF_MAX_T || p->lanes < 1 || p->lanes > KDF_MAX_LANES ||
         p->m_kib < 8 * p->lanes || p->m_kib > KDF_MAX_M_KIB)

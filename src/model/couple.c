@@ -60,7 +60,8 @@ kz_code_check(const char *code)
 {
     size_t n = strlen(code), i;
 
-    if (n == 0 || n > KZ_CODE_MAX)
+    /* A leading dash would read as an option on every command line. */
+    if (n == 0 || n > KZ_CODE_MAX || code[0] == '-')
         return -1;
     for (i = 0; i < n; i++) {
         char c = code[i];

@@ -2,6 +2,7 @@
 /* Record heads: version 1, explicit little-endian fields, length-prefixed strings. */
 #include <string.h>
 
+#include "kizuna/bytes.h"
 #include "kizuna/model.h"
 
 #define HEAD_VERSION 1
@@ -14,21 +15,6 @@ put16(unsigned char *b, uint16_t v)
     b[1] = (unsigned char)(v >> 8);
 }
 
-static void
-put32(unsigned char *b, uint32_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-    b[2] = (unsigned char)(v >> 16);
-    b[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 size_t
 kz_head_encode(const struct kz_head_info *h, unsigned char *out)
 {
@@ -38,9 +24,9 @@ kz_head_encode(const struct kz_head_info *h, unsigned char *out)
     out[n++] = (unsigned char)h->kind;
     out[n++] = h->flags;
     out[n++] = h->status;
-    put32(out + n, h->num);
+    kz_put32(out + n, h->num);
     n += 4;
-    put32(out + n, h->date);
+    kz_put32(out + n, h->date);
     n += 4;
     put16(out + n, h->minutes);
     n += 2;
@@ -67,8 +53,8 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
     h->kind = in[1];
     h->flags = in[2];
     h->status = in[3];
-    h->num = get32(in + 4);
-    h->date = get32(in + 8);
+    h->num = kz_get32(in + 4);
+    h->date = kz_get32(in + 8);
     h->minutes = (uint16_t)(in[12] | in[13] << 8);
     memcpy(h->parent, in + 14, 16);
     cl = in[n++];
@@ -83,5 +69,21 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
         return -1;
     memcpy(h->tags, in + n, tl);
     h->tags[tl] = '\0';
+    return 0;
+}
+
+int
+kz_head_has_tag(const char *tags, const char *theme)
+{
+    size_t tl = strlen(theme);
+    const char *p = tags;
+
+    if (tl == 0)
+        return 0;
+    while ((p = strstr(p, theme)) != NULL) {
+        if ((p == tags || p[-1] == ',') && (p[tl] == ',' || p[tl] == '\0'))
+            return 1;
+        p += tl;
+    }
     return 0;
 }

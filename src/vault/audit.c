@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizuna/bytes.h"
 #include "kizuna/secmem.h"
 #include "internal.h"
 
@@ -23,15 +24,6 @@ kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint64_t 
     crypto_kdf_derive_from_key(out, KZ_KEY_BYTES, id, ctx, master);
 }
 
-static void
-put64(unsigned char *b, unsigned long long x)
-{
-    int i;
-
-    for (i = 0; i < 8; i++)
-        b[i] = (unsigned char)(x >> (8 * i));
-}
-
 static size_t
 entry_ad(unsigned char *ad, const struct kz_vault *v, unsigned long long seq, uint32_t epoch)
 {
@@ -41,7 +33,7 @@ entry_ad(unsigned char *ad, const struct kz_vault *v, unsigned long long seq, ui
     memcpy(ad, label, n);
     memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
     n += KZ_VAULT_ID_BYTES;
-    put64(ad + n, seq);
+    kz_put64(ad + n, seq);
     n += 8;
     ad[n++] = (unsigned char)epoch;
     ad[n++] = (unsigned char)(epoch >> 8);
@@ -57,7 +49,7 @@ link_mac(const unsigned char *chain_key, const unsigned char *prev, unsigned lon
     crypto_generichash_state s;
     unsigned char b8[8];
 
-    put64(b8, seq);
+    kz_put64(b8, seq);
     crypto_generichash_init(&s, chain_key, KZ_KEY_BYTES, KZ_AUDIT_MAC_BYTES);
     crypto_generichash_update(&s, (const unsigned char *)chain_label, sizeof(chain_label) - 1);
     crypto_generichash_update(&s, prev, KZ_AUDIT_MAC_BYTES);

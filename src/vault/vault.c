@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizuna/bytes.h"
 #include "kizuna/secmem.h"
 #include "kizuna/seal.h"
 #include "kizuna/vault.h"
@@ -30,21 +31,6 @@ void
 kz_hex(const unsigned char *b, size_t n, char *out)
 {
     sodium_bin2hex(out, 2 * n + 1, b, n);
-}
-
-static void
-put32(unsigned char *b, uint32_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-    b[2] = (unsigned char)(v >> 16);
-    b[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
 /* Slot associated data: a label, the vault id and (for the passphrase slot) the
@@ -80,7 +66,7 @@ record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid,
     n += KZ_VAULT_ID_BYTES;
     memcpy(ad + n, rid, KZ_RECORD_ID_BYTES);
     n += KZ_RECORD_ID_BYTES;
-    put32(ad + n, v->epoch);
+    kz_put32(ad + n, v->epoch);
     ad[n + 4] = (unsigned char)part;
     return n + 5;
 }
@@ -260,19 +246,19 @@ kz_vault_open(const char *path, struct kz_vault **out, struct kz_err *err)
         goto fail;
     if ((rc = read_fixed(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
         goto fail;
-    if (get32(b4) != KZ_STORE_FORMAT) {
+    if (kz_get32(b4) != KZ_STORE_FORMAT) {
         /* Nothing tells a newer kizuna's format from a damaged header: neither can
          * be read, and neither is trusted (exit 4). */
         rc = kz_fail(err, KZ_EINTEGRITY,
                      "vault header format %u is not one this kizuna reads (%u): a damaged "
                      "header or a newer kizuna's vault",
-                     get32(b4), (unsigned)KZ_STORE_FORMAT);
+                     kz_get32(b4), (unsigned)KZ_STORE_FORMAT);
         goto fail;
     }
     if ((rc = read_fixed(v->st, H_ID, v->id, KZ_VAULT_ID_BYTES, err)) != KZ_OK ||
         (rc = read_fixed(v->st, H_EPOCH, b4, 4, err)) != KZ_OK)
         goto fail;
-    v->epoch = get32(b4);
+    v->epoch = kz_get32(b4);
     track(v);
     *out = v;
     return KZ_OK;
@@ -359,11 +345,11 @@ kz_vault_create(const char *path, const char *pass, size_t passlen,
     derive_record_key(v);
     if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
         goto fail;
-    put32(b4, KZ_STORE_FORMAT);
+    kz_put32(b4, KZ_STORE_FORMAT);
     if ((rc = kz_store_header_put(v->st, H_FORMAT, b4, 4, err)) != KZ_OK ||
         (rc = kz_store_header_put(v->st, H_ID, v->id, sizeof(v->id), err)) != KZ_OK)
         goto rollback;
-    put32(b4, v->epoch);
+    kz_put32(b4, v->epoch);
     if ((rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err)) != KZ_OK ||
         (rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
         (rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
@@ -1314,7 +1300,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
     if (rc == KZ_OK)
         rc = write_recovery_slot(v, recovery, err);
     if (rc == KZ_OK) {
-        put32(b4, new_epoch);
+        kz_put32(b4, new_epoch);
         rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err);
     }
     if (rc == KZ_OK) {

@@ -36,6 +36,10 @@ couple_c014() {
 	[[ "$output" == *"already exists"* ]]
 	run kzp couple add "Aiko Tanaka"
 	[ "$status" -eq 2 ]
+	# A code would read as an option: refused even after "--".
+	run kzp couple add -- -C015
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not starting with '-'"* ]]
 	run kzp couple add C015 partner3.name=X
 	[ "$status" -eq 2 ]
 	run kzp couple add C015 partner1.languages=ja:fluentish

@@ -223,6 +223,21 @@ test_head_round_trip(void **state)
     assert_int_equal(d.num, 12);
 }
 
+/* A theme matches whole tags only; "" matches nothing and returns. */
+static void
+test_head_has_tag(void **state)
+{
+    (void)state;
+    assert_true(kz_head_has_tag("holidays,in-laws", "holidays"));
+    assert_true(kz_head_has_tag("holidays,in-laws", "in-laws"));
+    assert_true(kz_head_has_tag("laws,in-laws", "laws"));
+    assert_false(kz_head_has_tag("in-laws", "laws"));
+    assert_false(kz_head_has_tag("holidays2,xholidays", "holidays"));
+    assert_false(kz_head_has_tag("", "holidays"));
+    assert_false(kz_head_has_tag("holidays,in-laws", ""));
+    assert_false(kz_head_has_tag("", ""));
+}
+
 static void
 test_head_decode_rejects_malformed(void **state)
 {
@@ -563,6 +578,7 @@ main(void)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_head_round_trip),
         cmocka_unit_test(test_head_decode_rejects_malformed),
+        cmocka_unit_test(test_head_has_tag),
         cmocka_unit_test(test_theme_check),
         cmocka_unit_test(test_find_folded_utf8),
         cmocka_unit_test(test_find_folded_ascii),
