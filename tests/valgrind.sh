@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the CLI suite (bats tests/cli) with every kizuna process under
 # valgrind's memcheck: a memory error or a definite leak makes that process
-# exit 99, so its test fails. Slow (an hour or so on 2 cores); not part of
-# `make check`: `make valgrind` runs it on the normal build.
+# exit 99, so its test fails. Slow (about two hours on 2 cores): `make
+# valgrind` runs it all on the normal build; `make check` runs five tests
+# (scripts/check.sh, valgrind_smoke).
 #   tests/valgrind.sh [BATS ARGS...]     (e.g. tests/cli/records.bats, -f NAME)
 # BUILD names the build folder (default build). Valgrind's reports go to one
 # log per process; those with errors are printed at the end, then the line

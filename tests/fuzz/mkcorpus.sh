@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Writes the seed inputs of the fuzz corpora (tests/fuzz/corpus/NAME/seed-*),
-# leaving the regression inputs (crash-*) alone. Needs the harnesses built
-# (make fuzz-build) and the age test vectors ($KZ_TESTKIT, default
-# ../shared/testkit). Run it again when a harness's input format changes.
+# leaving the regression inputs (crash-*) alone. Needs the age test vectors
+# ($KZ_TESTKIT, default ../shared/testkit). Run it again when a harness's input
+# format changes. (The vault and exports the harnesses make are not committed:
+# scripts/fuzz.sh makes them at each run.)
 set -eu
 cd "$(dirname "$0")/../.."
-build=${FUZZ_BUILD:-build-fuzz}
 kit=${KZ_TESTKIT:-$PWD/../shared/testkit}
 c=tests/fuzz/corpus
 mkdir -p $c/age $c/keys $c/record $c/tokenizer $c/import $c/vault
@@ -52,13 +52,9 @@ w tokenizer/seed-lines 'couple add C014 partner1.name="Aiko Tanaka" '"'"'partner
 w tokenizer/seed-open-quote 'couple add "C014'
 w tokenizer/seed-escapes 'a\\ b "c\\"d" '"'"'e\\f'"'"' "" '"'"''"'"' #x'
 
-# import and vault: made by the harnesses themselves.
-KZ_FUZZ_WRITE_SEED="$PWD/$c/import" "$build/fuzz/fuzz_import" >/dev/null 2>&1
-for f in export.json export-partner1.json export-x25519.age.asc export-scrypt.age; do
-	mv "$c/import/$f" "$c/import/seed-$f"
-done
+# import and vault: the exports and the vault the harnesses make themselves
+# are made afresh by scripts/fuzz.sh at each run (KZ_FUZZ_WRITE_SEED).
 w import/seed-minimal '{"format":"kizuna-export","couple":{"code":"K2","status":"active","partner1":{},"partner2":{}},"sessions":[{"id":"s1","date":"2026-01-01","themes":["a"],"goals":["g1"]}],"goals":[{"id":"g1","title":"T","progress":[{"session":"s1","score":4}]}]}'
-KZ_FUZZ_WRITE_SEED="$PWD/$c/vault/seed-vault.kz" "$build/fuzz/fuzz_vault" >/dev/null 2>&1
 # A patch list: flip a byte in the first page and one far into the file.
 w vault/seed-patch '\x64\x00\x00\x01\x00\x30\x00\x80'
 du -sh $c
