@@ -131,6 +131,10 @@ int kz_vault_recipients(struct kz_vault *v, char **text, struct kz_err *err);
 int kz_vault_set_recipients(struct kz_vault *v, const char *text, struct kz_err *err);
 /* KZ_OK, or KZ_EINTEGRITY if the list was changed without the key. Needs the key. */
 int kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err);
+/* Both key slots (and the KDF parameters) against their MACs under the master
+ * key: the slot not used to unlock cannot vouch for itself. KZ_EINTEGRITY names
+ * the altered slot. */
+int kz_vault_slots_check(struct kz_vault *v, struct kz_err *err);
 
 /*
  * The audit trail: an append-only chain of events (JSON), each sealed like a

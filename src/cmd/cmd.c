@@ -272,6 +272,10 @@ after_unlock(struct kz_state *st, const char *how)
     kz_err_clear(&err);
     if (kz_audit_event(st, "unlock", "unlock", NULL, how, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
+    /* The slot not used to unlock cannot vouch for itself: its MAC does. */
+    kz_err_clear(&err);
+    if (kz_vault_slots_check(st->vault, &err) != KZ_OK)
+        kz_ui_warn(&st->ui, "%s; 'doctor' checks the vault", err.msg);
 }
 
 static void

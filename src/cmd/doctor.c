@@ -170,8 +170,16 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         check(&r, "vault header", BAD_, "%s", e.msg);
     } else {
         check_kdf(&r, &info);
-        check(&r, "recovery slot", info.recovery_slot ? OK_ : FAIL_, "%s",
-              info.recovery_slot ? "present" : "missing: 'recovery rotate' makes one");
+        kz_err_clear(&e);
+        if (!info.recovery_slot)
+            check(&r, "key slots", FAIL_, "%s",
+                  "no recovery slot: 'recovery rotate' makes one");
+        else if (kz_vault_slots_check(st->vault, &e) != KZ_OK)
+            check(&r, "key slots", BAD_, "%s (%s)", e.msg,
+                  strstr(e.msg, "recovery") != NULL ? "'recovery rotate' makes a new one"
+                                                    : "'passwd' seals it anew");
+        else
+            check(&r, "key slots", OK_, "passphrase and recovery key slots as written");
     }
     kz_err_clear(&e);
     if (kz_store_integrity(kz_vault_store(st->vault), &e) != KZ_OK)

@@ -32,6 +32,7 @@ enum {
     KZ_SUBKEY_RECIPIENTS = 3,
     KZ_SUBKEY_CHAIN = 4,
     KZ_SUBKEY_INBOX = 5,
+    KZ_SUBKEY_SLOTS = 6,
 };
 
 /* out (KZ_KEY_BYTES) = the master key's subkey id under an 8-character context. */

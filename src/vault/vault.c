@@ -18,6 +18,11 @@
 #define H_KDF "kdf"
 #define H_SLOT_PASS "slot.passphrase"
 #define H_SLOT_RECOVERY "slot.recovery"
+/* Each slot's MAC under the master key: the slot a person did not unlock with
+ * cannot authenticate itself, so damage to it would go unseen until the day it
+ * is needed. */
+#define H_SLOT_PASS_MAC "slot.passphrase.mac"
+#define H_SLOT_RECOVERY_MAC "slot.recovery.mac"
 
 #define RECOVERY_BYTES 20 /* 160 bits: 32 base32 characters */
 
@@ -268,6 +273,26 @@ fail:
     return rc;
 }
 
+/* mac = BLAKE2b(slots key, vault id || slot name || blob || extra). */
+static void
+slot_mac(const struct kz_vault *v, const char *name, const unsigned char *blob, size_t bloblen,
+         const unsigned char *extra, size_t extralen, unsigned char mac[32])
+{
+    unsigned char key[KZ_KEY_BYTES];
+    crypto_generichash_state s;
+
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_SLOTS, "kzslots_", key);
+    crypto_generichash_init(&s, key, sizeof(key), 32);
+    crypto_generichash_update(&s, v->id, sizeof(v->id));
+    crypto_generichash_update(&s, (const unsigned char *)name, strlen(name) + 1);
+    crypto_generichash_update(&s, blob, bloblen);
+    if (extralen > 0)
+        crypto_generichash_update(&s, extra, extralen);
+    crypto_generichash_final(&s, mac, 32);
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(&s, sizeof(s));
+}
+
 /* Seals the master key into the passphrase slot under kek; enc is the encoded
  * KDF parameters the slot is bound to (and that the header keeps). */
 static int
@@ -278,9 +303,13 @@ seal_pass_slot(struct kz_vault *v, const unsigned char *kek,
     size_t adlen = slot_ad(ad, LABEL_PASS, v->id, enc), bloblen = 0;
     int rc;
 
+    unsigned char mac[32];
+
     kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
-    if ((rc = kz_store_header_put(v->st, H_KDF, enc, KZ_KDF_ENCODED_BYTES, err)) == KZ_OK)
-        rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err);
+    slot_mac(v, H_SLOT_PASS, blob, bloblen, enc, KZ_KDF_ENCODED_BYTES, mac);
+    if ((rc = kz_store_header_put(v->st, H_KDF, enc, KZ_KDF_ENCODED_BYTES, err)) == KZ_OK &&
+        (rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err)) == KZ_OK)
+        rc = kz_store_header_put(v->st, H_SLOT_PASS_MAC, mac, sizeof(mac), err);
     free(blob);
     return rc;
 }
@@ -312,8 +341,13 @@ write_recovery_slot(struct kz_vault *v, char **recovery, struct kz_err *err)
     randombytes_buf(raw, RECOVERY_BYTES);
     recovery_key(raw, v->id, kek);
     adlen = slot_ad(ad, LABEL_RECOVERY, v->id, NULL);
+    unsigned char mac[32];
+
     kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
+    slot_mac(v, H_SLOT_RECOVERY, blob, bloblen, NULL, 0, mac);
     rc = kz_store_header_put(v->st, H_SLOT_RECOVERY, blob, bloblen, err);
+    if (rc == KZ_OK)
+        rc = kz_store_header_put(v->st, H_SLOT_RECOVERY_MAC, mac, sizeof(mac), err);
     if (rc == KZ_OK)
         *recovery = recovery_format(raw);
     kz_secure_free(raw);
@@ -553,6 +587,54 @@ kz_vault_rotate_recovery(struct kz_vault *v, char **recovery, struct kz_err *err
         *recovery = NULL;
     }
     return rc;
+}
+
+/* One slot against its MAC; extra_name: a header value the MAC also covers. */
+static int
+slot_check(struct kz_vault *v, const char *name, const char *mac_name, const char *extra_name,
+           const char *what, struct kz_err *err)
+{
+    unsigned char *blob = NULL, *mac = NULL, *extra = NULL, want[32];
+    size_t bloblen = 0, maclen = 0, extralen = 0;
+    int rc;
+
+    rc = kz_store_header_get(v->st, name, &blob, &bloblen, err);
+    if (rc == KZ_ENOTFOUND) {
+        rc = kz_fail(err, KZ_EINTEGRITY, "the %s slot is missing from the vault header", what);
+        goto out;
+    }
+    if (rc != KZ_OK)
+        goto out;
+    if (extra_name != NULL &&
+        (rc = kz_store_header_get(v->st, extra_name, &extra, &extralen, err)) != KZ_OK &&
+        rc != KZ_ENOTFOUND)
+        goto out;
+    rc = kz_store_header_get(v->st, mac_name, &mac, &maclen, err);
+    if (rc != KZ_OK && rc != KZ_ENOTFOUND)
+        goto out;
+    slot_mac(v, name, blob, bloblen, extra, extralen, want);
+    rc = (mac != NULL && maclen == sizeof(want) && sodium_memcmp(mac, want, sizeof(want)) == 0)
+             ? KZ_OK
+             : kz_fail(err, KZ_EINTEGRITY,
+                       "the %s slot was altered: the %s may no longer open the vault", what,
+                       what);
+out:
+    free(blob);
+    free(mac);
+    free(extra);
+    return rc;
+}
+
+int
+kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
+{
+    int rc;
+
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if ((rc = slot_check(v, H_SLOT_PASS, H_SLOT_PASS_MAC, H_KDF, "passphrase", err)) != KZ_OK)
+        return rc;
+    return slot_check(v, H_SLOT_RECOVERY, H_SLOT_RECOVERY_MAC, NULL, "recovery key", err);
 }
 
 int

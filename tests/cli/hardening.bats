@@ -324,7 +324,8 @@ config list
 audit verify'
 
 # Runs the dump on FILE: prints the class of the outcome against $T/base.out
-# (unchanged, integrity, auth, or WRONG/CRASH with details).
+# (unchanged, warned: unchanged with a key slot named as altered, integrity, auth,
+# or WRONG/CRASH with details).
 tamper_case() { # FILE
 	local f=$1 rc=0
 	printf '%s\n' "$dump_cmds" |
@@ -334,8 +335,12 @@ tamper_case() { # FILE
 	if [ "$rc" -ge 124 ] || sanitizer_report "$f.err"; then
 		echo "CRASH exit $rc: $(oneline <"$f.err")"
 	elif [ "$rc" -eq 0 ]; then
-		if cmp -s "$f.out" "$T/base.out"; then echo unchanged; else
+		if ! cmp -s "$f.out" "$T/base.out"; then
 			echo "WRONG: exit 0, different output: $(diff "$T/base.out" "$f.out" | oneline)"
+		elif grep -q 'slot was altered' "$f.err"; then
+			echo warned # the data as before; the damaged key slot named
+		else
+			echo unchanged
 		fi
 	elif ! head -c "$(stat -c %s "$f.out")" "$T/base.out" | cmp -s - "$f.out"; then
 		# What was printed before the failure must be what the vault holds.
@@ -371,7 +376,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 }
 
 @test "tamper matrix: every altered byte, row or length reads as before or fails with exit 4 (3)" {
-	local base n=0 same=0 integ=0 auth=0 bad=0 off k size name r s c pos cls hpages
+	local base n=0 same=0 warned=0 integ=0 auth=0 bad=0 off k size name r s c pos cls hpages
 	local step=${KZ_TAMPER_STEP:-53}
 	mount_tmpfs 128m "$T/tm"
 	V="$T/tm/base.kz"
@@ -462,10 +467,18 @@ sql_swap() { # FILE TABLE COL KEY A B
 		done >"$T/classes.$w" &
 	done
 	wait
+	local -A tally=()
 	while IFS=$'\t' read -r name cls; do
 		n=$((n + 1))
+		case $name in
+		byte-*) k=byte ;;
+		swap-*) k=swap ;;
+		truncate-*) k=truncate ;;
+		*) k=sealed ;;
+		esac
 		case $cls in
 		unchanged) same=$((same + 1)) ;;
+		warned) warned=$((warned + 1)) ;;
 		integrity) integ=$((integ + 1)) ;;
 		auth)
 			# Only the key slots' part of the file may fail as a wrong passphrase.
@@ -475,17 +488,26 @@ sql_swap() { # FILE TABLE COL KEY A B
 				auth=$((auth + 1))
 			else
 				bad=$((bad + 1))
+				cls=wrong
 				echo "$name: exit 3 (wrong passphrase) outside the key slots"
 			fi
 			;;
 		*)
 			bad=$((bad + 1))
 			echo "$name: $cls"
+			cls=wrong
 			;;
 		esac
+		tally[$k $cls]=$((${tally[$k $cls]:-0} + 1))
 	done < <(cat "$T"/classes.*)
 	[ "$n" -eq "${#cases[@]}" ]
-	report "tamper: $n cases: $same unchanged, $integ integrity failures (exit 4), $auth auth failures (exit 3)${bad:+, $bad wrong or crashed}"
+	report "tamper: $n cases: $same unchanged, $warned unchanged with a warning that a key slot" \
+		"was altered, $integ integrity failures (exit 4), $auth auth failures (exit 3)," \
+		"$bad wrong or crashed"
+	for k in byte sealed swap truncate; do
+		report "tamper:   $k: ${tally[$k unchanged]:-0} unchanged, ${tally[$k warned]:-0} warned," \
+			"${tally[$k integrity]:-0} exit 4, ${tally[$k auth]:-0} exit 3, ${tally[$k wrong]:-0} wrong"
+	done
 	[ "$bad" -eq 0 ]
 	[ "$integ" -gt 0 ]
 }

@@ -343,6 +343,39 @@ test_listed_record_missing_from_the_file_is_integrity(void **state)
     kz_vault_close(v);
 }
 
+/* Each key slot carries a MAC under the master key: the slot not used to
+ * unlock is checked too; rewriting it (recovery rotate) mends it. */
+static void
+test_slot_macs(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    char *fresh = NULL;
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_slots_check(v, &err), KZ_OK);
+    assert_int_equal(kz_store_header_get(kz_vault_store(v), "slot.recovery", &blob, &len, &err),
+                     KZ_OK);
+    blob[len / 2] ^= 0x20;
+    assert_int_equal(kz_store_header_put(kz_vault_store(v), "slot.recovery", blob, len, &err),
+                     KZ_OK);
+    free(blob);
+    assert_int_equal(kz_vault_slots_check(v, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "recovery key slot was altered"));
+    assert_int_equal(kz_vault_rotate_recovery(v, &fresh, &err), KZ_OK);
+    kz_secure_free(fresh);
+    assert_int_equal(kz_vault_slots_check(v, &err), KZ_OK);
+    assert_int_equal(kz_store_header_put(kz_vault_store(v), "slot.passphrase.mac", "x", 1, &err),
+                     KZ_OK);
+    assert_int_equal(kz_vault_slots_check(v, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "passphrase slot was altered"));
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_slots_check(v, &err), KZ_EAUTH); /* needs the key */
+    kz_vault_close(v);
+}
+
 /* A header format this kizuna does not read is not trusted: exit 4. */
 static void
 test_unknown_format_is_integrity(void **state)
@@ -429,6 +462,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_listed_record_missing_from_the_file_is_integrity,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_format_is_integrity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_macs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwd_rewraps_and_rollback_keeps_old, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recovery_rotate_retires_old_code, setup, teardown),
