@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the CLI suite (bats tests/cli) with every kizuna process under
 # valgrind's memcheck: a memory error or a definite leak makes that process
-# exit 99, so its test fails. Slow (about two hours on 2 cores): `make
+# exit 99, so its test fails. Slow (about an hour on 2 cores): `make
 # valgrind` runs it all on the normal build; `make check` runs five tests
 # (scripts/check.sh, valgrind_smoke).
 #   tests/valgrind.sh [BATS ARGS...]     (e.g. tests/cli/records.bats, -f NAME)
