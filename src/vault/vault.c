@@ -742,12 +742,19 @@ heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size
     *slot = v->nheads;
 }
 
+/* Whether the heads index (as loaded so far) holds id. */
+static int
+heads_has(struct kz_vault *v, const unsigned char *id)
+{
+    return v->nslots != 0 && *slot_for(v, id) != 0;
+}
+
 static void
 heads_remove(struct kz_vault *v, const unsigned char *id)
 {
     size_t pos;
 
-    if (v->nslots == 0 || *slot_for(v, id) == 0)
+    if (!heads_has(v, id))
         return;
     pos = *slot_for(v, id) - 1;
     sodium_memzero(v->heads[pos].data, v->heads[pos].len);
@@ -840,7 +847,7 @@ known_missing(struct kz_vault *v, const unsigned char *id, int rc, struct kz_err
 {
     char hex[17];
 
-    if (rc != KZ_ENOTFOUND || !v->heads_loaded || v->nslots == 0 || *slot_for(v, id) == 0)
+    if (rc != KZ_ENOTFOUND || !v->heads_loaded || !heads_has(v, id))
         return rc;
     kz_hex(id, 8, hex);
     return kz_fail(err, KZ_EINTEGRITY,
@@ -865,7 +872,7 @@ kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *hea
     kz_seal(v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, &hblob, &hlen);
     adlen = record_ad(ad, v, id, 1);
     kz_seal(v->record_key, ad, adlen, body, bodylen, KZ_RECORD_PAD, &bblob, &blen);
-    if (v->nslots != 0 && *slot_for(v, id) != 0)
+    if (heads_has(v, id))
         rc = known_missing(v, id,
                            kz_store_record_replace(v->st, id, hblob, hlen, bblob, blen, err), err);
     else
