@@ -112,6 +112,17 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_N)
 
+# The concurrency stress test alone (tests/cli/concurrency.bats: a shell, two
+# writers, backups, audits, a rekey and a passwd on one vault), for longer than
+# the 25 s make check gives it: make stress [STRESS_SECONDS=300] [KZ_STRESS_SEED=N]
+STRESS_SECONDS ?= 300
+.PHONY: stress
+stress:
+	@scripts/deps.sh all
+	@$(MAKE) --no-print-directory $(BIN)
+	@KIZUNA=$(CURDIR)/$(BIN) STRESS_SECONDS=$(STRESS_SECONDS) \
+	    bats --tap -f '^stress: ' tests/cli/concurrency.bats
+
 # The CLI suite with every kizuna under valgrind's memcheck (slow; not in make check).
 .PHONY: valgrind
 valgrind:
