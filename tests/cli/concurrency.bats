@@ -1043,3 +1043,36 @@ stress_admin() {
 		"$(wc -l <"$T/want") notes, $(wc -l <"$T/st/goal.want") goals and $((3 + $(wc -l <"$T/st/couple.want"))) couples" \
 		"read back; $n backups decrypt with age and verify; no id twice, integrity ok, audit verifies"
 }
+
+@test "unlocks while passwd rewraps the slot: the right passphrase is never refused" {
+	local i p pids=() n3 n
+	new_vault
+	kzp couple add R1 >/dev/null
+	# Two loops of one-shot commands, while passwd rewraps the passphrase slot
+	# (to the same passphrase, with a new salt) 15 times.
+	for p in 1 2; do
+		(
+			set +e
+			for ((i = 0; i < 60; i++)); do
+				kzp --json session list >/dev/null 2>>"$T/u$p.err"
+				echo $? >>"$T/u$p.rc"
+			done
+		) 3>&- &
+		pids+=($!)
+	done
+	bg_pids="${pids[*]}"
+	for ((i = 0; i < 15; i++)); do
+		run kzp passwd --new-passphrase-file "$T/pass"
+		[ "$status" -eq 0 ] || [ "$status" -eq 5 ]
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	n=$(cat "$T"/u?.rc | wc -l)
+	n3=$(grep -cx 3 "$T"/u?.rc | awk -F: '{ s += $NF } END { print s }')
+	echo "$n unlocks, $n3 refused: $(sort "$T"/u?.err | uniq -c | head -n 5)"
+	[ "$n" -eq 120 ]
+	[ "$(grep -cvxE '0|5' "$T"/u?.rc | awk -F: '{ s += $NF } END { print s }')" -eq 0 ]
+	# No failed unlock in the audit trail either.
+	[ "$(kzp --json audit log | jq '[.[] | select(.event == "unlock_failed")] | length')" -eq 0 ]
+	integrity_ok
+	kzp audit verify >/dev/null
+}
