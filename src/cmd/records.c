@@ -201,13 +201,36 @@ kz_rec_next_num(struct kz_state *st, int kind)
     return f.max + 1;
 }
 
+static int
+count_num(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct find *f = ctx;
+
+    (void)id;
+    if (hi->kind == f->kind && hi->num == f->num)
+        f->max++;
+    return 0;
+}
+
 int
 kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
     json_t *cfg = NULL, *counters;
+    struct find dup = {kind, NULL, num, NULL, NULL, 0};
+    char text[16];
     int rc;
+
+    /* A short id given twice fails the whole change: the write transaction
+     * started from the committed state, so this holds unless the file lies. */
+    if ((rc = kz_rec_scan(st, count_num, &dup, err)) != KZ_OK)
+        return rc;
+    if (dup.max > 1) {
+        kz_rec_num_text(kind, num, text, sizeof(text));
+        return kz_fail(err, KZ_EINTEGRITY, "short id %s would be given twice; nothing was saved",
+                       text);
+    }
 
     rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, err);
     if (rc == KZ_OK) {
