@@ -23,6 +23,10 @@
 #define KZ_PAD_BUCKET 0
 #define KZ_PAD_MIN 2048
 
+/* block KZ_PAD_SCAN, to open only: any 7816-4 padding (the blob authenticated,
+ * so its padding is the sealer's): entries sealed with different blocks. */
+#define KZ_PAD_SCAN ((size_t)-1)
+
 /* The bucket n bytes (plaintext and its padding marker) are padded to. */
 size_t kz_pad_bucket(size_t n);
 

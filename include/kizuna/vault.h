@@ -196,6 +196,14 @@ int kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const c
                    void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
                    void *pctx, struct kz_err *err);
 
+/* Short-id counters (sessions, goals, and kinds to come), kept in the vault's
+ * commitment, which every change rewrites: no write tells a record's kind by
+ * what else it touches. counter: as committed (and raised in this change);
+ * claim: raises it to num inside a change. */
+enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTERS = 4 };
+int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
+int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
+
 /* The store underneath (for backup, doctor): sealed bytes only. */
 struct kz_store *kz_vault_store(struct kz_vault *v);
 

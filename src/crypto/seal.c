@@ -63,7 +63,11 @@ unpad_fast(const unsigned char *buf, size_t len, size_t block, size_t *unpadded)
 {
     size_t i = len, floor;
 
-    if (block == KZ_PAD_BUCKET) {
+    if (block == KZ_PAD_SCAN) {
+        if (len == 0)
+            return -1;
+        floor = 0;
+    } else if (block == KZ_PAD_BUCKET) {
         if (len == 0 || kz_pad_bucket(len) != len)
             return -1;
         floor = 0;

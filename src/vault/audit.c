@@ -12,7 +12,10 @@
 
 #define H_INBOX_PK "inbox.pk"
 #define H_INBOX_SK "inbox.sk"
-#define AUDIT_PAD 64
+/* Entries are sealed padded to 256 bytes, so that nearly every event has one
+ * size whatever its kind (older vaults' entries were padded to 64: opened with
+ * any padding). */
+#define AUDIT_PAD 256
 #define PENDING_MAX 4096
 
 static const char chain_label[] = "kizuna chain v1";
@@ -426,7 +429,7 @@ walk_one(void *ctx, unsigned long long seq, const unsigned char *blob, size_t le
         w->buf = kz_xmalloc(w->cap);
     }
     adlen = entry_ad(ad, w->v, seq, w->ek[w->cur].epoch);
-    if (kz_open_into(w->ek[w->cur].k.seal, ad, adlen, blob, len, AUDIT_PAD, w->buf, w->cap,
+    if (kz_open_into(w->ek[w->cur].k.seal, ad, adlen, blob, len, KZ_PAD_SCAN, w->buf, w->cap,
                      &plen) != KZ_OK)
         return kz_fail(w->err, KZ_EINTEGRITY,
                        "audit chain broken at entry %llu: it does not open", seq);

@@ -33,6 +33,7 @@ struct kz_vault {
     unsigned char *elem_key;   /* KZ_KEY_BYTES, secure; first 16 bytes key the PRF */
     int commit_ok;
     uint64_t gen, count, sum[2];
+    uint32_t counters[KZ_COUNTERS];
 };
 
 /* Purpose keys derived from the master key (crypto_kdf subkey ids). */

@@ -1183,7 +1183,7 @@ kz_vault_record_foreach(struct kz_vault *v,
 
 #define H_COMMIT "commit"
 #define COMMIT_VERSION 1
-#define COMMIT_BYTES (1 + 8 + 8 + 16 + 8 + KZ_AUDIT_MAC_BYTES + 32)
+#define COMMIT_BYTES (1 + 8 + 8 + 16 + 8 + KZ_AUDIT_MAC_BYTES + 32 + 4 * KZ_COUNTERS)
 
 /* Brings what this process holds up to the committed state when another
  * process has committed since it last looked: the heads index and the
@@ -1335,6 +1335,9 @@ commit_write(struct kz_vault *v, struct kz_err *err)
     p += 8 + KZ_AUDIT_MAC_BYTES;
     if ((rc = header_digest(v, p, err)) != KZ_OK)
         return rc;
+    p += 32;
+    for (int i = 0; i < KZ_COUNTERS; i++)
+        kz_put32(p + 4 * i, v->counters[i]);
     adlen = commit_ad(ad, v);
     kz_seal(v->commit_key, ad, adlen, pt, sizeof(pt), 1, &blob, &bloblen);
     rc = kz_store_header_put(v->st, H_COMMIT, blob, bloblen, err);
@@ -1405,12 +1408,45 @@ commit_check(struct kz_vault *v, struct kz_err *err)
         goto out;
     }
     v->gen = kz_get64(pt + 1);
+    for (int i = 0; i < KZ_COUNTERS; i++)
+        v->counters[i] = kz_get32(pt + 41 + KZ_AUDIT_MAC_BYTES + 32 + 4 * i);
     v->commit_ok = 1;
     rc = KZ_OK;
 out:
     kz_plain_free(pt, len, 1);
     free(blob);
     return rc;
+}
+
+int
+kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err)
+{
+    const struct kz_head *heads;
+    size_t n;
+    int rc;
+
+    *value = 0;
+    if (which < 0 || which >= KZ_COUNTERS)
+        return kz_fail(err, KZ_ERR, "internal error: no counter %d", which);
+    if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
+        return rc;
+    *value = v->counters[which];
+    return KZ_OK;
+}
+
+int
+kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err)
+{
+    uint32_t cur = 0;
+    int rc;
+
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE)
+        return kz_fail(err, KZ_ERR, "internal error: a counter claimed outside a change");
+    if ((rc = kz_vault_counter(v, which, &cur, err)) != KZ_OK)
+        return rc;
+    if (num > cur)
+        v->counters[which] = num;
+    return KZ_OK;
 }
 
 int

@@ -593,6 +593,67 @@ sql_swap() { # FILE TABLE COL KEY A B
 	[ "$integ" -gt 0 ]
 }
 
+# The tamper classes of the whole vault, carried in a backup (age files are not
+# sender-authenticated): backup verify and restore refuse each (exit 4), and
+# restore creates nothing.
+@test "tampered backups: rollback, deletion, planted SQL and a restored slot fail verify and restore" {
+	local c n=0 R
+	new_vault
+	R=$("$KZ" --json keygen -o "$T/id" | jq -r .recipient)
+	kzp >/dev/null <<-'S'
+		couple add C014 partner1.name=Aiko partner2.name=Jonas
+		session add C014 --date 2026-01-10 --text "First joint session"
+		session add C014 --date 2026-01-17 --text "Second session"
+		goal add C014 "Plan the holidays together"
+	S
+	cp "$V" "$T/old.kz"
+	kzp session sign s1 >/dev/null
+	kzp session amend s1 --text "Correction" >/dev/null
+	cp "$V" "$T/old2.kz"
+	kzp recovery rotate >/dev/null
+	sqlite3 "$V" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	mkdir -p "$T/bk" "$T/r"
+	# The untouched vault as a control.
+	cp "$V" "$T/bk/control.kz"
+	cp "$V" "$T/bk/rollback.kz"
+	sqlite3 "$T/bk/rollback.kz" "ATTACH '$T/old.kz' AS o; UPDATE records SET (head, body) =
+		(SELECT head, body FROM o.records WHERE o.records.id = records.id)
+		WHERE id IN (SELECT id FROM o.records)"
+	cp "$V" "$T/bk/delete.kz"
+	sqlite3 "$T/bk/delete.kz" "DELETE FROM records WHERE id = (SELECT max(id) FROM records)"
+	cp "$V" "$T/bk/trigger.kz"
+	sqlite3 "$T/bk/trigger.kz" "CREATE TRIGGER a AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE seq = new.seq; END"
+	cp "$V" "$T/bk/slot.kz"
+	sqlite3 "$T/bk/slot.kz" "ATTACH '$T/old2.kz' AS o; UPDATE header SET value = (SELECT value FROM o.header
+		WHERE o.header.name = header.name) WHERE name IN ('slot.recovery', 'slot.recovery.mac')"
+	cp "$V" "$T/bk/audit-cut.kz"
+	sqlite3 "$T/bk/audit-cut.kz" "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
+	for c in "$T"/bk/*.kz; do
+		age -r "$R" -o "${c%.kz}.age" "$c"
+		run "$KZ" --passphrase-file "$T/pass" backup verify "${c%.kz}.age" -i "$T/id"
+		if [[ "$c" == */control.kz ]]; then
+			[ "$status" -eq 0 ]
+		else
+			echo "$(basename "$c"): verify exit $status: $output"
+			[ "$status" -eq 4 ]
+			n=$((n + 1))
+		fi
+		run "$KZ" --passphrase-file "$T/pass" backup restore "${c%.kz}.age" \
+			--to-vault "$T/r/$(basename "$c")" -i "$T/id"
+		if [[ "$c" == */control.kz ]]; then
+			[ "$status" -eq 0 ]
+		else
+			[ "$status" -eq 4 ]
+			[ ! -e "$T/r/$(basename "$c")" ]
+		fi
+	done
+	# Planted SQL is refused even without the passphrase.
+	run "$KZ" backup verify "$T/bk/trigger.age" -i "$T/id" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"trigger a"* ]]
+	report "tampered backups: $n kinds refused by backup verify and backup restore (exit 4)"
+}
+
 # ---------------------------------------------------------------------------
 # d. Leak scan
 
