@@ -196,6 +196,12 @@ int kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const c
                    void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
                    void *pctx, struct kz_err *err);
 
+/* Loads the heads index afresh and checks it, the audit head and the header
+ * against the commitment: KZ_OK with its generation and record count, or
+ * KZ_EINTEGRITY naming what does not match (doctor). */
+int kz_vault_commitment_check(struct kz_vault *v, unsigned long long *gen,
+                              unsigned long long *count, struct kz_err *err);
+
 /* Short-id counters (sessions, goals, and kinds to come), kept in the vault's
  * commitment, which every change rewrites: no write tells a record's kind by
  * what else it touches. counter: as committed (and raised in this change);

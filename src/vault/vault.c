@@ -486,7 +486,7 @@ kz_vault_info(struct kz_vault *v, struct kz_vault_info *info, struct kz_err *err
     int rc;
 
     memset(info, 0, sizeof(*info));
-    info->format = KZ_STORE_FORMAT;
+    info->format = v->format;
     memcpy(info->id, v->id, sizeof(v->id));
     info->epoch = v->epoch;
     if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK)
@@ -1416,6 +1416,26 @@ out:
     kz_plain_free(pt, len, 1);
     free(blob);
     return rc;
+}
+
+int
+kz_vault_commitment_check(struct kz_vault *v, unsigned long long *gen,
+                          unsigned long long *count, struct kz_err *err)
+{
+    int rc;
+
+    *gen = *count = 0;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if (v->format < 2)
+        return kz_fail(err, KZ_EINTEGRITY, "the vault has no commitment (format %d)",
+                       v->format);
+    heads_drop(v); /* load and check afresh */
+    if ((rc = heads_load(v, err)) != KZ_OK)
+        return rc;
+    *gen = v->gen;
+    *count = v->count;
+    return KZ_OK;
 }
 
 int
