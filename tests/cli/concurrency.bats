@@ -129,7 +129,7 @@ sh_ok() { # NAME COMMAND
 		echo "shell $1: '$2' exited $rc: $err"
 		return 1
 	fi
-	id=$(jq -r '.added // ""' <<<"$out")
+	id=$(jq -r 'if type == "object" then .added // "" else "" end' <<<"$out")
 }
 
 # A one-shot add that must work: sets id.
@@ -431,44 +431,78 @@ backup_ok() { # FILE
 	kzp audit verify >/dev/null
 }
 
-@test "passwd and recovery rotate under an unlocked shell: the master key stays, the shell keeps working" {
-	local s1 s2 s3 fresh
+@test "passwd under an unlocked shell keeps it working; recovery rotate and passwd --rekey re-key it" {
+	local s1 s2 s3 s4 dump rk
 	new_vault
 	kzp couple add R1 >/dev/null
-	printf '%s\n' "$recovery" >"$T/rk-old"
+	cp "$T/pass" "$T/first"
+	printf '%s\n' "$recovery" >"$T/rk-1"
 	shell_start S --json --keep-going
 	sh_ok S 'session add R1 --text "before passwd"'
 	s1=$id
+	# passwd rewraps the passphrase slot: the master key stays, and the shell,
+	# which needs no passphrase for it, goes on.
 	run kzp passwd --new-passphrase-file "$T/newpass"
 	[ "$status" -eq 0 ]
-	# The shell needs no passphrase: its key is still the vault's.
 	sh_do S 'session add R1 --text "after passwd"'
 	echo "after passwd: rc=$rc out=[$out] err=[$err]"
 	[ "$rc" -eq 0 ]
 	s2=$(jq -r .added <<<"$out")
-	run kzn --json recovery rotate
-	[ "$status" -eq 0 ]
-	fresh=$(jq -r .recovery_key <<<"$output")
-	printf '%s\n' "$fresh" >"$T/rk-new"
-	sh_ok S 'session add R1 --text "after rotate"'
-	s3=$id
-	# Writes from the shell (a setting, a note) do not bring the old slots back.
+	# Writes from the shell (a setting) do not bring the old slot back.
 	sh_ok S 'config set practice.name "Praxis after"'
-	fds_ok "$S_pid"
-	shell_quit S
-	# The new passphrase and the new recovery key open it; the old ones do not.
 	run kzp couple list
 	[ "$status" -eq 3 ]
-	run "$KZ" --vault "$V" --recovery-key-file "$T/rk-old" couple list
-	[ "$status" -eq 3 ]
-	run "$KZ" --vault "$V" --recovery-key-file "$T/rk-new" --json session list
+	run kzn couple list
 	[ "$status" -eq 0 ]
-	[ "$(jq length <<<"$output")" -eq 3 ]
-	cp "$T/newpass" "$T/pass" # sessions_read_back and ids_unique use $T/pass
-	printf '%s\tbefore passwd\tR1\n%s\tafter passwd\tR1\n%s\tafter rotate\tR1\n' "$s1" "$s2" "$s3" >"$T/want"
+	# recovery rotate makes a new master key: the shell's next command exits 3
+	# and writes nothing.
+	run kzn --json recovery rotate
+	[ "$status" -eq 0 ]
+	jq -r .recovery_key <<<"$output" >"$T/rk-2"
+	dump=$(sqlite3 "$V" .dump | sha256sum)
+	sh_do S 'session add R1 --text "after rotate"'
+	echo "after recovery rotate: rc=$rc out=[$out] err=[$err]"
+	[ "$rc" -eq 3 ]
+	[ -z "$out" ]
+	grep '^{"error"' <<<"$err" | jq -e '.error.message | contains("re-keyed by another process")' >/dev/null
+	[ "$(sqlite3 "$V" .dump | sha256sum)" = "$dump" ]
+	# Its passphrase file still holds the passphrase passwd retired: the next
+	# unlock fails; once the file holds the current one, the next one works.
+	sh_do S 'session add R1 --text "with the retired passphrase"'
+	[ "$rc" -eq 3 ]
+	cp "$T/newpass" "$T/pass"
+	sh_ok S 'session add R1 --text "after the new unlock"'
+	s3=$id
+	# passwd --rekey (back to the first passphrase) makes a new master key too.
+	run kzn --json passwd --rekey --new-passphrase-file "$T/first"
+	[ "$status" -eq 0 ]
+	jq -r .recovery_key <<<"$output" >"$T/rk-3"
+	dump=$(sqlite3 "$V" .dump | sha256sum)
+	sh_do S 'session add R1 --text "after passwd --rekey"'
+	[ "$rc" -eq 3 ]
+	grep '^{"error"' <<<"$err" | jq -e '.error.message | contains("re-keyed by another process")' >/dev/null
+	[ "$(sqlite3 "$V" .dump | sha256sum)" = "$dump" ]
+	cp "$T/first" "$T/pass"
+	sh_ok S 'session add R1 --text "after the third unlock"'
+	s4=$id
+	fds_ok "$S_pid"
+	shell_quit S
+	# The first passphrase and the newest recovery key open it; the retired
+	# passphrase and recovery keys do not.
+	run kzn couple list
+	[ "$status" -eq 3 ]
+	for rk in 1 2; do
+		run "$KZ" --vault "$V" --recovery-key-file "$T/rk-$rk" couple list
+		[ "$status" -eq 3 ]
+	done
+	run "$KZ" --vault "$V" --recovery-key-file "$T/rk-3" --json session list
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 4 ]
+	printf '%s\tbefore passwd\tR1\n%s\tafter passwd\tR1\n%s\tafter the new unlock\tR1\n%s\tafter the third unlock\tR1\n' \
+		"$s1" "$s2" "$s3" "$s4" >"$T/want"
 	sessions_read_back "$T/want"
 	[ "$(kzp config get practice.name)" = "Praxis after" ]
-	printf '%s\n' "$s1" "$s2" "$s3" >"$T/ids"
+	printf '%s\n' "$s1" "$s2" "$s3" "$s4" >"$T/ids"
 	ids_unique "$T/ids"
 	integrity_ok
 	kzp audit verify >/dev/null
