@@ -31,6 +31,11 @@ int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, cons
                    const char *refused, struct kz_err *err);
 /* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
 char *kz_audit_vet_pending(const char *json, size_t len);
+/* True if the chain event e was recorded without the key (anyone who can write
+ * the vault file could have sealed it); then "t" is when it was folded and
+ * "claimed" the time it claimed (an event folded by an older kizuna is
+ * rewritten so in e). */
+int kz_audit_unverified(json_t *e);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
     kz_cmd_backup_restore;
