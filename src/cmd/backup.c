@@ -294,6 +294,12 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: backup create FILE [--to age1...] [--passphrase]");
+    /* Given the vault's passphrase (a cron job), unlock so that the backup event
+     * is written with the key: a keyless one proves nothing (doctor). */
+    if (!kz_vault_unlocked(st->vault) &&
+        (st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL) &&
+        (rc = kz_state_unlock(st, err)) != KZ_OK)
+        return rc;
     if ((rc = backup_recipients(st, to, nto, passphrase, passfile, &r, &nr, &pass, err)) != KZ_OK)
         goto out;
     /* The age file goes to a temporary name, fsynced, then renamed. */
@@ -652,7 +658,9 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "name, fsynced, then renamed: FILE is never half written (an older backup of the same\n"
     "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
     "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
-    "(or --backup-passphrase-file FILE). The stock age tool decrypts it.",
+    "(or --backup-passphrase-file FILE). The stock age tool decrypts it. Its audit event\n"
+    "is written with the key when the vault is unlocked or --passphrase-file is given;\n"
+    "else it is keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
     "backup verify", "FILE [--identity FILE]",
