@@ -473,8 +473,12 @@ static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_audit_log = {
     "audit log", "[--since DATE] [--until DATE] [--couple CODE] [--limit N]",
-    "who did what and when (the chain is verified as it is read)", NULL, CMD_NEEDS_KEY,
-    log_opts, cmd_log};
+    "who did what and when (the chain is verified as it is read)",
+    "Events written without the key (a failed unlock, a backup without the passphrase,\n"
+    "a restore) are marked unverified (NOTE; \"unverified\": true in JSON): anyone who can\n"
+    "write the vault file could have sealed them. Their time is when the next unlock\n"
+    "folded them in; the time they claim is shown as claimed; other fields are dropped.",
+    CMD_NEEDS_KEY, log_opts, cmd_log};
 const struct kz_cmd_entry kz_cmd_audit_verify = {
     "audit verify", "[--expect-head N:HEX]",
     "recompute the whole chain; exit 4 naming the first bad entry",

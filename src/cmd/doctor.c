@@ -289,5 +289,7 @@ const struct kz_cmd_entry kz_cmd_doctor = {
     "doctor", "", "security self-check; exit 4 on an integrity failure, 1 on another",
     "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
     "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
-    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.",
+    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.\n"
+    "Only a backup whose event was written with the key counts: a keyless (unverified)\n"
+    "one is named, and leaves the backup check at warn.",
     CMD_NEEDS_KEY, no_opts, cmd_doctor};
