@@ -417,7 +417,7 @@ unlink_db(const char *path)
 
 static int
 decrypt_to(struct kz_state *st, const char *file, const char *identity, const char *passfile,
-           int outfd, const char *label, struct kz_err *err)
+           const char *max_work, int outfd, const char *label, struct kz_err *err)
 {
     struct kz_age_identity *ids = NULL;
     struct sink sk = {outfd, &st->ui, label, 0, 0};
@@ -431,10 +431,13 @@ decrypt_to(struct kz_state *st, const char *file, const char *identity, const ch
                        strerror(errno));
     if (fstat(in, &sb) == 0)
         sk.total = (unsigned long long)sb.st_size + 1;
-    if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) == KZ_OK) {
+    if ((rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) ==
+        KZ_OK) {
         rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &sk, &status, err);
         if (rc == KZ_OK)
             kz_ui_progress(&st->ui, label, sk.total, sk.total);
+        if (status == KZ_AGE_LIMIT)
+            rc = kz_cmd_age_limit(file, status, err);
         if (rc != KZ_OK && rc != KZ_EAUTH && rc != KZ_ERR) {
             char msg[sizeof(err->msg)], head[16];
             ssize_t n = pread(in, head, sizeof(head), 0);
@@ -520,10 +523,11 @@ out:
 static int
 cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *identity = NULL, *passfile = NULL;
+    const char *identity = NULL, *passfile = NULL, *max_work = NULL;
     const struct kz_opt opts[] = {
         {"identity", 'i', 1, &identity, NULL},
         {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"max-work-factor", 0, 1, &max_work, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     char *pos[1], tmp[4200];
@@ -541,7 +545,7 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "verify", err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, max_work, fd, "verify", err)) != KZ_OK)
         goto out;
     close(fd);
     fd = -1;
@@ -566,11 +570,12 @@ out:
 static int
 cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *identity = NULL, *passfile = NULL, *dest = NULL;
+    const char *identity = NULL, *passfile = NULL, *dest = NULL, *max_work = NULL;
     const struct kz_opt opts[] = {
         {"to-vault", 0, 1, &dest, NULL},
         {"identity", 'i', 1, &identity, NULL},
         {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"max-work-factor", 0, 1, &max_work, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     char *pos[1], tmp[4200];
@@ -591,7 +596,8 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "restore", err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, max_work, fd, "restore", err)) !=
+        KZ_OK)
         goto out;
     if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
         goto out;
@@ -632,9 +638,11 @@ out:
 static const char *const keygen_opts[] = {"--output", NULL};
 static const char *const create_opts[] = {"--to", "--passphrase", "--backup-passphrase-file",
                                           "--armor", NULL};
-static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file", NULL};
+static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file",
+                                          "--max-work-factor", NULL};
 static const char *const restore_opts[] = {"--to-vault", "--identity",
-                                           "--backup-passphrase-file", NULL};
+                                           "--backup-passphrase-file", "--max-work-factor",
+                                           NULL};
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_keygen = {

@@ -61,9 +61,15 @@ struct kz_age_identity;
 int kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient **r,
                             size_t *n, struct kz_err *err);
 /* Identities to open an age file: the X25519 identities in identity_file, else a
- * passphrase from passfile or the terminal. Free with kz_cmd_identities_free. */
+ * passphrase from passfile or the terminal, which runs scrypt work factors up to
+ * max_work (--max-work-factor: "1" to "22"; NULL: 20; else KZ_EUSAGE before
+ * anything is asked). Free with kz_cmd_identities_free. */
 int kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
-                      struct kz_age_identity **ids, size_t *n, struct kz_err *err);
+                      const char *max_work, struct kz_age_identity **ids, size_t *n,
+                      struct kz_err *err);
+/* After kz_age_decrypt failed with status: a work factor above the limit is
+ * reported naming file and --max-work-factor (KZ_ERR); returns err->code. */
+int kz_cmd_age_limit(const char *file, int status, struct kz_err *err);
 void kz_cmd_identities_free(struct kz_age_identity *ids, size_t n);
 /* A new file created 0600 next to path as "path.tmp-XXXXXX" (its name in tmp):
  * the descriptor, or -1 with err set. */
