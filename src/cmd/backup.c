@@ -671,11 +671,14 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "else it is keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
-    "backup verify", "FILE [--identity FILE]",
+    "backup verify", "FILE [--identity FILE] [--max-work-factor N]",
     "decrypt a backup in memory and check it; with the passphrase, every record",
-    "Exit 4 if the file is truncated, extended or altered, naming what failed.", CMD_NO_VAULT,
-    verify_opts, cmd_verify};
+    "Exit 4 if the file is truncated, extended or altered, naming what failed. A passphrase\n"
+    "file asking for an scrypt work factor above 20 (1 GiB) is refused (exit 1) unless\n"
+    "--max-work-factor N (up to 22) allows it.",
+    CMD_NO_VAULT, verify_opts, cmd_verify};
 const struct kz_cmd_entry kz_cmd_backup_restore = {
-    "backup restore", "FILE --to-vault PATH [--identity FILE]",
-    "restore a backup to a new vault file (never overwrites)", NULL, CMD_NO_VAULT,
-    restore_opts, cmd_restore};
+    "backup restore", "FILE --to-vault PATH [--identity FILE] [--max-work-factor N]",
+    "restore a backup to a new vault file (never overwrites)",
+    "--max-work-factor N: as for backup verify (an scrypt work factor above 20 is refused).",
+    CMD_NO_VAULT, restore_opts, cmd_restore};

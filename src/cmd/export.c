@@ -774,8 +774,9 @@ const struct kz_cmd_entry kz_cmd_export = {
     "asks first on a terminal; scripts say --yes only for the terminal case.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
-    "import", "FILE [--identity FILE] [--as NEWCODE]",
+    "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file opens with --identity or a passphrase.",
+    "ids; the links between them follow. An age file opens with --identity or a passphrase;\n"
+    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};

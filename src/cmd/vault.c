@@ -397,7 +397,8 @@ const struct kz_cmd_entry kz_cmd_init = {
     "create the vault and print its recovery key once",
     "Asks for the new passphrase twice (or takes --passphrase-file/-fd). Key derivation\n"
     "is calibrated to --kdf-time seconds (default 1), never below t=3, m=64 MiB, 4 lanes;\n"
-    "explicit --kdf-* costs are for tests. Refuses to overwrite an existing file.",
+    "explicit --kdf-* costs are for tests. At most 4G of memory, 64 iterations, 64 lanes:\n"
+    "a vault header asking for more is refused (exit 4). Refuses to overwrite a file.",
     CMD_NO_VAULT, init_opts, cmd_init};
 const struct kz_cmd_entry kz_cmd_info = {
     "info", "", "header facts: format, key derivation, slots, record count (no passphrase)",
