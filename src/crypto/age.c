@@ -77,7 +77,7 @@ status_code(int status)
     switch (status) {
     case KZ_AGE_OK: return KZ_OK;
     case KZ_AGE_NO_MATCH: return KZ_EAUTH;
-    case KZ_AGE_IO: return KZ_ERR;
+    case KZ_AGE_IO:
     case KZ_AGE_LIMIT: return KZ_ERR;
     case KZ_AGE_USAGE: return KZ_EUSAGE;
     default: return KZ_EINTEGRITY;
