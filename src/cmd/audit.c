@@ -320,11 +320,18 @@ skip:
 static int
 cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
+    /* NOTE (unverified entries) is the last column, shown when a row has one. */
     static const struct kz_col cols[] = {
         {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},
         {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
         {"note", "NOTE", 0},    {NULL, NULL, 0},
     };
+    static const struct kz_col cols_no_note[] = {
+        {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},
+        {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
+        {NULL, NULL, 0},
+    };
+    json_t *row;
     const char *since = NULL, *until = NULL, *couple = NULL, *limit = NULL;
     const struct kz_opt opts[] = {
         {"since", 0, 1, &since, NULL}, {"until", 0, 1, &until, NULL},
@@ -364,7 +371,14 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_decref(q.rows);
         q.rows = tail;
     }
-    kz_ui_table(&st->ui, q.rows, cols, "no audit events");
+    {
+        size_t i;
+        int notes = 0;
+        json_array_foreach(q.rows, i, row) {
+            notes |= json_object_get(row, "note") != NULL;
+        }
+        kz_ui_table(&st->ui, q.rows, notes ? cols : cols_no_note, "no audit events");
+    }
     return KZ_OK;
 }
 
