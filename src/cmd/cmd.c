@@ -324,7 +324,7 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         /* A header the passphrase cannot be used with (key-derivation costs
          * beyond kizuna's limits, say) is refused before the passphrase is asked. */
         struct kz_vault_info info;
-        if ((rc = kz_vault_info(st->vault, &info, err)) != KZ_OK)
+        if ((rc = kz_vault_info(st->vault, &info, err)) == KZ_EINTEGRITY)
             return rc;
     }
     snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
