@@ -28,4 +28,10 @@ kz_put64(unsigned char *b, uint64_t v)
     kz_put32(b + 4, (uint32_t)(v >> 32));
 }
 
+static inline uint64_t
+kz_get64(const unsigned char *b)
+{
+    return (uint64_t)kz_get32(b) | (uint64_t)kz_get32(b + 4) << 32;
+}
+
 #endif

@@ -17,6 +17,18 @@
 /* Record plaintext is padded to this block size, so a blob shows its size only
  * to the nearest 256 bytes. */
 #define KZ_RECORD_PAD 256
+/* block KZ_PAD_BUCKET: pad to a size bucket instead (kz_pad_bucket), so that a
+ * record's size tells neither its kind nor its length: every record up to
+ * 2 KiB looks alike, larger ones round up by at most 12% (Padme). */
+#define KZ_PAD_BUCKET 0
+#define KZ_PAD_MIN 2048
+
+/* block KZ_PAD_SCAN, to open only: any 7816-4 padding (the blob authenticated,
+ * so its padding is the sealer's): entries sealed with different blocks. */
+#define KZ_PAD_SCAN ((size_t)-1)
+
+/* The bucket n bytes (plaintext and its padding marker) are padded to. */
+size_t kz_pad_bucket(size_t n);
 
 /* Seals pt into *out (malloc'd, not secret) of *outlen bytes, padding to block
  * (>= 1). Cannot fail except by running out of memory (which aborts). */

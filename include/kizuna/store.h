@@ -12,7 +12,7 @@
  * one that speaks SQL; it sees sealed bytes only, never a key or plaintext.
  */
 #define KZ_RECORD_ID_BYTES 16
-#define KZ_STORE_FORMAT 1
+#define KZ_STORE_FORMAT 2
 
 struct kz_store;
 
@@ -27,6 +27,20 @@ void kz_store_close(struct kz_store *st);
 int kz_store_begin(struct kz_store *st, struct kz_err *err);
 int kz_store_commit(struct kz_store *st, struct kz_err *err);
 void kz_store_rollback(struct kz_store *st);
+/* A read snapshot (BEGIN DEFERRED): every statement until the matching
+ * commit/end sees one committed state. Nested inside any open transaction it
+ * only counts. A change (kz_store_begin) inside a read snapshot is refused:
+ * end it first (kz_store_end ends the outermost transaction at any depth). */
+enum { KZ_TXN_NONE = 0, KZ_TXN_READ = 1, KZ_TXN_WRITE = 2 };
+int kz_store_begin_read(struct kz_store *st, struct kz_err *err);
+void kz_store_end(struct kz_store *st);
+/* KZ_TXN_NONE, KZ_TXN_READ or KZ_TXN_WRITE. */
+int kz_store_txn(const struct kz_store *st);
+/* How many begins are open (0: none). */
+int kz_store_depth(const struct kz_store *st);
+/* PRAGMA data_version: changes when another connection has committed since the
+ * last call (within a transaction: as of its snapshot). */
+int kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err);
 
 /* Header entries: *val malloc'd. get returns KZ_ENOTFOUND if absent. */
 int kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val,

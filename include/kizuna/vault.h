@@ -63,13 +63,25 @@ int kz_vault_unlocked(const struct kz_vault *v);
  * unless kdf is given). Needs the vault unlocked. One transaction. */
 int kz_vault_set_passphrase(struct kz_vault *v, const char *pass, size_t passlen,
                             const struct kz_kdf_params *kdf, struct kz_err *err);
-/* Makes a new recovery code (retiring the old one) into *recovery (secure). */
-int kz_vault_rotate_recovery(struct kz_vault *v, char **recovery, struct kz_err *err);
 
-/* Transactions: every command that writes runs inside one. */
+/*
+ * Transactions. Every command starts from the committed state: a change
+ * (kz_vault_begin: BEGIN IMMEDIATE) and a read snapshot (kz_vault_begin_read)
+ * first look whether another process committed since this one last looked
+ * (SQLite's data_version) and, if so, drop the heads index to load again and
+ * read the key epoch again. When another process re-keyed the vault, an
+ * unlocked vault locks itself and the begin fails with KZ_EAUTH ("re-keyed by
+ * another process"): nothing is written with a key that is no longer the
+ * vault's. A change begun inside a read snapshot ends the snapshot first.
+ * The outermost commit of a change made with the key advances the vault's
+ * commitment (see SECURITY.md): every record's (id, version), the audit head
+ * and the header, sealed under the master key.
+ */
 int kz_vault_begin(struct kz_vault *v, struct kz_err *err);
 int kz_vault_commit(struct kz_vault *v, struct kz_err *err);
 void kz_vault_rollback(struct kz_vault *v);
+int kz_vault_begin_read(struct kz_vault *v, struct kz_err *err);
+void kz_vault_end_read(struct kz_vault *v);
 
 /*
  * Records: each has a head (its small index entry: kind, relations, dates) and
@@ -79,11 +91,15 @@ void kz_vault_rollback(struct kz_vault *v);
  * into an in-memory index (wiped at lock), so listing never opens bodies.
  */
 #define KZ_HEAD_PAD 64
+/* The largest head a record may carry (format 2 pads every head to 512 bytes,
+ * its 8-byte version and the padding marker included). */
+#define KZ_HEAD_MAX_BYTES 503
 
 struct kz_head {
     unsigned char id[KZ_RECORD_ID_BYTES];
     unsigned char *data; /* plaintext head */
     size_t len;
+    uint64_t ver; /* the generation that wrote it (bound into its seal) */
 };
 
 void kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES]);
@@ -167,14 +183,33 @@ int kz_vault_audit_walk(struct kz_vault *v,
 int kz_vault_audit_head(struct kz_vault *v, unsigned long long *seq, unsigned char *mac,
                         struct kz_err *err);
 
-/* Rotates the master key: every record, the audit chain, the inbox key and the
- * passphrase slot (needs the passphrase again) under a new key and key epoch;
- * the recovery slot gets a new code (*recovery, secure memory). One
- * transaction: on any failure, or a crash, the old vault stays whole.
- * progress (may be NULL) is called now and then with done/total records. */
-int kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **recovery,
+/* Rotates the master key: every record (re-sealed at a new version), the
+ * inbox key and both slots under a new key and key epoch; the passphrase slot
+ * is wrapped again under pass (which must open it now) or, when newpass is
+ * given, under newpass; the recovery slot gets a new code (*recovery, secure
+ * memory). The audit chain keeps its entries: the old epoch's keys go into a
+ * key history sealed under the new key and a transition entry links the old
+ * head to the new key. One transaction of its own: on any failure, or a crash,
+ * the old vault stays whole. progress (may be NULL) is called now and then
+ * with done/total records. */
+int kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char *newpass,
+                   size_t newpasslen, char **recovery,
                    void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
                    void *pctx, struct kz_err *err);
+
+/* Loads the heads index afresh and checks it, the audit head and the header
+ * against the commitment: KZ_OK with its generation and record count, or
+ * KZ_EINTEGRITY naming what does not match (doctor). */
+int kz_vault_commitment_check(struct kz_vault *v, unsigned long long *gen,
+                              unsigned long long *count, struct kz_err *err);
+
+/* Short-id counters (sessions, goals, and kinds to come), kept in the vault's
+ * commitment, which every change rewrites: no write tells a record's kind by
+ * what else it touches. counter: as committed (and raised in this change);
+ * claim: raises it to num inside a change. */
+enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTERS = 4 };
+int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
+int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
 
 /* The store underneath (for backup, doctor): sealed bytes only. */
 struct kz_store *kz_vault_store(struct kz_vault *v);

@@ -510,7 +510,10 @@ check_vault(struct kz_state *st, const char *path, long long *records, long *aut
                                        : kz_vault_unlock(v, secret, len, err);
         if (rc != KZ_OK)
             goto out;
-        if ((rc = kz_vault_record_foreach(v, count_one, &c, err)) != KZ_OK)
+        /* The unlock checked the commitment (records, audit head, header);
+         * every record and the whole chain must open too. */
+        if ((rc = kz_vault_record_foreach(v, count_one, &c, err)) != KZ_OK ||
+            (rc = kz_vault_audit_walk(v, NULL, NULL, err)) != KZ_OK)
             goto out;
         *authenticated = c.records;
     }

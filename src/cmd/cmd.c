@@ -374,10 +374,22 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         if (rc != KZ_OK)
             goto out;
     }
-    if ((e->flags & CMD_WRITES) && st->vault != NULL) {
-        if ((rc = kz_vault_begin(st->vault, &err)) != KZ_OK)
+    /* Every command that uses the key starts from the committed state: a change
+     * in one write transaction, anything else in one read snapshot. */
+    if ((e->flags & CMD_NEEDS_KEY) && st->vault != NULL) {
+        rc = (e->flags & CMD_WRITES) ? kz_vault_begin(st->vault, &err)
+                                     : kz_vault_begin_read(st->vault, &err);
+        if (rc == KZ_EAUTH && !kz_vault_unlocked(st->vault) && st->interactive) {
+            /* Re-keyed by another process: this shell's key is gone; ask again. */
+            kz_ui_warn(&st->ui, "%s", err.msg);
+            kz_err_clear(&err);
+            if ((rc = kz_state_unlock(st, &err)) == KZ_OK)
+                rc = (e->flags & CMD_WRITES) ? kz_vault_begin(st->vault, &err)
+                                             : kz_vault_begin_read(st->vault, &err);
+        }
+        if (rc != KZ_OK)
             goto out;
-        began = 1;
+        began = (e->flags & CMD_WRITES) ? 1 : 2;
     }
     st->audit_ref[0] = '\0';
     st->audited = 0;
@@ -386,7 +398,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     /* What a view or a change prints is held until its transaction is saved:
      * a view no audit event could note is not shown (fail closed), and a change
      * whose commit failed (a full disk) does not say it was made. */
-    if (began || (event != NULL && strcmp(event, "view") == 0))
+    if (began == 1 || (event != NULL && strcmp(event, "view") == 0))
         kz_ui_hold(&st->ui);
     rc = e->exec(st, argc - used, argv + used, &err);
     if (rc == KZ_OK && event != NULL && !st->audited && st->vault != NULL) {
@@ -399,11 +411,13 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
                  : kz_audit_event(st, event, e->name, ref, NULL, &err);
     }
     first_positional = NULL;
-    if (began) {
+    if (began == 1) {
         if (rc == KZ_OK)
             rc = kz_vault_commit(st->vault, &err);
         else
             kz_vault_rollback(st->vault);
+    } else if (began == 2) {
+        kz_vault_end_read(st->vault);
     }
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));

@@ -229,6 +229,16 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     else
         check(&r, "SQLite integrity", OK_, "integrity_check ok");
     kz_err_clear(&e);
+    {
+        unsigned long long gen = 0, count = 0;
+        if (kz_vault_commitment_check(st->vault, &gen, &count, &e) != KZ_OK)
+            check(&r, "commitment", BAD_, "%s", e.msg);
+        else
+            check(&r, "commitment", OK_,
+                  "%llu records, the audit head and the header as committed (generation %llu)",
+                  count, gen);
+    }
+    kz_err_clear(&e);
     if (kz_vault_record_foreach_parallel(st->vault, count_record, &records, &e) != KZ_OK)
         check(&r, "records", BAD_, "%s", e.msg);
     else

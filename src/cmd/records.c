@@ -181,6 +181,12 @@ counter_name(int kind)
     return kind == KZ_KIND_SESSION ? "session" : "goal";
 }
 
+static int
+counter_of(int kind)
+{
+    return kind == KZ_KIND_SESSION ? KZ_COUNTER_SESSION : KZ_COUNTER_GOAL;
+}
+
 uint32_t
 kz_rec_next_num(struct kz_state *st, int kind)
 {
@@ -188,6 +194,7 @@ kz_rec_next_num(struct kz_state *st, int kind)
     unsigned char id[KZ_RECORD_ID_BYTES];
     json_t *cfg = NULL;
     json_int_t used = 0;
+    uint32_t committed = 0;
 
     kz_rec_scan(st, track_max, &f, NULL);
     /* Ids once given are never given again, even after a delete. */
@@ -197,40 +204,43 @@ kz_rec_next_num(struct kz_state *st, int kind)
                                                   counter_name(kind)));
     json_decref(cfg);
     if (used > (json_int_t)f.max && used < 0xffffffffLL)
-        f.max = (uint32_t)used;
+        f.max = (uint32_t)used; /* vaults before the counters moved to the commitment */
+    if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
+        committed > f.max)
+        f.max = committed;
     return f.max + 1;
+}
+
+static int
+count_num(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct find *f = ctx;
+
+    (void)id;
+    if (hi->kind == f->kind && hi->num == f->num)
+        f->max++;
+    return 0;
 }
 
 int
 kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
 {
-    unsigned char id[KZ_RECORD_ID_BYTES];
-    struct kz_head_info hi;
-    json_t *cfg = NULL, *counters;
+    struct find dup = {kind, NULL, num, NULL, NULL, 0};
+    char text[16];
     int rc;
 
-    rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, err);
-    if (rc == KZ_OK) {
-        if ((rc = kz_rec_load(st, id, &cfg, err)) != KZ_OK)
-            return rc;
-    } else if (rc == KZ_ENOTFOUND) {
-        kz_err_clear(err);
-        kz_vault_new_record_id(id);
-        cfg = json_pack("{s:s,s:i,s:{}}", "kind", "config", "v", 1, "settings");
-    } else {
+    /* A short id given twice fails the whole change: the write transaction
+     * started from the committed state, so this holds unless the file lies. */
+    if ((rc = kz_rec_scan(st, count_num, &dup, err)) != KZ_OK)
         return rc;
+    if (dup.max > 1) {
+        kz_rec_num_text(kind, num, text, sizeof(text));
+        return kz_fail(err, KZ_EINTEGRITY, "short id %s would be given twice; nothing was saved",
+                       text);
     }
-    if (!json_is_object(counters = json_object_get(cfg, "counters"))) {
-        counters = json_object();
-        json_object_set_new(cfg, "counters", counters);
-    }
-    if (json_integer_value(json_object_get(counters, counter_name(kind))) < (json_int_t)num)
-        json_object_set_new(counters, counter_name(kind), json_integer(num));
-    memset(&hi, 0, sizeof(hi));
-    hi.kind = KZ_KIND_CONFIG;
-    rc = kz_rec_save(st, id, &hi, cfg, err);
-    json_decref(cfg);
-    return rc;
+    /* Kept in the vault's commitment, which every change rewrites (a counter in
+     * a record of its own would show which changes add sessions or goals). */
+    return kz_vault_counter_claim(st->vault, counter_of(kind), num, err);
 }
 
 int

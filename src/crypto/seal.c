@@ -8,12 +8,34 @@
 
 #define SEAL_VERSION 0x01
 
+size_t
+kz_pad_bucket(size_t n)
+{
+    size_t e = 0, s = 0, mask;
+
+    if (n <= KZ_PAD_MIN)
+        return KZ_PAD_MIN;
+    while ((n >> (e + 1)) != 0)
+        e++; /* floor(log2 n) */
+    while ((e >> (s + 1)) != 0)
+        s++;
+    s++; /* floor(log2 e) + 1 */
+    mask = ((size_t)1 << (e - s)) - 1;
+    return (n + mask) & ~mask;
+}
+
+static size_t
+padded_size(size_t ptlen, size_t block)
+{
+    return block == KZ_PAD_BUCKET ? kz_pad_bucket(ptlen + 1) : (ptlen / block + 1) * block;
+}
+
 void
 kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const void *pt,
         size_t ptlen, size_t block, unsigned char **out, size_t *outlen)
 {
-    size_t padded_max = ptlen + block, padded = 0;
-    unsigned char *blob = kz_xmalloc(1 + KZ_SEAL_NONCE_BYTES + padded_max +
+    size_t padded = padded_size(ptlen, block);
+    unsigned char *blob = kz_xmalloc(1 + KZ_SEAL_NONCE_BYTES + padded +
                                      crypto_aead_xchacha20poly1305_ietf_ABYTES);
     unsigned char *body = blob + 1 + KZ_SEAL_NONCE_BYTES;
     unsigned long long clen = 0;
@@ -23,10 +45,8 @@ kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const v
      * constant-time loop over the block cost a tenth of a bulk insert; the
      * padding of our own plaintext is not a secret worth hiding from timing. */
     memcpy(body, pt, ptlen);
-    padded = (ptlen / block + 1) * block;
     body[ptlen] = 0x80;
     memset(body + ptlen + 1, 0, padded - ptlen - 1);
-    (void)padded_max;
     blob[0] = SEAL_VERSION;
     randombytes_buf(blob + 1, KZ_SEAL_NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(body, &clen, body, padded, ad, adlen, NULL,
@@ -41,10 +61,21 @@ kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const v
 static int
 unpad_fast(const unsigned char *buf, size_t len, size_t block, size_t *unpadded)
 {
-    size_t i = len, floor = len >= block ? len - block : 0;
+    size_t i = len, floor;
 
-    if (len == 0 || len % block != 0)
-        return -1;
+    if (block == KZ_PAD_SCAN) {
+        if (len == 0)
+            return -1;
+        floor = 0;
+    } else if (block == KZ_PAD_BUCKET) {
+        if (len == 0 || kz_pad_bucket(len) != len)
+            return -1;
+        floor = 0;
+    } else {
+        if (len == 0 || len % block != 0)
+            return -1;
+        floor = len >= block ? len - block : 0;
+    }
     while (i > floor && buf[i - 1] == 0x00)
         i--;
     if (i == floor || buf[i - 1] != 0x80)

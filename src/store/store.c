@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "kizuna/store.h"
 
@@ -20,6 +21,7 @@ struct kz_store {
     sqlite3 *db;
     char *path;
     int depth; /* transaction nesting */
+    int mode;  /* KZ_TXN_READ or KZ_TXN_WRITE while depth > 0 */
     /* Prepared statements kept for reuse, by the address of their SQL text. */
     struct {
         const char *sql;
@@ -36,6 +38,12 @@ static const char *const migrations[] = {
     "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), head BLOB NOT NULL, body BLOB NOT NULL);"
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL, mac BLOB NOT NULL);"
     "CREATE TABLE audit_pending (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
+    /* 2: records keyed by their random id alone: the file keeps no creation order */
+    "CREATE TABLE records2 (id BLOB PRIMARY KEY CHECK (length(id) = 16),"
+    "  head BLOB NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO records2 (id, head, body) SELECT id, head, body FROM records;"
+    "DROP TABLE records;"
+    "ALTER TABLE records2 RENAME TO records;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -136,6 +144,93 @@ pragma_int(struct kz_store *st, const char *sql, int *val, struct kz_err *err)
     return rc;
 }
 
+/* The schema as text (type, name, table and SQL of every object, in order). */
+static int
+schema_text(sqlite3 *db, struct kz_buf *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema "
+                            "ORDER BY type, name",
+                            -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int i;
+        for (i = 0; i < 4; i++) {
+            const char *t = (const char *)sqlite3_column_text(stmt, i);
+            kz_buf_add(out, t != NULL ? t : "");
+            kz_buf_add(out, i < 3 ? "|" : "\n");
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The vault's schema must be exactly what the first `version` migrations
+ * make (run on an empty database in memory): no trigger, view, index or table
+ * of anyone else's. Triggers and views are off on the connection anyway; this
+ * names the planted object instead of ignoring it. */
+static int
+schema_check(struct kz_store *st, int version, struct kz_err *err)
+{
+    struct kz_buf want = {NULL, 0, 0}, have = {NULL, 0, 0};
+    sqlite3 *mem = NULL;
+    int rc, i;
+
+    if (version <= 0)
+        return KZ_OK;
+    if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = kz_fail(err, KZ_ERR, "cannot check the vault's schema: out of memory");
+        goto out;
+    }
+    for (i = 0; i < version && i < NMIGRATIONS; i++) {
+        if (sqlite3_exec(mem, migrations[i], NULL, NULL, NULL) != SQLITE_OK) {
+            rc = kz_fail(err, KZ_ERR, "cannot check the vault's schema");
+            goto out;
+        }
+    }
+    if (schema_text(mem, &want) != SQLITE_OK) {
+        rc = kz_fail(err, KZ_ERR, "cannot check the vault's schema");
+        goto out;
+    }
+    if ((rc = schema_text(st->db, &have)) != SQLITE_OK) {
+        rc = sql_fail(st, err, rc, "reading the vault's schema");
+        goto out;
+    }
+    if (want.len != have.len || memcmp(kz_buf_str(&want), kz_buf_str(&have), want.len) != 0) {
+        /* Name the first object that differs. */
+        const char *a = kz_buf_str(&want), *b = kz_buf_str(&have);
+        size_t k = 0, line = 0;
+        char what[120];
+        while (a[k] != '\0' && a[k] == b[k])
+            k++;
+        for (line = k; line > 0 && b[line - 1] != '\n';)
+            line--;
+        snprintf(what, sizeof(what), "%.*s", (int)strcspn(b + line, "|\n"), b + line);
+        if (b[line] != '\0') {
+            size_t t = strcspn(b + line, "|");
+            const char *name = b + line + t + (b[line + t] != '\0');
+            snprintf(what, sizeof(what), "%.*s %.*s", (int)t, b + line,
+                     (int)strcspn(name, "|\n"), name);
+        } else {
+            snprintf(what, sizeof(what), "a missing table or index");
+        }
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault's schema was altered outside kizuna (%s): not opened", what);
+        goto out;
+    }
+    rc = KZ_OK;
+out:
+    if (mem != NULL)
+        sqlite3_close(mem);
+    kz_buf_free(&want);
+    kz_buf_free(&have);
+    return rc;
+}
+
 static int
 migrate(struct kz_store *st, int create, struct kz_err *err)
 {
@@ -151,6 +246,8 @@ migrate(struct kz_store *st, int create, struct kz_err *err)
     if (version > NMIGRATIONS)
         return kz_fail(err, KZ_ERR, "vault format %d is newer than this kizuna (%d): upgrade",
                        version, NMIGRATIONS);
+    if ((rc = schema_check(st, version, err)) != KZ_OK)
+        return rc;
     if (version == NMIGRATIONS)
         return KZ_OK;
     if ((rc = kz_store_begin(st, err)) != KZ_OK)
@@ -163,7 +260,8 @@ migrate(struct kz_store *st, int create, struct kz_err *err)
     if ((rc = exec(st, sql, "upgrading the vault format", err)) != KZ_OK)
         goto fail;
     snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", APPLICATION_ID);
-    if ((rc = exec(st, sql, "upgrading the vault format", err)) != KZ_OK)
+    if ((rc = exec(st, sql, "upgrading the vault format", err)) != KZ_OK ||
+        (rc = schema_check(st, NMIGRATIONS, err)) != KZ_OK)
         goto fail;
     return kz_store_commit(st, err);
 fail:
@@ -218,8 +316,16 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, busy_ms());
+    /* Nothing in the file runs: no triggers, no views, no functions the schema
+     * asks for, and no writes to the schema itself (the attacker's SQL stays
+     * text, and schema_check names it). */
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
-    if ((rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
+    if ((rc = exec(st, "PRAGMA trusted_schema = OFF", "opening the vault", err)) != KZ_OK ||
+        (rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA foreign_keys = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA journal_mode = WAL", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA synchronous = FULL", "opening the vault", err)) != KZ_OK ||
@@ -256,13 +362,44 @@ kz_store_begin(struct kz_store *st, struct kz_err *err)
     int rc;
 
     if (st->depth > 0) {
+        if (st->mode != KZ_TXN_WRITE)
+            return kz_fail(err, KZ_ERR, "internal error: a change inside a read snapshot");
         st->depth++;
         return KZ_OK;
     }
     if ((rc = exec(st, "BEGIN IMMEDIATE", "starting a change", err)) != KZ_OK)
         return rc;
     st->depth = 1;
+    st->mode = KZ_TXN_WRITE;
     return KZ_OK;
+}
+
+int
+kz_store_begin_read(struct kz_store *st, struct kz_err *err)
+{
+    int rc;
+
+    if (st->depth > 0) {
+        st->depth++;
+        return KZ_OK;
+    }
+    if ((rc = exec(st, "BEGIN", "reading the vault", err)) != KZ_OK)
+        return rc;
+    st->depth = 1;
+    st->mode = KZ_TXN_READ;
+    return KZ_OK;
+}
+
+int
+kz_store_depth(const struct kz_store *st)
+{
+    return st->depth;
+}
+
+int
+kz_store_txn(const struct kz_store *st)
+{
+    return st->depth > 0 ? st->mode : KZ_TXN_NONE;
 }
 
 int
@@ -281,6 +418,7 @@ kz_store_commit(struct kz_store *st, struct kz_err *err)
         return rc;
     }
     st->depth = 0;
+    st->mode = KZ_TXN_NONE;
     return KZ_OK;
 }
 
@@ -290,8 +428,40 @@ kz_store_rollback(struct kz_store *st)
     if (st->depth == 0)
         return;
     st->depth = 0;
+    st->mode = KZ_TXN_NONE;
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void
+kz_store_end(struct kz_store *st)
+{
+    if (st->depth == 0)
+        return;
+    st->depth = 0;
+    st->mode = KZ_TXN_NONE;
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int
+kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *dv = -1;
+    if ((rc = prepare(st, "PRAGMA data_version", &stmt, err)) != KZ_OK)
+        return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *dv = sqlite3_column_int64(stmt, 0);
+        rc = KZ_OK;
+    } else {
+        rc = sql_fail(st, err, rc, "reading the vault");
+    }
+    release(st, stmt);
+    return rc;
 }
 
 static unsigned char *
@@ -520,8 +690,8 @@ kz_store_record_foreach(struct kz_store *st, int with_body,
 
     /* Without bodies SQLite never reads their overflow pages: heads load fast. */
     if ((rc = prepare(st,
-                      with_body ? "SELECT id, head, body FROM records ORDER BY rowid"
-                                : "SELECT id, head FROM records ORDER BY rowid",
+                      with_body ? "SELECT id, head, body FROM records ORDER BY id"
+                                : "SELECT id, head FROM records ORDER BY id",
                       &stmt, err)) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -547,11 +717,10 @@ kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, siz
                 void *ctx, unsigned long long *total, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
+    sqlite3_file *db = NULL, *wal = NULL;
     unsigned char *chunk = NULL;
-    char wal[4200];
-    struct stat sb;
-    int rc, busy = 1, fd = -1, in_txn = 0;
-    ssize_t n;
+    sqlite3_int64 size = 0, walsize = 0, off;
+    int rc, busy = 1, in_txn = 0;
 
     *total = 0;
     /* 1. Empty the WAL into the file. */
@@ -568,24 +737,29 @@ kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, siz
     in_txn = 1;
     if ((rc = exec(st, "SELECT count(*) FROM header", "starting a snapshot", err)) != KZ_OK)
         goto out;
+    /* The file is read through SQLite's own handles, never a descriptor of ours:
+     * closing any descriptor on the vault would drop every POSIX lock this
+     * process holds on it, SQLite's included, and another process would then
+     * take itself for the last connection and delete the WAL under us. */
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &db) != SQLITE_OK ||
+        db == NULL || db->pMethods == NULL ||
+        db->pMethods->xFileSize(db, &size) != SQLITE_OK || size < 0) {
+        rc = kz_fail(err, KZ_ERR, "cannot read %s through SQLite", st->path);
+        goto out;
+    }
     /* 3. Had a writer slipped in between, our snapshot would include WAL frames. */
-    snprintf(wal, sizeof(wal), "%s-wal", st->path);
-    if (stat(wal, &sb) == 0 && sb.st_size != 0) {
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK &&
+        wal != NULL && wal->pMethods != NULL &&
+        (wal->pMethods->xFileSize(wal, &walsize) != SQLITE_OK || walsize != 0)) {
         rc = kz_fail(err, KZ_EBUSY, "the vault changed while starting the snapshot");
         goto out;
     }
-    fd = open(st->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", st->path, strerror(errno));
-        goto out;
-    }
-    *total = (unsigned long long)sb.st_size;
+    *total = (unsigned long long)size;
     chunk = kz_xmalloc(65536);
-    while ((n = read(fd, chunk, 65536)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", st->path, strerror(errno));
+    for (off = 0; off < size;) {
+        int n = size - off > 65536 ? 65536 : (int)(size - off);
+        if ((rc = db->pMethods->xRead(db, chunk, n, off)) != SQLITE_OK) {
+            rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", st->path, sqlite3_errstr(rc));
             goto out;
         }
         if (sink(ctx, chunk, (size_t)n) != 0) {
@@ -593,12 +767,11 @@ kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, siz
                                                     : kz_fail(err, KZ_ERR, "cannot write the copy");
             goto out;
         }
+        off += n;
     }
     rc = KZ_OK;
 out:
     free(chunk);
-    if (fd >= 0)
-        close(fd);
     if (in_txn)
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     return rc;

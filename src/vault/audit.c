@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kizuna/bytes.h"
 #include "kizuna/secmem.h"
@@ -11,7 +12,10 @@
 
 #define H_INBOX_PK "inbox.pk"
 #define H_INBOX_SK "inbox.sk"
-#define AUDIT_PAD 64
+/* Entries are sealed padded to 256 bytes, so that nearly every event has one
+ * size whatever its kind (older vaults' entries were padded to 64: opened with
+ * any padding). */
+#define AUDIT_PAD 256
 #define PENDING_MAX 4096
 
 static const char chain_label[] = "kizuna chain v1";
@@ -308,9 +312,91 @@ kz_vault_audit_fold(struct kz_vault *v, char *(*vet)(const char *json, size_t le
     return rc;
 }
 
+/* The chain's keys of every epoch: those of past epochs from the key history
+ * (sealed under the current master key), then the current ones. */
+struct epoch_keys {
+    uint32_t epoch;
+    struct keys k;
+};
+
+#define H_HISTORY "audit.keys"
+#define HISTORY_ITEM (4 + 2 * KZ_KEY_BYTES)
+#define HISTORY_MAX 4096
+
+static size_t
+history_ad(unsigned char *ad, const struct kz_vault *v, uint32_t epoch)
+{
+    static const char label[] = "kizuna audit keys v1";
+    size_t n = sizeof(label) - 1;
+
+    memcpy(ad, label, n);
+    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
+    n += KZ_VAULT_ID_BYTES;
+    kz_put32(ad + n, epoch);
+    return n + 4;
+}
+
+static void
+ekeys_free(struct epoch_keys *e, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        keys_free(&e[i].k);
+    free(e);
+}
+
+/* Past epochs' keys from the history under master (as of epoch), then the keys
+ * master itself gives for epoch: *out (free with ekeys_free), *n of them. */
+static int
+ekeys_load(struct kz_vault *v, const unsigned char *master, uint32_t epoch,
+           struct epoch_keys **out, size_t *n, struct kz_err *err)
+{
+    unsigned char *blob = NULL, *pt = NULL, ad[64], *key = kz_secure_alloc(KZ_KEY_BYTES);
+    size_t bloblen = 0, len = 0, i, items = 0, adlen = history_ad(ad, v, epoch);
+    struct epoch_keys *e = NULL;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = kz_store_header_get(v->st, H_HISTORY, &blob, &bloblen, err);
+    if (rc == KZ_ENOTFOUND) {
+        rc = KZ_OK;
+    } else if (rc == KZ_OK) {
+        kz_vault_subkey(v, master, KZ_SUBKEY_HISTORY, "kzhistry", key);
+        rc = kz_open(key, ad, adlen, blob, bloblen, 1, 1, &pt, &len, "the audit key history",
+                     err);
+        if (rc == KZ_OK && (len % HISTORY_ITEM != 0 || len / HISTORY_ITEM > HISTORY_MAX))
+            rc = kz_fail(err, KZ_EINTEGRITY, "the audit key history is malformed");
+        if (rc == KZ_OK)
+            items = len / HISTORY_ITEM;
+    }
+    if (rc != KZ_OK)
+        goto out;
+    e = kz_xcalloc(items + 1, sizeof(*e));
+    for (i = 0; i < items; i++) {
+        const unsigned char *p = pt + i * HISTORY_ITEM;
+        e[i].epoch = kz_get32(p);
+        e[i].k.seal = kz_secure_alloc(KZ_KEY_BYTES);
+        e[i].k.chain = kz_secure_alloc(KZ_KEY_BYTES);
+        memcpy(e[i].k.seal, p + 4, KZ_KEY_BYTES);
+        memcpy(e[i].k.chain, p + 4 + KZ_KEY_BYTES, KZ_KEY_BYTES);
+    }
+    e[items].epoch = epoch;
+    keys_derive(v, master, &e[items].k);
+    *out = e;
+    *n = items + 1;
+out:
+    kz_plain_free(pt, len, 1);
+    kz_secure_free(key);
+    free(blob);
+    return rc;
+}
+
 struct walk {
     struct kz_vault *v;
-    struct keys k;
+    struct epoch_keys *ek;
+    size_t nek, cur;
     unsigned char prev[KZ_AUDIT_MAC_BYTES];
     unsigned long long expect;
     int (*cb)(void *ctx, unsigned long long seq, const char *json, size_t len);
@@ -327,18 +413,26 @@ walk_one(void *ctx, unsigned long long seq, const unsigned char *blob, size_t le
     struct walk *w = ctx;
     unsigned char want[KZ_AUDIT_MAC_BYTES], ad[64];
     size_t plen = 0, adlen;
+    int next = 0;
 
     if (seq != w->expect)
         return kz_fail(w->err, KZ_EINTEGRITY,
                        seq > w->expect ? "audit chain broken: entry %llu is missing"
                                        : "audit chain broken at entry %llu: out of order",
                        w->expect);
-    link_mac(w->k.chain, w->prev, seq, blob, len, want);
+    link_mac(w->ek[w->cur].k.chain, w->prev, seq, blob, len, want);
+    if (maclen == KZ_AUDIT_MAC_BYTES && sodium_memcmp(want, mac, KZ_AUDIT_MAC_BYTES) != 0 &&
+        w->cur + 1 < w->nek) {
+        /* The first entry of the next key epoch: a rekey's transition. */
+        link_mac(w->ek[w->cur + 1].k.chain, w->prev, seq, blob, len, want);
+        next = 1;
+    }
     if (maclen != KZ_AUDIT_MAC_BYTES || sodium_memcmp(want, mac, KZ_AUDIT_MAC_BYTES) != 0)
         return kz_fail(w->err, KZ_EINTEGRITY,
                        "audit chain broken at entry %llu: its link does not verify "
                        "(altered, removed or reordered entries)",
                        seq);
+    w->cur += (size_t)next;
     if (len + 1 > w->cap) {
         if (w->buf != NULL) {
             sodium_memzero(w->buf, w->cap);
@@ -347,10 +441,14 @@ walk_one(void *ctx, unsigned long long seq, const unsigned char *blob, size_t le
         w->cap = len * 2 + 64;
         w->buf = kz_xmalloc(w->cap);
     }
-    adlen = entry_ad(ad, w->v, seq, w->v->epoch);
-    if (kz_open_into(w->k.seal, ad, adlen, blob, len, AUDIT_PAD, w->buf, w->cap, &plen) != KZ_OK)
+    adlen = entry_ad(ad, w->v, seq, w->ek[w->cur].epoch);
+    if (kz_open_into(w->ek[w->cur].k.seal, ad, adlen, blob, len, KZ_PAD_SCAN, w->buf, w->cap,
+                     &plen) != KZ_OK)
         return kz_fail(w->err, KZ_EINTEGRITY,
                        "audit chain broken at entry %llu: it does not open", seq);
+    if (next && strstr((const char *)w->buf, "\"key_transition\"") == NULL)
+        return kz_fail(w->err, KZ_EINTEGRITY,
+                       "audit chain broken at entry %llu: a new key without a transition", seq);
     memcpy(w->prev, mac, KZ_AUDIT_MAC_BYTES);
     w->expect++;
     return w->cb != NULL ? w->cb(w->ctx, seq, (const char *)w->buf, plen) : 0;
@@ -372,9 +470,14 @@ kz_vault_audit_walk(struct kz_vault *v,
     w.cb = cb;
     w.ctx = ctx;
     w.err = err;
-    keys_derive(v, v->master, &w.k);
+    if ((rc = ekeys_load(v, v->master, v->epoch, &w.ek, &w.nek, err)) != KZ_OK)
+        return rc;
     rc = kz_store_audit_foreach(v->st, walk_one, &w, err);
-    keys_free(&w.k);
+    /* Entries end under an older key than the vault's: the transition is gone. */
+    if (rc == KZ_OK && w.expect > 1 && w.cur + 1 != w.nek)
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "audit chain broken: it ends before the last rekey's transition");
+    ekeys_free(w.ek, w.nek);
     if (w.buf != NULL) {
         sodium_memzero(w.buf, w.cap);
         free(w.buf);
@@ -389,98 +492,70 @@ kz_vault_audit_head(struct kz_vault *v, unsigned long long *seq, unsigned char *
     return kz_store_audit_last(v->st, seq, mac, err);
 }
 
-/* ---- rekey: the chain under new keys ---- */
-
-struct rechain {
-    struct kz_vault *v;
-    struct keys old, fresh;
-    uint32_t epoch;
-    unsigned char prev_old[KZ_AUDIT_MAC_BYTES], prev_new[KZ_AUDIT_MAC_BYTES];
-    unsigned long long expect;
-    struct kz_err *err;
-    /* Collected first (the walk holds a statement open), rewritten after. */
-    unsigned long long *seqs;
-    unsigned char **blobs;
-    size_t *lens;
-    size_t n, cap;
-};
-
-static int
-rechain_one(void *ctx, unsigned long long seq, const unsigned char *blob, size_t len,
-            const unsigned char *mac, size_t maclen)
-{
-    struct rechain *r = ctx;
-    unsigned char want[KZ_AUDIT_MAC_BYTES], ad[64], *plain;
-    size_t plen = 0, adlen, bloblen = 0;
-
-    link_mac(r->old.chain, r->prev_old, seq, blob, len, want);
-    if (seq != r->expect || maclen != KZ_AUDIT_MAC_BYTES ||
-        sodium_memcmp(want, mac, KZ_AUDIT_MAC_BYTES) != 0)
-        return kz_fail(r->err, KZ_EINTEGRITY,
-                       "audit chain broken at entry %llu: rekey refuses to re-seal it "
-                       "(run 'audit verify')",
-                       r->expect);
-    memcpy(r->prev_old, mac, KZ_AUDIT_MAC_BYTES);
-    plain = kz_xmalloc(len + 1);
-    adlen = entry_ad(ad, r->v, seq, r->v->epoch);
-    if (kz_open_into(r->old.seal, ad, adlen, blob, len, AUDIT_PAD, plain, len + 1, &plen) !=
-        KZ_OK) {
-        free(plain);
-        return kz_fail(r->err, KZ_EINTEGRITY, "audit entry %llu does not open", seq);
-    }
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 256;
-        r->seqs = kz_xrealloc(r->seqs, r->cap * sizeof(*r->seqs));
-        r->blobs = kz_xrealloc(r->blobs, r->cap * sizeof(*r->blobs));
-        r->lens = kz_xrealloc(r->lens, r->cap * sizeof(*r->lens));
-    }
-    adlen = entry_ad(ad, r->v, seq, r->epoch);
-    kz_seal(r->fresh.seal, ad, adlen, plain, plen, AUDIT_PAD, &r->blobs[r->n], &bloblen);
-    sodium_memzero(plain, len + 1);
-    free(plain);
-    r->seqs[r->n] = seq;
-    r->lens[r->n] = bloblen;
-    r->n++;
-    r->expect++;
-    return 0;
-}
+/* ---- rekey: a transition, not a rewrite ---- */
 
 int
 kz_vault_audit_rekey(struct kz_vault *v, const unsigned char *new_master, uint32_t new_epoch,
                      struct kz_err *err)
 {
-    struct rechain r;
-    unsigned char *sk = NULL, mac[KZ_AUDIT_MAC_BYTES];
-    size_t i;
+    struct epoch_keys *ek = NULL;
+    struct keys fresh = {NULL, NULL};
+    unsigned char *sk = NULL, *pt = NULL, *key = kz_secure_alloc(KZ_KEY_BYTES), *blob = NULL;
+    unsigned char ad[64], prev[KZ_AUDIT_MAC_BYTES], mac[KZ_AUDIT_MAC_BYTES];
+    unsigned long long seq = 0;
+    size_t nek = 0, i, adlen, bloblen = 0, len;
+    char json[160];
     int rc;
 
-    memset(&r, 0, sizeof(r));
-    r.v = v;
-    r.epoch = new_epoch;
-    r.expect = 1;
-    r.err = err;
-    keys_derive(v, v->master, &r.old);
-    keys_derive(v, new_master, &r.fresh);
-    if ((rc = kz_store_audit_foreach(v->st, rechain_one, &r, err)) != KZ_OK)
+    /* 1. Every epoch's keys so far, sealed under the new master key. */
+    if ((rc = ekeys_load(v, v->master, v->epoch, &ek, &nek, err)) != KZ_OK)
         goto out;
-    for (i = 0; i < r.n; i++) {
-        link_mac(r.fresh.chain, r.prev_new, r.seqs[i], r.blobs[i], r.lens[i], mac);
-        if ((rc = kz_store_audit_replace(v->st, r.seqs[i], r.blobs[i], r.lens[i], mac, err)) !=
-            KZ_OK)
-            goto out;
-        memcpy(r.prev_new, mac, sizeof(mac));
+    len = nek * HISTORY_ITEM;
+    pt = kz_secure_alloc(len);
+    for (i = 0; i < nek; i++) {
+        unsigned char *p = pt + i * HISTORY_ITEM;
+        kz_put32(p, ek[i].epoch);
+        memcpy(p + 4, ek[i].k.seal, KZ_KEY_BYTES);
+        memcpy(p + 4 + KZ_KEY_BYTES, ek[i].k.chain, KZ_KEY_BYTES);
     }
-    if ((rc = open_inbox_sk(v, &sk, err)) != KZ_OK)
+    kz_vault_subkey(v, new_master, KZ_SUBKEY_HISTORY, "kzhistry", key);
+    adlen = history_ad(ad, v, new_epoch);
+    kz_seal(key, ad, adlen, pt, len, 1, &blob, &bloblen);
+    if ((rc = kz_store_header_put(v->st, H_HISTORY, blob, bloblen, err)) != KZ_OK)
         goto out;
-    rc = seal_inbox_sk(v, new_master, sk, err);
+    free(blob);
+    blob = NULL;
+    /* 2. The inbox key under the new master key. */
+    if ((rc = open_inbox_sk(v, &sk, err)) != KZ_OK ||
+        (rc = seal_inbox_sk(v, new_master, sk, err)) != KZ_OK)
+        goto out;
+    /* 3. The transition: the first entry under the new keys links to the old head. */
+    if ((rc = kz_store_audit_last(v->st, &seq, prev, err)) != KZ_OK)
+        goto out;
+    seq++;
+    {
+        char t[21];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(json, sizeof(json),
+                 "{\"t\":\"%s\",\"event\":\"key_transition\",\"cmd\":\"rekey\","
+                 "\"from_epoch\":%u,\"to_epoch\":%u}",
+                 t, (unsigned)v->epoch, (unsigned)new_epoch);
+    }
+    keys_derive(v, new_master, &fresh);
+    adlen = entry_ad(ad, v, seq, new_epoch);
+    kz_seal(fresh.seal, ad, adlen, json, strlen(json), AUDIT_PAD, &blob, &bloblen);
+    link_mac(fresh.chain, prev, seq, blob, bloblen, mac);
+    rc = kz_store_audit_append(v->st, seq, blob, bloblen, mac, err);
 out:
+    if (ek != NULL)
+        ekeys_free(ek, nek);
+    keys_free(&fresh);
+    kz_secure_free(pt);
+    kz_secure_free(key);
     kz_secure_free(sk);
-    keys_free(&r.old);
-    keys_free(&r.fresh);
-    for (i = 0; i < r.n; i++)
-        free(r.blobs[i]);
-    free(r.blobs);
-    free(r.seqs);
-    free(r.lens);
+    free(blob);
     return rc;
 }

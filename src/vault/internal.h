@@ -23,6 +23,17 @@ struct kz_vault {
     size_t *slots; /* position + 1, 0 = empty; size nslots (a power of two) */
     size_t nslots;
     int heads_loaded;
+    /* What the in-memory state (heads, epoch, commitment) was read at: SQLite's
+     * data_version on this connection; another process's commit changes it. */
+    long long dv;
+    int format; /* the header's format: 1 (upgraded at unlock) or 2 */
+    /* The whole-vault commitment (format 2), once the heads index matched it:
+     * generation, record count and the sum of each record's (id, version) PRF. */
+    unsigned char *commit_key; /* KZ_KEY_BYTES, secure; seals the commitment */
+    unsigned char *elem_key;   /* KZ_KEY_BYTES, secure; first 16 bytes key the PRF */
+    int commit_ok;
+    uint64_t gen, count, sum[2];
+    uint32_t counters[KZ_COUNTERS];
 };
 
 /* Purpose keys derived from the master key (crypto_kdf subkey ids). */
@@ -33,6 +44,9 @@ enum {
     KZ_SUBKEY_CHAIN = 4,
     KZ_SUBKEY_INBOX = 5,
     KZ_SUBKEY_SLOTS = 6,
+    KZ_SUBKEY_COMMIT = 7,
+    KZ_SUBKEY_ELEMENT = 8,
+    KZ_SUBKEY_HISTORY = 9,
 };
 
 /* out (KZ_KEY_BYTES) = the master key's subkey id under an 8-character context. */
@@ -42,7 +56,10 @@ void kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint
 /* Creates the inbox key pair of a new vault (header inbox.pk, inbox.sk sealed
  * under master). */
 int kz_vault_inbox_create(struct kz_vault *v, struct kz_err *err);
-/* Re-seals inbox.sk and the whole audit chain under a new master key (rekey). */
+/* Rekey's part of the audit trail: the chain's keys of every epoch so far go
+ * into the key history (sealed under new_master), inbox.sk is re-sealed, and a
+ * transition entry under the new keys links to the old head. Old entries stay
+ * as they are, so a head kept before a rekey still verifies. */
 int kz_vault_audit_rekey(struct kz_vault *v, const unsigned char *new_master, uint32_t new_epoch,
                          struct kz_err *err);
 

@@ -59,12 +59,15 @@ slot_ad(unsigned char *ad, const char *label, const unsigned char *vid, const un
 #define LABEL_PASS "kizuna slot passphrase v1"
 #define LABEL_RECOVERY "kizuna slot recovery v1"
 
-/* Record associated data: label, vault id, record id, key epoch, part (0 head, 1 body). */
+/* Record associated data: label, vault id, record id, key epoch, part (0 head,
+ * 1 body) and, from format 2, the record's version (the generation that wrote
+ * it), so that a head of one version never goes with a body of another. */
 static size_t
-record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid, int part)
+record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid, int part,
+          uint64_t ver)
 {
-    static const char label[] = "kizuna record v1";
-    size_t n = sizeof(label) - 1;
+    const char *label = v->format >= 2 ? "kizuna record v2" : "kizuna record v1";
+    size_t n = strlen(label);
 
     memcpy(ad, label, n);
     memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
@@ -73,7 +76,29 @@ record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid,
     n += KZ_RECORD_ID_BYTES;
     kz_put32(ad + n, v->epoch);
     ad[n + 4] = (unsigned char)part;
-    return n + 5;
+    n += 5;
+    if (v->format >= 2) {
+        kz_put64(ad + n, ver);
+        n += 8;
+    }
+    return n;
+}
+
+/* Format 2 pads every head to one size and every body to a size bucket: a
+ * record's bytes tell neither its kind nor its length. */
+#define HEAD2_PAD 512
+#define VER_BYTES 8
+
+static size_t
+head_pad(const struct kz_vault *v)
+{
+    return v->format >= 2 ? HEAD2_PAD : KZ_HEAD_PAD;
+}
+
+static size_t
+body_pad(const struct kz_vault *v)
+{
+    return v->format >= 2 ? KZ_PAD_BUCKET : KZ_RECORD_PAD;
 }
 
 /* Recovery code text <-> bytes. */
@@ -153,10 +178,18 @@ derive_record_key(struct kz_vault *v)
 {
     if (v->record_key == NULL)
         v->record_key = kz_secure_alloc(KZ_KEY_BYTES);
+    if (v->commit_key == NULL)
+        v->commit_key = kz_secure_alloc(KZ_KEY_BYTES);
+    if (v->elem_key == NULL)
+        v->elem_key = kz_secure_alloc(KZ_KEY_BYTES);
     kz_vault_subkey(v, v->master, KZ_SUBKEY_RECORDS, "kzrecord", v->record_key);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_COMMIT, "kzcommit", v->commit_key);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_ELEMENT, "kzelemnt", v->elem_key);
 }
 
 static void heads_drop(struct kz_vault *v);
+static int after_open(struct kz_vault *v, struct kz_err *err);
+static int heads_load(struct kz_vault *v, struct kz_err *err);
 
 void
 kz_vault_lock(struct kz_vault *v)
@@ -166,8 +199,12 @@ kz_vault_lock(struct kz_vault *v)
     heads_drop(v);
     kz_secure_free(v->master); /* sodium_free wipes */
     kz_secure_free(v->record_key);
+    kz_secure_free(v->commit_key);
+    kz_secure_free(v->elem_key);
     v->master = NULL;
     v->record_key = NULL;
+    v->commit_key = NULL;
+    v->elem_key = NULL;
 }
 
 int
@@ -186,6 +223,10 @@ kz_vault_wipe_all(void)
             sodium_memzero(v->master, KZ_KEY_BYTES);
         if (v->record_key != NULL)
             sodium_memzero(v->record_key, KZ_KEY_BYTES);
+        if (v->commit_key != NULL)
+            sodium_memzero(v->commit_key, KZ_KEY_BYTES);
+        if (v->elem_key != NULL)
+            sodium_memzero(v->elem_key, KZ_KEY_BYTES);
     }
 }
 
@@ -247,11 +288,13 @@ kz_vault_open(const char *path, struct kz_vault **out, struct kz_err *err)
     int rc;
 
     *out = NULL;
+    v->dv = -1;
     if ((rc = kz_store_open(path, 0, &v->st, err)) != KZ_OK)
         goto fail;
     if ((rc = read_fixed(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
         goto fail;
-    if (kz_get32(b4) != KZ_STORE_FORMAT) {
+    v->format = (int)kz_get32(b4);
+    if (kz_get32(b4) != KZ_STORE_FORMAT && kz_get32(b4) != 1) {
         /* Nothing tells a newer kizuna's format from a damaged header: neither can
          * be read, and neither is trusted (exit 4). */
         rc = kz_fail(err, KZ_EINTEGRITY,
@@ -374,11 +417,17 @@ kz_vault_create(const char *path, const char *pass, size_t passlen,
     randombytes_buf(v->id, sizeof(v->id));
     randombytes_buf(k.salt, sizeof(k.salt));
     v->epoch = 1;
+    v->format = KZ_STORE_FORMAT;
     v->master = kz_secure_alloc(KZ_KEY_BYTES);
     crypto_kdf_keygen(v->master);
     derive_record_key(v);
-    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK ||
+        (rc = kz_store_data_version(v->st, &v->dv, err)) != KZ_OK)
         goto fail;
+    /* An empty vault: no records, generation 0; the first commitment is
+     * written with the header below. */
+    v->heads_loaded = 1;
+    v->commit_ok = 1;
     kz_put32(b4, KZ_STORE_FORMAT);
     if ((rc = kz_store_header_put(v->st, H_FORMAT, b4, 4, err)) != KZ_OK ||
         (rc = kz_store_header_put(v->st, H_ID, v->id, sizeof(v->id), err)) != KZ_OK)
@@ -388,7 +437,7 @@ kz_vault_create(const char *path, const char *pass, size_t passlen,
         (rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
         (rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
         (rc = kz_vault_inbox_create(v, err)) != KZ_OK ||
-        (rc = kz_store_commit(v->st, err)) != KZ_OK)
+        (rc = kz_vault_commit(v, err)) != KZ_OK)
         goto rollback;
     track(v);
     *out = v;
@@ -437,7 +486,7 @@ kz_vault_info(struct kz_vault *v, struct kz_vault_info *info, struct kz_err *err
     int rc;
 
     memset(info, 0, sizeof(*info));
-    info->format = KZ_STORE_FORMAT;
+    info->format = v->format;
     memcpy(info->id, v->id, sizeof(v->id));
     info->epoch = v->epoch;
     if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK)
@@ -490,8 +539,12 @@ kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct kz_
     unsigned char *enc = NULL, *kek = kz_secure_alloc(KZ_KEY_BYTES);
     unsigned char ad[SLOT_AD_MAX];
     size_t len = 0, adlen;
-    int rc;
+    int rc, snap = 0;
 
+    kz_vault_lock(v);
+    if ((rc = kz_vault_begin_read(v, err)) != KZ_OK)
+        goto out;
+    snap = 1;
     if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &len, err)) != KZ_OK) {
         if (rc == KZ_ENOTFOUND)
             rc = kz_fail(err, KZ_EINTEGRITY, "vault header has no key-derivation parameters");
@@ -506,9 +559,11 @@ kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct kz_
     if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
         kz_fail(err, KZ_EAUTH, "wrong passphrase");
 out:
+    if (snap)
+        kz_vault_end_read(v);
     kz_secure_free(kek);
     free(enc);
-    return rc;
+    return rc == KZ_OK ? after_open(v, err) : rc;
 }
 
 int
@@ -526,13 +581,17 @@ kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len, struc
     }
     recovery_key(raw, v->id, kek);
     adlen = slot_ad(ad, LABEL_RECOVERY, v->id, NULL);
+    kz_vault_lock(v);
+    if ((rc = kz_vault_begin_read(v, err)) != KZ_OK)
+        goto out;
     rc = open_slot(v, H_SLOT_RECOVERY, kek, ad, adlen, err);
     if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
         kz_fail(err, KZ_EAUTH, "wrong recovery key");
+    kz_vault_end_read(v);
 out:
     kz_secure_free(raw);
     kz_secure_free(kek);
-    return rc;
+    return rc == KZ_OK ? after_open(v, err) : rc;
 }
 
 static int
@@ -560,34 +619,16 @@ kz_vault_set_passphrase(struct kz_vault *v, const char *pass, size_t passlen,
             goto out;
     }
     randombytes_buf(k.salt, sizeof(k.salt));
-    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+    if ((rc = kz_vault_begin(v, err)) != KZ_OK)
         goto out;
     if ((rc = write_pass_slot(v, pass, passlen, &k, err)) != KZ_OK ||
-        (rc = kz_store_commit(v->st, err)) != KZ_OK)
-        kz_store_rollback(v->st);
+        (rc = kz_vault_commit(v, err)) != KZ_OK)
+        kz_vault_rollback(v);
 out:
     free(enc);
     return rc;
 }
 
-int
-kz_vault_rotate_recovery(struct kz_vault *v, char **recovery, struct kz_err *err)
-{
-    int rc;
-
-    *recovery = NULL;
-    if ((rc = need_key(v, err)) != KZ_OK)
-        return rc;
-    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
-        return rc;
-    if ((rc = write_recovery_slot(v, recovery, err)) != KZ_OK ||
-        (rc = kz_store_commit(v->st, err)) != KZ_OK) {
-        kz_store_rollback(v->st);
-        kz_secure_free(*recovery);
-        *recovery = NULL;
-    }
-    return rc;
-}
 
 /* One slot against its MAC; extra_name: a header value the MAC also covers. */
 static int
@@ -637,25 +678,6 @@ kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
     return slot_check(v, H_SLOT_RECOVERY, H_SLOT_RECOVERY_MAC, NULL, "recovery key", err);
 }
 
-int
-kz_vault_begin(struct kz_vault *v, struct kz_err *err)
-{
-    return kz_store_begin(v->st, err);
-}
-
-int
-kz_vault_commit(struct kz_vault *v, struct kz_err *err)
-{
-    return kz_store_commit(v->st, err);
-}
-
-void
-kz_vault_rollback(struct kz_vault *v)
-{
-    kz_store_rollback(v->st);
-    heads_drop(v); /* the index may hold rolled-back changes: reload on next use */
-}
-
 void
 kz_vault_new_record_id(unsigned char id[KZ_RECORD_ID_BYTES])
 {
@@ -688,6 +710,7 @@ heads_drop(struct kz_vault *v)
     v->slots = NULL;
     v->nheads = v->capheads = v->nslots = 0;
     v->heads_loaded = 0;
+    v->commit_ok = 0; /* the commitment is checked again with the next load */
 }
 
 static size_t *
@@ -714,9 +737,45 @@ rehash(struct kz_vault *v, size_t nslots)
         *slot_for(v, v->heads[i].id) = i + 1;
 }
 
+/* The commitment's element of one record: a keyed PRF of (id, version), added
+ * into two 64-bit lanes. Without the key nobody can tell which set of
+ * (id, version) pairs gives a sum, so no older versions or subset of records
+ * can be put together to match it. */
+static void
+elem(const struct kz_vault *v, const unsigned char *id, uint64_t ver, uint64_t out[2])
+{
+    unsigned char in[KZ_RECORD_ID_BYTES + 8], h[crypto_shorthash_siphashx24_BYTES];
+
+    memcpy(in, id, KZ_RECORD_ID_BYTES);
+    kz_put64(in + KZ_RECORD_ID_BYTES, ver);
+    crypto_shorthash_siphashx24(h, in, sizeof(in), v->elem_key);
+    out[0] = kz_get64(h);
+    out[1] = kz_get64(h + 8);
+}
+
+static void
+sum_add(struct kz_vault *v, const unsigned char *id, uint64_t ver, int sign)
+{
+    uint64_t e[2];
+
+    if (v->elem_key == NULL)
+        return;
+    elem(v, id, ver, e);
+    if (sign > 0) {
+        v->sum[0] += e[0];
+        v->sum[1] += e[1];
+        v->count++;
+    } else {
+        v->sum[0] -= e[0];
+        v->sum[1] -= e[1];
+        v->count--;
+    }
+}
+
 /* Takes ownership of data. */
 static void
-heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size_t len)
+heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size_t len,
+          uint64_t ver)
 {
     size_t *slot;
 
@@ -725,10 +784,13 @@ heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size
     slot = slot_for(v, id);
     if (*slot != 0) {
         struct kz_head *h = &v->heads[*slot - 1];
+        sum_add(v, id, h->ver, -1);
+        sum_add(v, id, ver, +1);
         sodium_memzero(h->data, h->len);
         free(h->data);
         h->data = data;
         h->len = len;
+        h->ver = ver;
         return;
     }
     if (v->nheads == v->capheads) {
@@ -738,8 +800,10 @@ heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size
     memcpy(v->heads[v->nheads].id, id, KZ_RECORD_ID_BYTES);
     v->heads[v->nheads].data = data;
     v->heads[v->nheads].len = len;
+    v->heads[v->nheads].ver = ver;
     v->nheads++;
     *slot = v->nheads;
+    sum_add(v, id, ver, +1);
 }
 
 /* Whether the heads index (as loaded so far) holds id. */
@@ -757,24 +821,77 @@ heads_remove(struct kz_vault *v, const unsigned char *id)
     if (!heads_has(v, id))
         return;
     pos = *slot_for(v, id) - 1;
+    sum_add(v, id, v->heads[pos].ver, -1);
     sodium_memzero(v->heads[pos].data, v->heads[pos].len);
     free(v->heads[pos].data);
     v->heads[pos] = v->heads[--v->nheads];
     rehash(v, v->nslots); /* positions moved: rebuild (deletes are rare) */
 }
 
-static int
-open_part(struct kz_vault *v, const unsigned char *id, int part, const unsigned char *blob,
-          size_t bloblen, unsigned char **plain, size_t *len, struct kz_err *err)
+static void
+record_name(const unsigned char *id, int part, char *what, size_t size)
 {
-    unsigned char ad[80];
-    char hex[2 * KZ_RECORD_ID_BYTES + 1], what[64];
-    size_t adlen = record_ad(ad, v, id, part);
+    char hex[2 * KZ_RECORD_ID_BYTES + 1];
 
     kz_hex(id, 8, hex);
-    snprintf(what, sizeof(what), "record %s%s", hex, part == 0 ? " (head)" : "");
-    return kz_open(v->record_key, ad, adlen, blob, bloblen, part == 0 ? KZ_HEAD_PAD : KZ_RECORD_PAD,
-                   0, plain, len, what, err);
+    snprintf(what, size, "record %s%s", hex, part == 0 ? " (head)" : "");
+}
+
+static int
+record_fail(struct kz_err *err, const unsigned char *id, int part)
+{
+    char what[64];
+
+    record_name(id, part, what, sizeof(what));
+    return kz_fail(err, KZ_EINTEGRITY, "%s failed authentication (altered, moved or corrupt)",
+                   what);
+}
+
+/* Opens a sealed head into buf (cap >= bloblen + 1): *ver and the head's bytes
+ * at *data (inside buf), *len of them. KZ_EINTEGRITY with nothing in err. */
+static int
+head_open(const struct kz_vault *v, const unsigned char *key, const unsigned char *id,
+          const unsigned char *blob, size_t bloblen, unsigned char *buf, size_t cap,
+          uint64_t *ver, unsigned char **data, size_t *len)
+{
+    unsigned char ad[96];
+    size_t adlen = record_ad(ad, v, id, 0, 0), n = 0;
+
+    if (kz_open_into(key, ad, adlen, blob, bloblen, head_pad(v), buf, cap, &n) != KZ_OK)
+        return KZ_EINTEGRITY;
+    if (v->format < 2) {
+        *ver = 0;
+        *data = buf;
+        *len = n;
+        return KZ_OK;
+    }
+    if (n < VER_BYTES)
+        return KZ_EINTEGRITY;
+    *ver = kz_get64(buf);
+    *data = buf + VER_BYTES;
+    *len = n - VER_BYTES;
+    return KZ_OK;
+}
+
+/* Seals a head (with its version in front, format 2) and a body under key. */
+static void
+record_seal(const struct kz_vault *v, const unsigned char *key, const unsigned char *id,
+            uint64_t ver, const void *head, size_t headlen, const void *body, size_t bodylen,
+            unsigned char **hblob, size_t *hlen, unsigned char **bblob, size_t *blen)
+{
+    unsigned char ad[96], hbuf[HEAD2_PAD];
+    size_t adlen = record_ad(ad, v, id, 0, 0);
+
+    if (v->format >= 2) {
+        kz_put64(hbuf, ver);
+        memcpy(hbuf + VER_BYTES, head, headlen);
+        kz_seal(key, ad, adlen, hbuf, headlen + VER_BYTES, head_pad(v), hblob, hlen);
+        sodium_memzero(hbuf, sizeof(hbuf));
+    } else {
+        kz_seal(key, ad, adlen, head, headlen, head_pad(v), hblob, hlen);
+    }
+    adlen = record_ad(ad, v, id, 1, ver);
+    kz_seal(key, ad, adlen, body, bodylen, body_pad(v), bblob, blen);
 }
 
 struct load_ctx {
@@ -787,42 +904,75 @@ load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t 
           const unsigned char *body, size_t bodylen)
 {
     struct load_ctx *c = ctx;
-    unsigned char ad[80], *plain = kz_xmalloc(headlen + 1);
-    size_t len = 0, adlen;
+    unsigned char *buf = kz_xmalloc(headlen + 1), *data = NULL, *copy;
+    size_t len = 0;
+    uint64_t ver = 0;
 
     (void)body;
     (void)bodylen;
-    adlen = record_ad(ad, c->v, id, 0);
-    if (kz_open_into(c->v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, plain, headlen + 1,
-                     &len) != KZ_OK) {
-        char hex[2 * KZ_RECORD_ID_BYTES + 1];
-        free(plain);
-        kz_hex(id, 8, hex);
-        return kz_fail(c->err, KZ_EINTEGRITY,
-                       "record %s (head) failed authentication (altered, moved or corrupt)", hex);
+    if (head_open(c->v, c->v->record_key, id, head, headlen, buf, headlen + 1, &ver, &data,
+                  &len) != KZ_OK) {
+        sodium_memzero(buf, headlen + 1);
+        free(buf);
+        return record_fail(c->err, id, 0);
     }
-    heads_set(c->v, id, plain, len);
+    if (heads_has(c->v, id)) {
+        sodium_memzero(buf, headlen + 1);
+        free(buf);
+        return kz_fail(c->err, KZ_EINTEGRITY, "the vault lists a record twice");
+    }
+    if (data != buf) {
+        copy = kz_xmalloc(len + 1);
+        memcpy(copy, data, len);
+        copy[len] = '\0';
+        sodium_memzero(buf, headlen + 1);
+        free(buf);
+    } else {
+        copy = buf;
+    }
+    heads_set(c->v, id, copy, len, ver);
     return 0;
+}
+
+static int commit_check(struct kz_vault *v, struct kz_err *err);
+
+/* Loads the heads index and checks it against the commitment, in one read
+ * snapshot (nested inside the caller's transaction when there is one). */
+static int
+heads_load(struct kz_vault *v, struct kz_err *err)
+{
+    struct load_ctx c = {v, err};
+    int rc;
+
+    if ((rc = kz_vault_begin_read(v, err)) != KZ_OK)
+        return rc;
+    if (!v->heads_loaded) {
+        heads_drop(v);
+        v->count = v->sum[0] = v->sum[1] = 0;
+        if ((rc = kz_store_record_foreach(v->st, 0, load_head, &c, err)) != KZ_OK)
+            goto out;
+        if (v->format >= 2 && (rc = commit_check(v, err)) != KZ_OK)
+            goto out;
+        v->heads_loaded = 1;
+    }
+out:
+    if (rc != KZ_OK)
+        heads_drop(v);
+    kz_vault_end_read(v);
+    return rc;
 }
 
 int
 kz_vault_heads(struct kz_vault *v, const struct kz_head **heads, size_t *n, struct kz_err *err)
 {
-    struct load_ctx c = {v, err};
     int rc;
 
     *heads = NULL;
     *n = 0;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    if (!v->heads_loaded) {
-        heads_drop(v);
-        if ((rc = kz_store_record_foreach(v->st, 0, load_head, &c, err)) != KZ_OK) {
-            heads_drop(v);
-            return rc;
-        }
-        v->heads_loaded = 1;
-    }
+    if (!v->heads_loaded && (rc = heads_load(v, err)) != KZ_OK)
+        return rc;
     *heads = v->heads;
     *n = v->nheads;
     return KZ_OK;
@@ -840,8 +990,9 @@ kz_vault_head(struct kz_vault *v, const unsigned char *id)
     return *slot == 0 ? NULL : &v->heads[*slot - 1];
 }
 
-/* A record the heads index holds that the file cannot find by its id: the
- * table and its id index disagree, so the file is damaged. */
+/* A record the heads index holds that the file cannot find by its id. Inside a
+ * transaction the index and the file are one snapshot, so the file is damaged;
+ * outside one, another process may have deleted it meanwhile. */
 static int
 known_missing(struct kz_vault *v, const unsigned char *id, int rc, struct kz_err *err)
 {
@@ -850,28 +1001,41 @@ known_missing(struct kz_vault *v, const unsigned char *id, int rc, struct kz_err
     if (rc != KZ_ENOTFOUND || !v->heads_loaded || !heads_has(v, id))
         return rc;
     kz_hex(id, 8, hex);
+    if (kz_store_txn(v->st) == KZ_TXN_NONE)
+        return kz_fail(err, KZ_EBUSY,
+                       "record %s was changed by another process meanwhile: try again", hex);
     return kz_fail(err, KZ_EINTEGRITY,
                    "record %s is listed in the vault but cannot be found by its id: the vault "
                    "file is damaged",
                    hex);
 }
 
+/* The version records written in the current transaction get. */
+static uint64_t
+next_ver(const struct kz_vault *v)
+{
+    return v->gen + 1;
+}
+
 int
 kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *head,
                     size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
 {
-    unsigned char ad[80], *hblob = NULL, *bblob = NULL, *copy;
-    size_t adlen, hlen = 0, blen = 0;
+    unsigned char *hblob = NULL, *bblob = NULL, *copy;
+    size_t hlen = 0, blen = 0;
     const struct kz_head *all;
     size_t n;
+    uint64_t ver = next_ver(v);
     int rc;
 
+    if (headlen > KZ_HEAD_MAX_BYTES)
+        return kz_fail(err, KZ_ERR, "internal error: a record head of %zu bytes", headlen);
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE)
+        return kz_fail(err, KZ_ERR, "internal error: a record written outside a change");
     if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK)
         return rc;
-    adlen = record_ad(ad, v, id, 0);
-    kz_seal(v->record_key, ad, adlen, head, headlen, KZ_HEAD_PAD, &hblob, &hlen);
-    adlen = record_ad(ad, v, id, 1);
-    kz_seal(v->record_key, ad, adlen, body, bodylen, KZ_RECORD_PAD, &bblob, &blen);
+    record_seal(v, v->record_key, id, ver, head, headlen, body, bodylen, &hblob, &hlen, &bblob,
+                &blen);
     if (heads_has(v, id))
         rc = known_missing(v, id,
                            kz_store_record_replace(v->st, id, hblob, hlen, bblob, blen, err), err);
@@ -881,7 +1045,7 @@ kz_vault_record_put(struct kz_vault *v, const unsigned char *id, const void *hea
         copy = kz_xmalloc(headlen + 1);
         memcpy(copy, head, headlen);
         copy[headlen] = '\0';
-        heads_set(v, id, copy, headlen);
+        heads_set(v, id, copy, headlen, ver);
     }
     free(hblob);
     free(bblob);
@@ -892,17 +1056,27 @@ int
 kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **body, size_t *len,
                     struct kz_err *err)
 {
-    unsigned char *blob = NULL, *plain = NULL;
-    size_t bloblen = 0;
+    unsigned char *blob = NULL, *plain = NULL, ad[96];
+    const struct kz_head *h;
+    char what[64];
+    size_t bloblen = 0, adlen;
     int rc;
 
     *body = NULL;
     *len = 0;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
+    if ((h = kz_vault_head(v, id)) == NULL) {
+        if (!v->heads_loaded) /* the index did not load: say why */
+            return kz_vault_heads(v, (const struct kz_head **)&h, &bloblen, err);
+        return kz_fail(err, KZ_ENOTFOUND, "no such record");
+    }
+    adlen = record_ad(ad, v, id, 1, h->ver);
     rc = known_missing(v, id, kz_store_record_get(v->st, id, NULL, NULL, &blob, &bloblen, err),
                        err);
-    if (rc == KZ_OK && (rc = open_part(v, id, 1, blob, bloblen, &plain, len, err)) == KZ_OK)
+    record_name(id, 1, what, sizeof(what));
+    if (rc == KZ_OK && (rc = kz_open(v->record_key, ad, adlen, blob, bloblen, body_pad(v), 0,
+                                     &plain, len, what, err)) == KZ_OK)
         *body = (char *)plain;
     free(blob);
     return rc;
@@ -921,11 +1095,35 @@ kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_er
     size_t n;
     int rc;
 
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE)
+        return kz_fail(err, KZ_ERR, "internal error: a record deleted outside a change");
     if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK)
         return rc;
     if ((rc = known_missing(v, id, kz_store_record_delete(v->st, id, err), err)) == KZ_OK)
         heads_remove(v, id);
     return rc;
+}
+
+/* Opens one record, head and body, into buf (cap >= both blobs + 2): the head
+ * at *head, the body at *body. KZ_EINTEGRITY naming the part that failed. */
+static int
+record_open_into(const struct kz_vault *v, const unsigned char *key, const unsigned char *id,
+                 const unsigned char *hblob, size_t hbloblen, const unsigned char *bblob,
+                 size_t bbloblen, unsigned char *buf, uint64_t *ver, unsigned char **head,
+                 size_t *hlen, unsigned char **body, size_t *blen, struct kz_err *err)
+{
+    unsigned char ad[96];
+    size_t adlen;
+
+    if (head_open(v, key, id, hblob, hbloblen, buf, hbloblen + 1, ver, head, hlen) != KZ_OK)
+        return record_fail(err, id, 0);
+    (*head)[*hlen] = '\0';
+    adlen = record_ad(ad, v, id, 1, *ver);
+    *body = buf + hbloblen + 1;
+    if (kz_open_into(key, ad, adlen, bblob, bbloblen, body_pad(v), *body, bbloblen + 1, blen) !=
+        KZ_OK)
+        return record_fail(err, id, 1);
+    return KZ_OK;
 }
 
 struct walk {
@@ -939,23 +1137,14 @@ struct walk {
 };
 
 static int
-walk_fail(struct walk *w, const unsigned char *id, int part)
-{
-    char hex[2 * KZ_RECORD_ID_BYTES + 1];
-
-    kz_hex(id, 8, hex);
-    return kz_fail(w->err, KZ_EINTEGRITY,
-                   "record %s%s failed authentication (altered, moved or corrupt)", hex,
-                   part == 0 ? " (head)" : "");
-}
-
-static int
 walk_one(void *ctx, const unsigned char *id, const unsigned char *hblob, size_t hbloblen,
          const unsigned char *bblob, size_t bbloblen)
 {
     struct walk *w = ctx;
-    unsigned char ad[80];
-    size_t need = hbloblen + bbloblen + 2, hlen = 0, blen = 0, adlen;
+    size_t need = hbloblen + bbloblen + 2, hlen = 0, blen = 0;
+    unsigned char *head = NULL, *body = NULL;
+    uint64_t ver = 0;
+    int rc;
 
     if (need > w->cap) {
         if (w->buf != NULL) {
@@ -965,15 +1154,10 @@ walk_one(void *ctx, const unsigned char *id, const unsigned char *hblob, size_t 
         w->cap = need * 2;
         w->buf = kz_xmalloc(w->cap);
     }
-    adlen = record_ad(ad, w->v, id, 0);
-    if (kz_open_into(w->v->record_key, ad, adlen, hblob, hbloblen, KZ_HEAD_PAD, w->buf,
-                     hbloblen + 1, &hlen) != KZ_OK)
-        return walk_fail(w, id, 0);
-    adlen = record_ad(ad, w->v, id, 1);
-    if (kz_open_into(w->v->record_key, ad, adlen, bblob, bbloblen, KZ_RECORD_PAD,
-                     w->buf + hbloblen + 1, bbloblen + 1, &blen) != KZ_OK)
-        return walk_fail(w, id, 1);
-    return w->cb(w->ctx, id, w->buf, hlen, (const char *)w->buf + hbloblen + 1, blen);
+    if ((rc = record_open_into(w->v, w->v->record_key, id, hblob, hbloblen, bblob, bbloblen,
+                               w->buf, &ver, &head, &hlen, &body, &blen, w->err)) != KZ_OK)
+        return rc;
+    return w->cb(w->ctx, id, head, hlen, (const char *)body, blen);
 }
 
 int
@@ -993,6 +1177,331 @@ kz_vault_record_foreach(struct kz_vault *v,
         free(w.buf);
     }
     return rc;
+}
+
+/* ---- transactions, the committed state and the commitment ---- */
+
+#define H_COMMIT "commit"
+#define COMMIT_VERSION 1
+#define COMMIT_BYTES (1 + 8 + 8 + 16 + 8 + KZ_AUDIT_MAC_BYTES + 32 + 4 * KZ_COUNTERS)
+
+/* Brings what this process holds up to the committed state when another
+ * process has committed since it last looked: the heads index and the
+ * commitment are dropped (to load again, checked, on next use) and the key
+ * epoch is read again. A vault re-keyed under an unlocked process locks it:
+ * its key no longer opens anything written from now on. Runs inside the
+ * caller's snapshot. */
+static int
+sync_state(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char b4[4];
+    long long dv;
+    int rc;
+
+    if ((rc = kz_store_data_version(v->st, &dv, err)) != KZ_OK)
+        return rc;
+    if (dv == v->dv)
+        return KZ_OK;
+    heads_drop(v);
+    if ((rc = read_fixed(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
+        return rc;
+    v->format = (int)kz_get32(b4);
+    if ((rc = read_fixed(v->st, H_EPOCH, b4, 4, err)) != KZ_OK)
+        return rc;
+    v->dv = dv;
+    if (kz_get32(b4) != v->epoch) {
+        v->epoch = kz_get32(b4);
+        if (v->master != NULL) {
+            kz_vault_lock(v);
+            return kz_fail(err, KZ_EAUTH,
+                           "the vault was re-keyed by another process: unlock it again");
+        }
+    }
+    return KZ_OK;
+}
+
+int
+kz_vault_begin_read(struct kz_vault *v, struct kz_err *err)
+{
+    int rc;
+
+    if (kz_store_txn(v->st) != KZ_TXN_NONE)
+        return kz_store_begin_read(v->st, err);
+    if ((rc = kz_store_begin_read(v->st, err)) != KZ_OK)
+        return rc;
+    if ((rc = sync_state(v, err)) != KZ_OK)
+        kz_store_end(v->st);
+    return rc;
+}
+
+void
+kz_vault_end_read(struct kz_vault *v)
+{
+    if (kz_store_txn(v->st) == KZ_TXN_READ)
+        kz_store_commit(v->st, NULL);
+    else if (kz_store_txn(v->st) == KZ_TXN_WRITE)
+        kz_store_commit(v->st, NULL); /* nested in a change: only counts */
+}
+
+int
+kz_vault_begin(struct kz_vault *v, struct kz_err *err)
+{
+    int rc;
+
+    if (kz_store_txn(v->st) == KZ_TXN_WRITE)
+        return kz_store_begin(v->st, err);
+    /* A change leaves the read snapshot a command ran in: its reads are done,
+     * and the change starts from the state committed now. */
+    if (kz_store_txn(v->st) == KZ_TXN_READ)
+        kz_store_end(v->st);
+    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+        return rc;
+    if ((rc = sync_state(v, err)) != KZ_OK)
+        goto fail;
+    /* The commitment this change will advance must be the one in the file. */
+    if (v->master != NULL && v->format >= 2 && !v->heads_loaded &&
+        (rc = heads_load(v, err)) != KZ_OK)
+        goto fail;
+    return KZ_OK;
+fail:
+    kz_store_rollback(v->st);
+    heads_drop(v);
+    return rc;
+}
+
+static int
+digest_row(void *ctx, const char *name, const unsigned char *val, size_t len)
+{
+    crypto_generichash_state *s = ctx;
+    unsigned char b8[8];
+
+    if (strcmp(name, H_COMMIT) == 0)
+        return 0;
+    kz_put64(b8, strlen(name));
+    crypto_generichash_update(s, b8, 8);
+    crypto_generichash_update(s, (const unsigned char *)name, strlen(name));
+    kz_put64(b8, len);
+    crypto_generichash_update(s, b8, 8);
+    crypto_generichash_update(s, val, len);
+    return 0;
+}
+
+/* BLAKE2b over every header row but the commitment: format, ids, epoch, KDF
+ * parameters, key slots and their MACs, recipients, the inbox key pair. */
+static int
+header_digest(struct kz_vault *v, unsigned char out[32], struct kz_err *err)
+{
+    crypto_generichash_state s;
+    int rc;
+
+    crypto_generichash_init(&s, NULL, 0, 32);
+    rc = kz_store_header_foreach(v->st, "", digest_row, &s, err);
+    crypto_generichash_final(&s, out, 32);
+    return rc;
+}
+
+static size_t
+commit_ad(unsigned char *ad, const struct kz_vault *v)
+{
+    static const char label[] = "kizuna commit v1";
+    size_t n = sizeof(label) - 1;
+
+    memcpy(ad, label, n);
+    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
+    n += KZ_VAULT_ID_BYTES;
+    kz_put32(ad + n, v->epoch);
+    return n + 4;
+}
+
+/* Seals the commitment of generation gen + 1 (what this change leaves) into
+ * the header. Runs last in a change, after every other write. */
+static int
+commit_write(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char pt[COMMIT_BYTES], ad[64], *blob = NULL, *p = pt;
+    unsigned long long seq = 0;
+    size_t bloblen = 0, adlen;
+    int rc;
+
+    *p++ = COMMIT_VERSION;
+    kz_put64(p, v->gen + 1);
+    kz_put64(p + 8, v->count);
+    kz_put64(p + 16, v->sum[0]);
+    kz_put64(p + 24, v->sum[1]);
+    p += 32;
+    if ((rc = kz_store_audit_last(v->st, &seq, p + 8, err)) != KZ_OK)
+        return rc;
+    kz_put64(p, seq);
+    p += 8 + KZ_AUDIT_MAC_BYTES;
+    if ((rc = header_digest(v, p, err)) != KZ_OK)
+        return rc;
+    p += 32;
+    for (int i = 0; i < KZ_COUNTERS; i++)
+        kz_put32(p + 4 * i, v->counters[i]);
+    adlen = commit_ad(ad, v);
+    kz_seal(v->commit_key, ad, adlen, pt, sizeof(pt), 1, &blob, &bloblen);
+    rc = kz_store_header_put(v->st, H_COMMIT, blob, bloblen, err);
+    free(blob);
+    return rc;
+}
+
+/* Checks the heads just loaded (count and sum), the audit head and the header
+ * against the commitment in the file; sets the generation. */
+static int
+commit_check(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char *blob = NULL, *pt = NULL, ad[64], mac[KZ_AUDIT_MAC_BYTES], dig[32];
+    unsigned long long seq = 0;
+    size_t bloblen = 0, len = 0, adlen = commit_ad(ad, v);
+    uint64_t count, cseq;
+    int rc;
+
+    rc = kz_store_header_get(v->st, H_COMMIT, &blob, &bloblen, err);
+    if (rc == KZ_ENOTFOUND)
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault's commitment is missing: its header was altered or rolled back");
+    if (rc != KZ_OK)
+        goto out;
+    if (kz_open(v->commit_key, ad, adlen, blob, bloblen, 1, 1, &pt, &len, "commitment", err) !=
+            KZ_OK ||
+        len != COMMIT_BYTES || pt[0] != COMMIT_VERSION) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault's commitment does not open: it was altered or comes from "
+                     "another key");
+        goto out;
+    }
+    count = kz_get64(pt + 9);
+    if (count != v->count) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault holds %llu records where %llu were committed: %s outside "
+                     "kizuna",
+                     (unsigned long long)v->count, (unsigned long long)count,
+                     v->count < count ? "a record was deleted" : "a record was added");
+        goto out;
+    }
+    if (kz_get64(pt + 17) != v->sum[0] || kz_get64(pt + 25) != v->sum[1]) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault's records do not match its commitment: a record was rolled "
+                     "back, replaced or mixed with another version outside kizuna");
+        goto out;
+    }
+    if ((rc = kz_store_audit_last(v->st, &seq, mac, err)) != KZ_OK)
+        goto out;
+    cseq = kz_get64(pt + 33);
+    if (cseq != seq || sodium_memcmp(mac, pt + 41, KZ_AUDIT_MAC_BYTES) != 0) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the audit trail does not end where the vault's commitment says (entry "
+                     "%llu committed, %llu found): entries were removed, added or replaced",
+                     (unsigned long long)cseq, seq);
+        goto out;
+    }
+    if ((rc = header_digest(v, dig, err)) != KZ_OK)
+        goto out;
+    if (sodium_memcmp(dig, pt + 41 + KZ_AUDIT_MAC_BYTES, 32) != 0) {
+        /* Name what changed where a MAC of its own can tell. */
+        if ((rc = kz_vault_slots_check(v, err)) != KZ_OK ||
+            (rc = kz_vault_recipients_check(v, err)) != KZ_OK)
+            goto out;
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the vault header was changed outside kizuna (a key slot, the key-"
+                     "derivation settings, the recipients or the audit inbox key)");
+        goto out;
+    }
+    v->gen = kz_get64(pt + 1);
+    for (int i = 0; i < KZ_COUNTERS; i++)
+        v->counters[i] = kz_get32(pt + 41 + KZ_AUDIT_MAC_BYTES + 32 + 4 * i);
+    v->commit_ok = 1;
+    rc = KZ_OK;
+out:
+    kz_plain_free(pt, len, 1);
+    free(blob);
+    return rc;
+}
+
+int
+kz_vault_commitment_check(struct kz_vault *v, unsigned long long *gen,
+                          unsigned long long *count, struct kz_err *err)
+{
+    int rc;
+
+    *gen = *count = 0;
+    if ((rc = need_key(v, err)) != KZ_OK)
+        return rc;
+    if (v->format < 2)
+        return kz_fail(err, KZ_EINTEGRITY, "the vault has no commitment (format %d)",
+                       v->format);
+    heads_drop(v); /* load and check afresh */
+    if ((rc = heads_load(v, err)) != KZ_OK)
+        return rc;
+    *gen = v->gen;
+    *count = v->count;
+    return KZ_OK;
+}
+
+int
+kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err)
+{
+    const struct kz_head *heads;
+    size_t n;
+    int rc;
+
+    *value = 0;
+    if (which < 0 || which >= KZ_COUNTERS)
+        return kz_fail(err, KZ_ERR, "internal error: no counter %d", which);
+    if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
+        return rc;
+    *value = v->counters[which];
+    return KZ_OK;
+}
+
+int
+kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err)
+{
+    uint32_t cur = 0;
+    int rc;
+
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE)
+        return kz_fail(err, KZ_ERR, "internal error: a counter claimed outside a change");
+    if ((rc = kz_vault_counter(v, which, &cur, err)) != KZ_OK)
+        return rc;
+    if (num > cur)
+        v->counters[which] = num;
+    return KZ_OK;
+}
+
+int
+kz_vault_commit(struct kz_vault *v, struct kz_err *err)
+{
+    int rc, advance;
+
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE)
+        return kz_store_commit(v->st, err);
+    if (kz_store_depth(v->st) > 1)
+        return kz_store_commit(v->st, err);
+    advance = v->master != NULL && v->format >= 2;
+    if (advance && !v->commit_ok && (rc = heads_load(v, err)) != KZ_OK)
+        goto fail;
+    if (advance && (rc = commit_write(v, err)) != KZ_OK)
+        goto fail;
+    if ((rc = kz_store_commit(v->st, err)) != KZ_OK) {
+        heads_drop(v);
+        return rc;
+    }
+    if (advance)
+        v->gen++;
+    return KZ_OK;
+fail:
+    kz_store_rollback(v->st);
+    heads_drop(v);
+    return rc;
+}
+
+void
+kz_vault_rollback(struct kz_vault *v)
+{
+    kz_store_rollback(v->st);
+    heads_drop(v); /* the index may hold rolled-back changes: reload on next use */
+    v->dv = -1;    /* and the next begin reads the committed state again */
 }
 
 /* ---- the parallel walk ---- */
@@ -1068,14 +1577,17 @@ static void *
 par_worker(void *arg)
 {
     struct par *p = arg;
-    unsigned char *buf = NULL, ad[80];
+    unsigned char *buf = NULL;
     size_t cap = 0, i;
     struct par_batch *b;
 
     while ((b = par_take(p, p->full, &p->nfull, 1)) != NULL) {
         for (i = 0; i < b->n && !p->stop; i++) {
             struct par_item *it = &b->items[i];
-            size_t need = it->hlen + it->blen + 2, hl = 0, bl = 0, adlen;
+            size_t need = it->hlen + it->blen + 2, hl = 0, bl = 0;
+            unsigned char *head = NULL, *body = NULL;
+            uint64_t ver = 0;
+            struct kz_err e;
             int rc;
             if (need > cap) {
                 if (buf != NULL) {
@@ -1085,24 +1597,14 @@ par_worker(void *arg)
                 cap = need * 2;
                 buf = kz_xmalloc(cap);
             }
-            adlen = record_ad(ad, p->v, it->id, 0);
-            rc = kz_open_into(p->v->record_key, ad, adlen, b->data + it->hoff, it->hlen,
-                              KZ_HEAD_PAD, buf, it->hlen + 1, &hl);
-            if (rc == KZ_OK) {
-                adlen = record_ad(ad, p->v, it->id, 1);
-                rc = kz_open_into(p->v->record_key, ad, adlen, b->data + it->boff, it->blen,
-                                  KZ_RECORD_PAD, buf + it->hlen + 1, it->blen + 1, &bl);
-            }
+            rc = record_open_into(p->v, p->v->record_key, it->id, b->data + it->hoff, it->hlen,
+                                  b->data + it->boff, it->blen, buf, &ver, &head, &hl, &body,
+                                  &bl, &e);
             if (rc != KZ_OK) {
-                struct kz_err e;
-                char hex[2 * KZ_RECORD_ID_BYTES + 1];
-                kz_hex(it->id, 8, hex);
-                kz_fail(&e, KZ_EINTEGRITY,
-                        "record %s failed authentication (altered, moved or corrupt)", hex);
                 par_fail(p, KZ_EINTEGRITY, &e);
                 break;
             }
-            if ((rc = p->cb(p->ctx, it->id, buf, hl, (const char *)buf + it->hlen + 1, bl)) != 0)
+            if ((rc = p->cb(p->ctx, it->id, head, hl, (const char *)body, bl)) != 0)
                 par_fail(p, rc, NULL);
         }
         b->n = b->used = 0;
@@ -1285,33 +1787,69 @@ kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err)
     return rc;
 }
 
-/* ---- rekey ---- */
+/* ---- rekey, and the upgrade of a format-1 vault ---- */
 
+/* Re-seals every record under new_key as epoch new_epoch in format 2, each at
+ * version gen + 1, inside the caller's change; the heads index follows (new
+ * versions) and *sum / *count get the commitment's sums under new_elem. */
 static int
-reseal_one(struct kz_vault *v, const unsigned char *id, const unsigned char *new_key,
-           uint32_t new_epoch, struct kz_err *err)
+reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char *new_elem,
+           uint32_t new_epoch, uint64_t sum[2], uint64_t *count,
+           void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
+           void *pctx, struct kz_err *err)
 {
-    unsigned char *h = NULL, *b = NULL, *hp = NULL, *bp = NULL, *nh = NULL, *nb = NULL, ad[80];
-    size_t hl = 0, bl = 0, hpl = 0, bpl = 0, nhl = 0, nbl = 0, adlen;
-    uint32_t old_epoch = v->epoch;
-    int rc;
+    struct kz_vault nv = *v; /* the record format as it will be */
+    unsigned char *h = NULL, *b = NULL, *buf = NULL, *nh = NULL, *nb = NULL, *head, *body;
+    size_t i, hl = 0, bl = 0, hlen, blen, nhl = 0, nbl = 0, cap = 0;
+    uint64_t ver, newver = v->gen + 1, e[2];
+    int rc = KZ_OK;
 
-    if ((rc = known_missing(v, id, kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err), err)) !=
-        KZ_OK)
-        goto out;
-    if ((rc = open_part(v, id, 0, h, hl, &hp, &hpl, err)) != KZ_OK ||
-        (rc = open_part(v, id, 1, b, bl, &bp, &bpl, err)) != KZ_OK)
-        goto out;
-    v->epoch = new_epoch; /* record_ad reads the epoch */
-    adlen = record_ad(ad, v, id, 0);
-    kz_seal(new_key, ad, adlen, hp, hpl, KZ_HEAD_PAD, &nh, &nhl);
-    adlen = record_ad(ad, v, id, 1);
-    kz_seal(new_key, ad, adlen, bp, bpl, KZ_RECORD_PAD, &nb, &nbl);
-    v->epoch = old_epoch;
-    rc = known_missing(v, id, kz_store_record_replace(v->st, id, nh, nhl, nb, nbl, err), err);
+    nv.epoch = new_epoch;
+    nv.format = KZ_STORE_FORMAT;
+    nv.elem_key = (unsigned char *)new_elem;
+    sum[0] = sum[1] = 0;
+    *count = 0;
+    for (i = 0; i < v->nheads; i++) {
+        const unsigned char *id = v->heads[i].id;
+        rc = known_missing(v, id, kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err), err);
+        if (rc != KZ_OK)
+            goto out;
+        if (hl + bl + 2 > cap) {
+            if (buf != NULL) {
+                sodium_memzero(buf, cap);
+                free(buf);
+            }
+            cap = (hl + bl + 2) * 2;
+            buf = kz_xmalloc(cap);
+        }
+        if ((rc = record_open_into(v, v->record_key, id, h, hl, b, bl, buf, &ver, &head, &hlen,
+                                   &body, &blen, err)) != KZ_OK)
+            goto out;
+        if (hlen > KZ_HEAD_MAX_BYTES) {
+            rc = record_fail(err, id, 0);
+            goto out;
+        }
+        record_seal(&nv, new_key, id, newver, head, hlen, body, blen, &nh, &nhl, &nb, &nbl);
+        rc = known_missing(v, id, kz_store_record_replace(v->st, id, nh, nhl, nb, nbl, err), err);
+        free(h);
+        free(b);
+        free(nh);
+        free(nb);
+        h = b = nh = nb = NULL;
+        if (rc != KZ_OK)
+            goto out;
+        elem(&nv, id, newver, e);
+        sum[0] += e[0];
+        sum[1] += e[1];
+        (*count)++;
+        if (progress != NULL && (i % 512 == 0 || i + 1 == v->nheads))
+            progress(pctx, i + 1, v->nheads);
+    }
 out:
-    kz_plain_free(hp, hpl, 0);
-    kz_plain_free(bp, bpl, 0);
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
+    }
     free(h);
     free(b);
     free(nh);
@@ -1319,79 +1857,121 @@ out:
     return rc;
 }
 
+/* After a reseal committed: the index holds the new versions. */
+static void
+heads_reversion(struct kz_vault *v, uint64_t ver, const uint64_t sum[2], uint64_t count)
+{
+    size_t i;
+
+    for (i = 0; i < v->nheads; i++)
+        v->heads[i].ver = ver;
+    v->sum[0] = sum[0];
+    v->sum[1] = sum[1];
+    v->count = count;
+}
+
+/* Checks pass against the passphrase slot as it is now: *kek (secure) gets the
+ * key it derives, which wraps the master key again. */
+static int
+pass_kek(struct kz_vault *v, const char *pass, size_t passlen, unsigned char **kek,
+         unsigned char **enc, size_t *enclen, struct kz_kdf_params *kdf, struct kz_err *err)
+{
+    unsigned char ad[SLOT_AD_MAX], *blob = NULL, *mk = NULL;
+    size_t adlen, bloblen = 0, mklen = 0;
+    struct kz_err ignored;
+    int rc;
+
+    *kek = NULL;
+    if ((rc = kz_store_header_get(v->st, H_KDF, enc, enclen, err)) != KZ_OK ||
+        (rc = kz_kdf_decode(*enc, *enclen, kdf, err)) != KZ_OK)
+        return rc;
+    *kek = kz_secure_alloc(KZ_KEY_BYTES);
+    if ((rc = kz_kdf_derive(kdf, pass, passlen, *kek, err)) != KZ_OK)
+        return rc;
+    adlen = slot_ad(ad, LABEL_PASS, v->id, *enc);
+    if ((rc = kz_store_header_get(v->st, H_SLOT_PASS, &blob, &bloblen, err)) == KZ_OK) {
+        if (kz_open(*kek, ad, adlen, blob, bloblen, 1, 1, &mk, &mklen, "slot", &ignored) !=
+                KZ_OK ||
+            mklen != KZ_KEY_BYTES || sodium_memcmp(mk, v->master, KZ_KEY_BYTES) != 0)
+            rc = kz_fail(err, KZ_EAUTH, "wrong passphrase");
+    }
+    kz_plain_free(mk, mklen, 1);
+    free(blob);
+    return rc;
+}
+
 int
-kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **recovery,
+kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char *newpass,
+               size_t newpasslen, char **recovery,
                void (*progress)(void *ctx, unsigned long long done, unsigned long long total),
                void *pctx, struct kz_err *err)
 {
-    unsigned char *new_master = NULL, *new_record = NULL, *old_master = NULL, *old_record = NULL;
-    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = NULL, b4[4], *kek = NULL;
+    unsigned char *new_master = NULL, *new_record = NULL, *new_commit = NULL, *new_elem = NULL;
+    unsigned char *old_master = NULL, *old_record = NULL, *old_commit = NULL, *old_elem = NULL;
+    unsigned char *kek = NULL, *enc = NULL, b4[4];
     struct kz_kdf_params kdf;
-    unsigned char *enc = NULL;
-    const struct kz_head *heads;
-    size_t n = 0, i, enclen = 0;
-    uint32_t new_epoch;
-    int rc, began = 0;
+    size_t enclen = 0;
+    uint64_t sum[2] = {0, 0}, count = 0;
+    uint32_t old_epoch, new_epoch;
+    int rc, began = 0, switched = 0;
 
     *recovery = NULL;
     if ((rc = need_key(v, err)) != KZ_OK)
         return rc;
-    /* The passphrase again: it must open the slot as it is now. Its key (one
-     * Argon2id run) then wraps the new master key, under the same salt. */
-    if ((rc = kz_store_header_get(v->st, H_KDF, &enc, &enclen, err)) != KZ_OK ||
-        (rc = kz_kdf_decode(enc, enclen, &kdf, err)) != KZ_OK)
-        goto early;
-    kek = kz_secure_alloc(KZ_KEY_BYTES);
-    if ((rc = kz_kdf_derive(&kdf, pass, passlen, kek, err)) != KZ_OK)
-        goto early;
-    {
-        unsigned char ad[SLOT_AD_MAX], *blob = NULL, *mk = NULL;
-        size_t adlen = slot_ad(ad, LABEL_PASS, v->id, enc), bloblen = 0, mklen = 0;
-        struct kz_err ignored;
-        if ((rc = kz_store_header_get(v->st, H_SLOT_PASS, &blob, &bloblen, err)) == KZ_OK) {
-            if (kz_open(kek, ad, adlen, blob, bloblen, 1, 1, &mk, &mklen, "slot", &ignored) !=
-                    KZ_OK ||
-                mklen != KZ_KEY_BYTES || sodium_memcmp(mk, v->master, KZ_KEY_BYTES) != 0)
-                rc = kz_fail(err, KZ_EAUTH, "wrong passphrase");
-        }
-        kz_plain_free(mk, mklen, 1);
-        free(blob);
-        if (rc != KZ_OK)
-            goto early;
-    }
-    if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
-        goto early; /* the key the passphrase gave is wiped there */
-    ids = kz_xcalloc(n ? n : 1, KZ_RECORD_ID_BYTES);
-    for (i = 0; i < n; i++)
-        memcpy(ids[i], heads[i].id, KZ_RECORD_ID_BYTES);
-    new_master = kz_secure_alloc(KZ_KEY_BYTES);
-    new_record = kz_secure_alloc(KZ_KEY_BYTES);
-    crypto_kdf_keygen(new_master);
-    kz_vault_subkey(v, new_master, KZ_SUBKEY_RECORDS, "kzrecord", new_record);
-    new_epoch = v->epoch + 1;
-    if ((rc = kz_store_begin(v->st, err)) != KZ_OK)
+    if (kz_store_txn(v->st) == KZ_TXN_WRITE)
+        return kz_fail(err, KZ_ERR, "internal error: rekey inside another change");
+    /* One change from the committed state; the passphrase must open the slot
+     * as it is now (one Argon2id run, whose key then wraps the new master key
+     * unless a new passphrase is given). */
+    if ((rc = kz_vault_begin(v, err)) != KZ_OK)
         goto out;
     began = 1;
-    for (i = 0; i < n; i++) {
-        if ((rc = reseal_one(v, ids[i], new_record, new_epoch, err)) != KZ_OK)
-            goto out;
-        if (progress != NULL && (i % 512 == 0 || i + 1 == n))
-            progress(pctx, i + 1, n);
-    }
+    if ((rc = pass_kek(v, pass, passlen, &kek, &enc, &enclen, &kdf, err)) != KZ_OK)
+        goto out;
+    if (!v->heads_loaded && (rc = heads_load(v, err)) != KZ_OK)
+        goto out;
+    /* The new key vouches for the chain from here on: it must be whole now. */
+    if ((rc = kz_vault_audit_walk(v, NULL, NULL, err)) != KZ_OK)
+        goto out;
+    new_master = kz_secure_alloc(KZ_KEY_BYTES);
+    new_record = kz_secure_alloc(KZ_KEY_BYTES);
+    new_commit = kz_secure_alloc(KZ_KEY_BYTES);
+    new_elem = kz_secure_alloc(KZ_KEY_BYTES);
+    crypto_kdf_keygen(new_master);
+    kz_vault_subkey(v, new_master, KZ_SUBKEY_RECORDS, "kzrecord", new_record);
+    kz_vault_subkey(v, new_master, KZ_SUBKEY_COMMIT, "kzcommit", new_commit);
+    kz_vault_subkey(v, new_master, KZ_SUBKEY_ELEMENT, "kzelemnt", new_elem);
+    old_epoch = v->epoch;
+    new_epoch = v->epoch + 1;
+    if ((rc = reseal_all(v, new_record, new_elem, new_epoch, sum, &count, progress, pctx, err)) !=
+        KZ_OK)
+        goto out;
     if ((rc = kz_vault_audit_rekey(v, new_master, new_epoch, err)) != KZ_OK)
         goto out;
-    /* Slots: the passphrase slot under its key as it was, a new recovery code. */
-    old_master = v->master;
-    old_record = v->record_key;
-    v->master = new_master;
-    v->record_key = new_record;
-    rc = seal_pass_slot(v, kek, enc, err);
+    /* From here the vault handle holds the new key and epoch. */
+    old_master = v->master, old_record = v->record_key;
+    old_commit = v->commit_key, old_elem = v->elem_key;
+    v->master = new_master, v->record_key = new_record;
+    v->commit_key = new_commit, v->elem_key = new_elem;
+    new_master = new_record = new_commit = new_elem = NULL;
+    v->epoch = new_epoch;
+    v->format = KZ_STORE_FORMAT;
+    switched = 1;
+    heads_reversion(v, v->gen + 1, sum, count);
+    if (newpass != NULL) {
+        randombytes_buf(kdf.salt, sizeof(kdf.salt));
+        rc = write_pass_slot(v, newpass, newpasslen, &kdf, err);
+    } else {
+        rc = seal_pass_slot(v, kek, enc, err);
+    }
     if (rc == KZ_OK)
         rc = write_recovery_slot(v, recovery, err);
-    if (rc == KZ_OK) {
-        kz_put32(b4, new_epoch);
+    kz_put32(b4, new_epoch);
+    if (rc == KZ_OK)
         rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err);
-    }
+    kz_put32(b4, KZ_STORE_FORMAT);
+    if (rc == KZ_OK)
+        rc = kz_store_header_put(v->st, H_FORMAT, b4, 4, err);
     if (rc == KZ_OK) {
         /* The recipients' MAC follows the new key. */
         char *text = NULL;
@@ -1399,31 +1979,96 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, char **reco
             rc = kz_vault_set_recipients(v, text, err);
         free(text);
     }
-    if (rc == KZ_OK)
-        rc = kz_store_commit(v->st, err);
-    if (rc != KZ_OK) {
-        v->master = old_master;
-        v->record_key = old_record;
-        old_master = old_record = NULL;
-        goto out;
+    if (rc == KZ_OK) {
+        v->commit_ok = 1;
+        rc = kz_vault_commit(v, err);
+        began = 0;
     }
-    began = 0;
-    v->epoch = new_epoch;
-    new_master = new_record = NULL; /* now the vault's */
-out:
-    if (began) {
-        kz_store_rollback(v->st);
+    (void)old_epoch;
+    if (rc != KZ_OK && switched) {
+        /* Nothing of it was saved: back to the key the file still has. */
+        if (began)
+            kz_vault_rollback(v);
+        began = 0;
+        kz_secure_free(v->master), kz_secure_free(v->record_key);
+        kz_secure_free(v->commit_key), kz_secure_free(v->elem_key);
+        v->master = old_master, v->record_key = old_record;
+        v->commit_key = old_commit, v->elem_key = old_elem;
+        old_master = old_record = old_commit = old_elem = NULL;
+        v->epoch = old_epoch;
+        v->dv = -1; /* read the state again before the next use */
         heads_drop(v);
+    }
+out:
+    if (began)
+        kz_vault_rollback(v);
+    if (rc != KZ_OK) {
         kz_secure_free(*recovery);
         *recovery = NULL;
     }
     kz_secure_free(old_master);
     kz_secure_free(old_record);
+    kz_secure_free(old_commit);
+    kz_secure_free(old_elem);
     kz_secure_free(new_master);
     kz_secure_free(new_record);
-early:
+    kz_secure_free(new_commit);
+    kz_secure_free(new_elem);
     kz_secure_free(kek);
     free(enc);
-    free(ids);
+    return rc;
+}
+
+/* A vault of format 1 (kizuna 0.1: no versions, no commitment, kinds visible
+ * by size) is brought to format 2 at its first unlock, in one change under the
+ * same key: every record re-sealed, then the first commitment. */
+static int
+upgrade(struct kz_vault *v, struct kz_err *err)
+{
+    uint64_t sum[2] = {0, 0}, count = 0;
+    unsigned char b4[4];
+    int rc;
+
+    if ((rc = kz_vault_begin(v, err)) != KZ_OK)
+        return rc;
+    if (v->format >= 2) /* another process did it meanwhile */
+        return kz_vault_commit(v, err);
+    if (!v->heads_loaded && (rc = heads_load(v, err)) != KZ_OK)
+        goto fail;
+    v->gen = 0;
+    if ((rc = reseal_all(v, v->record_key, v->elem_key, v->epoch, sum, &count, NULL, NULL,
+                         err)) != KZ_OK)
+        goto fail;
+    kz_put32(b4, KZ_STORE_FORMAT);
+    if ((rc = kz_store_header_put(v->st, H_FORMAT, b4, 4, err)) != KZ_OK)
+        goto fail;
+    v->format = KZ_STORE_FORMAT;
+    heads_reversion(v, 1, sum, count);
+    v->commit_ok = 1;
+    if ((rc = kz_vault_commit(v, err)) == KZ_OK)
+        return KZ_OK;
+    v->format = 1;
+    v->dv = -1;
+    return rc;
+fail:
+    kz_vault_rollback(v);
+    return rc;
+}
+
+/* After a slot opened: upgrade an old vault, then load the heads index and
+ * check it against the commitment. A vault that fails the check stays locked. */
+static int
+after_open(struct kz_vault *v, struct kz_err *err)
+{
+    const struct kz_head *heads;
+    size_t n;
+    int rc = KZ_OK;
+
+    if (v->format < 2)
+        rc = upgrade(v, err);
+    if (rc == KZ_OK)
+        rc = kz_vault_heads(v, &heads, &n, err);
+    if (rc != KZ_OK)
+        kz_vault_lock(v);
     return rc;
 }

@@ -350,7 +350,7 @@ main(int argc, char **argv)
         printf("  audit: %ld entries appended in %.2f s; audit verify %.3f s (target < 0.5 s)\n",
                n, t_append, t_verify);
         t0 = now_s();
-        if (kz_vault_rekey(v, PASS, strlen(PASS), &rec, NULL, NULL, &err) != KZ_OK) {
+        if (kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &rec, NULL, NULL, &err) != KZ_OK) {
             fprintf(stderr, "bench: rekey: %s\n", err.msg);
             return 1;
         }

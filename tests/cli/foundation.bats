@@ -149,32 +149,32 @@ load helpers
 	[ "$status" -eq 0 ]
 }
 
-@test "an altered key slot is named at unlock and by doctor (exit 4) until it is written anew" {
+@test "an altered key slot is named at unlock and by doctor (exit 4); put back, the vault opens" {
 	new_vault
 	printf '%s\n' "$recovery" >"$T/rk"
 	slots() { kzp --json doctor 2>/dev/null | jq -r '.[] | select(.check == "key slots") | .status'; }
 	[ "$(slots)" = ok ]
-	# The recovery slot, damaged: the passphrase cannot notice by itself.
+	# The recovery slot, damaged: the passphrase cannot notice by itself, the
+	# commitment over the header does, and the slot's MAC names it.
+	saved=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name = 'slot.recovery'")
 	sqlite3 "$V" "UPDATE header SET value = randomblob(length(value)) WHERE name = 'slot.recovery'"
-	kzp couple list 2>"$T/err"
-	grep -q "recovery key slot was altered" "$T/err"
+	run kzp couple list
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"recovery key slot was altered"* ]]
 	run kzp doctor
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"recovery key slot was altered"*"recovery rotate"* ]]
+	[[ "$output" == *"recovery key slot was altered"* ]]
 	run "$KZ" --vault "$V" --recovery-key-file "$T/rk" unlock
-	[ "$status" -eq 3 ] # as the warning said
-	kzp recovery rotate >/dev/null
+	[ "$status" -eq 3 ]
+	sqlite3 "$V" "UPDATE header SET value = X'$saved' WHERE name = 'slot.recovery'"
 	[ "$(slots)" = ok ]
 	# The passphrase slot's KDF parameters, changed: the recovery key opens the
-	# vault and names the passphrase slot.
-	kzp --json recovery rotate | jq -r .recovery_key >"$T/rk"
+	# slot, and the vault names the passphrase slot and stays shut.
 	hex=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name = 'kdf'")
 	sqlite3 "$V" "UPDATE header SET value = X'${hex:0:4}02${hex:6}' WHERE name = 'kdf'"
-	"$KZ" --vault "$V" --recovery-key-file "$T/rk" couple list 2>"$T/err"
-	grep -q "passphrase slot was altered" "$T/err"
-	run "$KZ" --vault "$V" --recovery-key-file "$T/rk" doctor
+	run "$KZ" --vault "$V" --recovery-key-file "$T/rk" couple list
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"passphrase slot was altered"*"passwd"* ]]
+	[[ "$output" == *"passphrase slot was altered"* ]]
 }
 
 @test "config set, get, list, unset; bad keys and values exit 2; unset key exits 6" {

@@ -381,6 +381,17 @@ sql_swap() { # FILE TABLE COL KEY A B
 	mount_tmpfs 128m "$T/tm"
 	V="$T/tm/base.kz"
 	tamper_vault
+	# Older copies for the rollback classes: before a few edits (same key), and
+	# before a recovery rotate (a new master key and recovery slot).
+	cp "$V" "$T/tm/old1.kz"
+	kzp >/dev/null <<-'S'
+		session edit s2 --text "Rewritten after the copy"
+		goal progress g1 7 --note "later"
+		couple set C015 residence=Egypt
+	S
+	cp "$V" "$T/tm/old2.kz"
+	kzp recovery rotate >/dev/null
+	sqlite3 "$V" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 	[ ! -s "$V-wal" ] # all in the main file
 	base=$T/tm/base.kz
 	# The canonical dump, twice, to be sure it is stable.
@@ -413,11 +424,11 @@ sql_swap() { # FILE TABLE COL KEY A B
 			sql_flip "$c" header value "name = '$name'" "$pos"
 		done
 	done
-	for r in $(sqlite3 "$base" "SELECT rowid FROM records"); do
+	for r in $(sqlite3 "$base" "SELECT hex(id) FROM records"); do
 		for s in "id 0" "head 0" "head 30" "head -1" "body 0" "body 100" "body -1"; do
-			c="$T/tm/c/records-$r-${s/ /@}.kz"
+			c="$T/tm/c/records-${r:0:8}-${s/ /@}.kz"
 			cp "$base" "$c"
-			sql_flip "$c" records ${s% *} "rowid = $r" ${s#* }
+			sql_flip "$c" records ${s% *} "id = X'$r'" ${s#* }
 		done
 	done
 	for r in $(sqlite3 "$base" "SELECT seq FROM audit"); do
@@ -428,16 +439,74 @@ sql_swap() { # FILE TABLE COL KEY A B
 		done
 	done
 	# 3. Sealed values swapped between rows, and a row moved to another id.
-	local rows=($(sqlite3 "$base" "SELECT rowid FROM records ORDER BY rowid"))
+	local rows=($(sqlite3 "$base" "SELECT hex(id) FROM records ORDER BY id"))
 	for k in 0 3 6; do
 		for s in head body; do
 			c="$T/tm/c/swap-records-$s-$k.kz"
 			cp "$base" "$c"
-			sql_swap "$c" records "$s" rowid "${rows[$k]}" "${rows[$((k + 1))]}"
+			sql_swap "$c" records "$s" id "X'${rows[$k]}'" "X'${rows[$((k + 1))]}'"
 		done
 		c="$T/tm/c/swap-records-row-$k.kz"
 		cp "$base" "$c"
-		sqlite3 "$c" "UPDATE records SET id = randomblob(16) WHERE rowid = ${rows[$k]}"
+		sqlite3 "$c" "UPDATE records SET id = randomblob(16) WHERE id = X'${rows[$k]}'"
+	done
+	# 5. The whole vault's commitment: one record rolled back (head, body, both:
+	# a head of one version with the body of another), deleted, duplicated
+	# under a new id; header rows rolled back with the records kept and the
+	# records with the header kept; a slot restored after a recovery rotate.
+	local old=$T/tm/old1.kz
+	for r in $(sqlite3 "$old" "SELECT hex(id) FROM records"); do
+		for s in head body "head, body"; do
+			c="$T/tm/c/commit-rollback-${r:0:8}-${s/, /+}.kz"
+			cp "$base" "$c"
+			sqlite3 "$c" "ATTACH '$old' AS o; UPDATE records SET ($s) = (SELECT $s FROM o.records
+				WHERE o.records.id = X'$r') WHERE id = X'$r'"
+		done
+	done
+	for r in "${rows[@]}"; do
+		c="$T/tm/c/commit-delete-${r:0:8}.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "DELETE FROM records WHERE id = X'$r'"
+		c="$T/tm/c/commit-duplicate-${r:0:8}.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "INSERT INTO records SELECT randomblob(16), head, body FROM records WHERE id = X'$r'"
+	done
+	for o in old1 old2; do
+		c="$T/tm/c/commit-header-from-$o.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM header; INSERT INTO header SELECT * FROM o.header"
+		c="$T/tm/c/commit-records-from-$o.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM records; INSERT INTO records SELECT * FROM o.records"
+		c="$T/tm/c/commit-audit-from-$o.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM audit; INSERT INTO audit SELECT * FROM o.audit"
+	done
+	for s in "slot.recovery" "slot.recovery.mac" "slot.passphrase" "slot.passphrase.mac" "epoch"; do
+		c="$T/tm/c/commit-slot-restored-$s.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "ATTACH '$T/tm/old2.kz' AS o; UPDATE header SET value = (SELECT value FROM o.header
+			WHERE o.header.name = '$s') WHERE name = '$s'"
+	done
+	c="$T/tm/c/commit-slot-restored-both.kz"
+	cp "$base" "$c"
+	sqlite3 "$c" "ATTACH '$T/tm/old2.kz' AS o; UPDATE header SET value = (SELECT value FROM o.header
+		WHERE o.header.name = header.name) WHERE name IN ('slot.recovery', 'slot.recovery.mac')"
+	# 6. SQL planted in the schema: a trigger, a view and an index on each table.
+	for s in header records audit audit_pending; do
+		c="$T/tm/c/schema-trigger-$s.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "CREATE TRIGGER t_$s AFTER INSERT ON $s BEGIN DELETE FROM audit WHERE seq = 1; END"
+		c="$T/tm/c/schema-trigger-update-$s.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "CREATE TRIGGER u_$s BEFORE UPDATE ON $s BEGIN SELECT raise(IGNORE); END"
+		c="$T/tm/c/schema-view-$s.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "CREATE VIEW v_$s AS SELECT * FROM $s"
+		c="$T/tm/c/schema-index-$s.kz"
+		cp "$base" "$c"
+		case $s in header) k=name ;; records) k=id ;; *) k=blob ;; esac
+		sqlite3 "$c" "CREATE INDEX i_$s ON $s (length($k))"
 	done
 	for k in 2 9 15; do
 		for s in blob mac; do
@@ -474,8 +543,19 @@ sql_swap() { # FILE TABLE COL KEY A B
 		byte-*) k=byte ;;
 		swap-*) k=swap ;;
 		truncate-*) k=truncate ;;
+		commit-rollback-*) k=rollback ;;
+		commit-delete-* | commit-duplicate-*) k=delete/duplicate ;;
+		commit-header-* | commit-records-* | commit-audit-*) k=table-rollback ;;
+		commit-slot-*) k=slot-restored ;;
+		schema-*) k=schema ;;
 		*) k=sealed ;;
 		esac
+		# The commitment and schema classes must all be caught (exit 4).
+		if [[ "$name" == commit-* || "$name" == schema-* ]] && [ "$cls" != integrity ]; then
+			echo "$name: $cls (must be exit 4)"
+			cls=wrong
+			bad=$((bad + 1))
+		fi
 		case $cls in
 		unchanged) same=$((same + 1)) ;;
 		warned) warned=$((warned + 1)) ;;
@@ -492,6 +572,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 				echo "$name: exit 3 (wrong passphrase) outside the key slots"
 			fi
 			;;
+		wrong) ;;
 		*)
 			bad=$((bad + 1))
 			echo "$name: $cls"
@@ -504,12 +585,73 @@ sql_swap() { # FILE TABLE COL KEY A B
 	report "tamper: $n cases: $same unchanged, $warned unchanged with a warning that a key slot" \
 		"was altered, $integ integrity failures (exit 4), $auth auth failures (exit 3)," \
 		"$bad wrong or crashed"
-	for k in byte sealed swap truncate; do
+	for k in byte sealed swap truncate rollback delete/duplicate table-rollback slot-restored schema; do
 		report "tamper:   $k: ${tally[$k unchanged]:-0} unchanged, ${tally[$k warned]:-0} warned," \
 			"${tally[$k integrity]:-0} exit 4, ${tally[$k auth]:-0} exit 3, ${tally[$k wrong]:-0} wrong"
 	done
 	[ "$bad" -eq 0 ]
 	[ "$integ" -gt 0 ]
+}
+
+# The tamper classes of the whole vault, carried in a backup (age files are not
+# sender-authenticated): backup verify and restore refuse each (exit 4), and
+# restore creates nothing.
+@test "tampered backups: rollback, deletion, planted SQL and a restored slot fail verify and restore" {
+	local c n=0 R
+	new_vault
+	R=$("$KZ" --json keygen -o "$T/id" | jq -r .recipient)
+	kzp >/dev/null <<-'S'
+		couple add C014 partner1.name=Aiko partner2.name=Jonas
+		session add C014 --date 2026-01-10 --text "First joint session"
+		session add C014 --date 2026-01-17 --text "Second session"
+		goal add C014 "Plan the holidays together"
+	S
+	cp "$V" "$T/old.kz"
+	kzp session sign s1 >/dev/null
+	kzp session amend s1 --text "Correction" >/dev/null
+	cp "$V" "$T/old2.kz"
+	kzp recovery rotate >/dev/null
+	sqlite3 "$V" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	mkdir -p "$T/bk" "$T/r"
+	# The untouched vault as a control.
+	cp "$V" "$T/bk/control.kz"
+	cp "$V" "$T/bk/rollback.kz"
+	sqlite3 "$T/bk/rollback.kz" "ATTACH '$T/old.kz' AS o; UPDATE records SET (head, body) =
+		(SELECT head, body FROM o.records WHERE o.records.id = records.id)
+		WHERE id IN (SELECT id FROM o.records)"
+	cp "$V" "$T/bk/delete.kz"
+	sqlite3 "$T/bk/delete.kz" "DELETE FROM records WHERE id = (SELECT max(id) FROM records)"
+	cp "$V" "$T/bk/trigger.kz"
+	sqlite3 "$T/bk/trigger.kz" "CREATE TRIGGER a AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE seq = new.seq; END"
+	cp "$V" "$T/bk/slot.kz"
+	sqlite3 "$T/bk/slot.kz" "ATTACH '$T/old2.kz' AS o; UPDATE header SET value = (SELECT value FROM o.header
+		WHERE o.header.name = header.name) WHERE name IN ('slot.recovery', 'slot.recovery.mac')"
+	cp "$V" "$T/bk/audit-cut.kz"
+	sqlite3 "$T/bk/audit-cut.kz" "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)"
+	for c in "$T"/bk/*.kz; do
+		age -r "$R" -o "${c%.kz}.age" "$c"
+		run "$KZ" --passphrase-file "$T/pass" backup verify "${c%.kz}.age" -i "$T/id"
+		if [[ "$c" == */control.kz ]]; then
+			[ "$status" -eq 0 ]
+		else
+			echo "$(basename "$c"): verify exit $status: $output"
+			[ "$status" -eq 4 ]
+			n=$((n + 1))
+		fi
+		run "$KZ" --passphrase-file "$T/pass" backup restore "${c%.kz}.age" \
+			--to-vault "$T/r/$(basename "$c")" -i "$T/id"
+		if [[ "$c" == */control.kz ]]; then
+			[ "$status" -eq 0 ]
+		else
+			[ "$status" -eq 4 ]
+			[ ! -e "$T/r/$(basename "$c")" ]
+		fi
+	done
+	# Planted SQL is refused even without the passphrase.
+	run "$KZ" backup verify "$T/bk/trigger.age" -i "$T/id" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"trigger a"* ]]
+	report "tampered backups: $n kinds refused by backup verify and backup restore (exit 4)"
 }
 
 # ---------------------------------------------------------------------------

@@ -222,15 +222,12 @@ test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
                                          &err),
                      KZ_OK);
     kz_vault_lock(va);
-    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_OK);
-    {
-        const struct kz_head *heads;
-        size_t n;
-        assert_int_equal(kz_vault_heads(va, &heads, &n, &err), KZ_EINTEGRITY);
-    }
+    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    assert_false(kz_vault_unlocked(va));
     assert_int_equal(kz_store_record_put(kz_vault_store(va), id2, head2, head2len, body2,
                                          body2len, &err),
                      KZ_OK);
+    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_OK);
     /* Another vault, same record id. */
     assert_int_equal(kz_store_record_put(kz_vault_store(vb), id1, head, headlen, blob, bloblen,
                                          &err),
@@ -252,8 +249,9 @@ test_record_moved_to_another_id_vault_or_epoch_fails(void **state)
     assert_int_equal(kz_store_header_put(st, "epoch", b4, 4, &err), KZ_OK);
     kz_store_close(st);
     va = reopen(f->a);
-    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_OK);
-    assert_int_equal(kz_vault_record_get(va, id1, &plain, &len, &err), KZ_EINTEGRITY);
+    /* The header no longer matches the commitment (which covers the epoch). */
+    assert_int_equal(kz_vault_unlock(va, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    assert_int_equal(kz_vault_record_get(va, id1, &plain, &len, &err), KZ_EAUTH);
     kz_vault_close(va);
 }
 
@@ -304,7 +302,7 @@ test_foreach_stops_at_a_tampered_record(void **state)
     free(head);
     n = 0;
     assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_EINTEGRITY);
-    assert_int_equal(n, 4);
+    assert_true(n < 5); /* the walk stopped at it (rows come in id order: any place) */
     kz_vault_close(v);
 }
 
@@ -328,6 +326,12 @@ test_listed_record_missing_from_the_file_is_integrity(void **state)
     put(v, id, "{\"kind\":\"goal\"}");
     assert_int_equal(kz_vault_heads(v, &heads, &nh, &err), KZ_OK);
     assert_int_equal(nh, 1);
+    /* An id the index never had is simply not there. */
+    assert_int_equal(kz_vault_record_get(v, other, &body, &len, &err), KZ_ENOTFOUND);
+    assert_int_equal(kz_store_record_replace(kz_vault_store(v), other, "h", 1, "b", 1, &err),
+                     KZ_ENOTFOUND);
+    /* In one snapshot with the index (as every command runs) it is damage. */
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
     assert_int_equal(kz_store_record_delete(kz_vault_store(v), id, &err), KZ_OK);
     assert_int_equal(kz_vault_record_get(v, id, &body, &len, &err), KZ_EINTEGRITY);
     assert_null(body);
@@ -336,10 +340,11 @@ test_listed_record_missing_from_the_file_is_integrity(void **state)
     assert_int_equal(kz_store_record_count(kz_vault_store(v), &n, &err), KZ_OK);
     assert_int_equal(n, 0);
     assert_int_equal(kz_vault_record_delete(v, id, &err), KZ_EINTEGRITY);
-    /* An id the index never had is simply not there. */
-    assert_int_equal(kz_vault_record_get(v, other, &body, &len, &err), KZ_ENOTFOUND);
-    assert_int_equal(kz_store_record_replace(kz_vault_store(v), other, "h", 1, "b", 1, &err),
-                     KZ_ENOTFOUND);
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+    /* Saved that way, the record set no longer matches the commitment. */
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "a record was deleted"));
     kz_vault_close(v);
 }
 
@@ -364,9 +369,13 @@ test_slot_macs(void **state)
     free(blob);
     assert_int_equal(kz_vault_slots_check(v, &err), KZ_EINTEGRITY);
     assert_non_null(strstr(err.msg, "recovery key slot was altered"));
-    assert_int_equal(kz_vault_rotate_recovery(v, &fresh, &err), KZ_OK);
-    kz_secure_free(fresh);
-    assert_int_equal(kz_vault_slots_check(v, &err), KZ_OK);
+    /* The header as a whole is in the commitment: the next unlock refuses. */
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "recovery key slot was altered"));
+    (void)fresh;
+    kz_vault_close(v);
+    v = make_vault(f, f->b);
     assert_int_equal(kz_store_header_put(kz_vault_store(v), "slot.passphrase.mac", "x", 1, &err),
                      KZ_OK);
     assert_int_equal(kz_vault_slots_check(v, &err), KZ_EINTEGRITY);
@@ -382,15 +391,15 @@ test_unknown_format_is_integrity(void **state)
 {
     struct fx *f = *state;
     struct kz_vault *v = make_vault(f, f->a);
-    const unsigned char two[4] = {2, 0, 0, 0};
+    const unsigned char three[4] = {3, 0, 0, 0};
     struct kz_err err;
 
-    assert_int_equal(kz_store_header_put(kz_vault_store(v), "format", two, 4, &err), KZ_OK);
+    assert_int_equal(kz_store_header_put(kz_vault_store(v), "format", three, 4, &err), KZ_OK);
     kz_vault_close(v);
     v = NULL;
     assert_int_equal(kz_vault_open(f->a, &v, &err), KZ_EINTEGRITY);
     assert_null(v);
-    assert_non_null(strstr(err.msg, "format 2"));
+    assert_non_null(strstr(err.msg, "format 3"));
 }
 
 static void
@@ -425,7 +434,10 @@ test_recovery_rotate_retires_old_code(void **state)
     char *fresh = NULL;
     struct kz_err err;
 
-    assert_int_equal(kz_vault_rotate_recovery(v, &fresh, &err), KZ_OK);
+    /* A new master key: the old code with an old copy of its slot would open
+     * nothing written afterwards. */
+    assert_int_equal(kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &fresh, NULL, NULL, &err),
+                     KZ_OK);
     kz_vault_lock(v);
     assert_int_equal(kz_vault_unlock_recovery(v, f->recovery, strlen(f->recovery), &err),
                      KZ_EAUTH);
