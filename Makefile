@@ -47,8 +47,9 @@ BIN      := $(BUILD)/kizuna
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# Test tools (not installed): kzage drives the age module for the CLI tests.
-TOOLS := $(BUILD)/tests/kzage
+# Test tools (not installed): kzage drives the age module for the CLI tests;
+# kzforge queues a keyless audit event as anyone who can write the file can.
+TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzforge
 
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
         fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
@@ -75,6 +76,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	    $(shell pkg-config --libs cmocka) $(TEST_LIBS_$*)
 
 $(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/tests/kzforge: tests/tools/kzforge.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
 

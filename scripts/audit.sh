@@ -10,7 +10,9 @@
 #      it is what shows that the vault was rolled back to an older copy.
 #   2. kizuna --json doctor, saved as doctor-YYYYMMDD-HHMMSS.json beside the head file.
 #   3. with --backup-dir: kizuna backup create DIR/vault-YYYYMMDD-HHMMSS.age, encrypted
-#      to the vault's backup recipients ('kizuna recipients add age1...'); no passphrase.
+#      to the vault's backup recipients ('kizuna recipients add age1...'), unlocked with
+#      the passphrase file so that its audit event is written with the key (doctor
+#      counts only those).
 #
 # The head file defaults to PATH.head. KIZUNA names the binary (default: kizuna on
 # PATH, else build/kizuna beside this script). Exits 0 on a healthy vault, else with
@@ -91,7 +93,7 @@ rc=$?
 if [ -n "$backupdir" ]; then
 	backup=$backupdir/vault-$stamp.age
 	[ ! -e "$backup" ] || backup=$backupdir/vault-$stamp-$$.age
-	"$kz" --vault "$vault" backup create "$backup" </dev/null >/dev/null
+	kzp backup create "$backup" >/dev/null
 	rc=$?
 	[ "$rc" -eq 0 ] || die "$rc" "backup to $backup failed (exit $rc)"
 fi

@@ -19,7 +19,8 @@
 #define KZ_AGE_RECIPIENT_LEN 62       /* "age1" + 58 characters */
 #define KZ_AGE_IDENTITY_LEN 74        /* "AGE-SECRET-KEY-1" + 58 characters */
 #define KZ_AGE_SCRYPT_LOGN 18         /* work factor written by default */
-#define KZ_AGE_SCRYPT_MAX_LOGN 22     /* largest work factor accepted on decrypt */
+#define KZ_AGE_SCRYPT_MAX_LOGN 22     /* largest work factor ever run on decrypt */
+#define KZ_AGE_SCRYPT_LIMIT_LOGN 20   /* largest run unless an identity allows more */
 
 /* Failure class of a decryption (the CCTV test-vector classes), plus I/O. */
 enum kz_age_status {
@@ -30,7 +31,8 @@ enum kz_age_status {
     KZ_AGE_NO_MATCH, /* no identity (key or passphrase) opens the file */
     KZ_AGE_HMAC,     /* header MAC does not match: header was altered */
     KZ_AGE_IO,       /* read()/sink() failed or out of resources */
-    KZ_AGE_USAGE     /* bad arguments from the caller */
+    KZ_AGE_USAGE,    /* bad arguments from the caller */
+    KZ_AGE_LIMIT     /* a well-formed scrypt work factor above the identity's limit */
 };
 
 struct kz_age_recipient {            /* one recipient for encryption */
@@ -46,6 +48,10 @@ struct kz_age_identity {             /* one identity for decryption */
     unsigned char *sk;               /* 32 bytes in secure memory (X25519) */
     const char *passphrase;          /* scrypt */
     size_t passlen;
+    int max_log_n;                   /* scrypt: the largest work factor to run, 1..22
+                                      * (0: KZ_AGE_SCRYPT_LIMIT_LOGN); a file asking
+                                      * for more fails (KZ_AGE_LIMIT, KZ_ERR) before
+                                      * any memory is spent on it */
 };
 
 /* Streaming writer. */
@@ -92,7 +98,8 @@ void kz_age_enc_abort(struct kz_age_enc *e);
  * describe why). On a payload failure the chunks released before it stay
  * released: the caller must discard them. Memory use is constant.
  * Returns KZ_OK; KZ_EINTEGRITY (header, armor, payload, MAC failure);
- * KZ_EAUTH (no identity matched); KZ_ERR (read or sink failed); KZ_EUSAGE.
+ * KZ_EAUTH (no identity matched); KZ_ERR (read or sink failed, or a scrypt
+ * work factor above the passphrase identity's max_log_n); KZ_EUSAGE.
  * *status (if status is not NULL) gets the enum kz_age_status class.
  */
 int kz_age_decrypt(ssize_t (*rd)(void *ctx, void *buf, size_t len),

@@ -11,6 +11,12 @@
 #define KZ_KDF_FLOOR_T 3u
 #define KZ_KDF_FLOOR_M_KIB 65536u
 #define KZ_KDF_FLOOR_LANES 4u
+/* The most init chooses or accepts, and so the most a vault header may ask
+ * for: a header beyond any of these was not written by kizuna, and is refused
+ * (KZ_EINTEGRITY) before anything is allocated or computed. */
+#define KZ_KDF_MAX_M_KIB (4u * 1024 * 1024) /* 4 GiB */
+#define KZ_KDF_MAX_T 64u
+#define KZ_KDF_MAX_LANES 64u
 #define KZ_KDF_SALT_BYTES 16
 #define KZ_KDF_KEY_BYTES 32
 /* Encoded form: version u8, algorithm u8, t u32le, m_kib u32le, lanes u32le, salt. */
@@ -45,7 +51,8 @@ double kz_kdf_measure(const struct kz_kdf_params *p);
 int kz_kdf_below_floor(const struct kz_kdf_params *p);
 
 void kz_kdf_encode(const struct kz_kdf_params *p, unsigned char out[KZ_KDF_ENCODED_BYTES]);
-/* Returns KZ_OK, or KZ_EINTEGRITY for an unknown version/algorithm or absurd costs. */
+/* Returns KZ_OK, or KZ_EINTEGRITY for an unknown version/algorithm or a cost
+ * beyond the KZ_KDF_MAX_* limits (the message names the setting). */
 int kz_kdf_decode(const unsigned char *in, size_t len, struct kz_kdf_params *p,
                   struct kz_err *err);
 

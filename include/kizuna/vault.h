@@ -163,10 +163,11 @@ int kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, stru
 int kz_vault_audit_pending(struct kz_vault *v, const char *json, size_t len,
                            struct kz_err *err);
 /* Opens the pending events and appends each to the chain as vet(json, len)
- * returns it (malloc'd JSON text, wiped and freed here; vet NULL: as given);
- * returns how many in *n. Anyone who can write the file can seal an event to
- * the inbox key, so vet must mark each as keyless. Needs the key; one
- * transaction with the caller's. */
+ * returns it (malloc'd JSON text, wiped and freed here; vet NULL: as given),
+ * a blob that does not open as vet(NULL, its size) returns it; returns how
+ * many in *n. Anyone who can write the file can seal an event to the inbox
+ * key, so vet must mark each as keyless. Needs the key; one transaction with
+ * the caller's. */
 int kz_vault_audit_fold(struct kz_vault *v, char *(*vet)(const char *json, size_t len), int *n,
                         struct kz_err *err);
 /* KZ_OK if the inbox key pair is whole (inbox.sk opens under the key and is

@@ -33,14 +33,24 @@ kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient 
 
 int
 kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
-                  struct kz_age_identity **ids, size_t *n, struct kz_err *err)
+                  const char *max_work, struct kz_age_identity **ids, size_t *n,
+                  struct kz_err *err)
 {
-    char *pass = NULL;
+    char *pass = NULL, *end;
     size_t len = 0;
+    long max_log_n = KZ_AGE_SCRYPT_LIMIT_LOGN;
     int rc;
 
     *ids = NULL;
     *n = 0;
+    if (max_work != NULL) {
+        errno = 0;
+        max_log_n = strtol(max_work, &end, 10);
+        if (errno != 0 || end == max_work || *end != '\0' || max_log_n < 1 ||
+            max_log_n > KZ_AGE_SCRYPT_MAX_LOGN)
+            return kz_fail(err, KZ_EUSAGE, "--max-work-factor takes a number from 1 to %d",
+                           KZ_AGE_SCRYPT_MAX_LOGN);
+    }
     if (identity_file != NULL)
         return kz_age_identity_file_read(identity_file, ids, n, err);
     if (passfile != NULL)
@@ -56,8 +66,21 @@ kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *pa
     (*ids)[0].scrypt = 1;
     (*ids)[0].passphrase = pass;
     (*ids)[0].passlen = len;
+    (*ids)[0].max_log_n = (int)max_log_n;
     *n = 1;
     return KZ_OK;
+}
+
+int
+kz_cmd_age_limit(const char *file, int status, struct kz_err *err)
+{
+    char msg[sizeof(err->msg)];
+
+    if (status != KZ_AGE_LIMIT)
+        return err->code;
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    return kz_fail(err, KZ_ERR, "%s: %s (--max-work-factor N allows up to %d)", file, msg,
+                   KZ_AGE_SCRYPT_MAX_LOGN);
 }
 
 void

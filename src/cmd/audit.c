@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kizuna/secmem.h"
 #include "cmds.h"
@@ -51,35 +52,106 @@ kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const ch
     return kz_fail(err, rc, "%s: the audit trail could not note it (%s)", refused, why);
 }
 
+/* The kinds a process without the key records, with the one command each comes
+ * from and the one optional string field it may carry. */
+static const struct {
+    const char *event, *cmd, *field;
+} keyless_kinds[] = {
+    {"unlock_failed", "unlock", "how"},
+    {"backup", "backup create", "ref"},
+    {"restore", "backup restore", NULL},
+};
+
+#define VET_FIELD_MAX 1024 /* bytes of a kept string field (a backup's file name) */
+#define VET_KIND_MAX 32   /* bytes of an unknown kind kept under pending_invalid */
+
+/* A string field worth keeping: at most max bytes, no control characters. */
+static int
+vet_string(json_t *v, size_t max)
+{
+    const char *s = json_string_value(v);
+    size_t i, n;
+
+    if (s == NULL || (n = json_string_length(v)) == 0 || n > max || strlen(s) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* A time as kz_time_now writes it: YYYY-MM-DDTHH:MM:SSZ. */
+static int
+vet_time(json_t *v)
+{
+    const char *s = json_string_value(v), *end;
+    struct tm tm;
+
+    if (s == NULL || json_string_length(v) != 20)
+        return 0;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return end != NULL && *end == '\0';
+}
+
 /* Anyone who can write the vault file can seal an event to its inbox key, so a
- * pending event is marked keyless whatever it says, and one of a kind that no
- * process without the key records is kept whole under "pending_invalid". */
+ * pending event is taken at none of its words: only the kinds a process without
+ * the key records survive, each rebuilt from its known fields (a field of
+ * another name, type or shape is dropped and counted); its time is the fold's,
+ * the time it claims is kept as "claimed"; it is marked keyless. Anything else
+ * becomes "pending_invalid" with its size and, when short and printable, the
+ * kind it claimed; json NULL (a blob that did not open) "pending_unreadable". */
 char *
 kz_audit_vet_pending(const char *json, size_t len)
 {
-    static const char *const keyless[] = {"unlock_failed", "backup", "restore", NULL};
-    json_t *e = json_loadb(json, len, 0, NULL);
-    const char *ev = json_string_value(json_object_get(e, "event"));
+    json_t *e = json != NULL ? json_loadb(json, len, 0, NULL) : NULL, *out, *v;
+    const char *ev = json_string_value(json_object_get(e, "event")), *key;
     char now[21], *text;
-    int i, known = 0;
+    size_t i, k = sizeof(keyless_kinds) / sizeof(keyless_kinds[0]);
+    long dropped = 0;
 
-    for (i = 0; ev != NULL && keyless[i] != NULL; i++)
-        known |= strcmp(ev, keyless[i]) == 0;
-    kz_time_now(now);
-    if (!json_is_object(e) || !known) {
-        json_t *bad = json_pack("{s:s,s:s,s:s,s:I}", "t", now, "event", "pending_invalid", "cmd",
-                                "", "bytes", (json_int_t)len);
-        if (json_is_object(e))
-            json_object_set(bad, "pending", e);
-        json_decref(e);
-        e = bad;
+    for (i = 0; json_is_object(e) && ev != NULL && i < k; i++) {
+        if (strcmp(ev, keyless_kinds[i].event) == 0)
+            break;
     }
-    json_object_set_new(e, "keyless", json_true());
-    json_object_set_new(e, "folded", json_string(now));
-    text = json_dumps(e, JSON_COMPACT);
+    kz_time_now(now);
+    if (json == NULL) {
+        out = json_pack("{s:s,s:s,s:s,s:I,s:b}", "t", now, "event", "pending_unreadable", "cmd",
+                        "", "bytes", (json_int_t)len, "keyless", 1);
+        goto done;
+    }
+    if (!json_is_object(e) || ev == NULL || i == k) {
+        out = json_pack("{s:s,s:s,s:s,s:I,s:b}", "t", now, "event", "pending_invalid", "cmd", "",
+                        "bytes", (json_int_t)len, "keyless", 1);
+        if (vet_string(json_object_get(e, "event"), VET_KIND_MAX))
+            json_object_set_new(out, "pending", json_pack("{s:s}", "event", ev));
+        goto done;
+    }
+    out = json_pack("{s:s,s:s,s:s}", "t", now, "event", keyless_kinds[i].event, "cmd",
+                    keyless_kinds[i].cmd);
+    json_object_foreach(e, key, v) {
+        if (strcmp(key, "event") == 0 || (strcmp(key, "keyless") == 0 && json_is_true(v)))
+            continue;
+        if (strcmp(key, "cmd") == 0 && json_is_string(v) &&
+            strcmp(json_string_value(v), keyless_kinds[i].cmd) == 0)
+            continue;
+        if (strcmp(key, "t") == 0 && vet_time(v))
+            json_object_set(out, "claimed", v);
+        else if (keyless_kinds[i].field != NULL && strcmp(key, keyless_kinds[i].field) == 0 &&
+                 vet_string(v, VET_FIELD_MAX))
+            json_object_set(out, key, v);
+        else
+            dropped++;
+    }
+    json_object_set_new(out, "keyless", json_true());
+    if (dropped > 0)
+        json_object_set_new(out, "dropped", json_integer(dropped));
+done:
     json_decref(e);
-    if (text == NULL)
+    if (out == NULL || (text = json_dumps(out, JSON_COMPACT)) == NULL)
         kz_die("out of memory");
+    json_decref(out);
     return text;
 }
 
@@ -169,19 +241,61 @@ struct logq {
     uint32_t since, until;
     const char *couple;
     json_t *rows;
+    int text; /* a table: the NOTE column */
 };
+
+int
+kz_audit_unverified(json_t *e)
+{
+    json_t *folded = json_object_get(e, "folded");
+
+    if (!json_is_true(json_object_get(e, "keyless")))
+        return 0;
+    /* Folded before the fold kept its own time: "t" is the claimed one. */
+    if (json_is_string(folded) && json_object_get(e, "claimed") == NULL) {
+        json_object_set(e, "claimed", json_object_get(e, "t"));
+        json_object_set(e, "t", folded);
+        json_object_del(e, "folded");
+    }
+    return 1;
+}
+
+/* "unverified, claimed 2026-01-01T00:00:00Z, 2 fields dropped" for the table
+ * (a kind not taken: "unverified, claimed to be delete"). */
+static void
+note_of(json_t *e)
+{
+    const char *claimed = json_string_value(json_object_get(e, "claimed"));
+    const char *kind = json_string_value(json_object_get(json_object_get(e, "pending"), "event"));
+    json_int_t dropped = json_integer_value(json_object_get(e, "dropped"));
+    char note[160];
+    int n;
+
+    n = snprintf(note, sizeof(note), "unverified");
+    if (claimed != NULL)
+        n += snprintf(note + n, sizeof(note) - (size_t)n, ", claimed %.20s", claimed);
+    if (kind != NULL)
+        n += snprintf(note + n, sizeof(note) - (size_t)n, ", claimed to be %.32s", kind);
+    if (dropped > 0)
+        snprintf(note + n, sizeof(note) - (size_t)n, ", %lld field%s dropped",
+                 (long long)dropped, dropped == 1 ? "" : "s");
+    json_object_set_new(e, "note", json_string(note));
+}
 
 static int
 collect(void *ctx, unsigned long long seq, const char *json, size_t len)
 {
     struct logq *q = ctx;
     json_t *e = json_loadb(json, len, 0, NULL);
-    const char *t = json_string_value(json_object_get(e, "t"));
+    const char *t;
     char day[11] = "";
     uint32_t d;
+    int unverified;
 
     if (e == NULL)
         return 0;
+    unverified = kz_audit_unverified(e);
+    t = json_string_value(json_object_get(e, "t"));
     if (t != NULL) {
         snprintf(day, sizeof(day), "%.10s", t);
         d = kz_date_parse(day);
@@ -194,6 +308,9 @@ collect(void *ctx, unsigned long long seq, const char *json, size_t len)
             goto skip;
     }
     json_object_set_new(e, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(e, "unverified", json_boolean(unverified));
+    if (unverified && q->text)
+        note_of(e);
     json_array_append(q->rows, e);
 skip:
     json_decref(e);
@@ -203,18 +320,25 @@ skip:
 static int
 cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
+    /* NOTE (unverified entries) is the last column, shown when a row has one. */
     static const struct kz_col cols[] = {
+        {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},
+        {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
+        {"note", "NOTE", 0},    {NULL, NULL, 0},
+    };
+    static const struct kz_col cols_no_note[] = {
         {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},
         {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
         {NULL, NULL, 0},
     };
+    json_t *row;
     const char *since = NULL, *until = NULL, *couple = NULL, *limit = NULL;
     const struct kz_opt opts[] = {
         {"since", 0, 1, &since, NULL}, {"until", 0, 1, &until, NULL},
         {"couple", 0, 1, &couple, NULL}, {"limit", 0, 1, &limit, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
-    struct logq q = {0, 0, NULL, NULL};
+    struct logq q = {0, 0, NULL, NULL, 0};
     char *pos[1], *end;
     long lim = 0;
     size_t n;
@@ -232,6 +356,7 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             return kz_fail(err, KZ_EUSAGE, "audit log: --limit takes a positive number");
     }
     q.couple = couple;
+    q.text = !st->ui.json;
     q.rows = json_array();
     if ((rc = kz_vault_audit_walk(st->vault, collect, &q, err)) != KZ_OK) {
         json_decref(q.rows);
@@ -246,7 +371,14 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_decref(q.rows);
         q.rows = tail;
     }
-    kz_ui_table(&st->ui, q.rows, cols, "no audit events");
+    {
+        size_t i;
+        int notes = 0;
+        json_array_foreach(q.rows, i, row) {
+            notes |= json_object_get(row, "note") != NULL;
+        }
+        kz_ui_table(&st->ui, q.rows, notes ? cols : cols_no_note, "no audit events");
+    }
     return KZ_OK;
 }
 
@@ -355,8 +487,12 @@ static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_audit_log = {
     "audit log", "[--since DATE] [--until DATE] [--couple CODE] [--limit N]",
-    "who did what and when (the chain is verified as it is read)", NULL, CMD_NEEDS_KEY,
-    log_opts, cmd_log};
+    "who did what and when (the chain is verified as it is read)",
+    "Events written without the key (a failed unlock, a backup without the passphrase,\n"
+    "a restore) are marked unverified (NOTE; \"unverified\": true in JSON): anyone who can\n"
+    "write the vault file could have sealed them. Their time is when the next unlock\n"
+    "folded them in; the time they claim is shown as claimed; other fields are dropped.",
+    CMD_NEEDS_KEY, log_opts, cmd_log};
 const struct kz_cmd_entry kz_cmd_audit_verify = {
     "audit verify", "[--expect-head N:HEX]",
     "recompute the whole chain; exit 4 naming the first bad entry",

@@ -294,6 +294,12 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: backup create FILE [--to age1...] [--passphrase]");
+    /* Given the vault's passphrase (a cron job), unlock so that the backup event
+     * is written with the key: a keyless one proves nothing (doctor). */
+    if (!kz_vault_unlocked(st->vault) &&
+        (st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL) &&
+        (rc = kz_state_unlock(st, err)) != KZ_OK)
+        return rc;
     if ((rc = backup_recipients(st, to, nto, passphrase, passfile, &r, &nr, &pass, err)) != KZ_OK)
         goto out;
     /* The age file goes to a temporary name, fsynced, then renamed. */
@@ -411,7 +417,7 @@ unlink_db(const char *path)
 
 static int
 decrypt_to(struct kz_state *st, const char *file, const char *identity, const char *passfile,
-           int outfd, const char *label, struct kz_err *err)
+           const char *max_work, int outfd, const char *label, struct kz_err *err)
 {
     struct kz_age_identity *ids = NULL;
     struct sink sk = {outfd, &st->ui, label, 0, 0};
@@ -425,10 +431,13 @@ decrypt_to(struct kz_state *st, const char *file, const char *identity, const ch
                        strerror(errno));
     if (fstat(in, &sb) == 0)
         sk.total = (unsigned long long)sb.st_size + 1;
-    if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) == KZ_OK) {
+    if ((rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) ==
+        KZ_OK) {
         rc = kz_age_decrypt(kz_age_fd_read, &in, ids, nids, sink_fd, &sk, &status, err);
         if (rc == KZ_OK)
             kz_ui_progress(&st->ui, label, sk.total, sk.total);
+        if (status == KZ_AGE_LIMIT)
+            rc = kz_cmd_age_limit(file, status, err);
         if (rc != KZ_OK && rc != KZ_EAUTH && rc != KZ_ERR) {
             char msg[sizeof(err->msg)], head[16];
             ssize_t n = pread(in, head, sizeof(head), 0);
@@ -517,10 +526,11 @@ out:
 static int
 cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *identity = NULL, *passfile = NULL;
+    const char *identity = NULL, *passfile = NULL, *max_work = NULL;
     const struct kz_opt opts[] = {
         {"identity", 'i', 1, &identity, NULL},
         {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"max-work-factor", 0, 1, &max_work, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     char *pos[1], tmp[4200];
@@ -538,7 +548,7 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "verify", err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, max_work, fd, "verify", err)) != KZ_OK)
         goto out;
     close(fd);
     fd = -1;
@@ -563,11 +573,12 @@ out:
 static int
 cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *identity = NULL, *passfile = NULL, *dest = NULL;
+    const char *identity = NULL, *passfile = NULL, *dest = NULL, *max_work = NULL;
     const struct kz_opt opts[] = {
         {"to-vault", 0, 1, &dest, NULL},
         {"identity", 'i', 1, &identity, NULL},
         {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"max-work-factor", 0, 1, &max_work, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     char *pos[1], tmp[4200];
@@ -588,7 +599,8 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = err->code;
         goto out;
     }
-    if ((rc = decrypt_to(st, pos[0], identity, passfile, fd, "restore", err)) != KZ_OK)
+    if ((rc = decrypt_to(st, pos[0], identity, passfile, max_work, fd, "restore", err)) !=
+        KZ_OK)
         goto out;
     if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
         goto out;
@@ -629,9 +641,11 @@ out:
 static const char *const keygen_opts[] = {"--output", NULL};
 static const char *const create_opts[] = {"--to", "--passphrase", "--backup-passphrase-file",
                                           "--armor", NULL};
-static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file", NULL};
+static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file",
+                                          "--max-work-factor", NULL};
 static const char *const restore_opts[] = {"--to-vault", "--identity",
-                                           "--backup-passphrase-file", NULL};
+                                           "--backup-passphrase-file", "--max-work-factor",
+                                           NULL};
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_keygen = {
@@ -655,14 +669,19 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "name, fsynced, then renamed: FILE is never half written (an older backup of the same\n"
     "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
     "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
-    "(or --backup-passphrase-file FILE). The stock age tool decrypts it.",
+    "(or --backup-passphrase-file FILE). The stock age tool decrypts it. Its audit event\n"
+    "is written with the key when the vault is unlocked or --passphrase-file is given;\n"
+    "else it is keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
-    "backup verify", "FILE [--identity FILE]",
+    "backup verify", "FILE [--identity FILE] [--max-work-factor N]",
     "decrypt a backup in memory and check it; with the passphrase, every record",
-    "Exit 4 if the file is truncated, extended or altered, naming what failed.", CMD_NO_VAULT,
-    verify_opts, cmd_verify};
+    "Exit 4 if the file is truncated, extended or altered, naming what failed. A passphrase\n"
+    "file asking for an scrypt work factor above 20 (1 GiB) is refused (exit 1) unless\n"
+    "--max-work-factor N (up to 22) allows it.",
+    CMD_NO_VAULT, verify_opts, cmd_verify};
 const struct kz_cmd_entry kz_cmd_backup_restore = {
-    "backup restore", "FILE --to-vault PATH [--identity FILE]",
-    "restore a backup to a new vault file (never overwrites)", NULL, CMD_NO_VAULT,
-    restore_opts, cmd_restore};
+    "backup restore", "FILE --to-vault PATH [--identity FILE] [--max-work-factor N]",
+    "restore a backup to a new vault file (never overwrites)",
+    "--max-work-factor N: as for backup verify (an scrypt work factor above 20 is refused).",
+    CMD_NO_VAULT, restore_opts, cmd_restore};

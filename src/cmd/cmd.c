@@ -320,6 +320,13 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         return kz_fail(err, KZ_EAUTH,
                        "the vault is locked and there is no terminal to ask for the passphrase "
                        "(use --passphrase-fd or --passphrase-file)");
+    {
+        /* A header the passphrase cannot be used with (key-derivation costs
+         * beyond kizuna's limits, say) is refused before the passphrase is asked. */
+        struct kz_vault_info info;
+        if ((rc = kz_vault_info(st->vault, &info, err)) == KZ_EINTEGRITY)
+            return rc;
+    }
     snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
     for (tries = 0; tries < UNLOCK_TRIES; tries++) {
         rc = kz_ui_read_secret_tty(prompt, &secret, &len, err);

@@ -31,6 +31,11 @@ int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, cons
                    const char *refused, struct kz_err *err);
 /* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
 char *kz_audit_vet_pending(const char *json, size_t len);
+/* True if the chain event e was recorded without the key (anyone who can write
+ * the vault file could have sealed it); then "t" is when it was folded and
+ * "claimed" the time it claimed (an event folded by an older kizuna is
+ * rewritten so in e). */
+int kz_audit_unverified(json_t *e);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
     kz_cmd_backup_restore;
@@ -56,9 +61,15 @@ struct kz_age_identity;
 int kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient **r,
                             size_t *n, struct kz_err *err);
 /* Identities to open an age file: the X25519 identities in identity_file, else a
- * passphrase from passfile or the terminal. Free with kz_cmd_identities_free. */
+ * passphrase from passfile or the terminal, which runs scrypt work factors up to
+ * max_work (--max-work-factor: "1" to "22"; NULL: 20; else KZ_EUSAGE before
+ * anything is asked). Free with kz_cmd_identities_free. */
 int kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
-                      struct kz_age_identity **ids, size_t *n, struct kz_err *err);
+                      const char *max_work, struct kz_age_identity **ids, size_t *n,
+                      struct kz_err *err);
+/* After kz_age_decrypt failed with status: a work factor above the limit is
+ * reported naming file and --max-work-factor (KZ_ERR); returns err->code. */
+int kz_cmd_age_limit(const char *file, int status, struct kz_err *err);
 void kz_cmd_identities_free(struct kz_age_identity *ids, size_t n);
 /* A new file created 0600 next to path as "path.tmp-XXXXXX" (its name in tmp):
  * the descriptor, or -1 with err set. */

@@ -115,8 +115,12 @@ count_record(void *ctx, const unsigned char *id, const unsigned char *h, size_t 
     return 0;
 }
 
+/* The newest backup event written with the key, and the newest written without
+ * it after that one (its fold time and claimed time): anyone who can write the
+ * vault file can seal a backup event to the inbox key, so only the first counts. */
 struct last_backup {
     char t[32];
+    char keyless[32], claimed[32];
 };
 
 static int
@@ -125,11 +129,21 @@ find_backup(void *ctx, unsigned long long seq, const char *json, size_t len)
     struct last_backup *lb = ctx;
     json_t *e = json_loadb(json, len, 0, NULL);
     const char *ev = json_string_value(json_object_get(e, "event"));
-    const char *t = json_string_value(json_object_get(e, "t"));
+    const char *t, *claimed;
 
     (void)seq;
-    if (ev != NULL && t != NULL && strcmp(ev, "backup") == 0)
-        snprintf(lb->t, sizeof(lb->t), "%s", t);
+    if (ev != NULL && strcmp(ev, "backup") == 0) {
+        int unverified = kz_audit_unverified(e);
+        t = json_string_value(json_object_get(e, "t"));
+        claimed = json_string_value(json_object_get(e, "claimed"));
+        if (t != NULL && !unverified) {
+            snprintf(lb->t, sizeof(lb->t), "%s", t);
+            lb->keyless[0] = lb->claimed[0] = '\0'; /* only a keyless one after it counts */
+        } else if (t != NULL) {
+            snprintf(lb->keyless, sizeof(lb->keyless), "%s", t);
+            snprintf(lb->claimed, sizeof(lb->claimed), "%s", claimed != NULL ? claimed : "");
+        }
+    }
     json_decref(e);
     return 0;
 }
@@ -147,6 +161,34 @@ days_since(const char *iso)
     return (long)((time(NULL) - then) / 86400);
 }
 
+/* Days since the last backup recorded with the key; a backup event recorded
+ * without it is named but satisfies nothing (warn). */
+static void
+check_backup(struct report *r, const struct last_backup *lb, long warn_days)
+{
+    char unverified[160] = "";
+    long days;
+
+    if (lb->keyless[0] != '\0')
+        snprintf(unverified, sizeof(unverified),
+                 "the last backup event (folded %.10s%s%.10s) is unverified: it was written "
+                 "without the key, as anyone who can write the vault file can",
+                 lb->keyless, lb->claimed[0] != '\0' ? ", claimed " : "", lb->claimed);
+    if (lb->t[0] == '\0') {
+        if (unverified[0] != '\0')
+            check(r, "last backup", WARN_,
+                  "only keyless backups are recorded; %s ('backup create' in the unlocked "
+                  "shell records one with the key; 'backup verify FILE' checks a file)",
+                  unverified);
+        else
+            check(r, "last backup", WARN_, "no backup recorded yet ('backup create FILE')");
+        return;
+    }
+    days = days_since(lb->t);
+    check(r, "last backup", days > warn_days ? WARN_ : OK_, "%ld day%s ago (%.10s)%s%s", days,
+          days == 1 ? "" : "s", lb->t, unverified[0] != '\0' ? "; " : "", unverified);
+}
+
 static int
 cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -154,12 +196,12 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"status", "", 0}, {"check", "CHECK", 0}, {"detail", "DETAIL", 0}, {NULL, NULL, 0}};
     struct report r = {json_array(), 0};
     struct kz_vault_info info;
-    struct last_backup lb = {""};
+    struct last_backup lb = {"", "", ""};
     struct rlimit rl;
     struct kz_err e;
     char *pos[1];
     atomic_long records = 0;
-    long days, warn_days = BACKUP_WARN_DAYS;
+    long warn_days = BACKUP_WARN_DAYS;
     int rc, npos, leftovers;
 
     if ((rc = kz_cmd_parse("doctor", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
@@ -224,13 +266,7 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         }
         json_decref(cfg);
     }
-    if (lb.t[0] == '\0') {
-        check(&r, "last backup", WARN_, "no backup recorded yet ('backup create FILE')");
-    } else {
-        days = days_since(lb.t);
-        check(&r, "last backup", days > warn_days ? WARN_ : OK_, "%ld day%s ago (%.10s)", days,
-              days == 1 ? "" : "s", lb.t);
-    }
+    check_backup(&r, &lb, warn_days);
     check(&r, "secure_delete", kz_store_secure_delete(kz_vault_store(st->vault)) ? OK_ : FAIL_,
           "%s", kz_store_secure_delete(kz_vault_store(st->vault)) ? "on: freed pages are zeroed"
                                                                   : "off");
@@ -263,5 +299,7 @@ const struct kz_cmd_entry kz_cmd_doctor = {
     "doctor", "", "security self-check; exit 4 on an integrity failure, 1 on another",
     "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
     "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
-    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.",
+    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.\n"
+    "Only a backup whose event was written with the key counts: a keyless (unverified)\n"
+    "one is named, and leaves the backup check at warn.",
     CMD_NEEDS_KEY, no_opts, cmd_doctor};

@@ -426,7 +426,7 @@ sink_mem(void *ctx, const void *buf, size_t len)
 
 static int
 read_import(struct kz_state *st, const char *path, const char *identity, const char *passfile,
-            struct kz_buf *out, struct kz_err *err)
+            const char *max_work, struct kz_buf *out, struct kz_err *err)
 {
     struct kz_age_identity *ids = NULL;
     struct sinkbuf s = {{NULL, 0, 0}};
@@ -443,11 +443,14 @@ read_import(struct kz_state *st, const char *path, const char *identity, const c
     lseek(fd, 0, SEEK_SET);
     if (n > 0 && (memmem(head, (size_t)n, "age-encryption.org", 18) != NULL ||
                   memmem(head, (size_t)n, "-----BEGIN AGE", 14) != NULL)) {
-        if ((rc = kz_cmd_identities(st, identity, passfile, &ids, &nids, err)) != KZ_OK)
+        if ((rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) !=
+            KZ_OK)
             goto out;
         rc = kz_age_decrypt(kz_age_fd_read, &fd, ids, nids, sink_mem, &s, &status, err);
-        if (rc != KZ_OK)
+        if (rc != KZ_OK) {
+            rc = kz_cmd_age_limit(path, status, err);
             goto out;
+        }
         *out = s.b;
         s.b.p = NULL;
     } else {
@@ -571,11 +574,12 @@ bad(struct kz_err *err, const char *what)
 static int
 cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *identity = NULL, *newcode = NULL, *passfile = NULL;
+    const char *identity = NULL, *newcode = NULL, *passfile = NULL, *max_work = NULL;
     const struct kz_opt opts[] = {
         {"identity", 'i', 1, &identity, NULL},
         {"as", 0, 1, &newcode, NULL},
         {"backup-passphrase-file", 0, 1, &passfile, NULL},
+        {"max-work-factor", 0, 1, &max_work, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
@@ -595,7 +599,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = kz_fail(err, KZ_EUSAGE, "usage: import FILE [--identity FILE] [--as NEWCODE]");
         goto out;
     }
-    if ((rc = read_import(st, pos[0], identity, passfile, &in, err)) != KZ_OK)
+    if ((rc = read_import(st, pos[0], identity, passfile, max_work, &in, err)) != KZ_OK)
         goto out;
     doc = json_loadb(kz_buf_str(&in), in.len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL) {
@@ -757,7 +761,7 @@ out:
 static const char *const export_opts[] = {"--format", "--output", "--to", "--for-partner",
                                           "--include-process-notes", "--armor", "--yes", NULL};
 static const char *const import_opts[] = {"--identity", "--as", "--backup-passphrase-file",
-                                          NULL};
+                                          "--max-work-factor", NULL};
 
 const struct kz_cmd_entry kz_cmd_export = {
     "export",
@@ -770,8 +774,9 @@ const struct kz_cmd_entry kz_cmd_export = {
     "asks first on a terminal; scripts say --yes only for the terminal case.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
-    "import", "FILE [--identity FILE] [--as NEWCODE]",
+    "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file opens with --identity or a passphrase.",
+    "ids; the links between them follow. An age file opens with --identity or a passphrase;\n"
+    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};

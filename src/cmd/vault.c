@@ -162,14 +162,18 @@ cmd_init(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     memset(&kdf, 0, sizeof(kdf));
     if (mem_s != NULL || iter_s != NULL || lanes_s != NULL) {
         long long m = mem_s ? kz_kdf_parse_size(mem_s) : KZ_KDF_FLOOR_M_KIB;
-        long long t = iter_s ? parse_count(iter_s, 1, 1000) : KZ_KDF_FLOOR_T;
-        long long p = lanes_s ? parse_count(lanes_s, 1, 64) : KZ_KDF_FLOOR_LANES;
-        if (m < 0 || m > 8LL * 1024 * 1024)
-            return kz_fail(err, KZ_EUSAGE, "init: --kdf-memory takes a size such as 64M or 1G");
+        long long t = iter_s ? parse_count(iter_s, 1, KZ_KDF_MAX_T) : KZ_KDF_FLOOR_T;
+        long long p = lanes_s ? parse_count(lanes_s, 1, KZ_KDF_MAX_LANES) : KZ_KDF_FLOOR_LANES;
+        if (m < 0 || m > KZ_KDF_MAX_M_KIB)
+            return kz_fail(err, KZ_EUSAGE,
+                           "init: --kdf-memory takes a size such as 64M or 1G, at most %uG",
+                           KZ_KDF_MAX_M_KIB / 1024 / 1024);
         if (t < 0)
-            return kz_fail(err, KZ_EUSAGE, "init: --kdf-iterations takes a number from 1 to 1000");
+            return kz_fail(err, KZ_EUSAGE, "init: --kdf-iterations takes a number from 1 to %u",
+                           KZ_KDF_MAX_T);
         if (p < 0)
-            return kz_fail(err, KZ_EUSAGE, "init: --kdf-lanes takes a number from 1 to 64");
+            return kz_fail(err, KZ_EUSAGE, "init: --kdf-lanes takes a number from 1 to %u",
+                           KZ_KDF_MAX_LANES);
         if (m < 8 * p)
             return kz_fail(err, KZ_EUSAGE, "init: --kdf-memory must be at least 8 KiB per lane");
         kdf.t = (uint32_t)t;
@@ -418,7 +422,8 @@ const struct kz_cmd_entry kz_cmd_init = {
     "create the vault and print its recovery key once",
     "Asks for the new passphrase twice (or takes --passphrase-file/-fd). Key derivation\n"
     "is calibrated to --kdf-time seconds (default 1), never below t=3, m=64 MiB, 4 lanes;\n"
-    "explicit --kdf-* costs are for tests. Refuses to overwrite an existing file.",
+    "explicit --kdf-* costs are for tests. At most 4G of memory, 64 iterations, 64 lanes:\n"
+    "a vault header asking for more is refused (exit 4). Refuses to overwrite a file.",
     CMD_NO_VAULT, init_opts, cmd_init};
 const struct kz_cmd_entry kz_cmd_info = {
     "info", "", "header facts: format, key derivation, slots, record count (no passphrase)",

@@ -65,6 +65,7 @@ kz_age_status_name(int status)
     case KZ_AGE_HMAC: return "HMAC failure";
     case KZ_AGE_IO: return "I/O failure";
     case KZ_AGE_USAGE: return "usage error";
+    case KZ_AGE_LIMIT: return "work factor above the limit";
     default: return "unknown";
     }
 }
@@ -76,7 +77,8 @@ status_code(int status)
     switch (status) {
     case KZ_AGE_OK: return KZ_OK;
     case KZ_AGE_NO_MATCH: return KZ_EAUTH;
-    case KZ_AGE_IO: return KZ_ERR;
+    case KZ_AGE_IO:
+    case KZ_AGE_LIMIT: return KZ_ERR;
     case KZ_AGE_USAGE: return KZ_EUSAGE;
     default: return KZ_EINTEGRITY;
     }
@@ -1095,15 +1097,19 @@ out:
     return rc;
 }
 
-/* Tries a passphrase on the (only) scrypt stanza s; as unwrap_x25519. */
+/* Tries a passphrase on the (only) scrypt stanza s, running a work factor of
+ * at most max_logn (0: KZ_AGE_SCRYPT_LIMIT_LOGN); as unwrap_x25519. */
 static int
 unwrap_scrypt(struct dec *d, const struct stanza *s, const char *pass,
-              size_t passlen)
+              size_t passlen, int max_logn)
 {
     unsigned char salt[16];
     const char *a;
     size_t alen, n, i;
     int logn = 0, rc;
+
+    if (max_logn <= 0 || max_logn > KZ_AGE_SCRYPT_MAX_LOGN)
+        max_logn = max_logn <= 0 ? KZ_AGE_SCRYPT_LIMIT_LOGN : KZ_AGE_SCRYPT_MAX_LOGN;
 
     if (stanza_arg(d, s, 1, &a, &alen) != 3)
         return header_fail(d, "malformed scrypt stanza: wrong number of "
@@ -1124,6 +1130,13 @@ unwrap_scrypt(struct dec *d, const struct stanza *s, const char *pass,
     if (logn > KZ_AGE_SCRYPT_MAX_LOGN)
         return header_fail(d, "scrypt work factor is too large (over 22): "
                               "refusing to spend that much time and memory");
+    /* scrypt with r = 8 needs 2^logn KiB: refused before any of it is asked for. */
+    if (logn > max_logn)
+        return kz_fail(d->err, dfail(d, KZ_AGE_LIMIT),
+                       "the file asks for scrypt work factor %d (%d %s of memory), "
+                       "above the limit of %d: refusing to spend that",
+                       logn, logn >= 10 ? 1 << (logn - 10) : 1 << logn,
+                       logn >= 10 ? "MiB" : "KiB", max_logn);
     if (s->bodylen != 16 + TAG)
         return header_fail(d, "malformed scrypt stanza: wrong file key size");
     if (scrypt_wrap(d->sec->wrap, pass, passlen, salt, logn) != 0) {
@@ -1165,7 +1178,7 @@ unwrap_file_key(struct dec *d, const struct kz_age_identity *ids, size_t nids)
             has_pass = 1;
             if (scrypt_file)
                 rc = unwrap_scrypt(d, &d->st[0], ids[i].passphrase,
-                                   ids[i].passlen);
+                                   ids[i].passlen, ids[i].max_log_n);
         } else {
             crypto_scalarmult_base(pk, ids[i].sk);
             for (j = 0; j < d->nst && rc == KZ_EAUTH; j++) {

@@ -12,10 +12,6 @@
 
 #define KDF_VERSION 1
 #define KDF_ALG_ARGON2ID 1
-/* Upper bounds a header may claim before we refuse to spend the resources. */
-#define KDF_MAX_M_KIB (8u * 1024 * 1024) /* 8 GiB */
-#define KDF_MAX_T 1000u
-#define KDF_MAX_LANES 64u
 
 int
 kz_kdf_argon2id_raw(uint32_t t, uint32_t m_kib, uint32_t lanes, const void *pwd,
@@ -105,7 +101,7 @@ kz_kdf_calibrate(double target_s, struct kz_kdf_params *p, struct kz_err *err)
         uint32_t t = (uint32_t)((double)p->t * target_s / dt + 0.5);
         if (t <= p->t)
             break;
-        p->t = t > KDF_MAX_T ? KDF_MAX_T : t;
+        p->t = t > KZ_KDF_MAX_T ? KZ_KDF_MAX_T : t;
         dt = kz_kdf_measure(p);
     }
     return KZ_OK;
@@ -138,9 +134,28 @@ kz_kdf_decode(const unsigned char *in, size_t len, struct kz_kdf_params *p, stru
     p->m_kib = kz_get32(in + 6);
     p->lanes = kz_get32(in + 10);
     memcpy(p->salt, in + 14, KZ_KDF_SALT_BYTES);
-    if (p->t < 1 || p->t > KDF_MAX_T || p->lanes < 1 || p->lanes > KDF_MAX_LANES ||
-        p->m_kib < 8 * p->lanes || p->m_kib > KDF_MAX_M_KIB)
-        return kz_fail(err, KZ_EINTEGRITY, "vault header: key-derivation costs out of range");
+    /* Checked before any allocation: a header asking for more than init could
+     * have chosen would otherwise cost that much memory and time per attempt. */
+    if (p->m_kib > KZ_KDF_MAX_M_KIB)
+        return kz_fail(err, KZ_EINTEGRITY,
+                       "vault header: key-derivation memory %u MiB is above the %u MiB kizuna "
+                       "allows; refusing it (the header was altered)",
+                       p->m_kib / 1024, KZ_KDF_MAX_M_KIB / 1024);
+    if (p->t < 1 || p->t > KZ_KDF_MAX_T)
+        return kz_fail(err, KZ_EINTEGRITY,
+                       "vault header: key-derivation iterations %u are outside 1 to %u; "
+                       "refusing them (the header was altered)",
+                       p->t, KZ_KDF_MAX_T);
+    if (p->lanes < 1 || p->lanes > KZ_KDF_MAX_LANES)
+        return kz_fail(err, KZ_EINTEGRITY,
+                       "vault header: key-derivation lanes %u are outside 1 to %u; refusing "
+                       "them (the header was altered)",
+                       p->lanes, KZ_KDF_MAX_LANES);
+    if (p->m_kib < 8 * p->lanes)
+        return kz_fail(err, KZ_EINTEGRITY,
+                       "vault header: key-derivation memory %u KiB is below 8 KiB per lane "
+                       "(the header was altered)",
+                       p->m_kib);
     return KZ_OK;
 }
 

@@ -235,6 +235,24 @@ struct fold {
     struct kz_err *err;
 };
 
+/* A pending blob that does not open (or is too large to try) joins the chain
+ * as "pending_unreadable": through vet(NULL, len) when there is one. */
+static int
+fold_unreadable(struct fold *f, size_t len)
+{
+    static const char bad[] = "{\"event\":\"pending_unreadable\",\"cmd\":\"\"}";
+    char *text;
+    int rc;
+
+    f->n++;
+    if (f->vet == NULL)
+        return kz_vault_audit_append(f->v, bad, sizeof(bad) - 1, f->err);
+    text = f->vet(NULL, len);
+    rc = kz_vault_audit_append(f->v, text, strlen(text), f->err);
+    free(text);
+    return rc;
+}
+
 static int
 fold_one(void *ctx, const unsigned char *blob, size_t len)
 {
@@ -242,17 +260,12 @@ fold_one(void *ctx, const unsigned char *blob, size_t len)
     unsigned char *plain;
     int rc;
 
-    if (len <= crypto_box_SEALBYTES || len > PENDING_MAX + crypto_box_SEALBYTES) {
-        static const char bad[] = "{\"event\":\"pending_unreadable\",\"cmd\":\"\"}";
-        f->n++;
-        return kz_vault_audit_append(f->v, bad, sizeof(bad) - 1, f->err);
-    }
+    if (len <= crypto_box_SEALBYTES || len > PENDING_MAX + crypto_box_SEALBYTES)
+        return fold_unreadable(f, len);
     plain = kz_xmalloc(len - crypto_box_SEALBYTES + 1);
     if (crypto_box_seal_open(plain, blob, len, f->pk, f->sk) != 0) {
-        static const char bad[] = "{\"event\":\"pending_unreadable\",\"cmd\":\"\"}";
         free(plain);
-        f->n++;
-        return kz_vault_audit_append(f->v, bad, sizeof(bad) - 1, f->err);
+        return fold_unreadable(f, len);
     }
     if (f->vet != NULL) {
         char *text = f->vet((const char *)plain, len - crypto_box_SEALBYTES);

@@ -264,35 +264,7 @@ some_records() {
 
 # Seals JSON to the vault's inbox key and queues it, as anyone who can write the
 # file can (the inbox key is public, in the header): a forged keyless event.
-forge_pending() {
-	local seal="$BATS_FILE_TMPDIR/seal" pk blob
-	if [ ! -x "$seal" ]; then
-		cat >"$seal.c" <<-'C'
-			#include <sodium.h>
-			#include <stdio.h>
-			#include <string.h>
-			int main(int argc, char **argv)
-			{
-			    unsigned char pk[crypto_box_PUBLICKEYBYTES], out[4096 + crypto_box_SEALBYTES];
-			    size_t n, i;
-			    if (argc != 3 || sodium_init() < 0 || (n = strlen(argv[2])) > 4096 ||
-			        sodium_hex2bin(pk, sizeof pk, argv[1], strlen(argv[1]), NULL, NULL, NULL) != 0)
-			        return 2;
-			    crypto_box_seal(out, (const unsigned char *)argv[2], n, pk);
-			    for (i = 0; i < n + crypto_box_SEALBYTES; i++)
-			        printf("%02X", out[i]);
-			    printf("\n");
-			    return 0;
-			}
-		C
-		# shellcheck disable=SC2046
-		cc -o "$seal" "$seal.c" $(pkg-config --cflags --libs libsodium) ||
-			skip "no C compiler with libsodium to forge an inbox event"
-	fi
-	pk=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name = 'inbox.pk'")
-	blob=$("$seal" "$pk" "$1")
-	sqlite3 "$V" "INSERT INTO audit_pending (blob) VALUES (X'$blob')"
-}
+forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 
 @test "a pending event forged without the key joins the chain only as keyless" {
 	new_vault
@@ -472,7 +444,14 @@ forge_pending() {
 	R=$("$KZ" --json keygen -o "$T/kz.id" | jq -r .recipient)
 	kzp recipients add "$R" >/dev/null
 	some_records
+	# A backup without the key is a keyless event: it satisfies nothing.
 	kz backup create "$T/b.age" </dev/null >/dev/null
+	run doctor_json
+	[ "$status" -eq 0 ]
+	[ "$(check_status 'last backup')" = warn ]
+	[[ "$(jq -r '.[] | select(.check == "last backup") | .detail' <<<"$output")" == *"only keyless backups"*unverified* ]]
+	# With the passphrase, its event is written with the key.
+	kzp backup create "$T/b.age" </dev/null >/dev/null
 	run doctor_json
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -377,8 +377,8 @@ sql_swap() { # FILE TABLE COL KEY A B
 
 @test "tamper matrix: every altered byte, row or length reads as before or fails with exit 4 (3)" {
 	local base n=0 same=0 warned=0 integ=0 auth=0 bad=0 off k size name r s c pos cls hpages
-	local step=${KZ_TAMPER_STEP:-53}
-	mount_tmpfs 128m "$T/tm"
+	local step=${KZ_TAMPER_STEP:-101}
+	mount_tmpfs 768m "$T/tm"
 	V="$T/tm/base.kz"
 	tamper_vault
 	# Older copies for the rollback classes: before a few edits (same key), and

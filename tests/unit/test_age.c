@@ -647,6 +647,27 @@ test_scrypt(void **state)
                                   &err),
                      KZ_EAUTH);
     assert_int_equal(status, KZ_AGE_NO_MATCH);
+    /* The identity's limit on the work factor: 10 runs at 10, not at 9; the
+     * refusal (exit 1, not an integrity failure) releases nothing. */
+    id.max_log_n = 10;
+    assert_int_equal(decrypt_from(&id, 1, ct.p, ct.len, 0, &out, &status, &err),
+                     KZ_OK);
+    buf_free(&out);
+    id.max_log_n = 9;
+    assert_int_equal(decrypt_from(&id, 1, ct.p, ct.len, 0, &out, &status, &err),
+                     KZ_ERR);
+    assert_int_equal(status, KZ_AGE_LIMIT);
+    assert_int_equal(out.len, 0);
+    assert_non_null(strstr(err.msg, "work factor 10 (1 MiB of memory), above the "
+                                    "limit of 9"));
+    assert_string_equal(kz_age_status_name(status), "work factor above the limit");
+    /* Even the wrong passphrase is refused first: nothing was computed. */
+    wrong.max_log_n = 9;
+    assert_int_equal(decrypt_from(&wrong, 1, ct.p, ct.len, 0, &out, &status,
+                                  &err),
+                     KZ_ERR);
+    wrong.max_log_n = 0;
+    id.max_log_n = 0; /* the default, 20 */
     /* An X25519 identity on a passphrase file: no match. */
     keypair_new(&k);
     assert_int_equal(decrypt_from(&k.id, 1, ct.p, ct.len, 0, &out, &status,

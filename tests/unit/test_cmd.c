@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The command-line tokenizer and the command table lookup. */
+/* The command-line tokenizer, the command table lookup, the vetting of keyless
+ * audit events. */
 #include "testutil.h"
 
 #include "kizuna/cmd.h"
 #include "kizuna/ui.h"
+#include "../../src/cmd/cmds.h"
 
 static void
 expect_split(const char *line, int want_argc, const char *const *want)
@@ -146,6 +148,79 @@ test_ui_hold_release(void **state)
     fclose(real);
 }
 
+/* vet(json) as a JSON object (the caller decrefs). */
+static json_t *
+vet(const char *json)
+{
+    char *text = kz_audit_vet_pending(json, json != NULL ? strlen(json) : 77);
+    json_t *e = json_loads(text, 0, NULL);
+
+    free(text);
+    assert_non_null(e);
+    assert_true(json_is_true(json_object_get(e, "keyless")));
+    assert_int_equal(json_string_length(json_object_get(e, "t")), 20);
+    return e;
+}
+
+static void
+test_vet_pending_keeps_only_known_fields(void **state)
+{
+    json_t *e;
+
+    (void)state;
+    /* What kizuna writes without the key survives whole, its time as claimed. */
+    e = vet("{\"t\":\"2026-01-02T03:04:05Z\",\"event\":\"unlock_failed\",\"cmd\":\"unlock\","
+            "\"how\":\"recovery key\",\"keyless\":true}");
+    assert_string_equal(json_string_value(json_object_get(e, "claimed")), "2026-01-02T03:04:05Z");
+    assert_string_not_equal(json_string_value(json_object_get(e, "t")), "2026-01-02T03:04:05Z");
+    assert_string_equal(json_string_value(json_object_get(e, "how")), "recovery key");
+    assert_null(json_object_get(e, "dropped"));
+    assert_int_equal(json_object_size(e), 6);
+    json_decref(e);
+    /* A field of another kind, a number, a malformed time: dropped and counted. */
+    e = vet("{\"t\":\"2026-01-02 03:04:05\",\"event\":\"restore\",\"cmd\":\"backup restore\","
+            "\"ref\":\"x\",\"how\":7}");
+    assert_null(json_object_get(e, "claimed"));
+    assert_null(json_object_get(e, "ref"));
+    assert_int_equal(json_integer_value(json_object_get(e, "dropped")), 3);
+    json_decref(e);
+    /* A kind no keyless process writes; something that is not JSON; an unreadable blob. */
+    e = vet("{\"event\":\"sign\",\"cmd\":\"session sign\",\"ref\":\"s1\"}");
+    assert_string_equal(json_string_value(json_object_get(e, "event")), "pending_invalid");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "pending"), "event")),
+                        "sign");
+    assert_null(json_object_get(e, "ref"));
+    json_decref(e);
+    e = vet("{\"event\":\"backup\"");
+    assert_string_equal(json_string_value(json_object_get(e, "event")), "pending_invalid");
+    assert_null(json_object_get(e, "pending"));
+    json_decref(e);
+    e = vet(NULL);
+    assert_string_equal(json_string_value(json_object_get(e, "event")), "pending_unreadable");
+    assert_int_equal(json_integer_value(json_object_get(e, "bytes")), 77);
+    json_decref(e);
+}
+
+static void
+test_unverified_reads_older_folds(void **state)
+{
+    json_t *e;
+
+    (void)state;
+    e = json_loads("{\"t\":\"2026-01-01T00:00:00Z\",\"event\":\"unlock\"}", 0, NULL);
+    assert_false(kz_audit_unverified(e));
+    json_decref(e);
+    /* Folded by an older kizuna: "t" was the claimed time, "folded" the fold's. */
+    e = json_loads("{\"t\":\"2001-01-01T00:00:00Z\",\"event\":\"backup\",\"keyless\":true,"
+                   "\"folded\":\"2026-05-05T05:05:05Z\"}",
+                   0, NULL);
+    assert_true(kz_audit_unverified(e));
+    assert_string_equal(json_string_value(json_object_get(e, "t")), "2026-05-05T05:05:05Z");
+    assert_string_equal(json_string_value(json_object_get(e, "claimed")), "2001-01-01T00:00:00Z");
+    assert_null(json_object_get(e, "folded"));
+    json_decref(e);
+}
+
 int
 main(void)
 {
@@ -155,6 +230,8 @@ main(void)
         cmocka_unit_test(test_find_exact_prefix_group_and_errors),
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_ui_hold_release),
+        cmocka_unit_test(test_vet_pending_keeps_only_known_fields),
+        cmocka_unit_test(test_unverified_reads_older_folds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

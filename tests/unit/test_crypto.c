@@ -53,6 +53,26 @@ test_kdf_encode_roundtrip_and_floor(void **state)
     enc[0] = 1;
     enc[2] = enc[3] = enc[4] = enc[5] = 0; /* t = 0 */
     assert_int_equal(kz_kdf_decode(enc, sizeof(enc), &q, &err), KZ_EINTEGRITY);
+    /* Each cost up to init's maximum is read; one beyond it is refused by name. */
+    p.t = KZ_KDF_MAX_T;
+    p.m_kib = KZ_KDF_MAX_M_KIB;
+    p.lanes = KZ_KDF_MAX_LANES;
+    kz_kdf_encode(&p, enc);
+    assert_int_equal(kz_kdf_decode(enc, sizeof(enc), &q, &err), KZ_OK);
+    p.m_kib = KZ_KDF_MAX_M_KIB + 1;
+    kz_kdf_encode(&p, enc);
+    assert_int_equal(kz_kdf_decode(enc, sizeof(enc), &q, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "memory"));
+    p.m_kib = KZ_KDF_MAX_M_KIB;
+    p.t = KZ_KDF_MAX_T + 1;
+    kz_kdf_encode(&p, enc);
+    assert_int_equal(kz_kdf_decode(enc, sizeof(enc), &q, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "iterations"));
+    p.t = KZ_KDF_MAX_T;
+    p.lanes = KZ_KDF_MAX_LANES + 1;
+    kz_kdf_encode(&p, enc);
+    assert_int_equal(kz_kdf_decode(enc, sizeof(enc), &q, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, "lanes"));
     assert_int_equal(kz_kdf_parse_size("64M"), 65536);
     assert_int_equal(kz_kdf_parse_size("8m"), 8192);
     assert_int_equal(kz_kdf_parse_size("1G"), 1048576);
