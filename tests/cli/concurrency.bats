@@ -846,6 +846,9 @@ oneshot() { # LOG KIND CODE TEXT ARGS...
 	msg=""
 	[[ "$last_out" =~ \"added\":\"([^\"]+)\" ]] && id=${BASH_REMATCH[1]}
 	msg=$(<"$log.e")
+	# What a command that did not work printed, in full, for the failure report.
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 5 ] || [ "$kind" = doctor ] ||
+		printf '%s %s: exit %s: %s\n' "${log##*/}" "$*" "$rc" "$msg" >>"$T/st/failed"
 	[[ "$msg" =~ \{\"error\":.*\"message\":\"(([^\"\\]|\\.)*)\" ]] && msg=${BASH_REMATCH[1]}
 	msg=${msg//[$'\t\n']/ }
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$rc" "$id" "$code" "$text" "$msg" >>"$log"
@@ -1064,6 +1067,7 @@ stress_admin() {
 		!ok' "$T/st/all")
 	[ -z "$bad" ] || {
 		echo "exits the design does not allow: $bad"
+		echo "what one-shot commands that failed printed: $(cat "$T/st/failed" 2>/dev/null)"
 		return 1
 	}
 	# One rekey and one passwd worked; the shell saw the rekey once (and
