@@ -524,6 +524,16 @@ sql_swap() { # FILE TABLE COL KEY A B
 		cp "$base" "$c"
 		truncate -s "$s" "$c"
 	done
+	# 7. Costs chosen by the file: KDF settings beyond what init could choose.
+	local le
+	le() { printf '%08x' "$1" | sed -E 's/(..)(..)(..)(..)/\4\3\2\1/'; }
+	for s in "1000 8192 4" "1 8388608 4" "3 65536 65" "3 65536 0"; do
+		c="$T/tm/c/commit-kdf-${s// /-}.kz"
+		cp "$base" "$c"
+		k=$(sqlite3 "$c" "SELECT hex(value) FROM header WHERE name = 'kdf'")
+		set -- $s
+		sqlite3 "$c" "UPDATE header SET value = X'${k:0:4}$(le "$1")$(le "$2")$(le "$3")${k:28}' WHERE name = 'kdf'"
+	done
 	# The cases, shared out among one worker per core; then the tally.
 	local cases=("$T"/tm/c/*.kz) workers w
 	workers=$(nproc 2>/dev/null || echo 2)
@@ -547,6 +557,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 		commit-delete-* | commit-duplicate-*) k=delete/duplicate ;;
 		commit-header-* | commit-records-* | commit-audit-*) k=table-rollback ;;
 		commit-slot-*) k=slot-restored ;;
+		commit-kdf-*) k=kdf-costs ;;
 		schema-*) k=schema ;;
 		*) k=sealed ;;
 		esac
@@ -585,12 +596,33 @@ sql_swap() { # FILE TABLE COL KEY A B
 	report "tamper: $n cases: $same unchanged, $warned unchanged with a warning that a key slot" \
 		"was altered, $integ integrity failures (exit 4), $auth auth failures (exit 3)," \
 		"$bad wrong or crashed"
-	for k in byte sealed swap truncate rollback delete/duplicate table-rollback slot-restored schema; do
+	for k in byte sealed swap truncate rollback delete/duplicate table-rollback slot-restored \
+		kdf-costs schema; do
 		report "tamper:   $k: ${tally[$k unchanged]:-0} unchanged, ${tally[$k warned]:-0} warned," \
 			"${tally[$k integrity]:-0} exit 4, ${tally[$k auth]:-0} exit 3, ${tally[$k wrong]:-0} wrong"
 	done
 	[ "$bad" -eq 0 ]
 	[ "$integ" -gt 0 ]
+	# 8. Events forged to the inbox key by someone who can write the file: the
+	# notes read as before, and the forged events join the chain marked
+	# unverified, at the fold time, with only known fields.
+	c="$T/tm/forged.kz"
+	cp "$base" "$c"
+	local forge="$(dirname "$KZ")/tests/kzforge"
+	"$forge" "$c" '{"t":"2001-01-01T00:00:00Z","event":"backup","cmd":"backup create","file":"x.age"}'
+	"$forge" "$c" '{"t":"2099-01-01T00:00:00Z","event":"delete","cmd":"couple delete","couple":"C014"}'
+	"$forge" "$c" '{"t":"2026-01-01T00:00:00Z","event":"unlock_failed","cmd":"unlock","couple":"C014","ref":"s1"}'
+	printf '%s\n' "$dump_cmds" | grep -v '^audit verify' |
+		"$KZ" --vault "$c" --passphrase-file "$T/pass" --json >"$c.out"
+	diff <(head -n 11 "$T/base.out") "$c.out"
+	"$KZ" --vault "$c" --passphrase-file "$T/pass" --json audit log >"$c.log"
+	cp "$base" "$T/tm/plain.kz"
+	"$KZ" --vault "$T/tm/plain.kz" --passphrase-file "$T/pass" --json audit log >"$T/tm/plain.log"
+	[ "$(jq '[.[] | select(.unverified)] | length' "$c.log")" -eq \
+		$(($(jq '[.[] | select(.unverified)] | length' "$T/tm/plain.log") + 3)) ]
+	[ "$(jq '[.[] | select(.unverified and (.couple != null or .ref != null))] | length' "$c.log")" -eq 0 ]
+	"$KZ" --vault "$c" --passphrase-file "$T/pass" audit verify >/dev/null
+	report "tamper:   forged inbox events: 3 folded as unverified (fold time, known fields only), notes as before"
 }
 
 # The tamper classes of the whole vault, carried in a backup (age files are not
