@@ -339,8 +339,14 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         kz_age_enc_abort(sc.enc);
         goto out;
     }
+    /* As for export, the event is saved before the file gets its name: a
+     * backup the audit trail could not note does not happen. */
     if ((rc = kz_age_enc_final(sc.enc, err)) != KZ_OK ||
-        (rc = kz_cmd_commit_file(fd, tmp, pos[0], err)) != KZ_OK)
+        (rc = kz_audit_first(st, "backup", "backup create", pos[0], "no backup written",
+                             err)) != KZ_OK)
+        goto out;
+    st->audited = 1;
+    if ((rc = kz_cmd_commit_file(fd, tmp, pos[0], err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
     stat(pos[0], &sb);
@@ -670,8 +676,9 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
     "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
     "(or --backup-passphrase-file FILE). The stock age tool decrypts it. Its audit event\n"
-    "is written with the key when the vault is unlocked or --passphrase-file is given;\n"
-    "else it is keyless (unverified), and doctor does not count it as a backup.",
+    "is saved before FILE gets its name (a backup the trail cannot note is not written):\n"
+    "with the key when the vault is unlocked or --passphrase-file is given; else it is\n"
+    "keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
     "backup verify", "FILE [--identity FILE] [--max-work-factor N]",
