@@ -47,8 +47,9 @@ BIN      := $(BUILD)/kizuna
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# Test tools (not installed): kzage drives the age module for the CLI tests.
-TOOLS := $(BUILD)/tests/kzage
+# Test tools (not installed): kzage drives the age module for the CLI tests;
+# kzmemscan looks for text in a running kizuna's memory (tests/cli/memory.bats).
+TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzmemscan
 
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
         fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
@@ -77,6 +78,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 $(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/tests/kzmemscan: tests/tools/kzmemscan.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL)
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz

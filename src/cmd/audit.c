@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -60,7 +61,7 @@ kz_audit_vet_pending(const char *json, size_t len)
     static const char *const keyless[] = {"unlock_failed", "backup", "restore", NULL};
     json_t *e = json_loadb(json, len, 0, NULL);
     const char *ev = json_string_value(json_object_get(e, "event"));
-    char now[21], *text;
+    char now[21], *text, *dumped;
     int i, known = 0;
 
     for (i = 0; ev != NULL && keyless[i] != NULL; i++)
@@ -76,10 +77,12 @@ kz_audit_vet_pending(const char *json, size_t len)
     }
     json_object_set_new(e, "keyless", json_true());
     json_object_set_new(e, "folded", json_string(now));
-    text = json_dumps(e, JSON_COMPACT);
+    dumped = json_dumps(e, JSON_COMPACT);
     json_decref(e);
-    if (text == NULL)
+    if (dumped == NULL)
         kz_die("out of memory");
+    text = kz_xstrdup(dumped); /* the caller frees it with free() */
+    kz_json_free(dumped);
     return text;
 }
 
@@ -147,7 +150,7 @@ kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const ch
         else
             kz_vault_rollback(st->vault);
     }
-    kz_vault_plain_free(text, strlen(text));
+    kz_json_free(text);
     return rc;
 }
 
@@ -161,6 +164,8 @@ kz_state_lock(struct kz_state *st, const char *how)
     if (kz_audit_event(st, "lock", "lock", NULL, how, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "the lock was not written to the audit trail: %s", err.msg);
     kz_vault_lock(st->vault);
+    kz_ui_wipe_stdout(&st->ui); /* what the views printed */
+    kz_stack_wipe();            /* records decoded into locals, printf's buffers */
 }
 
 /* ---- audit log ---- */

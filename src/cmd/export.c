@@ -10,6 +10,7 @@
 
 #include "kizuna/age.h"
 #include "kizuna/buf.h"
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -135,7 +136,7 @@ out:
     json_decref(doc);
     json_decref(couple);
     json_decref(cfg);
-    free(kids);
+    kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
     return rc;
 }
 
@@ -348,9 +349,11 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (strcmp(format, "json") == 0) {
-        text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text == NULL)
+        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (dumped == NULL)
             kz_die("out of memory");
+        text = kz_xstrdup(dumped); /* one way to free it below, whatever the format */
+        kz_json_free(dumped);
         len = strlen(text);
     } else {
         markdown(doc, &b);

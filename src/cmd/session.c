@@ -6,6 +6,7 @@
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
 #include "cmds.h"
 
 static const char *const modalities[] = {"in-person", "video", "phone", NULL};
@@ -304,8 +305,9 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     if (l->theme != NULL && !kz_head_has_tag(hi->tags, l->theme))
         return 0;
     if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->rows = kz_xrealloc(l->rows, l->cap * sizeof(*l->rows));
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        l->rows = kz_wipe_grow(l->rows, l->cap * sizeof(*l->rows), cap * sizeof(*l->rows));
+        l->cap = cap;
     }
     r = &l->rows[l->n++];
     r->num = hi->num;
@@ -408,7 +410,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     kz_ui_table(&st->ui, rows, cols, "no sessions");
 out:
-    free(l.rows);
+    kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
     return rc;
 }
 

@@ -165,42 +165,50 @@ out:
 }
 
 int
+kz_ui_read_line(FILE *in, struct kz_buf *line)
+{
+    int c, got = 0;
+    char ch;
+
+    kz_buf_clear(line);
+    while ((c = getc(in)) != EOF) {
+        got = 1;
+        if (c == '\n')
+            break;
+        ch = (char)c;
+        kz_buf_addn(line, &ch, 1);
+    }
+    if (line->len > 0 && line->p[line->len - 1] == '\r')
+        line->p[--line->len] = '\0';
+    return got;
+}
+
+int
 kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err)
 {
-    struct kz_buf b = {NULL, 0, 0};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int tty = isatty(fileno(in));
+    struct kz_buf b = {NULL, 0, 0}, line = {NULL, 0, 0};
+    int tty = isatty(fileno(in)), rc = KZ_OK;
 
     *out = NULL;
     *len = 0;
     if (tty && intro != NULL)
         fprintf(stderr, "%s\n(end with a line holding only \".\")\n", intro);
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (n > 0 && line[n - 1] == '\r')
-            line[--n] = '\0';
-        if (strcmp(line, ".") == 0)
+    while (kz_ui_read_line(in, &line)) {
+        if (strcmp(kz_buf_str(&line), ".") == 0)
             break;
-        kz_buf_addn(&b, line, (size_t)n);
+        kz_buf_addn(&b, kz_buf_str(&line), line.len);
         kz_buf_add(&b, "\n");
         if (b.len > EDIT_MAX) {
-            sodium_memzero(line, cap);
-            free(line);
-            kz_buf_free(&b);
-            return kz_fail(err, KZ_EUSAGE, "the text is larger than 4 MiB");
+            rc = kz_fail(err, KZ_EUSAGE, "the text is larger than 4 MiB");
+            goto out;
         }
-    }
-    if (line != NULL) {
-        sodium_memzero(line, cap);
-        free(line);
     }
     *out = kz_xstrdup(kz_buf_str(&b));
     *len = b.len;
+out:
+    kz_buf_free(&line);
     kz_buf_free(&b);
-    return KZ_OK;
+    return rc;
 }
 
 int
