@@ -101,9 +101,11 @@ int kz_ui_confirm(const char *question);
 int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
 
 /*
- * Text entry for notes. kz_ui_edit opens $VISUAL/$EDITOR (default vi) on a
- * file in /dev/shm (tmpfs: never on disk), 0600, which is overwritten and
- * unlinked afterwards. KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
+ * Text entry for notes. kz_ui_edit opens $VISUAL, else $EDITOR, else nano if
+ * installed, else vi on a file in /dev/shm (tmpfs: never on disk), 0600,
+ * which is overwritten and unlinked afterwards, or on a fatal signal
+ * (kizuna/cleanup.h). vim, neovim and nano are started so that they keep no
+ * copy (no viminfo or shada, swap, undo or backup files; nano restricted). KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
  * caller falls back to inline entry); KZ_ERR if the editor fails.
  * *out is malloc'd; the caller wipes it.
  */
@@ -118,7 +120,8 @@ int kz_ui_read_line(FILE *in, struct kz_buf *line);
 /* Reads lines from in until a line holding a lone "." (or EOF); prompts on a
  * terminal. *out malloc'd (wipe it). */
 int kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err);
-/* True when no editor file is left in /dev/shm (for doctor). */
-int kz_ui_editor_leftovers(void);
+/* The editor files left in /dev/shm by a kizuna that is gone (doctor); with
+ * fix, each is shredded and removed, and *fixed (may be NULL) says how many. */
+int kz_ui_editor_leftovers(int fix, int *fixed);
 
 #endif
