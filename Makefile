@@ -48,8 +48,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Test tools (not installed): kzage drives the age module for the CLI tests;
-# kzmemscan looks for text in a running kizuna's memory (tests/cli/memory.bats).
-TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzmemscan
+# kzmemscan looks for text in a running kizuna's memory (tests/cli/memory.bats);
+# kzpause.so holds kizuna just before a written file gets its name
+# (tests/cli/signals.bats).
+TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzmemscan $(BUILD)/tests/kzpause.so
 
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
         fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
@@ -82,6 +84,11 @@ $(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
 $(BUILD)/tests/kzmemscan: tests/tools/kzmemscan.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL)
+
+# A shared object for LD_PRELOAD: no sanitizer, no PIE link.
+$(BUILD)/tests/kzpause.so: tests/tools/kzpause.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) -O2 -fPIC -shared $< -o $@ -ldl
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz

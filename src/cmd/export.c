@@ -10,6 +10,7 @@
 
 #include "kizuna/age.h"
 #include "kizuna/buf.h"
+#include "kizuna/cleanup.h"
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
@@ -319,7 +320,7 @@ static int
 cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *format = "md", *outpath = NULL, *partner = NULL, *to[KZ_OPT_MAX];
-    int nto = 0, process = 0, armor = 0, yes = 0, rc, npos, fp = 0, fd = -1;
+    int nto = 0, process = 0, armor = 0, yes = 0, rc, npos, fp = 0, fd = -1, cleanup = -1;
     const struct kz_opt opts[] = {
         {"format", 0, 1, &format, NULL},          {"output", 'o', 1, &outpath, NULL},
         {"to", 0, KZ_OPT_REPEAT, to, &nto},        {"for-partner", 0, 1, &partner, NULL},
@@ -379,6 +380,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             rc = err->code;
             goto out;
         }
+        /* A fatal signal from here shreds it (a plain export is the record). */
+        cleanup = kz_cleanup_add(tmp, -1);
     }
     /* The event is saved before a byte reaches the screen or the file gets its
      * name: an export the audit trail could not note does not happen. */
@@ -387,8 +390,9 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = write_out(st, fd, text, len, r, nr, armor || (fd < 0 && nr > 0), err)) != KZ_OK)
         goto out;
     if (fd >= 0) {
+        /* Never replaces a file, even one that appeared since the check above. */
         if ((rc = export_event(st, pos[0], err)) != KZ_OK ||
-            (rc = kz_cmd_commit_file(fd, tmp, outpath, err)) != KZ_OK)
+            (rc = kz_cmd_commit_file(fd, tmp, outpath, 1, err)) != KZ_OK)
             goto out;
         tmp[0] = '\0';
         kz_ui_done(&st->ui,
@@ -398,10 +402,11 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                    nr > 0 ? ", age-encrypted" : ", plain text: keep it safe");
     }
 out:
+    if (tmp[0] != '\0')
+        kz_shred_path(tmp);
+    kz_cleanup_remove(cleanup);
     if (fd >= 0)
         close(fd);
-    if (tmp[0] != '\0')
-        unlink(tmp);
     if (text != NULL)
         kz_vault_plain_free(text, strlen(text));
     kz_buf_free(&b);
