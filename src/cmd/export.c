@@ -775,7 +775,8 @@ const struct kz_cmd_entry kz_cmd_export = {
     "--for-partner N leaves out the other partner's individual sessions and goals (their\n"
     "disclosures); process notes stay out unless --include-process-notes. With --to the\n"
     "output is an age file only those recipients open (-a/--armor for text). A plain export\n"
-    "asks first on a terminal; scripts say --yes only for the terminal case.",
+    "asks first on a terminal; scripts say --yes only for the terminal case. -o FILE never\n"
+    "replaces a file, even one that appears while the export is written.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE]",

@@ -688,7 +688,9 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
-    "In a script without --text, the lines that follow are the note, up to a lone '.'.",
+    "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
+    "From a system shell, --text lands in its history and in /proc/PID/cmdline (any\n"
+    "user can read it): prefer --text-file - (standard input) or the editor.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_session_list = {
     "session list", "[CODE] [--from DATE] [--to DATE] [--theme T]",

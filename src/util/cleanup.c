@@ -127,13 +127,13 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         for (k = 0; k < SIDES && s->side[k][0] != '\0'; k++)
             kz_shred_path(s->side[k]);
     }
-    /* Die of the signal itself, so that the parent sees its usual status. */
+    /* Die of the signal itself, so that the parent sees its usual status:
+     * the default action (terminate) for all four, delivered at once. */
     signal(sig, SIG_DFL);
     sigemptyset(&set);
     sigaddset(&set, sig);
-    raise(sig);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
-    _exit(128 + sig); /* not reached */
+    raise(sig);
 }
 
 static void

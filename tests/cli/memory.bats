@@ -14,6 +14,16 @@ report() { echo "# [report] $*" >&3; }
 
 memscan() { "$(dirname "$KZ")/tests/kzmemscan" "$@"; }
 
+# The scan reads kizuna's own memory: not under a wrapper (valgrind runs it
+# inside its own process), nor in an AddressSanitizer build, whose
+# use-after-return detection keeps our functions' frames in heap "fake
+# stacks" that the stack wipe at lock does not reach (by design: it finds
+# bugs, at the cost of copies). The normal build is the one shipped.
+need_plain_build() {
+	[ "$(head -c 2 "$KZ")" != "#!" ] || skip "kizuna runs under a wrapper (valgrind)"
+	! grep -q __asan_init "$KZ" || skip "AddressSanitizer build (fake stacks keep frames)"
+}
+
 teardown() {
 	[ -z "${kz_pid:-}" ] || kill -9 "$kz_pid" 2>/dev/null || true
 	[ -z "${term_pid:-}" ] || kill -9 "$term_pid" 2>/dev/null || true
@@ -61,6 +71,7 @@ scan_count() { # label
 
 @test "memory: after lock, a kizuna on a pipe keeps no copy of what it showed, searched or exported" {
 	local before after
+	need_plain_build
 	canary_vault
 	mkfifo "$T/in"
 	"$KZ" --vault "$V" --passphrase-file "$T/pass" --keep-going <"$T/in" >"$T/stdout" 2>"$T/err" &
@@ -91,6 +102,7 @@ scan_count() { # label
 
 @test "memory: after lock, the readline shell on a terminal keeps no copy of what it showed, searched or exported" {
 	local before after i
+	need_plain_build
 	canary_vault
 	mkfifo "$T/in"
 	# script(1) gives the shell a terminal; its input comes from the FIFO.
