@@ -35,6 +35,44 @@ context(const unsigned char *buf, size_t len, size_t at, size_t nlen, size_t ctx
     fputs("]\n", stderr);
 }
 
+/* One line of /proc/PID/maps: "START-END PERMS OFFSET DEV INODE [NAME]". */
+static int
+parse_map(const char *line, uint64_t *start, uint64_t *end, char perms[8], char *name,
+          size_t size)
+{
+    const char *p = line;
+    char *q;
+    int field;
+    size_t n;
+
+    errno = 0;
+    *start = strtoull(p, &q, 16);
+    if (q == p || *q != '-')
+        return -1;
+    p = q + 1;
+    *end = strtoull(p, &q, 16);
+    if (q == p || *q != ' ' || errno != 0)
+        return -1;
+    p = q + 1;
+    n = strcspn(p, " ");
+    if (n == 0 || n > 7)
+        return -1;
+    memcpy(perms, p, n);
+    perms[n] = '\0';
+    p += n;
+    for (field = 0; field < 3; field++) { /* offset, device, inode */
+        p += strspn(p, " ");
+        p += strcspn(p, " \n");
+    }
+    p += strspn(p, " ");
+    n = strcspn(p, "\n");
+    if (n >= size)
+        n = size - 1;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -85,8 +123,7 @@ main(int argc, char **argv)
         char perms[8] = "", name[4096] = "";
         size_t keep = 0;
 
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %4095[^\n]", &start, &end,
-                   perms, name) < 3)
+        if (parse_map(line, &start, &end, perms, name, sizeof(name)) != 0)
             continue;
         if (perms[0] != 'r' || perms[1] != 'w')
             continue;

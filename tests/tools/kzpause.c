@@ -7,10 +7,10 @@
  * $KZPAUSE_READY, then waits until the file $KZPAUSE_GO exists (checked every
  * 10 ms; without KZPAUSE_GO, until a signal ends the process). The test then
  * kills kizuna there, or puts a file at the destination before letting it go.
+ * (No <stdio.h>: its own declarations of rename and renameat2 are not needed.)
  */
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +48,7 @@ renameat2(int olddirfd, const char *from, int newdirfd, const char *to, unsigned
     return real(olddirfd, from, newdirfd, to, flags);
 }
 
+int rename(const char *from, const char *to);
 int
 rename(const char *from, const char *to)
 {
