@@ -79,7 +79,8 @@ accept_line(int count, int key)
  * readline's kill commands keep what they erase in its kill ring, which no
  * public call wipes: the usual ones (Ctrl-U, Ctrl-K, Ctrl-W, Meta-Backspace,
  * Meta-D) are rebound to deletions that keep nothing, so Ctrl-Y has nothing
- * to yank. The undo list's copy is wiped at Enter like the rest.
+ * to yank; the copy the undo list takes is wiped at once (undo cannot bring
+ * erased text back).
  */
 static int
 word_char(char c)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sodium.h>
@@ -38,7 +39,8 @@ write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* 1 if name is an executable in $PATH; its resolved path in real (if given). */
+/* 1 if name is an executable in $PATH; its resolved path (links followed) in
+ * real if given, which must hold PATH_MAX bytes (realpath). */
 static int
 in_path(const char *name, char *real, size_t size)
 {
@@ -66,7 +68,6 @@ in_path(const char *name, char *real, size_t size)
 found:
     if (real != NULL && realpath(cand, real) == NULL)
         snprintf(real, size, "%s", cand);
-    (void)size;
     return 1;
 }
 
@@ -77,7 +78,7 @@ enum editor_kind { ED_OTHER, ED_VIM, ED_NANO };
 static enum editor_kind
 editor_kind(const char *cmd)
 {
-    char word[1024], real[4096];
+    char word[1024], real[PATH_MAX];
     const char *base;
     size_t n = strcspn(cmd, " \t");
 
