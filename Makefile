@@ -48,8 +48,13 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Test tools (not installed): kzage drives the age module for the CLI tests;
-# kzforge queues a keyless audit event as anyone who can write the file can.
-TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzforge
+# kzforge queues a keyless audit event as anyone who can write the file can;
+# failio.so, an LD_PRELOAD shim, fails the Nth write, sync or truncation of the
+# vault's files (tests/cli/ioerror.bats); kzmemscan looks for text in a running
+# kizuna's memory (tests/cli/memory.bats); kzpause.so holds kizuna just before a
+# written file gets its name (tests/cli/signals.bats).
+TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzforge $(BUILD)/tests/failio.so \
+         $(BUILD)/tests/kzmemscan $(BUILD)/tests/kzpause.so
 
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
         fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
@@ -82,6 +87,21 @@ $(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
 $(BUILD)/tests/kzforge: tests/tools/kzforge.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# Never sanitized: it is preloaded into the sanitized kizuna too, and a second
+# ASan runtime cannot be loaded after the first.
+$(BUILD)/tests/failio.so: tests/tools/failio.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) -O2 -g -fPIC -shared -pthread $< -o $@ -ldl $(LDFLAGS)
+
+$(BUILD)/tests/kzmemscan: tests/tools/kzmemscan.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL)
+
+# A shared object for LD_PRELOAD: no sanitizer, no PIE link.
+$(BUILD)/tests/kzpause.so: tests/tools/kzpause.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) -O2 -fPIC -shared $< -o $@ -ldl
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz

@@ -8,10 +8,11 @@ build_pkgs="build-essential pkg-config libsodium-dev libsqlite3-dev libargon2-de
 libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
 # clang with libFuzzer's runtime (libclang-rt-dev) for make fuzz; cppcheck and
 # clang-tidy for make lint; valgrind for make valgrind and its smoke in make
-# check; perl (Time::HiRes) for the crash test's log watcher; sqlite3 and python3
+# check; perl (Time::HiRes) for the crash test's log watcher; vim for the
+# editor test (tests/cli/editor.bats types into a real vim); sqlite3 and python3
 # (its sqlite3 module) hold the vault's write lock in the concurrency tests.
 test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
-clang-tidy cppcheck valgrind perl python3"
+clang-tidy cppcheck valgrind perl vim python3"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kizuna/cmd.h"
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "kizuna/shell.h"
 
@@ -128,6 +129,7 @@ main(int argc, char **argv)
     long v;
 
     harden_process();
+    kz_json_wipe_init(); /* before any jansson value exists */
     set_locale();
     if (kz_crypto_init() != 0) {
         fputs("kizuna: cannot initialise libsodium\n", stderr);
@@ -200,6 +202,7 @@ main(int argc, char **argv)
         }
     }
     kz_ui_init(&st.ui, json, no_color);
+    kz_ui_own_stdout(&st.ui);
     if (st.vault_path == NULL)
         st.vault_path = default_vault_path();
 

@@ -9,7 +9,8 @@
 # log per process; those with errors are printed at the end, then the line
 # "valgrind: N passed, N failed".
 # The two long hardening tests run shorter here (KZ_CRASH_TRIALS=10, every
-# 997th byte for the tamper matrix) unless those variables are set.
+# 997th byte for the tamper matrix), and the I/O-error test fails every 40th
+# call only (KZ_IOERR_STEP=40), unless those variables are set.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,7 @@ chmod +x "$work/bin/kizuna"
 
 export KZ_CRASH_TRIALS=${KZ_CRASH_TRIALS:-10}
 export KZ_TAMPER_STEP=${KZ_TAMPER_STEP:-997}
+export KZ_IOERR_STEP=${KZ_IOERR_STEP:-40}
 # One test at a time (bats without --jobs): valgrind is slow enough already,
 # and the timing-scaled tests measure their own speed.
 unset BATS_NUMBER_OF_PARALLEL_JOBS

@@ -17,5 +17,7 @@ void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) __attribute__((format
 /* The text so far ("" if empty); valid until the next change. */
 const char *kz_buf_str(struct kz_buf *b);
 void kz_buf_free(struct kz_buf *b);
+/* Wipes the text and empties b, keeping its memory for reuse. */
+void kz_buf_clear(struct kz_buf *b);
 
 #endif

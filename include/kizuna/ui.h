@@ -21,6 +21,8 @@ struct kz_ui {
     FILE *errf;
     FILE *real_out; /* while held: where out goes at kz_ui_release */
     void *held;     /* while held: the text so far (a wiping buffer) */
+    char *outbuf;   /* stdout's buffer (kz_ui_own_stdout), or NULL */
+    size_t outbuf_size;
 };
 
 /* One column of a table: the key in each row object, and its heading. */
@@ -37,6 +39,14 @@ struct kz_field {
 };
 
 void kz_ui_init(struct kz_ui *ui, int json, int no_color);
+
+/* Gives stdout a buffer in secure memory (setvbuf) instead of the one stdio
+ * would malloc, so that what was printed (notes) can be wiped: call before
+ * anything is written to stdout. kz_ui_wipe_stdout flushes stdout and zeroes
+ * that buffer (at lock and exit); the buffer itself lives until the process
+ * ends, as stdio may touch it up to exit. */
+void kz_ui_own_stdout(struct kz_ui *ui);
+void kz_ui_wipe_stdout(struct kz_ui *ui);
 
 /* Prints doc (stolen: the call takes its reference). Text mode: obj as aligned
  * "label  value" lines in fields' order (all keys if fields is NULL). */
@@ -91,18 +101,27 @@ int kz_ui_confirm(const char *question);
 int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
 
 /*
- * Text entry for notes. kz_ui_edit opens $VISUAL/$EDITOR (default vi) on a
- * file in /dev/shm (tmpfs: never on disk), 0600, which is overwritten and
- * unlinked afterwards. KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
+ * Text entry for notes. kz_ui_edit opens $VISUAL, else $EDITOR, else nano if
+ * installed, else vi on a file in /dev/shm (tmpfs: never on disk), 0600,
+ * which is overwritten and unlinked afterwards, or on a fatal signal
+ * (kizuna/cleanup.h). vim, neovim and nano are started so that they keep no
+ * copy (no viminfo or shada, swap, undo or backup files; nano restricted). KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
  * caller falls back to inline entry); KZ_ERR if the editor fails.
  * *out is malloc'd; the caller wipes it.
  */
 int kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
                struct kz_err *err);
+/* Reads one line from in into line (emptied and wiped first), without its
+ * newline and CR: 1 if a line (or a last one without newline) was read, 0 at
+ * end of input. No copy outlives it: line wipes what it outgrows, where
+ * getline's realloc would leave the old block behind. */
+struct kz_buf;
+int kz_ui_read_line(FILE *in, struct kz_buf *line);
 /* Reads lines from in until a line holding a lone "." (or EOF); prompts on a
  * terminal. *out malloc'd (wipe it). */
 int kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err);
-/* True when no editor file is left in /dev/shm (for doctor). */
-int kz_ui_editor_leftovers(void);
+/* The editor files left in /dev/shm by a kizuna that is gone (doctor); with
+ * fix, each is shredded and removed, and *fixed (may be NULL) says how many. */
+int kz_ui_editor_leftovers(int fix, int *fixed);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kizuna/age.h"
+#include "kizuna/cleanup.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -116,21 +117,26 @@ kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err)
 }
 
 int
-kz_cmd_commit_file(int fd, const char *tmp, const char *path, struct kz_err *err)
+kz_cmd_commit_file(int fd, const char *tmp, const char *path, int noreplace,
+                   struct kz_err *err)
 {
     char *copy = kz_xstrdup(path);
     int dfd, rc = KZ_OK;
 
     if (fsync(fd) != 0)
         rc = kz_fail(err, KZ_ERR, "cannot write %s: %s", path, strerror(errno));
-    else if (rename(tmp, path) != 0)
+    else if (noreplace && kz_rename_noreplace(tmp, path) != 0)
+        rc = errno == EEXIST
+                 ? kz_fail(err, KZ_ERR, "%s appeared meanwhile; refusing to overwrite it", path)
+                 : kz_fail(err, KZ_ERR, "cannot rename to %s: %s", path, strerror(errno));
+    else if (!noreplace && rename(tmp, path) != 0)
         rc = kz_fail(err, KZ_ERR, "cannot rename to %s: %s", path, strerror(errno));
     if (rc == KZ_OK && (dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(dfd);
         close(dfd);
     }
     if (rc != KZ_OK)
-        unlink(tmp);
+        kz_shred_path(tmp);
     free(copy);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -107,7 +108,7 @@ kz_audit_vet_pending(const char *json, size_t len)
 {
     json_t *e = json != NULL ? json_loadb(json, len, 0, NULL) : NULL, *out, *v;
     const char *ev = json_string_value(json_object_get(e, "event")), *key;
-    char now[21], *text;
+    char now[21], *text, *dumped;
     size_t i, k = sizeof(keyless_kinds) / sizeof(keyless_kinds[0]);
     long dropped = 0;
 
@@ -149,9 +150,11 @@ kz_audit_vet_pending(const char *json, size_t len)
         json_object_set_new(out, "dropped", json_integer(dropped));
 done:
     json_decref(e);
-    if (out == NULL || (text = json_dumps(out, JSON_COMPACT)) == NULL)
+    if (out == NULL || (dumped = json_dumps(out, JSON_COMPACT)) == NULL)
         kz_die("out of memory");
     json_decref(out);
+    text = kz_xstrdup(dumped); /* the caller frees it with free() */
+    kz_json_free(dumped);
     return text;
 }
 
@@ -219,7 +222,7 @@ kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const ch
         else
             kz_vault_rollback(st->vault);
     }
-    kz_vault_plain_free(text, strlen(text));
+    kz_json_free(text);
     return rc;
 }
 
@@ -233,6 +236,8 @@ kz_state_lock(struct kz_state *st, const char *how)
     if (kz_audit_event(st, "lock", "lock", NULL, how, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "the lock was not written to the audit trail: %s", err.msg);
     kz_vault_lock(st->vault);
+    kz_ui_wipe_stdout(&st->ui); /* what the views printed */
+    kz_stack_wipe();            /* records decoded into locals, printf's buffers */
 }
 
 /* ---- audit log ---- */

@@ -13,6 +13,7 @@
 
 #include "kizuna/age.h"
 #include "kizuna/buf.h"
+#include "kizuna/cleanup.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -25,10 +26,12 @@ cmd_keygen(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"output", 'o', 1, &out, NULL}, {NULL, 0, 0, NULL, NULL}};
     unsigned char *sk = kz_secure_alloc(32), pk[32];
     char *id = kz_secure_alloc(KZ_AGE_IDENTITY_LEN + 1), rcp[KZ_AGE_RECIPIENT_LEN + 1];
-    char *text = kz_secure_alloc(512), created[21], *pos[1];
-    int rc, npos, fd = -1;
+    char *text = kz_secure_alloc(512), created[21], *pos[1], tmp[4200];
+    int rc, npos, fd = -1, cleanup = -1;
+    struct stat sb;
     size_t len;
 
+    tmp[0] = '\0';
     if ((rc = kz_cmd_parse("keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
     kz_age_keygen(sk, pk);
@@ -41,22 +44,32 @@ cmd_keygen(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             rc = kz_fail(err, KZ_ERR, "cannot write the identity");
         goto out;
     }
-    fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = kz_fail(err, errno == EEXIST ? KZ_ERR : errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR,
-                     errno == EEXIST ? "%s already exists; refusing to overwrite it"
-                                     : "cannot create %s",
-                     out);
+    if (lstat(out, &sb) == 0) {
+        rc = kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", out);
         goto out;
     }
-    if (kz_age_fd_write(&fd, text, len) != 0 || fsync(fd) != 0) {
+    /* Written whole under a temporary name (shredded if a signal ends us
+     * there: it is a secret key), then named without ever replacing a file
+     * that appeared meanwhile. */
+    if ((fd = kz_cmd_tmpfile(out, tmp, sizeof(tmp), err)) < 0) {
+        rc = err->code;
+        tmp[0] = '\0';
+        goto out;
+    }
+    cleanup = kz_cleanup_add(tmp, -1);
+    if (kz_age_fd_write(&fd, text, len) != 0) {
         rc = kz_fail(err, KZ_ERR, "cannot write %s: %s", out, strerror(errno));
-        unlink(out);
         goto out;
     }
+    if ((rc = kz_cmd_commit_file(fd, tmp, out, 1, err)) != KZ_OK)
+        goto out;
+    tmp[0] = '\0';
     kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "identity", out, "recipient", rcp),
                "Public key: %s", rcp);
 out:
+    if (tmp[0] != '\0')
+        kz_shred_path(tmp);
+    kz_cleanup_remove(cleanup);
     if (fd >= 0)
         close(fd);
     kz_secure_free(sk);
@@ -339,8 +352,14 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         kz_age_enc_abort(sc.enc);
         goto out;
     }
+    /* As for export, the event is saved before the file gets its name: a
+     * backup the audit trail could not note does not happen. */
     if ((rc = kz_age_enc_final(sc.enc, err)) != KZ_OK ||
-        (rc = kz_cmd_commit_file(fd, tmp, pos[0], err)) != KZ_OK)
+        (rc = kz_audit_first(st, "backup", "backup create", pos[0], "no backup written",
+                             err)) != KZ_OK)
+        goto out;
+    st->audited = 1;
+    if ((rc = kz_cmd_commit_file(fd, tmp, pos[0], 0, err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
     stat(pos[0], &sb);
@@ -604,11 +623,8 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
         goto out;
-    if (lstat(dest, &sb) == 0) {
-        rc = kz_fail(err, KZ_ERR, "%s appeared meanwhile; refusing to overwrite it", dest);
-        goto out;
-    }
-    if ((rc = kz_cmd_commit_file(fd, tmp, dest, err)) != KZ_OK)
+    /* Never replaces a file, even one that appeared since the check above. */
+    if ((rc = kz_cmd_commit_file(fd, tmp, dest, 1, err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
     {
@@ -670,8 +686,9 @@ const struct kz_cmd_entry kz_cmd_backup_create = {
     "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
     "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
     "(or --backup-passphrase-file FILE). The stock age tool decrypts it. Its audit event\n"
-    "is written with the key when the vault is unlocked or --passphrase-file is given;\n"
-    "else it is keyless (unverified), and doctor does not count it as a backup.",
+    "is saved before FILE gets its name (a backup the trail cannot note is not written):\n"
+    "with the key when the vault is unlocked or --passphrase-file is given; else it is\n"
+    "keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
     "backup verify", "FILE [--identity FILE] [--max-work-factor N]",

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -28,6 +29,7 @@ kz_state_free(struct kz_state *st)
     free(st->passphrase_file);
     free(st->recovery_file);
     st->vault_path = st->passphrase_file = st->recovery_file = NULL;
+    kz_ui_wipe_stdout(&st->ui);
 }
 
 /* First word of an entry's name into buf; returns a pointer to the second word or NULL. */
@@ -480,6 +482,7 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
         } else if (quote != 0 && c == quote) {
             quote = 0;
         } else if (c == '\0') {
+            explicit_bzero(word, n + 1);
             free(word);
             kz_cmd_free_argv(*argc, *argv);
             *argc = 0;
@@ -519,8 +522,7 @@ int
 kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
 {
     FILE *f;
-    char *line = NULL;
-    size_t cap = 0;
+    struct kz_buf line = {NULL, 0, 0};
     int status = KZ_OK, lineno = 0, dupfd;
 
     dupfd = dup(fd);
@@ -532,14 +534,17 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
             close(dupfd);
         return KZ_ERR;
     }
+    /* Unbuffered: stdio's buffer would keep the lines read (notes given with
+     * --text, search words) where nothing wipes them; line wipes its own. */
+    setvbuf(f, NULL, _IONBF, 0);
     st->script_in = f;
-    while (!st->quit && getline(&line, &cap, f) >= 0) {
+    while (!st->quit && kz_ui_read_line(f, &line)) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;
         lineno++;
         kz_err_clear(&err);
-        if (kz_cmd_split(line, &argc, &argv, &err) != KZ_OK) {
+        if (kz_cmd_split(kz_buf_str(&line), &argc, &argv, &err) != KZ_OK) {
             kz_fail(&err, KZ_EUSAGE, "%s:%d: unterminated quote", name, lineno);
             kz_ui_error(&st->ui, &err);
             rc = KZ_EUSAGE;
@@ -555,10 +560,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
                 break;
         }
     }
-    if (line != NULL) {
-        explicit_bzero(line, cap);
-        free(line);
-    }
+    kz_buf_free(&line);
     st->script_in = NULL;
     fclose(f);
     return status;

@@ -74,8 +74,12 @@ void kz_cmd_identities_free(struct kz_age_identity *ids, size_t n);
 /* A new file created 0600 next to path as "path.tmp-XXXXXX" (its name in tmp):
  * the descriptor, or -1 with err set. */
 int kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err);
-/* fsyncs fd and the folder, renames tmp to path (atomically replacing it). */
-int kz_cmd_commit_file(int fd, const char *tmp, const char *path, struct kz_err *err);
+/* fsyncs fd, renames tmp to path and fsyncs the folder. noreplace 0: an
+ * existing path is replaced whole (atomically); 1: it is never replaced, even
+ * one that appeared since any earlier check (renameat2 RENAME_NOREPLACE):
+ * KZ_ERR "appeared meanwhile". On failure tmp is shredded and removed. */
+int kz_cmd_commit_file(int fd, const char *tmp, const char *path, int noreplace,
+                       struct kz_err *err);
 
 /* ---- records (src/cmd/records.c): the heads index and sealed JSON bodies ---- */
 

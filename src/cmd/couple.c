@@ -5,6 +5,7 @@
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
 #include "cmds.h"
 
 #define MAX_FIELDS 64
@@ -562,7 +563,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                "deleted couple %s, %d session%s and %d goal%s", pos[0], sessions,
                sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s");
 out:
-    free(kids);
+    kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
     return rc;
 }
 

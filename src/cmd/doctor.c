@@ -202,9 +202,10 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     atomic_long records = 0;
     long warn_days = BACKUP_WARN_DAYS;
-    int rc, npos, leftovers;
+    int rc, npos, leftovers, fix = 0, fixed = 0;
+    const struct kz_opt opts[] = {{"fix", 0, 0, NULL, &fix}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("doctor", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse("doctor", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
     check_files(st, &r);
     kz_err_clear(&e);
@@ -277,11 +278,20 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                        "sanitizer)");
     else
         check(&r, "core dumps", FAIL_, "a crash could write memory to disk");
-    leftovers = kz_ui_editor_leftovers();
-    check(&r, "editor files", leftovers ? FAIL_ : OK_,
-          leftovers ? "%d kizuna-edit file(s) left in /dev/shm: remove them" : "none left in "
-                                                                               "/dev/shm",
-          leftovers);
+    leftovers = kz_ui_editor_leftovers(fix, &fixed);
+    if (leftovers == 0)
+        check(&r, "editor files", OK_, "none left in /dev/shm");
+    else if (fix && fixed == leftovers)
+        check(&r, "editor files", OK_, "%d kizuna-edit file(s) left in /dev/shm: shredded",
+              fixed);
+    else if (fix)
+        check(&r, "editor files", FAIL_,
+              "%d kizuna-edit file(s) left in /dev/shm, %d shredded: the others could not be "
+              "removed",
+              leftovers, fixed);
+    else
+        check(&r, "editor files", FAIL_,
+              "%d kizuna-edit file(s) left in /dev/shm: 'doctor --fix' shreds them", leftovers);
     kz_ui_table(&st->ui, r.rows, cols, NULL);
     r.rows = NULL;
     if (r.worst == BAD_)
@@ -293,13 +303,15 @@ out:
     return rc;
 }
 
-static const char *const no_opts[] = {NULL};
+static const char *const doctor_opts[] = {"--fix", NULL};
 
 const struct kz_cmd_entry kz_cmd_doctor = {
-    "doctor", "", "security self-check; exit 4 on an integrity failure, 1 on another",
+    "doctor", "[--fix]", "security self-check; exit 4 on an integrity failure, 1 on another",
     "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
     "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
     "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.\n"
     "Only a backup whose event was written with the key counts: a keyless (unverified)\n"
-    "one is named, and leaves the backup check at warn.",
-    CMD_NEEDS_KEY, no_opts, cmd_doctor};
+    "one is named, and leaves the backup check at warn. --fix shreds (zeros, then removes)\n"
+    "the editor files a kizuna that was killed left in /dev/shm; those of a kizuna still\n"
+    "running are left alone.",
+    CMD_NEEDS_KEY, doctor_opts, cmd_doctor};

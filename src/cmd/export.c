@@ -10,6 +10,8 @@
 
 #include "kizuna/age.h"
 #include "kizuna/buf.h"
+#include "kizuna/cleanup.h"
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -135,7 +137,7 @@ out:
     json_decref(doc);
     json_decref(couple);
     json_decref(cfg);
-    free(kids);
+    kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
     return rc;
 }
 
@@ -318,7 +320,7 @@ static int
 cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *format = "md", *outpath = NULL, *partner = NULL, *to[KZ_OPT_MAX];
-    int nto = 0, process = 0, armor = 0, yes = 0, rc, npos, fp = 0, fd = -1;
+    int nto = 0, process = 0, armor = 0, yes = 0, rc, npos, fp = 0, fd = -1, cleanup = -1;
     const struct kz_opt opts[] = {
         {"format", 0, 1, &format, NULL},          {"output", 'o', 1, &outpath, NULL},
         {"to", 0, KZ_OPT_REPEAT, to, &nto},        {"for-partner", 0, 1, &partner, NULL},
@@ -348,9 +350,11 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (strcmp(format, "json") == 0) {
-        text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (text == NULL)
+        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (dumped == NULL)
             kz_die("out of memory");
+        text = kz_xstrdup(dumped); /* one way to free it below, whatever the format */
+        kz_json_free(dumped);
         len = strlen(text);
     } else {
         markdown(doc, &b);
@@ -376,6 +380,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             rc = err->code;
             goto out;
         }
+        /* A fatal signal from here shreds it (a plain export is the record). */
+        cleanup = kz_cleanup_add(tmp, -1);
     }
     /* The event is saved before a byte reaches the screen or the file gets its
      * name: an export the audit trail could not note does not happen. */
@@ -384,8 +390,9 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = write_out(st, fd, text, len, r, nr, armor || (fd < 0 && nr > 0), err)) != KZ_OK)
         goto out;
     if (fd >= 0) {
+        /* Never replaces a file, even one that appeared since the check above. */
         if ((rc = export_event(st, pos[0], err)) != KZ_OK ||
-            (rc = kz_cmd_commit_file(fd, tmp, outpath, err)) != KZ_OK)
+            (rc = kz_cmd_commit_file(fd, tmp, outpath, 1, err)) != KZ_OK)
             goto out;
         tmp[0] = '\0';
         kz_ui_done(&st->ui,
@@ -395,10 +402,11 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                    nr > 0 ? ", age-encrypted" : ", plain text: keep it safe");
     }
 out:
+    if (tmp[0] != '\0')
+        kz_shred_path(tmp);
+    kz_cleanup_remove(cleanup);
     if (fd >= 0)
         close(fd);
-    if (tmp[0] != '\0')
-        unlink(tmp);
     if (text != NULL)
         kz_vault_plain_free(text, strlen(text));
     kz_buf_free(&b);
@@ -771,7 +779,8 @@ const struct kz_cmd_entry kz_cmd_export = {
     "--for-partner N leaves out the other partner's individual sessions and goals (their\n"
     "disclosures); process notes stay out unless --include-process-notes. With --to the\n"
     "output is an age file only those recipients open (-a/--armor for text). A plain export\n"
-    "asks first on a terminal; scripts say --yes only for the terminal case.",
+    "asks first on a terminal; scripts say --yes only for the terminal case. -o FILE never\n"
+    "replaces a file, even one that appears while the export is written.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -45,8 +46,9 @@ collect_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         memcmp(hi->parent, ch->parent, KZ_RECORD_ID_BYTES) != 0)
         return 0;
     if (ch->n == ch->cap) {
-        ch->cap = ch->cap ? ch->cap * 2 : 64;
-        ch->c = kz_xrealloc(ch->c, ch->cap * sizeof(*ch->c));
+        size_t cap = ch->cap ? ch->cap * 2 : 64;
+        ch->c = kz_wipe_grow(ch->c, ch->cap * sizeof(*ch->c), cap * sizeof(*ch->c));
+        ch->cap = cap;
     }
     memcpy(ch->c[ch->n].id, id, KZ_RECORD_ID_BYTES);
     ch->c[ch->n].hi = *hi;
@@ -62,7 +64,7 @@ kz_rec_children(struct kz_state *st, const unsigned char *couple, struct kz_rec_
     int rc = kz_rec_scan(st, collect_child, &ch, err);
 
     if (rc != KZ_OK) {
-        free(ch.c);
+        kz_wipe_free(ch.c, ch.n * sizeof(*ch.c));
         ch.c = NULL;
         ch.n = 0;
     }
@@ -278,7 +280,7 @@ kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_i
     if (text == NULL)
         kz_die("out of memory");
     rc = kz_vault_record_put(st->vault, id, head, hlen, text, strlen(text), err);
-    kz_vault_plain_free(text, strlen(text));
+    kz_json_free(text);
     return rc;
 }
 

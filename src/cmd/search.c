@@ -131,10 +131,29 @@ by_couple_date(const void *a, const void *b)
     int c = strcmp(json_string_value(json_object_get(x, "couple")),
                    json_string_value(json_object_get(y, "couple")));
 
+    json_int_t dx = json_integer_value(json_object_get(x, "sortdate")),
+               dy = json_integer_value(json_object_get(y, "sortdate"));
+    const char *ix, *iy, *wx, *wy;
+
     if (c != 0)
         return c;
-    return (int)(json_integer_value(json_object_get(x, "sortdate")) -
-                 json_integer_value(json_object_get(y, "sortdate")));
+    if (dx != dy)
+        return dx < dy ? -1 : 1;
+    /* Same couple, same day: by id (s2 before s10), then where it matched, so
+     * that the order never depends on the file's or the threads' order. */
+    ix = json_string_value(json_object_get(x, "id"));
+    iy = json_string_value(json_object_get(y, "id"));
+    ix = ix != NULL ? ix : "";
+    iy = iy != NULL ? iy : "";
+    if (ix[0] != iy[0])
+        return (unsigned char)ix[0] < (unsigned char)iy[0] ? -1 : 1;
+    if (strlen(ix) != strlen(iy))
+        return strlen(ix) < strlen(iy) ? -1 : 1;
+    if ((c = strcmp(ix, iy)) != 0)
+        return c;
+    wx = json_string_value(json_object_get(x, "where"));
+    wy = json_string_value(json_object_get(y, "where"));
+    return strcmp(wx != NULL ? wx : "", wy != NULL ? wy : "");
 }
 
 static int

@@ -6,6 +6,7 @@
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
 #include "cmds.h"
 
 static const char *const modalities[] = {"in-person", "video", "phone", NULL};
@@ -304,8 +305,9 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     if (l->theme != NULL && !kz_head_has_tag(hi->tags, l->theme))
         return 0;
     if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->rows = kz_xrealloc(l->rows, l->cap * sizeof(*l->rows));
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        l->rows = kz_wipe_grow(l->rows, l->cap * sizeof(*l->rows), cap * sizeof(*l->rows));
+        l->cap = cap;
     }
     r = &l->rows[l->n++];
     r->num = hi->num;
@@ -408,7 +410,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     kz_ui_table(&st->ui, rows, cols, "no sessions");
 out:
-    free(l.rows);
+    kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
     return rc;
 }
 
@@ -686,7 +688,9 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
-    "In a script without --text, the lines that follow are the note, up to a lone '.'.",
+    "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
+    "From a system shell, --text lands in its history and in /proc/PID/cmdline (any\n"
+    "user can read it): prefer --text-file - (standard input) or the editor.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_session_list = {
     "session list", "[CODE] [--from DATE] [--to DATE] [--theme T]",

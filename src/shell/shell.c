@@ -5,6 +5,7 @@
  * waiting. No history file is ever written; Ctrl-C cancels the line; Ctrl-D
  * or quit locks and leaves.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,11 @@ static volatile sig_atomic_t got_signal; /* SIGINT: 1; SIGTERM/SIGHUP: 2 */
 /* readline's callbacks take no context: the line handler hands its line here. */
 static char *pending_line;
 static int pending_eof;
+/* The longest the line being edited has been: deleting leaves bytes past
+ * rl_end in readline's buffer, and its size is not public. */
+static int line_high;
+/* The longest line readline has drawn (prompt and text), for wipe_display. */
+static int display_high;
 
 static void
 on_signal(int sig)
@@ -33,14 +39,162 @@ on_signal(int sig)
     got_signal = (sig == SIGINT) ? 1 : 2;
 }
 
-/* Wipes the line being edited (and its undo list), then leaves it empty. */
+/* Wipes the text readline's undo list keeps of deletions, and frees it. */
+static void
+wipe_undo_list(void)
+{
+    UNDO_LIST *u;
+
+    for (u = rl_undo_list; u != NULL; u = u->next) {
+        if (u->text != NULL)
+            explicit_bzero(u->text, strlen(u->text));
+    }
+    rl_free_undo_list();
+}
+
+/* Wipes the line being edited, every byte it has used, and the text its undo
+ * list keeps of deletions, then leaves it empty. */
 static void
 wipe_line_buffer(void)
 {
-    if (rl_line_buffer != NULL && rl_end > 0)
-        explicit_bzero(rl_line_buffer, (size_t)rl_end);
+    if (rl_end > line_high)
+        line_high = rl_end;
+    if (rl_line_buffer != NULL && line_high > 0)
+        explicit_bzero(rl_line_buffer, (size_t)line_high);
+    line_high = 0;
     rl_point = rl_end = 0;
-    rl_free_undo_list();
+    wipe_undo_list();
+}
+
+/* Enter: readline frees the undo list (the text of deletions) unwiped when it
+ * accepts a line, so it is wiped here first; then readline's own newline. */
+static int
+accept_line(int count, int key)
+{
+    wipe_undo_list();
+    return rl_newline(count, key);
+}
+
+/*
+ * readline's kill commands keep what they erase in its kill ring, which no
+ * public call wipes: the usual ones (Ctrl-U, Ctrl-K, Ctrl-W, Meta-Backspace,
+ * Meta-D) are rebound to deletions that keep nothing, so Ctrl-Y has nothing
+ * to yank; the copy the undo list takes is wiped at once (undo cannot bring
+ * erased text back).
+ */
+static int
+word_char(char c)
+{
+    return isalnum((unsigned char)c) || (unsigned char)c >= 0x80; /* UTF-8 letters */
+}
+
+static int
+erase(int from, int to)
+{
+    if (from < to) {
+        rl_delete_text(from, to);
+        wipe_undo_list(); /* the erased text: no undo brings it back */
+    }
+    rl_point = from;
+    return 0;
+}
+
+static int
+erase_to_start(int count, int key)
+{
+    (void)count;
+    (void)key;
+    return erase(0, rl_point);
+}
+
+static int
+erase_to_end(int count, int key)
+{
+    (void)count;
+    (void)key;
+    return erase(rl_point, rl_end);
+}
+
+static int
+erase_line(int count, int key)
+{
+    (void)count;
+    (void)key;
+    return erase(0, rl_end);
+}
+
+static int
+erase_blank_word_back(int count, int key)
+{
+    int p = rl_point;
+
+    (void)count;
+    (void)key;
+    while (p > 0 && isspace((unsigned char)rl_line_buffer[p - 1]))
+        p--;
+    while (p > 0 && !isspace((unsigned char)rl_line_buffer[p - 1]))
+        p--;
+    return erase(p, rl_point);
+}
+
+static int
+erase_word_back(int count, int key)
+{
+    int p = rl_point;
+
+    (void)count;
+    (void)key;
+    while (p > 0 && !word_char(rl_line_buffer[p - 1]))
+        p--;
+    while (p > 0 && word_char(rl_line_buffer[p - 1]))
+        p--;
+    return erase(p, rl_point);
+}
+
+static int
+erase_word(int count, int key)
+{
+    int p = rl_point, from = rl_point;
+
+    (void)count;
+    (void)key;
+    while (p < rl_end && !word_char(rl_line_buffer[p]))
+        p++;
+    while (p < rl_end && word_char(rl_line_buffer[p]))
+        p++;
+    erase(from, p);
+    return 0;
+}
+
+/* Enter and the erasing keys, in the emacs and vi keymaps: called after
+ * readline has read ~/.inputrc and bound the terminal's own erase keys. */
+static void
+bind_keys(void)
+{
+    static const struct {
+        rl_command_func_t *was, *now;
+    } erasers[] = {
+        {rl_unix_line_discard, erase_to_start}, {rl_backward_kill_line, erase_to_start},
+        {rl_kill_line, erase_to_end},           {rl_kill_full_line, erase_line},
+        {rl_unix_word_rubout, erase_blank_word_back},
+        {rl_backward_kill_word, erase_word_back}, {rl_kill_word, erase_word},
+    };
+    /* The top keymaps: the sequences found include their Meta and Ctrl-X maps. */
+    Keymap maps[] = {emacs_standard_keymap, vi_insertion_keymap, vi_movement_keymap};
+    size_t i, k, j;
+
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        rl_bind_key_in_map('\r', accept_line, maps[i]);
+        rl_bind_key_in_map('\n', accept_line, maps[i]);
+        for (k = 0; k < sizeof(erasers) / sizeof(erasers[0]); k++) {
+            char **seqs = rl_invoking_keyseqs_in_map(erasers[k].was, maps[i]);
+            for (j = 0; seqs != NULL && seqs[j] != NULL; j++) {
+                rl_bind_keyseq_in_map(seqs[j], erasers[k].now, maps[i]);
+                free(seqs[j]);
+            }
+            free(seqs);
+        }
+    }
 }
 
 static void
@@ -155,6 +309,16 @@ prompt_for(struct kz_state *st)
     return kz_vault_unlocked(st->vault) ? "kizuna> " : "kizuna (locked)> ";
 }
 
+/* A fresh prompt: readline prepares the terminal and binds the terminal's own
+ * erase keys (Ctrl-U, Ctrl-W) to its kill commands again each time, so the
+ * keys are bound anew after it. */
+static void
+show_prompt(struct kz_state *st)
+{
+    rl_callback_handler_install(prompt_for(st), on_line);
+    bind_keys();
+}
+
 /* Forgets the lines typed so far (they may hold note text, codes, names), so that
  * Up-arrow on a locked shell shows nothing; history lives in memory only. */
 static void
@@ -168,6 +332,48 @@ wipe_history(void)
             explicit_bzero(h[i]->line, strlen(h[i]->line));
     }
     clear_history();
+}
+
+/* readline keeps the lines it drew in two display buffers of its own (what
+ * the screen shows and the next frame), and a shorter line leaves the end of
+ * a longer one behind: two frames of a blank line as long as any drawn, drawn
+ * to /dev/null, overwrite both. The screen keeps what it shows. */
+static void
+wipe_display(void)
+{
+    FILE *out = rl_outstream, *null = fopen("/dev/null", "w");
+    size_t n = (size_t)display_high + 16;
+    char *blank;
+    int i;
+
+    if (null == NULL)
+        return;
+    blank = kz_xmalloc(n + 1);
+    memset(blank, ' ', n);
+    blank[n] = '\0';
+    rl_outstream = null;
+    for (i = 0; i < 2; i++) {
+        rl_replace_line(blank, 1);
+        rl_point = rl_end;
+        rl_forced_update_display();
+    }
+    rl_replace_line("", 1);
+    rl_point = rl_end = 0;
+    explicit_bzero(rl_line_buffer, n);
+    rl_on_new_line(); /* what the screen shows is as it was */
+    rl_outstream = out;
+    fclose(null);
+    free(blank);
+    display_high = 0;
+}
+
+/* At lock and quit: the history, the display buffers, the line. */
+static void
+forget_typed(void)
+{
+    wipe_history();
+    wipe_display();
+    wipe_line_buffer();
 }
 
 static void
@@ -255,7 +461,7 @@ kz_shell_run(struct kz_state *st)
         return rc;
 
     last_input = now_s();
-    rl_callback_handler_install(prompt_for(st), on_line);
+    show_prompt(st);
     while (!st->quit) {
         fd_set fds;
         struct timespec ts, *tsp = NULL;
@@ -302,17 +508,20 @@ kz_shell_run(struct kz_state *st)
         if (n == 0) {
             /* Idle: wipe the keys, whatever was half typed and the history. */
             rl_callback_handler_remove();
-            wipe_line_buffer();
-            wipe_history();
+            forget_typed();
             kz_state_lock(st, "idle");
             st->locked_by_idle = 1;
             kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
                                "passphrase\n", idle);
-            rl_callback_handler_install(prompt_for(st), on_line);
+            show_prompt(st);
             continue;
         }
         last_input = now_s();
         rl_callback_read_char();
+        if (rl_end > line_high)
+            line_high = rl_end;
+        if (rl_end + 32 > display_high)
+            display_high = rl_end + 32; /* and the prompt */
         if (pending_eof) {
             kz_ui_say(&st->ui, "\n");
             break;
@@ -326,17 +535,17 @@ kz_shell_run(struct kz_state *st)
             explicit_bzero(line, strlen(line));
             free(line);
             if (was_unlocked && !kz_vault_unlocked(st->vault))
-                wipe_history(); /* 'lock' forgets the lines as the idle lock does */
+                forget_typed(); /* 'lock' forgets the lines as the idle lock does */
             if (got_signal == 1)
                 got_signal = 0; /* a Ctrl-C while the command ran is spent */
             last_input = now_s();
             if (!st->quit)
-                rl_callback_handler_install(prompt_for(st), on_line);
+                show_prompt(st);
         }
     }
     rl_callback_handler_remove();
     kz_state_lock(st, "quit");
-    wipe_history();
+    forget_typed();
     words_reset();
     return KZ_OK;
 }

@@ -57,6 +57,13 @@ sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
     if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
         return kz_fail(err, KZ_EINTEGRITY, "vault file is corrupt or not a kizuna vault (%s)",
                        what);
+    /* A failed fsync may have left the change on disk (POSIX does not say what
+     * it wrote): never "nothing was changed" then. */
+    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
+        return kz_fail(err, KZ_ERR,
+                       "storage error while %s: the disk could not confirm the write (it may "
+                       "or may not be saved)",
+                       what);
     if (prim == SQLITE_FULL ||
         (prim == SQLITE_IOERR && st != NULL && st->db != NULL &&
          (sqlite3_system_errno(st->db) == ENOSPC || sqlite3_system_errno(st->db) == EDQUOT)))

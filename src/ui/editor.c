@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sodium.h>
@@ -11,9 +12,11 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
+#include "kizuna/cleanup.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
 
@@ -36,59 +39,137 @@ write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Overwrites the file's bytes with zeros, syncs and unlinks it. */
-static void
-shred(int fd, const char *path)
+/* 1 if name is an executable in $PATH; its resolved path (links followed) in
+ * real if given, which must hold PATH_MAX bytes (realpath). */
+static int
+in_path(const char *name, char *real, size_t size)
 {
-    struct stat sb;
-    char zeros[4096];
-    off_t left;
+    const char *path = getenv("PATH"), *p, *end;
+    char cand[4096];
 
-    memset(zeros, 0, sizeof(zeros));
-    if (fstat(fd, &sb) == 0 && lseek(fd, 0, SEEK_SET) == 0) {
-        for (left = sb.st_size; left > 0; left -= (off_t)sizeof(zeros)) {
-            size_t n = left < (off_t)sizeof(zeros) ? (size_t)left : sizeof(zeros);
-            if (write_all(fd, zeros, n) != 0)
-                break;
-        }
-        fsync(fd);
+    if (strchr(name, '/') != NULL) {
+        if (access(name, X_OK) != 0)
+            return 0;
+        snprintf(cand, sizeof(cand), "%s", name);
+        goto found;
     }
-    unlink(path);
+    for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0'; p = *end ? end + 1 : end) {
+        end = strchr(p, ':');
+        if (end == NULL)
+            end = p + strlen(p);
+        /* An empty entry is the current folder. */
+        if ((size_t)snprintf(cand, sizeof(cand), "%.*s/%s", end > p ? (int)(end - p) : 1,
+                             end > p ? p : ".", name) >= sizeof(cand))
+            continue;
+        if (access(cand, X_OK) == 0)
+            goto found;
+    }
+    return 0;
+found:
+    if (real != NULL && realpath(cand, real) == NULL)
+        snprintf(real, size, "%s", cand);
+    return 1;
 }
 
-static int
-run_editor(const char *path, struct kz_err *err)
+enum editor_kind { ED_OTHER, ED_VIM, ED_NANO };
+
+/* Which editor the command runs: its first word, resolved through $PATH and
+ * links (Debian's vi is often vim.basic or vim.tiny behind alternatives). */
+static enum editor_kind
+editor_kind(const char *cmd)
+{
+    char word[1024], real[PATH_MAX];
+    const char *base;
+    size_t n = strcspn(cmd, " \t");
+
+    if (n == 0 || n >= sizeof(word))
+        return ED_OTHER;
+    memcpy(word, cmd, n);
+    word[n] = '\0';
+    if (!in_path(word, real, sizeof(real)))
+        snprintf(real, sizeof(real), "%s", word);
+    base = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : real;
+    if (strncmp(base, "vim", 3) == 0 || strncmp(base, "gvim", 4) == 0 ||
+        strncmp(base, "rvim", 4) == 0 || strncmp(base, "nvim", 4) == 0)
+        return ED_VIM;
+    if (strcmp(base, "nano") == 0 || strcmp(base, "rnano") == 0)
+        return ED_NANO;
+    return ED_OTHER;
+}
+
+/* The command line the shell runs: the editor, the options that keep it from
+ * writing the text elsewhere, the file ("$1"). vim and neovim: no viminfo or
+ * shada (registers, search history), no swap, undo or backup file. nano:
+ * restricted mode, which writes no history and no backup file. */
+static const char *
+editor_script(enum editor_kind kind)
+{
+    switch (kind) {
+    case ED_VIM:
+        return "exec $KIZUNA_EDITOR -i NONE -n -c 'set nobackup nowritebackup noundofile' "
+               "\"$1\"";
+    case ED_NANO:
+        return "exec $KIZUNA_EDITOR -R \"$1\"";
+    default:
+        return "exec $KIZUNA_EDITOR \"$1\"";
+    }
+}
+
+/* $VISUAL, else $EDITOR, else nano when installed, else vi. */
+static const char *
+choose_editor(void)
 {
     const char *ed = getenv("VISUAL");
-    struct sigaction ign, old_int, old_quit;
-    pid_t pid;
-    int status = 0;
 
     if (ed == NULL || *ed == '\0')
         ed = getenv("EDITOR");
     if (ed == NULL || *ed == '\0')
-        ed = "vi";
-    memset(&ign, 0, sizeof(ign));
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
+        ed = in_path("nano", NULL, 0) ? "nano" : "vi";
+    return ed;
+}
+
+/* Runs the editor on path; h is the file's cleanup entry, which learns the
+ * editor's process so that a fatal signal kills it before the shred. */
+static int
+run_editor(const char *path, int h, struct kz_err *err)
+{
+    const char *ed = choose_editor();
+    struct termios tty;
+    sigset_t sigs, old;
+    pid_t pid;
+    int status = 0, have_tty = tcgetattr(STDIN_FILENO, &tty) == 0;
+
+    /* Blocked from fork until the entry knows the process: a signal in
+     * between would shred the file while the editor goes on writing it. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &sigs, &old);
     pid = fork();
     if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         /* The editor may be a command with arguments ("code -w"): let sh split it. */
         setenv("KIZUNA_EDITOR", ed, 1);
-        execl("/bin/sh", "sh", "-c", "exec $KIZUNA_EDITOR \"$1\"", "kizuna-editor", path,
+        execl("/bin/sh", "sh", "-c", editor_script(editor_kind(ed)), "kizuna-editor", path,
               (char *)NULL);
         _exit(127);
     }
+    if (pid > 0)
+        kz_cleanup_child(h, pid, have_tty ? &tty : NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid > 0) {
+        /* Ctrl-C and Ctrl-\ typed in the editor are the editor's: the cleanup
+         * handler leaves those that come from the terminal. */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        kz_cleanup_child(h, 0, NULL);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
     if (pid < 0)
         return kz_fail(err, KZ_ERR, "cannot start the editor: %s", strerror(errno));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -97,35 +178,60 @@ run_editor(const char *path, struct kz_err *err)
     return KZ_OK;
 }
 
+/* The files an editor may leave beside path: a backup (path~), nano's
+ * emergency file (path.save), vim's swap file (.NAME.swp) and emacs's
+ * auto-save file (#NAME#). */
+static void
+side_files(const char *path, char side[4][192])
+{
+    const char *name = strrchr(path, '/') + 1;
+
+    snprintf(side[0], 192, "%s~", path);
+    snprintf(side[1], 192, "%s.save", path);
+    snprintf(side[2], 192, SHM "/.%s.swp", name);
+    snprintf(side[3], 192, SHM "/#%s#", name);
+}
+
 int
 kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
            struct kz_err *err)
 {
     struct statfs sfs;
     struct stat sb;
-    char path[128];
+    char path[128], side[4][192];
+    const char *sides[5];
     char *buf = NULL;
     ssize_t r;
-    size_t n = 0;
-    int fd = -1, rc;
+    size_t n = 0, k;
+    int fd = -1, first = -1, rc, h = -1;
 
     *out = NULL;
     *len = 0;
     if (statfs(SHM, &sfs) != 0 || sfs.f_type != TMPFS_MAGIC)
         return kz_fail(err, KZ_ENOTFOUND, "no tmpfs at " SHM ": the editor would write the "
                                           "note to disk");
-    snprintf(path, sizeof(path), SHM "/" PREFIX "XXXXXX%s", suffix != NULL ? suffix : "");
+    /* The process id in the name: doctor leaves the file of a running kizuna alone. */
+    snprintf(path, sizeof(path), SHM "/" PREFIX "%ld-XXXXXX%s", (long)getpid(),
+             suffix != NULL ? suffix : "");
     fd = mkstemps(path, suffix != NULL ? (int)strlen(suffix) : 0);
     if (fd < 0)
         return kz_fail(err, KZ_ERR, "cannot create a file in " SHM ": %s", strerror(errno));
+    /* From here a fatal signal shreds it (src/util/cleanup.c). */
+    h = kz_cleanup_add(path, fd);
+    side_files(path, side);
+    for (k = 0; k < 4; k++)
+        sides[k] = side[k];
+    sides[4] = NULL;
+    kz_cleanup_side_files(h, sides);
     if (fchmod(fd, 0600) != 0 || write_all(fd, initial, strlen(initial)) != 0) {
         rc = kz_fail(err, KZ_ERR, "cannot write the editor file: %s", strerror(errno));
         goto out;
     }
-    if ((rc = run_editor(path, err)) != KZ_OK)
+    if ((rc = run_editor(path, h, err)) != KZ_OK)
         goto out;
-    /* Editors often replace the file: read it by name, then shred what is there. */
-    close(fd);
+    /* Editors often replace the file: read it by name, then shred what is
+     * there and the file as created. */
+    first = fd;
     fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         rc = kz_fail(err, KZ_ERR, "the editor file disappeared; nothing was saved");
@@ -151,12 +257,19 @@ kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
     buf = NULL;
     rc = KZ_OK;
 out:
-    if (fd >= 0) {
-        shred(fd, path);
-        close(fd);
-    } else {
-        unlink(path);
+    if (first >= 0) {
+        kz_shred_fd(first);
+        close(first);
     }
+    if (fd >= 0) {
+        kz_shred_fd(fd);
+        close(fd);
+    }
+    if (unlink(path) != 0 && errno != ENOENT)
+        kz_shred_path(path);
+    for (k = 0; k < 4; k++)
+        kz_shred_path(side[k]); /* most often there is none */
+    kz_cleanup_remove(h);
     if (buf != NULL) {
         sodium_memzero(buf, n);
         free(buf);
@@ -165,56 +278,88 @@ out:
 }
 
 int
+kz_ui_read_line(FILE *in, struct kz_buf *line)
+{
+    int c, got = 0;
+    char ch;
+
+    kz_buf_clear(line);
+    while ((c = getc(in)) != EOF) {
+        got = 1;
+        if (c == '\n')
+            break;
+        ch = (char)c;
+        kz_buf_addn(line, &ch, 1);
+    }
+    if (line->len > 0 && line->p[line->len - 1] == '\r')
+        line->p[--line->len] = '\0';
+    return got;
+}
+
+int
 kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err)
 {
-    struct kz_buf b = {NULL, 0, 0};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int tty = isatty(fileno(in));
+    struct kz_buf b = {NULL, 0, 0}, line = {NULL, 0, 0};
+    int tty = isatty(fileno(in)), rc = KZ_OK;
 
     *out = NULL;
     *len = 0;
     if (tty && intro != NULL)
         fprintf(stderr, "%s\n(end with a line holding only \".\")\n", intro);
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (n > 0 && line[n - 1] == '\r')
-            line[--n] = '\0';
-        if (strcmp(line, ".") == 0)
+    while (kz_ui_read_line(in, &line)) {
+        if (strcmp(kz_buf_str(&line), ".") == 0)
             break;
-        kz_buf_addn(&b, line, (size_t)n);
+        kz_buf_addn(&b, kz_buf_str(&line), line.len);
         kz_buf_add(&b, "\n");
         if (b.len > EDIT_MAX) {
-            sodium_memzero(line, cap);
-            free(line);
-            kz_buf_free(&b);
-            return kz_fail(err, KZ_EUSAGE, "the text is larger than 4 MiB");
+            rc = kz_fail(err, KZ_EUSAGE, "the text is larger than 4 MiB");
+            goto out;
         }
-    }
-    if (line != NULL) {
-        sodium_memzero(line, cap);
-        free(line);
     }
     *out = kz_xstrdup(kz_buf_str(&b));
     *len = b.len;
+out:
+    kz_buf_free(&line);
     kz_buf_free(&b);
-    return KZ_OK;
+    return rc;
+}
+
+/* The process that made an editor file, from its name (kizuna-edit-PID-...),
+ * or 0 for a name without one. */
+static long
+file_pid(const char *rest)
+{
+    char *end;
+    long pid = strtol(rest, &end, 10);
+
+    return end != rest && *end == '-' && pid > 0 ? pid : 0;
 }
 
 int
-kz_ui_editor_leftovers(void)
+kz_ui_editor_leftovers(int fix, int *fixed)
 {
     DIR *d = opendir(SHM);
     struct dirent *e;
+    char path[512];
     int found = 0;
 
+    if (fixed != NULL)
+        *fixed = 0;
     if (d == NULL)
         return 0;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) == 0)
-            found++;
+        /* Also an editor's side files: .NAME.swp, #NAME#, NAME~, NAME.save. */
+        const char *name = e->d_name + (e->d_name[0] == '.' || e->d_name[0] == '#');
+        long pid;
+        if (strncmp(name, PREFIX, strlen(PREFIX)) != 0)
+            continue;
+        pid = file_pid(name + strlen(PREFIX));
+        if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+            continue; /* a kizuna still editing it */
+        found++;
+        if (fix && (size_t)snprintf(path, sizeof(path), SHM "/%s", e->d_name) < sizeof(path) &&
+            kz_shred_path(path) == 0 && fixed != NULL)
+            (*fixed)++;
     }
     closedir(d);
     return found;

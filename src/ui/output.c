@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <sodium.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <wchar.h>
 
 #include "kizuna/buf.h"
+#include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
 
@@ -19,6 +22,29 @@ kz_ui_init(struct kz_ui *ui, int json, int no_color)
     ui->out = stdout;
     ui->errf = stderr;
     ui->color = !no_color && (nc == NULL || *nc == '\0') && isatty(STDOUT_FILENO);
+}
+
+void
+kz_ui_own_stdout(struct kz_ui *ui)
+{
+    size_t size = BUFSIZ;
+
+    ui->outbuf = kz_secure_alloc(size);
+    if (setvbuf(stdout, ui->outbuf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, size) != 0) {
+        kz_secure_free(ui->outbuf); /* stdio keeps its own buffer then */
+        ui->outbuf = NULL;
+        return;
+    }
+    ui->outbuf_size = size;
+}
+
+void
+kz_ui_wipe_stdout(struct kz_ui *ui)
+{
+    fflush(stdout);
+    __fpurge(stdout); /* what could not be written is dropped, not kept */
+    if (ui->outbuf != NULL)
+        sodium_memzero(ui->outbuf, ui->outbuf_size);
 }
 
 static ssize_t
@@ -157,7 +183,15 @@ put_cell(FILE *f, const char *s, int max, int pad)
         fputc(' ', f);
 }
 
-/* Text for a JSON value in a table or field view (malloc'd). */
+/* Wipes and frees a value_text (it may hold a note). */
+static void
+text_free(char *t)
+{
+    sodium_memzero(t, strlen(t));
+    free(t);
+}
+
+/* Text for a JSON value in a table or field view (malloc'd; text_free it). */
 static char *
 value_text(json_t *v)
 {
@@ -180,28 +214,28 @@ value_text(json_t *v)
         return kz_xstrdup(buf);
     }
     if (json_is_array(v)) {
-        size_t i, len = 0;
-        char *out = kz_xstrdup("");
+        struct kz_buf b = {NULL, 0, 0}; /* wipes what it outgrows */
+        size_t i;
+        char *out;
         json_t *e;
         json_array_foreach(v, i, e) {
             char *t = value_text(e);
-            size_t tl = strlen(t);
-            out = kz_xrealloc(out, len + tl + 3);
-            if (i > 0) {
-                out[len++] = ',';
-                out[len++] = ' ';
-            }
-            memcpy(out + len, t, tl + 1);
-            len += tl;
-            free(t);
+            if (i > 0)
+                kz_buf_add(&b, ", ");
+            kz_buf_add(&b, t);
+            text_free(t);
         }
+        out = kz_xstrdup(kz_buf_str(&b));
+        kz_buf_free(&b);
         return out;
     }
     {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS), *copy;
         if (s == NULL)
             kz_die("out of memory");
-        return s;
+        copy = kz_xstrdup(s); /* callers free() it */
+        kz_json_free(s);
+        return copy;
     }
 }
 
@@ -240,7 +274,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
             t = value_text(v);
             put_cell(ui->out, f->label, 0, w + 2);
             fprintf(ui->out, "%s\n", t);
-            free(t);
+            text_free(t);
         }
     } else {
         json_object_foreach(doc, key, v) {
@@ -251,7 +285,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
             char *t = value_text(v);
             put_cell(ui->out, key, 0, w + 2);
             fprintf(ui->out, "%s\n", t);
-            free(t);
+            text_free(t);
         }
     }
     fflush(ui->out);
@@ -291,7 +325,7 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
                 tw = cols[c].max;
             if (tw > w[c])
                 w[c] = tw;
-            free(t);
+            text_free(t);
         }
     }
     for (c = 0; c < ncols; c++)
@@ -301,7 +335,7 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
         for (c = 0; c < ncols; c++) {
             char *t = value_text(json_object_get(row, cols[c].key));
             put_cell(ui->out, t, cols[c].max, c + 1 < ncols ? w[c] + 2 : 0);
-            free(t);
+            text_free(t);
         }
         fputc('\n', ui->out);
     }

@@ -70,6 +70,14 @@ kz_buf_str(struct kz_buf *b)
 }
 
 void
+kz_buf_clear(struct kz_buf *b)
+{
+    if (b->p != NULL)
+        sodium_memzero(b->p, b->cap);
+    b->len = 0;
+}
+
+void
 kz_buf_free(struct kz_buf *b)
 {
     if (b->p != NULL) {

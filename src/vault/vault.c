@@ -10,6 +10,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/seal.h"
 #include "kizuna/vault.h"
+#include "kizuna/wipe.h"
 #include "internal.h"
 
 #define H_FORMAT "format"
@@ -1614,6 +1615,7 @@ par_worker(void *arg)
         sodium_memzero(buf, cap);
         free(buf);
     }
+    kz_stack_wipe(); /* cb's frames: glibc keeps this stack for the next thread */
     return NULL;
 }
 
