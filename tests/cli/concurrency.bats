@@ -1103,8 +1103,8 @@ stress_admin() {
 	[ "$n" -gt 0 ]
 	[ "$(find "$T/st/bk" -type f | wc -l)" -eq "$n" ]
 	# The figures.
-	kinds=$(awk -F'\t' '{ k = ($1 == "sh" ? "shell " : "") $2; n[k]++ } END { for (k in n) printf "%s %d, ", k, n[k] }' \
-		"$T/st/all" | sed 's/, $//')
+	kinds=$(awk -F'\t' '{ k = ($1 == "sh" ? "shell " : $1 == "mx" && $2 == "backup" ? "cron " : "") $2; n[k]++ }
+		END { for (k in n) print k " " n[k] }' "$T/st/all" | sort | paste -sd, | sed 's/,/, /g')
 	total=$(wc -l <"$T/st/all")
 	busy=$(awk -F'\t' '$3 == 5' "$T/st/all" | wc -l)
 	rekeyed=$(awk -F'\t' '$3 == 3' "$T/st/all" | wc -l)
