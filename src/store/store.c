@@ -331,6 +331,12 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
+    /* 16 KiB pages (set before the first table): a padded record (a 512-byte
+     * head and a body of 2 KiB or more) then sits whole in its b-tree page,
+     * several to a page; with 4 KiB pages every row spilled into an overflow
+     * page of its own and the file was 2.8 times the notes' size. */
+    if (create && (rc = exec(st, "PRAGMA page_size = 16384", "creating the vault", err)) != KZ_OK)
+        goto fail;
     if ((rc = exec(st, "PRAGMA trusted_schema = OFF", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA foreign_keys = ON", "opening the vault", err)) != KZ_OK ||
