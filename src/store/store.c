@@ -748,20 +748,20 @@ kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err)
 }
 
 int
-kz_store_record_foreach(struct kz_store *st, int with_body,
-                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head,
-                                  size_t headlen, const unsigned char *body, size_t bodylen),
+kz_store_record_foreach(struct kz_store *st, int part,
+                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
+                                  size_t len),
                         void *ctx, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
     /* Heads have a table of their own: the index loads from a few dense pages,
-     * never touching the bodies. A head without a body is damage. */
+     * never touching the bodies; a walk over the bodies takes each one's head
+     * from the index in memory. */
     if ((rc = prepare(st,
-                      with_body ? "SELECT h.id, h.head, b.body FROM heads h LEFT JOIN bodies b"
-                                  " ON b.id = h.id ORDER BY h.id"
-                                : "SELECT id, head FROM heads ORDER BY id",
+                      part == 0 ? "SELECT id, head FROM heads ORDER BY id"
+                                : "SELECT id, body FROM bodies ORDER BY id",
                       &stmt, err)) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -770,14 +770,7 @@ kz_store_record_foreach(struct kz_store *st, int with_body,
             rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
             goto out;
         }
-        if (with_body && sqlite3_column_type(stmt, 2) == SQLITE_NULL) {
-            rc = kz_fail(err, KZ_EINTEGRITY,
-                         "vault has a record without its body: the file is damaged");
-            goto out;
-        }
-        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
-                with_body ? sqlite3_column_blob(stmt, 2) : NULL,
-                with_body ? (size_t)sqlite3_column_bytes(stmt, 2) : 0);
+        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1));
         if (rc != 0)
             goto out;
     }
