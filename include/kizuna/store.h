@@ -7,8 +7,8 @@
 #include "kizuna/err.h"
 
 /*
- * The SQLite file: a header table of named blobs, a records table of
- * (random 16-byte id, sealed head, sealed body) and an audit table. This module is the only
+ * The SQLite file: a header table of named blobs, the records as two tables
+ * keyed by a random 16-byte id (sealed heads, sealed bodies) and an audit table. This module is the only
  * one that speaks SQL; it sees sealed bytes only, never a key or plaintext.
  */
 #define KZ_RECORD_ID_BYTES 16
@@ -67,12 +67,14 @@ int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned c
                         struct kz_err *err);
 int kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err);
 int kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err);
-/* Calls cb for every record in storage order (body NULL unless with_body); a
+/* Heads without a body and bodies without a head (a whole scan: doctor, backup
+ * verify): *n, 0 in a sound vault. */
+int kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err);
+/* Calls cb for every record's head (part 0) or body (part 1), in id order; a
  * non-zero return from cb stops the walk and is returned. */
-int kz_store_record_foreach(struct kz_store *st, int with_body,
+int kz_store_record_foreach(struct kz_store *st, int part,
                             int (*cb)(void *ctx, const unsigned char *id,
-                                      const unsigned char *head, size_t headlen,
-                                      const unsigned char *body, size_t bodylen),
+                                      const unsigned char *blob, size_t len),
                             void *ctx, struct kz_err *err);
 
 /* A consistent copy of the whole file (SQLite online backup) into a new file at

@@ -531,9 +531,17 @@ check_vault(struct kz_state *st, const char *path, long long *records, long *aut
             goto out;
         /* The unlock checked the commitment (records, audit head, header);
          * every record and the whole chain must open too. */
+        long long strays = 0;
         if ((rc = kz_vault_record_foreach(v, count_one, &c, err)) != KZ_OK ||
-            (rc = kz_vault_audit_walk(v, NULL, NULL, err)) != KZ_OK)
+            (rc = kz_vault_audit_walk(v, NULL, NULL, err)) != KZ_OK ||
+            (rc = kz_store_record_strays(kz_vault_store(v), &strays, err)) != KZ_OK)
             goto out;
+        if (strays > 0) {
+            rc = kz_fail(err, KZ_EINTEGRITY,
+                         "the backup holds %lld heads or bodies without their other half",
+                         strays);
+            goto out;
+        }
         *authenticated = c.records;
     }
 out:

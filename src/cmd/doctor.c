@@ -240,8 +240,15 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                   count, gen);
     }
     kz_err_clear(&e);
+    long long strays = 0;
     if (kz_vault_record_foreach_parallel(st->vault, count_record, &records, &e) != KZ_OK)
         check(&r, "records", BAD_, "%s", e.msg);
+    else if (kz_store_record_strays(kz_vault_store(st->vault), &strays, &e) != KZ_OK ||
+             strays > 0)
+        check(&r, "records", BAD_, "%s",
+              strays > 0 ? "a head without its body or a body without its head: the file "
+                           "was altered"
+                         : e.msg);
     else
         check(&r, "records", OK_, "all %ld records authenticate", (long)atomic_load(&records));
     kz_err_clear(&e);

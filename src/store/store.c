@@ -38,12 +38,15 @@ static const char *const migrations[] = {
     "  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16), head BLOB NOT NULL, body BLOB NOT NULL);"
     "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB NOT NULL, mac BLOB NOT NULL);"
     "CREATE TABLE audit_pending (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);",
-    /* 2: records keyed by their random id alone: the file keeps no creation order */
-    "CREATE TABLE records2 (id BLOB PRIMARY KEY CHECK (length(id) = 16),"
-    "  head BLOB NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO records2 (id, head, body) SELECT id, head, body FROM records;"
-    "DROP TABLE records;"
-    "ALTER TABLE records2 RENAME TO records;",
+    /* 2: records keyed by their random id alone (the file keeps no creation
+     * order), heads and bodies in tables of their own (the index loads fast) */
+    "CREATE TABLE heads (id BLOB PRIMARY KEY CHECK (length(id) = 16), head BLOB NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE bodies (id BLOB PRIMARY KEY CHECK (length(id) = 16), body BLOB NOT NULL)"
+    "  WITHOUT ROWID;"
+    "INSERT INTO heads (id, head) SELECT id, head FROM records;"
+    "INSERT INTO bodies (id, body) SELECT id, body FROM records;"
+    "DROP TABLE records;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -331,6 +334,12 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
+    /* 16 KiB pages (set before the first table): a padded record (a 512-byte
+     * head and a body of 2 KiB or more) then sits whole in its b-tree page,
+     * several to a page; with 4 KiB pages every row spilled into an overflow
+     * page of its own and the file was 2.8 times the notes' size. */
+    if (create && (rc = exec(st, "PRAGMA page_size = 16384", "creating the vault", err)) != KZ_OK)
+        goto fail;
     if ((rc = exec(st, "PRAGMA trusted_schema = OFF", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA foreign_keys = ON", "opening the vault", err)) != KZ_OK ||
@@ -569,75 +578,82 @@ out:
     return rc;
 }
 
-int
-kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *head,
-                    size_t headlen, const void *body, size_t bodylen, struct kz_err *err)
+/* One statement on a record's row of one table: binds id (and blob when given),
+ * steps, and says how many rows changed. */
+static int
+row_step(struct kz_store *st, const char *sql, const unsigned char *id, const void *blob,
+         size_t len, int *changed, const char *what, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    if ((rc = prepare(st,
-                      "INSERT INTO records (id, head, body) VALUES (?1, ?2, ?3)"
-                      " ON CONFLICT (id) DO UPDATE SET head = excluded.head, body = excluded.body",
-                      &stmt, err)) != KZ_OK)
+    if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
         return rc;
     sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 2, head, (int)headlen, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
+    if (blob != NULL)
+        sqlite3_bind_blob(stmt, 2, len ? blob : "", (int)len, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
-    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "writing a record");
+    if (rc == SQLITE_DONE) {
+        if (changed != NULL)
+            *changed = sqlite3_changes(st->db);
+        rc = KZ_OK;
+    } else {
+        rc = sql_fail(st, err, rc, what);
+    }
     release(st, stmt);
     return rc;
+}
+
+int
+kz_store_record_put(struct kz_store *st, const unsigned char *id, const void *head,
+                    size_t headlen, const void *body, size_t bodylen, struct kz_err *err)
+{
+    int rc;
+
+    if ((rc = row_step(st,
+                       "INSERT INTO heads (id, head) VALUES (?1, ?2)"
+                       " ON CONFLICT (id) DO UPDATE SET head = excluded.head",
+                       id, head, headlen, NULL, "writing a record", err)) != KZ_OK)
+        return rc;
+    return row_step(st,
+                    "INSERT INTO bodies (id, body) VALUES (?1, ?2)"
+                    " ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                    id, body, bodylen, NULL, "writing a record", err);
 }
 
 int
 kz_store_record_replace(struct kz_store *st, const unsigned char *id, const void *head,
                         size_t headlen, const void *body, size_t bodylen, struct kz_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc;
+    int rc, n = 0;
 
-    if ((rc = prepare(st, "UPDATE records SET head = ?2, body = ?3 WHERE id = ?1", &stmt,
-                      err)) != KZ_OK)
+    if ((rc = row_step(st, "UPDATE heads SET head = ?2 WHERE id = ?1", id, head, headlen, &n,
+                       "writing a record", err)) != KZ_OK)
         return rc;
-    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 2, head, (int)headlen, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 3, body, (int)bodylen, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE)
-        rc = sqlite3_changes(st->db) == 1 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
-    else
-        rc = sql_fail(st, err, rc, "writing a record");
-    release(st, stmt);
-    return rc;
+    if (n != 1)
+        return kz_fail(err, KZ_ENOTFOUND, "no such record");
+    if ((rc = row_step(st, "UPDATE bodies SET body = ?2 WHERE id = ?1", id, body, bodylen, &n,
+                       "writing a record", err)) != KZ_OK)
+        return rc;
+    return n == 1 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
 }
 
-int
-kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **head,
-                    size_t *headlen, unsigned char **body, size_t *bodylen, struct kz_err *err)
+/* The blob of column 0 of "SELECT x FROM table WHERE id = ?1" into *out. */
+static int
+get_blob(struct kz_store *st, const char *sql, const unsigned char *id, unsigned char **out,
+         size_t *len, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    if (head != NULL)
-        *head = NULL, *headlen = 0;
-    if (body != NULL)
-        *body = NULL, *bodylen = 0;
-    if ((rc = prepare(st, "SELECT head, body FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
+    if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
         return rc;
     sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        if (head != NULL) {
-            int n = sqlite3_column_bytes(stmt, 0);
-            *head = dup_blob(sqlite3_column_blob(stmt, 0), n);
-            *headlen = (size_t)n;
-        }
-        if (body != NULL) {
-            int n = sqlite3_column_bytes(stmt, 1);
-            *body = dup_blob(sqlite3_column_blob(stmt, 1), n);
-            *bodylen = (size_t)n;
-        }
+        int n = sqlite3_column_bytes(stmt, 0);
+        *out = dup_blob(sqlite3_column_blob(stmt, 0), n);
+        *len = (size_t)n;
         rc = KZ_OK;
     } else if (rc == SQLITE_DONE) {
         rc = kz_fail(err, KZ_ENOTFOUND, "no such record");
@@ -649,31 +665,50 @@ kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char 
 }
 
 int
-kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err)
+kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned char **head,
+                    size_t *headlen, unsigned char **body, size_t *bodylen, struct kz_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc;
+    int rc = KZ_OK;
 
-    if ((rc = prepare(st, "DELETE FROM records WHERE id = ?1", &stmt, err)) != KZ_OK)
+    if (head != NULL)
+        *head = NULL, *headlen = 0;
+    if (body != NULL)
+        *body = NULL, *bodylen = 0;
+    if (head != NULL &&
+        (rc = get_blob(st, "SELECT head FROM heads WHERE id = ?1", id, head, headlen, err)) !=
+            KZ_OK)
         return rc;
-    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE)
-        rc = sqlite3_changes(st->db) > 0 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
-    else
-        rc = sql_fail(st, err, rc, "deleting a record");
-    release(st, stmt);
+    if (body != NULL &&
+        (rc = get_blob(st, "SELECT body FROM bodies WHERE id = ?1", id, body, bodylen, err)) !=
+            KZ_OK && head != NULL) {
+        free(*head);
+        *head = NULL;
+        *headlen = 0;
+    }
     return rc;
 }
 
 int
-kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
+kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err)
+{
+    int rc, nh = 0, nb = 0;
+
+    if ((rc = row_step(st, "DELETE FROM heads WHERE id = ?1", id, NULL, 0, &nh,
+                       "deleting a record", err)) != KZ_OK ||
+        (rc = row_step(st, "DELETE FROM bodies WHERE id = ?1", id, NULL, 0, &nb,
+                       "deleting a record", err)) != KZ_OK)
+        return rc;
+    return nh > 0 && nb > 0 ? KZ_OK : kz_fail(err, KZ_ENOTFOUND, "no such record");
+}
+
+static int
+count_rows(struct kz_store *st, const char *sql, long long *n, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
     *n = 0;
-    if ((rc = prepare(st, "SELECT count(*) FROM records", &stmt, err)) != KZ_OK)
+    if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
         return rc;
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
@@ -687,18 +722,46 @@ kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
 }
 
 int
-kz_store_record_foreach(struct kz_store *st, int with_body,
-                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head,
-                                  size_t headlen, const unsigned char *body, size_t bodylen),
+kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
+{
+    return count_rows(st, "SELECT count(*) FROM heads", n, err);
+}
+
+int
+kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err)
+{
+    long long a = 0, b = 0;
+    int rc;
+
+    *n = 0;
+    if ((rc = count_rows(st,
+                         "SELECT count(*) FROM heads WHERE NOT EXISTS "
+                         "(SELECT 1 FROM bodies WHERE bodies.id = heads.id)",
+                         &a, err)) != KZ_OK ||
+        (rc = count_rows(st,
+                         "SELECT count(*) FROM bodies WHERE NOT EXISTS "
+                         "(SELECT 1 FROM heads WHERE heads.id = bodies.id)",
+                         &b, err)) != KZ_OK)
+        return rc;
+    *n = a + b;
+    return KZ_OK;
+}
+
+int
+kz_store_record_foreach(struct kz_store *st, int part,
+                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
+                                  size_t len),
                         void *ctx, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
-    /* Without bodies SQLite never reads their overflow pages: heads load fast. */
+    /* Heads have a table of their own: the index loads from a few dense pages,
+     * never touching the bodies; a walk over the bodies takes each one's head
+     * from the index in memory. */
     if ((rc = prepare(st,
-                      with_body ? "SELECT id, head, body FROM records ORDER BY id"
-                                : "SELECT id, head FROM records ORDER BY id",
+                      part == 0 ? "SELECT id, head FROM heads ORDER BY id"
+                                : "SELECT id, body FROM bodies ORDER BY id",
                       &stmt, err)) != KZ_OK)
         return rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -707,9 +770,7 @@ kz_store_record_foreach(struct kz_store *st, int with_body,
             rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
             goto out;
         }
-        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
-                with_body ? sqlite3_column_blob(stmt, 2) : NULL,
-                with_body ? (size_t)sqlite3_column_bytes(stmt, 2) : 0);
+        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1));
         if (rc != 0)
             goto out;
     }

@@ -901,16 +901,13 @@ struct load_ctx {
 };
 
 static int
-load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
-          const unsigned char *body, size_t bodylen)
+load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
 {
     struct load_ctx *c = ctx;
     unsigned char *buf = kz_xmalloc(headlen + 1), *data = NULL, *copy;
     size_t len = 0;
     uint64_t ver = 0;
 
-    (void)body;
-    (void)bodylen;
     if (head_open(c->v, c->v->record_key, id, head, headlen, buf, headlen + 1, &ver, &data,
                   &len) != KZ_OK) {
         sodium_memzero(buf, headlen + 1);
@@ -1105,26 +1102,47 @@ kz_vault_record_delete(struct kz_vault *v, const unsigned char *id, struct kz_er
     return rc;
 }
 
-/* Opens one record, head and body, into buf (cap >= both blobs + 2): the head
- * at *head, the body at *body. KZ_EINTEGRITY naming the part that failed. */
+/* Opens one record's body (its head from the index) into buf (cap >= bloblen
+ * + 1): *head / *hlen the index's plaintext head, *body / *blen the body.
+ * KZ_EINTEGRITY naming the record when the body fails or has no head. Reads
+ * the index only: safe on worker threads while nothing writes it. */
 static int
-record_open_into(const struct kz_vault *v, const unsigned char *key, const unsigned char *id,
-                 const unsigned char *hblob, size_t hbloblen, const unsigned char *bblob,
-                 size_t bbloblen, unsigned char *buf, uint64_t *ver, unsigned char **head,
-                 size_t *hlen, unsigned char **body, size_t *blen, struct kz_err *err)
+body_open_into(struct kz_vault *v, const unsigned char *id, const unsigned char *bblob,
+               size_t bbloblen, unsigned char *buf, const unsigned char **head, size_t *hlen,
+               unsigned char **body, size_t *blen, struct kz_err *err)
 {
     unsigned char ad[96];
-    size_t adlen;
+    const struct kz_head *h;
+    size_t *slot, adlen;
+    char hex[17];
 
-    if (head_open(v, key, id, hblob, hbloblen, buf, hbloblen + 1, ver, head, hlen) != KZ_OK)
-        return record_fail(err, id, 0);
-    (*head)[*hlen] = '\0';
-    adlen = record_ad(ad, v, id, 1, *ver);
-    *body = buf + hbloblen + 1;
-    if (kz_open_into(key, ad, adlen, bblob, bbloblen, body_pad(v), *body, bbloblen + 1, blen) !=
-        KZ_OK)
+    slot = v->nslots != 0 ? slot_for(v, id) : NULL;
+    if (slot == NULL || *slot == 0) {
+        kz_hex(id, 8, hex);
+        return kz_fail(err, KZ_EINTEGRITY,
+                       "record %s has a body but no head: the vault file was altered", hex);
+    }
+    h = &v->heads[*slot - 1];
+    adlen = record_ad(ad, v, id, 1, h->ver);
+    if (kz_open_into(v->record_key, ad, adlen, bblob, bbloblen, body_pad(v), buf, bbloblen + 1,
+                     blen) != KZ_OK)
         return record_fail(err, id, 1);
+    *head = h->data;
+    *hlen = h->len;
+    *body = buf;
     return KZ_OK;
+}
+
+/* After a walk over the bodies: every head must have had one. */
+static int
+walk_complete(struct kz_vault *v, size_t seen, struct kz_err *err)
+{
+    return seen == v->nheads
+               ? KZ_OK
+               : kz_fail(err, KZ_EINTEGRITY,
+                         "%zu record%s no body: the vault file was altered",
+                         v->nheads > seen ? v->nheads - seen : seen - v->nheads,
+                         v->nheads - seen == 1 ? " has" : "s have");
 }
 
 struct walk {
@@ -1134,30 +1152,30 @@ struct walk {
     void *ctx;
     struct kz_err *err;
     unsigned char *buf; /* reused for every record, wiped at the end */
-    size_t cap;
+    size_t cap, seen;
 };
 
 static int
-walk_one(void *ctx, const unsigned char *id, const unsigned char *hblob, size_t hbloblen,
-         const unsigned char *bblob, size_t bbloblen)
+walk_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t bbloblen)
 {
     struct walk *w = ctx;
-    size_t need = hbloblen + bbloblen + 2, hlen = 0, blen = 0;
-    unsigned char *head = NULL, *body = NULL;
-    uint64_t ver = 0;
+    const unsigned char *head = NULL;
+    unsigned char *body = NULL;
+    size_t hlen = 0, blen = 0;
     int rc;
 
-    if (need > w->cap) {
+    if (bbloblen + 1 > w->cap) {
         if (w->buf != NULL) {
             sodium_memzero(w->buf, w->cap);
             free(w->buf);
         }
-        w->cap = need * 2;
+        w->cap = (bbloblen + 1) * 2;
         w->buf = kz_xmalloc(w->cap);
     }
-    if ((rc = record_open_into(w->v, w->v->record_key, id, hblob, hbloblen, bblob, bbloblen,
-                               w->buf, &ver, &head, &hlen, &body, &blen, w->err)) != KZ_OK)
+    if ((rc = body_open_into(w->v, id, bblob, bbloblen, w->buf, &head, &hlen, &body, &blen,
+                             w->err)) != KZ_OK)
         return rc;
+    w->seen++;
     return w->cb(w->ctx, id, head, hlen, (const char *)body, blen);
 }
 
@@ -1167,12 +1185,16 @@ kz_vault_record_foreach(struct kz_vault *v,
                                   size_t headlen, const char *body, size_t bodylen),
                         void *ctx, struct kz_err *err)
 {
-    struct walk w = {v, cb, ctx, err, NULL, 0};
+    struct walk w = {v, cb, ctx, err, NULL, 0, 0};
+    const struct kz_head *heads;
+    size_t n;
     int rc;
 
-    if ((rc = need_key(v, err)) != KZ_OK)
+    if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
         return rc;
     rc = kz_store_record_foreach(v->st, 1, walk_one, &w, err);
+    if (rc == KZ_OK)
+        rc = walk_complete(v, w.seen, err);
     if (w.buf != NULL) {
         sodium_memzero(w.buf, w.cap);
         free(w.buf);
@@ -1513,7 +1535,7 @@ kz_vault_rollback(struct kz_vault *v)
 
 struct par_item {
     unsigned char id[KZ_RECORD_ID_BYTES];
-    size_t hoff, hlen, boff, blen;
+    size_t boff, blen;
 };
 
 struct par_batch {
@@ -1534,6 +1556,7 @@ struct par {
     struct par_batch *cur;
     int done, rc;
     atomic_int stop;
+    atomic_size_t seen;
     struct kz_err err;
 };
 
@@ -1585,9 +1608,9 @@ par_worker(void *arg)
     while ((b = par_take(p, p->full, &p->nfull, 1)) != NULL) {
         for (i = 0; i < b->n && !p->stop; i++) {
             struct par_item *it = &b->items[i];
-            size_t need = it->hlen + it->blen + 2, hl = 0, bl = 0;
-            unsigned char *head = NULL, *body = NULL;
-            uint64_t ver = 0;
+            size_t need = it->blen + 1, hl = 0, bl = 0;
+            const unsigned char *head = NULL;
+            unsigned char *body = NULL;
             struct kz_err e;
             int rc;
             if (need > cap) {
@@ -1598,13 +1621,13 @@ par_worker(void *arg)
                 cap = need * 2;
                 buf = kz_xmalloc(cap);
             }
-            rc = record_open_into(p->v, p->v->record_key, it->id, b->data + it->hoff, it->hlen,
-                                  b->data + it->boff, it->blen, buf, &ver, &head, &hl, &body,
-                                  &bl, &e);
+            rc = body_open_into(p->v, it->id, b->data + it->boff, it->blen, buf, &head, &hl,
+                                &body, &bl, &e);
             if (rc != KZ_OK) {
                 par_fail(p, KZ_EINTEGRITY, &e);
                 break;
             }
+            atomic_fetch_add(&p->seen, 1);
             if ((rc = p->cb(p->ctx, it->id, head, hl, (const char *)body, bl)) != 0)
                 par_fail(p, rc, NULL);
         }
@@ -1620,20 +1643,15 @@ par_worker(void *arg)
 }
 
 static void
-batch_add(struct par_batch *b, const unsigned char *id, const unsigned char *h, size_t hl,
-          const unsigned char *body, size_t bl)
+batch_add(struct par_batch *b, const unsigned char *id, const unsigned char *body, size_t bl)
 {
     struct par_item *it = &b->items[b->n++];
 
-    if (b->used + hl + bl > b->cap) {
-        b->cap = (b->used + hl + bl) * 2;
+    if (b->used + bl > b->cap) {
+        b->cap = (b->used + bl) * 2;
         b->data = kz_xrealloc(b->data, b->cap); /* sealed bytes only: no wipe needed */
     }
     memcpy(it->id, id, KZ_RECORD_ID_BYTES);
-    it->hoff = b->used;
-    it->hlen = hl;
-    memcpy(b->data + b->used, h, hl);
-    b->used += hl;
     it->boff = b->used;
     it->blen = bl;
     memcpy(b->data + b->used, body, bl);
@@ -1641,8 +1659,7 @@ batch_add(struct par_batch *b, const unsigned char *id, const unsigned char *h, 
 }
 
 static int
-par_produce(void *ctx, const unsigned char *id, const unsigned char *h, size_t hl,
-            const unsigned char *body, size_t bl)
+par_produce(void *ctx, const unsigned char *id, const unsigned char *body, size_t bl)
 {
     struct par *p = ctx;
 
@@ -1650,7 +1667,7 @@ par_produce(void *ctx, const unsigned char *id, const unsigned char *h, size_t h
         return 1;
     if (p->cur == NULL && (p->cur = par_take(p, p->free_list, &p->nfree, 0)) == NULL)
         return 1; /* stopped */
-    batch_add(p->cur, id, h, hl, body, bl);
+    batch_add(p->cur, id, body, bl);
     if (p->cur->n == PAR_BATCH) {
         par_put(p, p->full, &p->nfull, p->cur);
         p->cur = NULL;
@@ -1668,9 +1685,13 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
     struct par p;
     pthread_t th[PAR_WORKERS];
     struct par_batch *all[PAR_QUEUE];
+    const struct kz_head *heads;
+    size_t nheads;
     int rc, i, started = 0;
 
-    if ((rc = need_key(v, err)) != KZ_OK)
+    /* The workers read the heads index: it is loaded here, and nothing writes
+     * it until they are done. */
+    if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
     memset(&p, 0, sizeof(p));
     p.v = v;
@@ -1706,6 +1727,8 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
     } else if (rc == 1) {
         rc = KZ_OK;
     }
+    if (rc == KZ_OK)
+        rc = walk_complete(v, atomic_load(&p.seen), err);
 out:
     for (i = 0; i < PAR_QUEUE; i++) {
         free(all[i]->data);
@@ -1801,9 +1824,10 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
            void *pctx, struct kz_err *err)
 {
     struct kz_vault nv = *v; /* the record format as it will be */
-    unsigned char *h = NULL, *b = NULL, *buf = NULL, *nh = NULL, *nb = NULL, *head, *body;
-    size_t i, hl = 0, bl = 0, hlen, blen, nhl = 0, nbl = 0, cap = 0;
-    uint64_t ver, newver = v->gen + 1, e[2];
+    unsigned char *b = NULL, *buf = NULL, *nh = NULL, *nb = NULL, *body;
+    const unsigned char *head;
+    size_t i, bl = 0, hlen, blen, nhl = 0, nbl = 0, cap = 0;
+    uint64_t newver = v->gen + 1, e[2];
     int rc = KZ_OK;
 
     nv.epoch = new_epoch;
@@ -1813,19 +1837,18 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
     *count = 0;
     for (i = 0; i < v->nheads; i++) {
         const unsigned char *id = v->heads[i].id;
-        rc = known_missing(v, id, kz_store_record_get(v->st, id, &h, &hl, &b, &bl, err), err);
+        rc = known_missing(v, id, kz_store_record_get(v->st, id, NULL, NULL, &b, &bl, err), err);
         if (rc != KZ_OK)
             goto out;
-        if (hl + bl + 2 > cap) {
+        if (bl + 1 > cap) {
             if (buf != NULL) {
                 sodium_memzero(buf, cap);
                 free(buf);
             }
-            cap = (hl + bl + 2) * 2;
+            cap = (bl + 1) * 2;
             buf = kz_xmalloc(cap);
         }
-        if ((rc = record_open_into(v, v->record_key, id, h, hl, b, bl, buf, &ver, &head, &hlen,
-                                   &body, &blen, err)) != KZ_OK)
+        if ((rc = body_open_into(v, id, b, bl, buf, &head, &hlen, &body, &blen, err)) != KZ_OK)
             goto out;
         if (hlen > KZ_HEAD_MAX_BYTES) {
             rc = record_fail(err, id, 0);
@@ -1833,11 +1856,10 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
         }
         record_seal(&nv, new_key, id, newver, head, hlen, body, blen, &nh, &nhl, &nb, &nbl);
         rc = known_missing(v, id, kz_store_record_replace(v->st, id, nh, nhl, nb, nbl, err), err);
-        free(h);
         free(b);
         free(nh);
         free(nb);
-        h = b = nh = nb = NULL;
+        b = nh = nb = NULL;
         if (rc != KZ_OK)
             goto out;
         elem(&nv, id, newver, e);
@@ -1852,7 +1874,6 @@ out:
         sodium_memzero(buf, cap);
         free(buf);
     }
-    free(h);
     free(b);
     free(nh);
     free(nb);

@@ -22,6 +22,7 @@
 #include "kizuna/age.h"
 #include "kizuna/cmd.h"
 #include "kizuna/model.h"
+#include "kizuna/seal.h"
 #include "kizuna/secmem.h"
 #include "kizuna/vault.h"
 
@@ -184,6 +185,7 @@ main(int argc, char **argv)
     struct kz_err err;
     char *recovery = NULL, text[2048];
     unsigned char (*cids)[16];
+    double t_layout = 0;
     double t0, t_kz, t_plain, t_kdf, t_unlock, t_heads, t_search, t_clist, t_slist;
     long i, bytes = 0;
     sqlite3 *db;
@@ -289,10 +291,54 @@ main(int argc, char **argv)
     }
     sqlite3_finalize(ins);
     sqlite3_close(db);
+    {
+        /* A second anchor: plain SQLite writing the sizes kizuna writes (a
+         * 553-byte head, a body padded to its bucket, both sealed) into the
+         * same two tables keyed by random ids: what is left of the ratio is
+         * kizuna's own work (sealing, the index, the commitment), the rest is
+         * the privacy layout's. */
+        sqlite3 *db2 = NULL;
+        sqlite3_stmt *h2 = NULL, *b2 = NULL;
+        unsigned char *blob = kz_xcalloc(1, 65536), id[16];
+        char p2[4200];
+        snprintf(p2, sizeof(p2), "%s.layout", plainpath);
+        if (sqlite3_open(p2, &db2) != SQLITE_OK)
+            return 1;
+        sqlite3_exec(db2, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          "PRAGMA secure_delete=ON; PRAGMA cache_size=-32768;"
+                          "CREATE TABLE heads (id BLOB PRIMARY KEY, head BLOB) WITHOUT ROWID;"
+                          "CREATE TABLE bodies (id BLOB PRIMARY KEY, body BLOB) WITHOUT ROWID",
+                     NULL, NULL, NULL);
+        sqlite3_prepare_v2(db2, "INSERT INTO heads VALUES (?1, ?2)", -1, &h2, NULL);
+        sqlite3_prepare_v2(db2, "INSERT INTO bodies VALUES (?1, ?2)", -1, &b2, NULL);
+        randombytes_buf(blob, 65536);
+        t0 = now_s();
+        sqlite3_exec(db2, "BEGIN", NULL, NULL, NULL);
+        for (i = 0; i < n; i++) {
+            int bl = 1700; /* a note's JSON: about 1.5 KB of text and its fields */
+            randombytes_buf(id, sizeof(id));
+            sqlite3_bind_blob(h2, 1, id, 16, SQLITE_STATIC);
+            sqlite3_bind_blob(h2, 2, blob, 512 + KZ_SEAL_OVERHEAD, SQLITE_STATIC);
+            sqlite3_step(h2);
+            sqlite3_reset(h2);
+            sqlite3_bind_blob(b2, 1, id, 16, SQLITE_STATIC);
+            sqlite3_bind_blob(b2, 2, blob, (int)(kz_pad_bucket((size_t)bl + 1) + KZ_SEAL_OVERHEAD),
+                              SQLITE_STATIC);
+            sqlite3_step(b2);
+            sqlite3_reset(b2);
+        }
+        sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
+        t_layout = now_s() - t0;
+        sqlite3_finalize(h2);
+        sqlite3_finalize(b2);
+        sqlite3_close(db2);
+        free(blob);
+    }
     stat(path, &sb);
     printf("  bulk insert: kizuna %.2f s, plain SQLite %.2f s for the same %.0f MB: ratio %.2fx "
-           "(target <= 1.3x)\n",
-           t_kz, t_plain, bytes / 1e6, t_kz / t_plain);
+           "(target <= 1.3x); plain SQLite writing kizuna's padded sizes in its layout %.2f s: "
+           "ratio %.2fx\n",
+           t_kz, t_plain, bytes / 1e6, t_kz / t_plain, t_layout, t_kz / t_layout);
     printf("  vault file: %.0f MB for %.0f MB of plaintext (padding buckets, heads of 512 bytes, "
            "rows keyed by random ids): %.2fx\n",
            sb.st_size / 1e6, bytes / 1e6, (double)sb.st_size / (double)bytes);

@@ -471,7 +471,7 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -c '[.[] | select(.status == "FAIL") | .check]')" = '["file permissions"]' ]
 	chmod 600 "$V"
-	flip_blob "$V" records "id = (SELECT max(id) FROM records)" body
+	flip_blob "$V" bodies "id = (SELECT max(id) FROM bodies)" body
 	run private_shm "$KZ" --vault "$V" --passphrase-file "$T/pass" doctor
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"records"*"failed authentication"* ]]
@@ -508,7 +508,7 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 		done
 	}
 	snapshot >"$T/before.json"
-	sqlite3 "$V" "SELECT hex(id) || ' ' || hex(body) FROM records" >"$T/old-bodies"
+	sqlite3 "$V" "SELECT hex(id) || ' ' || hex(body) FROM bodies" >"$T/old-bodies"
 	old_audit=$(sqlite3 "$V" "SELECT hex(blob) || ' ' || hex(mac) FROM audit WHERE seq = 2")
 	[ "$(kzp --json info | jq .key_epoch)" -eq 1 ]
 	pre=$(kz audit head)
@@ -529,7 +529,7 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 	run kzp --json audit log
 	[ "$(echo "$output" | jq -r '.[1].event')" = create ]
 	# Every body was sealed again.
-	sqlite3 "$V" "SELECT hex(id) || ' ' || hex(body) FROM records" >"$T/new-bodies"
+	sqlite3 "$V" "SELECT hex(id) || ' ' || hex(body) FROM bodies" >"$T/new-bodies"
 	[ -z "$(sort "$T/old-bodies" "$T/new-bodies" | uniq -d)" ]
 	# Recovery keys: the old one is refused (3), the new one opens.
 	printf '%s\n' "$recovery" >"$T/rk-old"
@@ -552,7 +552,7 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 	# Blobs sealed before the rekey, put back, no longer open.
 	cp "$V" "$T/audit-old.kz"
 	while read -r id body; do
-		sqlite3 "$V" "UPDATE records SET body = X'$body' WHERE id = X'$id'"
+		sqlite3 "$V" "UPDATE bodies SET body = X'$body' WHERE id = X'$id'"
 	done <"$T/old-bodies"
 	run kzp session show s1
 	[ "$status" -eq 4 ]
@@ -617,12 +617,12 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 	new_vault
 	some_records
 	flip_blob "$V" audit "seq = 3" blob
-	sum=$(sqlite3 "$V" "SELECT hex(body) FROM records ORDER BY id" | sha256sum)
+	sum=$(sqlite3 "$V" "SELECT hex(body) FROM bodies ORDER BY id" | sha256sum)
 	run kzp rekey
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"entry 3"* ]]
 	[ "$(kzp --json info | jq .key_epoch)" -eq 1 ]
-	[ "$(sqlite3 "$V" "SELECT hex(body) FROM records ORDER BY id" | sha256sum)" = "$sum" ]
+	[ "$(sqlite3 "$V" "SELECT hex(body) FROM bodies ORDER BY id" | sha256sum)" = "$sum" ]
 	run kzp --json session show s1
 	[ "$status" -eq 0 ]
 }

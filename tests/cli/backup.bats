@@ -255,8 +255,9 @@ with_private_shm() {
 	[ "$status" -eq 0 ]
 	# The records are those of the snapshot, byte for byte (restore may add
 	# an audit entry of its own).
-	[ "$(sqlite3 "$T/q.kz" .dump | grep -c 'INSERT INTO records')" -ge 7 ]
-	diff <(sqlite3 "$T/q.kz" '.dump records') <(sqlite3 "$T/snap.kz" '.dump records')
+	[ "$(sqlite3 "$T/q.kz" .dump | grep -c 'INSERT INTO bodies')" -ge 7 ]
+	diff <(sqlite3 "$T/q.kz" '.dump heads') <(sqlite3 "$T/snap.kz" '.dump heads')
+	diff <(sqlite3 "$T/q.kz" '.dump bodies') <(sqlite3 "$T/snap.kz" '.dump bodies')
 	run "$KZ" --vault "$T/q.kz" --passphrase-file "$T/pass" --json session show s2
 	[ "$(echo "$output" | jq -r .text)" = "Aiko alone A1$c" ]
 }

@@ -186,12 +186,12 @@ with_work_factor() { # IN OUT N
 	kzp export C014 --format json -o "$T/e.json" </dev/null >/dev/null
 	KZAGE_PASSPHRASE="$NEWPASS" "$(dirname "$KZ")/tests/kzage" -e -p <"$T/e.json" >"$T/e.age"
 	with_work_factor "$T/e.age" "$T/e22.age" 22
-	n=$(sqlite3 "$V" 'SELECT count(*) FROM records')
+	n=$(sqlite3 "$V" 'SELECT count(*) FROM heads')
 	run maybe_limited "$KZ" --vault "$V" --passphrase-file "$T/pass" import "$T/e22.age" --as C015 --backup-passphrase-file "$T/bpass"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"e22.age: the file asks for scrypt work factor 22 (4096 MiB"* ]]
-	[ "$(sqlite3 "$V" 'SELECT count(*) FROM records')" -eq "$n" ]
+	[ "$(sqlite3 "$V" 'SELECT count(*) FROM heads')" -eq "$n" ]
 	# Armored: the same.
 	pass_backup "$T/b.asc" --armor
 	{

@@ -22,8 +22,9 @@ load helpers
 	run kzp --json doctor
 	[ "$(echo "$output" | jq -r '.[] | select(.check == "commitment") | .status')" = ok ]
 	# The old sealed rows, put back after the upgrade, are refused.
-	sqlite3 "$V" "ATTACH '$BATS_TEST_DIRNAME/fixtures/v1.kz' AS o; DELETE FROM records;
-		INSERT INTO records (id, head, body) SELECT id, head, body FROM o.records"
+	sqlite3 "$V" "ATTACH '$BATS_TEST_DIRNAME/fixtures/v1.kz' AS o;
+		DELETE FROM heads; INSERT INTO heads (id, head) SELECT id, head FROM o.records;
+		DELETE FROM bodies; INSERT INTO bodies (id, body) SELECT id, body FROM o.records"
 	run kzp session list
 	[ "$status" -eq 4 ]
 }
@@ -39,27 +40,29 @@ load helpers
 		config set practice.name "Praxis am See"
 	S
 	# Every head one size, every small body one size, whatever its kind.
-	[ "$(sqlite3 "$V" "SELECT count(DISTINCT length(head)) FROM records")" -eq 1 ]
-	[ "$(sqlite3 "$V" "SELECT count(DISTINCT length(body)) FROM records")" -eq 1 ]
-	[ "$(sqlite3 "$V" "SELECT min(length(body)) FROM records")" -ge 2048 ]
+	[ "$(sqlite3 "$V" "SELECT count(DISTINCT length(head)) FROM heads")" -eq 1 ]
+	[ "$(sqlite3 "$V" "SELECT count(DISTINCT length(body)) FROM bodies")" -eq 1 ]
+	[ "$(sqlite3 "$V" "SELECT min(length(body)) FROM bodies")" -ge 2048 ]
 	# A long note goes to a bucket (Padme: at most 12% over).
 	head -c 5000 /dev/zero | tr '\0' 'x' >"$T/long"
 	kzp session add C014 --text-file "$T/long" >/dev/null
-	n=$(sqlite3 "$V" "SELECT max(length(body)) FROM records")
+	n=$(sqlite3 "$V" "SELECT max(length(body)) FROM bodies")
 	[ "$n" -ge 5000 ] && [ "$n" -le 5700 ]
 	# No rowid, no creation order; no row rewritten only by some kinds: the
 	# counters live in the commitment, which every change rewrites.
-	sqlite3 "$V" "SELECT sql FROM sqlite_schema WHERE name = 'records'" | grep -q "WITHOUT ROWID"
-	run sqlite3 "$V" "SELECT rowid FROM records"
-	[ "$status" -ne 0 ]
-	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM records ORDER BY id" >"$T/rows1"
+	for t in heads bodies; do
+		sqlite3 "$V" "SELECT sql FROM sqlite_schema WHERE name = '$t'" | grep -q "WITHOUT ROWID"
+		run sqlite3 "$V" "SELECT rowid FROM $t"
+		[ "$status" -ne 0 ]
+	done
+	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM heads JOIN bodies USING (id) ORDER BY id" >"$T/rows1"
 	kzp couple add C099 >/dev/null
-	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM records ORDER BY id" >"$T/rows2"
+	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM heads JOIN bodies USING (id) ORDER BY id" >"$T/rows2"
 	[ "$(comm -13 "$T/rows1" "$T/rows2" | wc -l)" -eq 1 ] # only the new couple's row
 	[ "$(comm -23 "$T/rows1" "$T/rows2" | wc -l)" -eq 0 ]
-	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM records ORDER BY id" >"$T/rows1"
+	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM heads JOIN bodies USING (id) ORDER BY id" >"$T/rows1"
 	kzp session add C014 --text "another" >/dev/null
-	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM records ORDER BY id" >"$T/rows2"
+	sqlite3 "$V" "SELECT hex(id), hex(head), hex(body) FROM heads JOIN bodies USING (id) ORDER BY id" >"$T/rows2"
 	[ "$(comm -13 "$T/rows1" "$T/rows2" | wc -l)" -eq 1 ] # only the new session's row
 	[ "$(comm -23 "$T/rows1" "$T/rows2" | wc -l)" -eq 0 ]
 }

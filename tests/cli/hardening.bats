@@ -424,11 +424,13 @@ sql_swap() { # FILE TABLE COL KEY A B
 			sql_flip "$c" header value "name = '$name'" "$pos"
 		done
 	done
-	for r in $(sqlite3 "$base" "SELECT hex(id) FROM records"); do
-		for s in "id 0" "head 0" "head 30" "head -1" "body 0" "body 100" "body -1"; do
-			c="$T/tm/c/records-${r:0:8}-${s/ /@}.kz"
+	for r in $(sqlite3 "$base" "SELECT hex(id) FROM heads"); do
+		for s in "heads id 0" "bodies id 0" "heads head 0" "heads head 30" "heads head -1" \
+			"bodies body 0" "bodies body 100" "bodies body -1"; do
+			set -- $s
+			c="$T/tm/c/records-${r:0:8}-$1-$2@$3.kz"
 			cp "$base" "$c"
-			sql_flip "$c" records ${s% *} "id = X'$r'" ${s#* }
+			sql_flip "$c" "$1" "$2" "id = X'$r'" "$3"
 		done
 	done
 	for r in $(sqlite3 "$base" "SELECT seq FROM audit"); do
@@ -439,37 +441,49 @@ sql_swap() { # FILE TABLE COL KEY A B
 		done
 	done
 	# 3. Sealed values swapped between rows, and a row moved to another id.
-	local rows=($(sqlite3 "$base" "SELECT hex(id) FROM records ORDER BY id"))
+	local rows=($(sqlite3 "$base" "SELECT hex(id) FROM heads ORDER BY id"))
 	for k in 0 3 6; do
-		for s in head body; do
-			c="$T/tm/c/swap-records-$s-$k.kz"
-			cp "$base" "$c"
-			sql_swap "$c" records "$s" id "X'${rows[$k]}'" "X'${rows[$((k + 1))]}'"
-		done
+		c="$T/tm/c/swap-records-head-$k.kz"
+		cp "$base" "$c"
+		sql_swap "$c" heads head id "X'${rows[$k]}'" "X'${rows[$((k + 1))]}'"
+		c="$T/tm/c/swap-records-body-$k.kz"
+		cp "$base" "$c"
+		sql_swap "$c" bodies body id "X'${rows[$k]}'" "X'${rows[$((k + 1))]}'"
 		c="$T/tm/c/swap-records-row-$k.kz"
 		cp "$base" "$c"
-		sqlite3 "$c" "UPDATE records SET id = randomblob(16) WHERE id = X'${rows[$k]}'"
+		sqlite3 "$c" "UPDATE heads SET id = randomblob(16) WHERE id = X'${rows[$k]}'"
+		c="$T/tm/c/swap-records-bodyrow-$k.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "UPDATE bodies SET id = randomblob(16) WHERE id = X'${rows[$k]}'"
 	done
 	# 5. The whole vault's commitment: one record rolled back (head, body, both:
 	# a head of one version with the body of another), deleted, duplicated
 	# under a new id; header rows rolled back with the records kept and the
 	# records with the header kept; a slot restored after a recovery rotate.
 	local old=$T/tm/old1.kz
-	for r in $(sqlite3 "$old" "SELECT hex(id) FROM records"); do
-		for s in head body "head, body"; do
-			c="$T/tm/c/commit-rollback-${r:0:8}-${s/, /+}.kz"
+	for r in $(sqlite3 "$old" "SELECT hex(id) FROM heads"); do
+		for s in head body both; do
+			c="$T/tm/c/commit-rollback-${r:0:8}-$s.kz"
 			cp "$base" "$c"
-			sqlite3 "$c" "ATTACH '$old' AS o; UPDATE records SET ($s) = (SELECT $s FROM o.records
-				WHERE o.records.id = X'$r') WHERE id = X'$r'"
+			[ "$s" = body ] || sqlite3 "$c" "ATTACH '$old' AS o; UPDATE heads SET head =
+				(SELECT head FROM o.heads WHERE o.heads.id = X'$r') WHERE id = X'$r'"
+			[ "$s" = head ] || sqlite3 "$c" "ATTACH '$old' AS o; UPDATE bodies SET body =
+				(SELECT body FROM o.bodies WHERE o.bodies.id = X'$r') WHERE id = X'$r'"
 		done
 	done
 	for r in "${rows[@]}"; do
 		c="$T/tm/c/commit-delete-${r:0:8}.kz"
 		cp "$base" "$c"
-		sqlite3 "$c" "DELETE FROM records WHERE id = X'$r'"
+		sqlite3 "$c" "DELETE FROM heads WHERE id = X'$r'; DELETE FROM bodies WHERE id = X'$r'"
+		# A body alone deleted: found when it is read (and by doctor), else unseen.
+		c="$T/tm/c/stray-delete-body-${r:0:8}.kz"
+		cp "$base" "$c"
+		sqlite3 "$c" "DELETE FROM bodies WHERE id = X'$r'"
 		c="$T/tm/c/commit-duplicate-${r:0:8}.kz"
 		cp "$base" "$c"
-		sqlite3 "$c" "INSERT INTO records SELECT randomblob(16), head, body FROM records WHERE id = X'$r'"
+		sqlite3 "$c" "CREATE TEMP TABLE n AS SELECT randomblob(16) AS id;
+			INSERT INTO heads SELECT n.id, head FROM heads, n WHERE heads.id = X'$r';
+			INSERT INTO bodies SELECT n.id, body FROM bodies, n WHERE bodies.id = X'$r'"
 	done
 	for o in old1 old2; do
 		c="$T/tm/c/commit-header-from-$o.kz"
@@ -477,7 +491,8 @@ sql_swap() { # FILE TABLE COL KEY A B
 		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM header; INSERT INTO header SELECT * FROM o.header"
 		c="$T/tm/c/commit-records-from-$o.kz"
 		cp "$base" "$c"
-		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM records; INSERT INTO records SELECT * FROM o.records"
+		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM heads; INSERT INTO heads SELECT * FROM o.heads;
+			DELETE FROM bodies; INSERT INTO bodies SELECT * FROM o.bodies"
 		c="$T/tm/c/commit-audit-from-$o.kz"
 		cp "$base" "$c"
 		sqlite3 "$c" "ATTACH '$T/tm/$o.kz' AS o; DELETE FROM audit; INSERT INTO audit SELECT * FROM o.audit"
@@ -493,7 +508,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 	sqlite3 "$c" "ATTACH '$T/tm/old2.kz' AS o; UPDATE header SET value = (SELECT value FROM o.header
 		WHERE o.header.name = header.name) WHERE name IN ('slot.recovery', 'slot.recovery.mac')"
 	# 6. SQL planted in the schema: a trigger, a view and an index on each table.
-	for s in header records audit audit_pending; do
+	for s in header heads bodies audit audit_pending; do
 		c="$T/tm/c/schema-trigger-$s.kz"
 		cp "$base" "$c"
 		sqlite3 "$c" "CREATE TRIGGER t_$s AFTER INSERT ON $s BEGIN DELETE FROM audit WHERE seq = 1; END"
@@ -505,7 +520,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 		sqlite3 "$c" "CREATE VIEW v_$s AS SELECT * FROM $s"
 		c="$T/tm/c/schema-index-$s.kz"
 		cp "$base" "$c"
-		case $s in header) k=name ;; records) k=id ;; *) k=blob ;; esac
+		case $s in header) k=name ;; heads | bodies) k=id ;; *) k=blob ;; esac
 		sqlite3 "$c" "CREATE INDEX i_$s ON $s (length($k))"
 	done
 	for k in 2 9 15; do
@@ -556,6 +571,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 		commit-rollback-*) k=rollback ;;
 		commit-delete-* | commit-duplicate-*) k=delete/duplicate ;;
 		commit-header-* | commit-records-* | commit-audit-*) k=table-rollback ;;
+		stray-*) k=body-deleted ;;
 		commit-slot-*) k=slot-restored ;;
 		commit-kdf-*) k=kdf-costs ;;
 		schema-*) k=schema ;;
@@ -596,8 +612,8 @@ sql_swap() { # FILE TABLE COL KEY A B
 	report "tamper: $n cases: $same unchanged, $warned unchanged with a warning that a key slot" \
 		"was altered, $integ integrity failures (exit 4), $auth auth failures (exit 3)," \
 		"$bad wrong or crashed"
-	for k in byte sealed swap truncate rollback delete/duplicate table-rollback slot-restored \
-		kdf-costs schema; do
+	for k in byte sealed swap truncate rollback delete/duplicate body-deleted table-rollback \
+		slot-restored kdf-costs schema; do
 		report "tamper:   $k: ${tally[$k unchanged]:-0} unchanged, ${tally[$k warned]:-0} warned," \
 			"${tally[$k integrity]:-0} exit 4, ${tally[$k auth]:-0} exit 3, ${tally[$k wrong]:-0} wrong"
 	done
@@ -648,11 +664,16 @@ sql_swap() { # FILE TABLE COL KEY A B
 	# The untouched vault as a control.
 	cp "$V" "$T/bk/control.kz"
 	cp "$V" "$T/bk/rollback.kz"
-	sqlite3 "$T/bk/rollback.kz" "ATTACH '$T/old.kz' AS o; UPDATE records SET (head, body) =
-		(SELECT head, body FROM o.records WHERE o.records.id = records.id)
-		WHERE id IN (SELECT id FROM o.records)"
+	sqlite3 "$T/bk/rollback.kz" "ATTACH '$T/old.kz' AS o;
+		UPDATE heads SET head = (SELECT head FROM o.heads WHERE o.heads.id = heads.id)
+		WHERE id IN (SELECT id FROM o.heads);
+		UPDATE bodies SET body = (SELECT body FROM o.bodies WHERE o.bodies.id = bodies.id)
+		WHERE id IN (SELECT id FROM o.bodies)"
 	cp "$V" "$T/bk/delete.kz"
-	sqlite3 "$T/bk/delete.kz" "DELETE FROM records WHERE id = (SELECT max(id) FROM records)"
+	sqlite3 "$T/bk/delete.kz" "DELETE FROM bodies WHERE id = (SELECT max(id) FROM heads);
+		DELETE FROM heads WHERE id = (SELECT max(id) FROM heads)"
+	cp "$V" "$T/bk/stray.kz"
+	sqlite3 "$T/bk/stray.kz" "INSERT INTO bodies SELECT randomblob(16), body FROM bodies LIMIT 1"
 	cp "$V" "$T/bk/trigger.kz"
 	sqlite3 "$T/bk/trigger.kz" "CREATE TRIGGER a AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE seq = new.seq; END"
 	cp "$V" "$T/bk/slot.kz"
