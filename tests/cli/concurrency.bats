@@ -180,9 +180,9 @@ doctor_json_ok() {
 }
 
 # doctor passes but for what doctor_json_ok allows; it exits 1 for those.
-doctor_ok() { # [kzp|kzn]
+doctor_ok() {
 	local doc st=0
-	doc=$("${1:-kzp}" --json doctor 2>"$T/doctor.err") || st=$?
+	doc=$(kzp --json doctor 2>"$T/doctor.err") || st=$?
 	if [ "$st" -gt 1 ] || ! doctor_json_ok <<<"$doc"; then
 		echo "doctor exited $st: $doc $(cat "$T/doctor.err")"
 		return 1
@@ -875,8 +875,8 @@ recent_session() { # LOG...
 # made, goals and couples, each with a text of its own.
 stress_writer() { # NAME SEED-OFFSET
 	set +e
-	local me=$1 log=$T/st/$1.log i=0 r code text others
-	others=$(ls "$T"/st/{w1,w2,sh}.log | grep -v "/$me.log")
+	local me=$1 log=$T/st/$1.log i=0 r code text f others=()
+	for f in w1 w2 sh; do [ "$f" = "$me" ] || others+=("$T/st/$f.log"); done
 	RANDOM=$((seed + $2))
 	while ((SECONDS < deadline && i < max_ops)); do
 		i=$((i + 1))
@@ -886,12 +886,11 @@ stress_writer() { # NAME SEED-OFFSET
 			code=${me^^}
 			oneshot "$log" session "$code" "$text" session add "$code" --text "$text"
 		elif ((r < 14)); then
-			# shellcheck disable=SC2086
-			code=$(other_couple $others)
+			code=$(other_couple "${others[@]}")
 			oneshot "$log" session "$code" "$text" session add "$code" --text "$text"
 		elif ((r < 17)); then
 			code=${me^^}
-			((r % 2)) || code=$(other_couple $others)
+			((r % 2)) || code=$(other_couple "${others[@]}")
 			oneshot "$log" goal "$code" "$me goal $i k$seed" goal add "$code" "$me goal $i k$seed"
 		else
 			code=${me^^}X$i
