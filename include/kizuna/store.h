@@ -21,6 +21,9 @@ struct kz_store;
  * create; KZ_EINTEGRITY if it is not a kizuna vault; KZ_EBUSY when locked. */
 int kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err *err);
 void kz_store_close(struct kz_store *st);
+/* KZ_ERR when path-wal, path-shm or path-journal exist: a vault put at path
+ * would open another vault's log (a vault moved away while in use). */
+int kz_store_companions(const char *path, struct kz_err *err);
 
 /* Write transactions (BEGIN IMMEDIATE: waits for the busy timeout, then KZ_EBUSY).
  * Nested begin/commit pairs are counted; only the outermost touches SQLite. */
@@ -36,6 +39,13 @@ int kz_store_begin_read(struct kz_store *st, struct kz_err *err);
 void kz_store_end(struct kz_store *st);
 /* KZ_TXN_NONE, KZ_TXN_READ or KZ_TXN_WRITE. */
 int kz_store_txn(const struct kz_store *st);
+/* 1 when the vault file was renamed or unlinked since it was opened: its WAL
+ * keeps the old name, so SQLite will not checkpoint it at close and whatever
+ * is written now would be found only under the old name. */
+int kz_store_moved(struct kz_store *st);
+/* A passive checkpoint after a change: the file itself holds the change, so a
+ * vault moved or copied while a shell keeps it open is whole. */
+void kz_store_checkpoint(struct kz_store *st);
 /* How many begins are open (0: none). */
 int kz_store_depth(const struct kz_store *st);
 /* PRAGMA data_version: changes when another connection has committed since the

@@ -621,6 +621,8 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: backup restore FILE --to-vault PATH");
     if (lstat(dest, &sb) == 0)
         return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", dest);
+    if ((rc = kz_store_companions(dest, err)) != KZ_OK)
+        return rc;
     if ((fd = kz_cmd_tmpfile(dest, tmp, sizeof(tmp), err)) < 0) {
         tmp[0] = '\0';
         rc = err->code;
@@ -632,7 +634,9 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = check_vault(st, tmp, &records, &authenticated, err)) != KZ_OK)
         goto out;
     /* Never replaces a file, even one that appeared since the check above. */
-    if ((rc = kz_cmd_commit_file(fd, tmp, dest, 1, err)) != KZ_OK)
+    /* Again at the last moment: the restore may have taken a while. */
+    if ((rc = kz_store_companions(dest, err)) != KZ_OK ||
+        (rc = kz_cmd_commit_file(fd, tmp, dest, 1, err)) != KZ_OK)
         goto out;
     tmp[0] = '\0';
     {

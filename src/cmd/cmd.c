@@ -255,8 +255,10 @@ unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
 
 /* After an unlock: the events recorded without the key join the chain, then
  * the unlock itself. A failure here is reported but does not undo the unlock,
- * and a fold that fails (a damaged inbox key) does not keep the unlock out. */
-static void
+ * and a fold that fails (a damaged inbox key) does not keep the unlock out.
+ * KZ_EAUTH when another process re-keyed the vault meanwhile (the key just
+ * opened is no longer the vault's, and the vault locked itself): unlock again. */
+static int
 after_unlock(struct kz_state *st, const char *how)
 {
     struct kz_err err;
@@ -269,15 +271,38 @@ after_unlock(struct kz_state *st, const char *how)
         else
             kz_vault_rollback(st->vault);
     }
+    if (!kz_vault_unlocked(st->vault))
+        return KZ_EAUTH;
     if (rc != KZ_OK)
         kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
     kz_err_clear(&err);
-    if (kz_audit_event(st, "unlock", "unlock", NULL, how, &err) != KZ_OK)
+    rc = kz_audit_event(st, "unlock", "unlock", NULL, how, &err);
+    if (!kz_vault_unlocked(st->vault))
+        return KZ_EAUTH;
+    if (rc != KZ_OK)
         kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
     /* The slot not used to unlock cannot vouch for itself: its MAC does. */
     kz_err_clear(&err);
     if (kz_vault_slots_check(st->vault, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "%s; 'doctor' checks the vault", err.msg);
+    return KZ_OK;
+}
+
+/* Unlocks with secret and settles the unlock (after_unlock); a rekey by
+ * another process between the two is met by unlocking again, a few times. */
+static int
+unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len,
+               const char *how, struct kz_err *err)
+{
+    int rc, attempt;
+
+    for (attempt = 0; attempt < 3; attempt++) {
+        if ((rc = unlock_with(st, recovery, secret, len, err)) != KZ_OK)
+            return rc;
+        if (after_unlock(st, how) == KZ_OK)
+            return KZ_OK;
+    }
+    return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
 }
 
 static void
@@ -310,11 +335,10 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         else
             rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
         if (rc == KZ_OK)
-            rc = unlock_with(st, recovery, secret, len, err);
+            rc = unlock_settled(st, recovery, secret, len, how, err);
         kz_secure_free(secret);
-        if (rc == KZ_OK)
-            after_unlock(st, how);
-        else if (rc == KZ_EAUTH && len > 0)
+        if (rc == KZ_EAUTH && len > 0 && !kz_vault_unlocked(st->vault) &&
+            strstr(err->msg, "re-keyed") == NULL)
             failed_unlock(st, how);
         return rc;
     }
@@ -333,14 +357,12 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
     for (tries = 0; tries < UNLOCK_TRIES; tries++) {
         rc = kz_ui_read_secret_tty(prompt, &secret, &len, err);
         if (rc == KZ_OK) {
-            rc = kz_vault_unlock(st->vault, secret, len, err);
+            rc = unlock_settled(st, 0, secret, len, "passphrase", err);
             kz_secure_free(secret);
             secret = NULL;
-            if (rc == KZ_OK) {
-                after_unlock(st, "passphrase");
+            if (rc == KZ_OK)
                 return KZ_OK;
-            }
-            if (rc == KZ_EAUTH)
+            if (rc == KZ_EAUTH && strstr(err->msg, "re-keyed") == NULL)
                 failed_unlock(st, "passphrase");
         } else if (strcmp(err->msg, "cancelled") == 0) {
             return rc; /* Ctrl-C */

@@ -293,6 +293,25 @@ busy_ms(void)
 }
 
 int
+kz_store_companions(const char *path, struct kz_err *err)
+{
+    static const char *const ext[] = {"-wal", "-shm", "-journal"};
+    char p[4200];
+    struct stat sb;
+    size_t i;
+
+    for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+        if (lstat(p, &sb) == 0)
+            return kz_fail(err, KZ_ERR,
+                           "%s exists: the log of a vault that was at %s (moved away, maybe still "
+                           "in use); refusing to put a vault there",
+                           p, path);
+    }
+    return KZ_OK;
+}
+
+int
 kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err *err)
 {
     struct kz_store *st = NULL;
@@ -301,6 +320,9 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
 
     *out = NULL;
     if (create) {
+        /* A new vault must not pick up another one's log (SQLite would). */
+        if ((rc = kz_store_companions(path, err)) != KZ_OK)
+            return rc;
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST)
@@ -404,6 +426,23 @@ kz_store_begin_read(struct kz_store *st, struct kz_err *err)
     st->depth = 1;
     st->mode = KZ_TXN_READ;
     return KZ_OK;
+}
+
+int
+kz_store_moved(struct kz_store *st)
+{
+    int moved = 0;
+
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+        return 0;
+    return moved;
+}
+
+void
+kz_store_checkpoint(struct kz_store *st)
+{
+    /* PASSIVE: copies what no reader still needs, never waits, never blocks. */
+    sqlite3_exec(st->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
 }
 
 int

@@ -1221,6 +1221,12 @@ sync_state(struct kz_vault *v, struct kz_err *err)
     long long dv;
     int rc;
 
+    if (kz_store_moved(v->st))
+        return kz_fail(err, KZ_ERR,
+                       "the vault file %s was moved or deleted while open; nothing was done: "
+                       "open it again where it is now",
+                       kz_store_path(v->st));
+
     if ((rc = kz_store_data_version(v->st, &dv, err)) != KZ_OK)
         return rc;
     if (dv == v->dv)
@@ -1512,6 +1518,7 @@ kz_vault_commit(struct kz_vault *v, struct kz_err *err)
     }
     if (advance)
         v->gen++;
+    kz_store_checkpoint(v->st);
     return KZ_OK;
 fail:
     kz_store_rollback(v->st);

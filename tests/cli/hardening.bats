@@ -403,10 +403,12 @@ sql_swap() { # FILE TABLE COL KEY A B
 	[ "$(wc -l <"$T/base.out")" -eq 12 ]
 	[ "$(tamper_case "$T/tm/ref2.kz")" = unchanged ]
 	size=$(stat -c %s "$base")
-	# The header table's pages (4 KiB each): the key slots and KDF parameters.
+	# The header table's pages (16 KiB each in a new vault): key slots, KDF parameters.
 	hpages=$(sqlite3 "$base" "SELECT group_concat(pageno, ' ') FROM dbstat WHERE name = 'header'" 2>/dev/null ||
 		sqlite3 "$base" "SELECT rootpage FROM sqlite_master WHERE name = 'header'")
-	[ "$(sqlite3 "$base" "PRAGMA page_size")" = 4096 ]
+	local psize
+	psize=$(sqlite3 "$base" "PRAGMA page_size")
+	[ "$psize" -ge 4096 ]
 	mkdir -p "$T/tm/c"
 	# 1. One byte across the whole file: all bits (even cases) or one bit (odd).
 	perl -e 'my ($src, $dir, $step) = @ARGV;
@@ -534,7 +536,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 	cp "$base" "$c"
 	sql_swap "$c" header value name "'slot.passphrase'" "'slot.recovery'"
 	# 4. The file cut short.
-	for s in 0 1 100 4096 8192 $((size / 2)) $((size - 4096)) $((size - 100)) $((size - 1)); do
+	for s in 0 1 100 $psize $((2 * psize)) $((size / 2)) $((size - psize)) $((size - 100)) $((size - 1)); do
 		c="$T/tm/c/truncate-$s.kz"
 		cp "$base" "$c"
 		truncate -s "$s" "$c"
@@ -591,7 +593,7 @@ sql_swap() { # FILE TABLE COL KEY A B
 			# Only the key slots' part of the file may fail as a wrong passphrase.
 			off=${name#byte-}
 			if [[ "$name" == header-* || "$name" == swap-header-* ]] ||
-				{ [[ "$name" == byte-* ]] && [[ " $hpages " == *" $((off / 4096 + 1)) "* ]]; }; then
+				{ [[ "$name" == byte-* ]] && [[ " $hpages " == *" $((off / psize + 1)) "* ]]; }; then
 				auth=$((auth + 1))
 			else
 				bad=$((bad + 1))
