@@ -321,6 +321,8 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     *out = NULL;
     if (create) {
         /* A new vault must not pick up another one's log (SQLite would). */
+        if (lstat(path, &sb) == 0)
+            return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", path);
         if ((rc = kz_store_companions(path, err)) != KZ_OK)
             return rc;
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
