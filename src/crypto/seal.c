@@ -20,6 +20,8 @@ kz_pad_bucket(size_t n)
     while ((e >> (s + 1)) != 0)
         s++;
     s++; /* floor(log2 e) + 1 */
+    if (e <= s)
+        return n; /* not reached: n > KZ_PAD_MIN gives e >= 11, s <= 4 */
     mask = ((size_t)1 << (e - s)) - 1;
     return (n + mask) & ~mask;
 }

@@ -67,10 +67,12 @@ static size_t
 record_ad(unsigned char *ad, const struct kz_vault *v, const unsigned char *rid, int part,
           uint64_t ver)
 {
-    const char *label = v->format >= 2 ? "kizuna record v2" : "kizuna record v1";
-    size_t n = strlen(label);
+    static const char label[] = "kizuna record v1";
+    size_t n = sizeof(label) - 1;
 
     memcpy(ad, label, n);
+    if (v->format >= 2)
+        ad[n - 1] = '2'; /* "kizuna record v2" */
     memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
     n += KZ_VAULT_ID_BYTES;
     memcpy(ad + n, rid, KZ_RECORD_ID_BYTES);
@@ -1266,10 +1268,9 @@ kz_vault_begin_read(struct kz_vault *v, struct kz_err *err)
 void
 kz_vault_end_read(struct kz_vault *v)
 {
-    if (kz_store_txn(v->st) == KZ_TXN_READ)
+    /* The outermost read snapshot ends; nested in a change it only counts. */
+    if (kz_store_txn(v->st) != KZ_TXN_NONE)
         kz_store_commit(v->st, NULL);
-    else if (kz_store_txn(v->st) == KZ_TXN_WRITE)
-        kz_store_commit(v->st, NULL); /* nested in a change: only counts */
 }
 
 int
@@ -1943,7 +1944,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
     size_t enclen = 0;
     uint64_t sum[2] = {0, 0}, count = 0;
     uint32_t old_epoch, new_epoch;
-    int rc, began = 0, switched = 0;
+    int rc, began = 0;
 
     *recovery = NULL;
     if ((rc = need_key(v, err)) != KZ_OK)
@@ -1986,7 +1987,6 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
     new_master = new_record = new_commit = new_elem = NULL;
     v->epoch = new_epoch;
     v->format = KZ_STORE_FORMAT;
-    switched = 1;
     heads_reversion(v, v->gen + 1, sum, count);
     if (newpass != NULL) {
         randombytes_buf(kdf.salt, sizeof(kdf.salt));
@@ -2014,8 +2014,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
         rc = kz_vault_commit(v, err);
         began = 0;
     }
-    (void)old_epoch;
-    if (rc != KZ_OK && switched) {
+    if (rc != KZ_OK) {
         /* Nothing of it was saved: back to the key the file still has. */
         if (began)
             kz_vault_rollback(v);

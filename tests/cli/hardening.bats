@@ -3,7 +3,7 @@
 # file, plaintext left anywhere on the machine, two writers at once.
 # Each test prints a "# ..." summary line to the TAP stream.
 # Replays and quick runs: KZ_CRASH_SEED=N replays the crash test's delays;
-# KZ_CRASH_TRIALS and KZ_TAMPER_STEP (every Nth byte, default 53) make the two
+# KZ_CRASH_TRIALS and KZ_TAMPER_STEP (every Nth byte, default 101) make the two
 # long tests shorter, e.g. under valgrind (tests/valgrind.sh).
 
 load helpers
