@@ -54,6 +54,7 @@ chmod +x "$work/bin/kizuna"
 export KZ_CRASH_TRIALS=${KZ_CRASH_TRIALS:-10}
 export KZ_TAMPER_STEP=${KZ_TAMPER_STEP:-997}
 export KZ_IOERR_STEP=${KZ_IOERR_STEP:-40}
+export STRESS_SECONDS=${STRESS_SECONDS:-20}
 # One test at a time (bats without --jobs): valgrind is slow enough already,
 # and the timing-scaled tests measure their own speed.
 unset BATS_NUMBER_OF_PARALLEL_JOBS
