@@ -77,6 +77,13 @@ int kz_store_record_get(struct kz_store *st, const unsigned char *id, unsigned c
                         struct kz_err *err);
 int kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_err *err);
 int kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err);
+/* Up to limit bodies with ids above after (NULL: from the first), in id order,
+ * through cb; *n how many. The statement is done when it returns, so the
+ * caller may then change those rows (a rekey, batch after batch). */
+int kz_store_body_batch(struct kz_store *st, const unsigned char *after, int limit,
+                        int (*cb)(void *ctx, const unsigned char *id,
+                                  const unsigned char *blob, size_t len),
+                        void *ctx, int *n, struct kz_err *err);
 /* Heads without a body and bodies without a head (a whole scan: doctor, backup
  * verify): *n, 0 in a sound vault. */
 int kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err);

@@ -763,6 +763,41 @@ count_rows(struct kz_store *st, const char *sql, long long *n, struct kz_err *er
 }
 
 int
+kz_store_body_batch(struct kz_store *st, const unsigned char *after, int limit,
+                    int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
+                              size_t len),
+                    void *ctx, int *n, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    *n = 0;
+    if ((rc = prepare(st,
+                      after != NULL ? "SELECT id, body FROM bodies WHERE id > ?1 ORDER BY id LIMIT ?2"
+                                    : "SELECT id, body FROM bodies ORDER BY id LIMIT ?2",
+                      &stmt, err)) != KZ_OK)
+        return rc;
+    if (after != NULL)
+        sqlite3_bind_blob(stmt, 1, after, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, limit);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_blob(stmt, 0);
+        if (id == NULL || sqlite3_column_bytes(stmt, 0) != KZ_RECORD_ID_BYTES) {
+            rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
+            goto out;
+        }
+        (*n)++;
+        if ((rc = cb(ctx, id, sqlite3_column_blob(stmt, 1),
+                     (size_t)sqlite3_column_bytes(stmt, 1))) != 0)
+            goto out;
+    }
+    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading records");
+out:
+    release(st, stmt);
+    return rc;
+}
+
+int
 kz_store_record_count(struct kz_store *st, long long *n, struct kz_err *err)
 {
     return count_rows(st, "SELECT count(*) FROM heads", n, err);

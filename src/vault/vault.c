@@ -1824,7 +1824,61 @@ kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err)
 
 /* Re-seals every record under new_key as epoch new_epoch in format 2, each at
  * version gen + 1, inside the caller's change; the heads index follows (new
- * versions) and *sum / *count get the commitment's sums under new_elem. */
+ * versions) and *sum / *count get the commitment's sums under new_elem. The
+ * bodies are read in id order a batch at a time (no lookup per record), sealed
+ * anew, then written back. */
+#define RESEAL_BATCH 256
+
+struct reseal {
+    struct kz_vault *v;
+    const struct kz_vault *nv;
+    const unsigned char *new_key;
+    uint64_t newver, sum[2], count;
+    unsigned char *buf;
+    size_t cap;
+    struct {
+        unsigned char id[KZ_RECORD_ID_BYTES];
+        unsigned char *nh, *nb;
+        size_t nhl, nbl;
+    } items[RESEAL_BATCH];
+    int n;
+    struct kz_err *err;
+};
+
+static int
+reseal_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t bbloblen)
+{
+    struct reseal *r = ctx;
+    const unsigned char *head = NULL;
+    unsigned char *body = NULL;
+    size_t hlen = 0, blen = 0;
+    uint64_t e[2];
+    int rc;
+
+    if (bbloblen + 1 > r->cap) {
+        if (r->buf != NULL) {
+            sodium_memzero(r->buf, r->cap);
+            free(r->buf);
+        }
+        r->cap = (bbloblen + 1) * 2;
+        r->buf = kz_xmalloc(r->cap);
+    }
+    if ((rc = body_open_into(r->v, id, bblob, bbloblen, r->buf, &head, &hlen, &body, &blen,
+                             r->err)) != KZ_OK)
+        return rc;
+    if (hlen > KZ_HEAD_MAX_BYTES)
+        return record_fail(r->err, id, 0);
+    memcpy(r->items[r->n].id, id, KZ_RECORD_ID_BYTES);
+    record_seal(r->nv, r->new_key, id, r->newver, head, hlen, body, blen, &r->items[r->n].nh,
+                &r->items[r->n].nhl, &r->items[r->n].nb, &r->items[r->n].nbl);
+    r->n++;
+    elem(r->nv, id, r->newver, e);
+    r->sum[0] += e[0];
+    r->sum[1] += e[1];
+    r->count++;
+    return 0;
+}
+
 static int
 reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char *new_elem,
            uint32_t new_epoch, uint64_t sum[2], uint64_t *count,
@@ -1832,59 +1886,48 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
            void *pctx, struct kz_err *err)
 {
     struct kz_vault nv = *v; /* the record format as it will be */
-    unsigned char *b = NULL, *buf = NULL, *nh = NULL, *nb = NULL, *body;
-    const unsigned char *head;
-    size_t i, bl = 0, hlen, blen, nhl = 0, nbl = 0, cap = 0;
-    uint64_t newver = v->gen + 1, e[2];
-    int rc = KZ_OK;
+    struct reseal *r = kz_xcalloc(1, sizeof(*r));
+    unsigned char last[KZ_RECORD_ID_BYTES];
+    int rc = KZ_OK, got = 0, i, first = 1;
 
     nv.epoch = new_epoch;
     nv.format = KZ_STORE_FORMAT;
     nv.elem_key = (unsigned char *)new_elem;
-    sum[0] = sum[1] = 0;
-    *count = 0;
-    for (i = 0; i < v->nheads; i++) {
-        const unsigned char *id = v->heads[i].id;
-        rc = known_missing(v, id, kz_store_record_get(v->st, id, NULL, NULL, &b, &bl, err), err);
-        if (rc != KZ_OK)
-            goto out;
-        if (bl + 1 > cap) {
-            if (buf != NULL) {
-                sodium_memzero(buf, cap);
-                free(buf);
-            }
-            cap = (bl + 1) * 2;
-            buf = kz_xmalloc(cap);
+    r->v = v;
+    r->nv = &nv;
+    r->new_key = new_key;
+    r->newver = v->gen + 1;
+    r->err = err;
+    do {
+        r->n = 0;
+        rc = kz_store_body_batch(v->st, first ? NULL : last, RESEAL_BATCH, reseal_one, r, &got,
+                                 err);
+        first = 0;
+        for (i = 0; i < r->n; i++) {
+            if (rc == KZ_OK)
+                rc = known_missing(v, r->items[i].id,
+                                   kz_store_record_replace(v->st, r->items[i].id, r->items[i].nh,
+                                                           r->items[i].nhl, r->items[i].nb,
+                                                           r->items[i].nbl, err),
+                                   err);
+            free(r->items[i].nh);
+            free(r->items[i].nb);
         }
-        if ((rc = body_open_into(v, id, b, bl, buf, &head, &hlen, &body, &blen, err)) != KZ_OK)
-            goto out;
-        if (hlen > KZ_HEAD_MAX_BYTES) {
-            rc = record_fail(err, id, 0);
-            goto out;
-        }
-        record_seal(&nv, new_key, id, newver, head, hlen, body, blen, &nh, &nhl, &nb, &nbl);
-        rc = known_missing(v, id, kz_store_record_replace(v->st, id, nh, nhl, nb, nbl, err), err);
-        free(b);
-        free(nh);
-        free(nb);
-        b = nh = nb = NULL;
-        if (rc != KZ_OK)
-            goto out;
-        elem(&nv, id, newver, e);
-        sum[0] += e[0];
-        sum[1] += e[1];
-        (*count)++;
-        if (progress != NULL && (i % 512 == 0 || i + 1 == v->nheads))
-            progress(pctx, i + 1, v->nheads);
+        if (r->n > 0)
+            memcpy(last, r->items[r->n - 1].id, KZ_RECORD_ID_BYTES);
+        if (progress != NULL && rc == KZ_OK)
+            progress(pctx, r->count, v->nheads);
+    } while (rc == KZ_OK && got == RESEAL_BATCH);
+    if (rc == KZ_OK)
+        rc = walk_complete(v, (size_t)r->count, err);
+    sum[0] = r->sum[0];
+    sum[1] = r->sum[1];
+    *count = r->count;
+    if (r->buf != NULL) {
+        sodium_memzero(r->buf, r->cap);
+        free(r->buf);
     }
-out:
-    if (buf != NULL) {
-        sodium_memzero(buf, cap);
-        free(buf);
-    }
-    free(b);
-    free(nh);
-    free(nb);
+    free(r);
     return rc;
 }
 
