@@ -151,32 +151,43 @@ text_width(const char *s)
     return w;
 }
 
+/* One character of a cell: a line break or tab becomes a space, any other
+ * terminal control (C0, DEL, C1: an escape sequence in an imported note or a
+ * forged audit field) a '?', so that no cell drives the terminal. */
+static void
+put_cell_char(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (n == 1 && (*u == '\n' || *u == '\r' || *u == '\t'))
+        fputc(' ', f);
+    else if ((n == 1 && (*u < 0x20 || *u == 0x7f)) ||
+             (n == 2 && u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))
+        fputc('?', f);
+    else
+        fwrite(s, 1, n, f);
+}
+
 /* Prints s cut to at most max columns (with an ellipsis) and padded to pad. */
 static void
 put_cell(FILE *f, const char *s, int max, int pad)
 {
     unsigned int cp;
-    int w = 0, total = text_width(s);
+    int w = 0, total = text_width(s), cut = max > 0 && total > max;
     size_t n;
 
-    if (max > 0 && total > max) {
-        while (*s != '\0') {
-            n = utf8_next(s, &cp);
-            if (w + cp_width(cp) > max - 1)
-                break;
-            if (*s == '\n' || *s == '\r' || *s == '\t')
-                fputc(' ', f);
-            else
-                fwrite(s, 1, n, f);
-            w += cp_width(cp);
-            s += n;
-        }
+    while (*s != '\0') {
+        n = utf8_next(s, &cp);
+        if (cut && w + cp_width(cp) > max - 1)
+            break;
+        put_cell_char(f, s, n);
+        w += cp_width(cp);
+        s += n;
+    }
+    if (cut) {
         fputs("\xe2\x80\xa6", f); /* … */
         w += 1;
     } else {
-        /* Control characters (a newline in a note) become spaces in a cell. */
-        for (; *s != '\0'; s++)
-            fputc((*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s, f);
         w = total;
     }
     for (; w < pad; w++)

@@ -294,3 +294,18 @@ couple_c014() {
 	run kzp session add C020 --text d
 	[ "$output" = "added session s4 for C020" ]
 }
+
+@test "table cells never pass terminal controls: an escape in a note shows as '?' in search and lists" {
+	new_vault
+	kzp couple add C014 >/dev/null
+	kzp session add C014 --text $'holidays \e[2J\e]0;pwned\a and \xc2\x9b31m C1' --theme holidays >/dev/null
+	run kzp search holidays
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\a'* ]]
+	[[ "$output" != *$'\xc2\x9b'* ]]
+	[[ "$output" == *"?[2J"* ]]
+	# The note itself keeps what was typed.
+	run kzp --json session show s1
+	[[ "$(echo "$output" | jq -r .text)" == *$'\e[2J'* ]]
+}
