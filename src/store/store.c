@@ -479,26 +479,28 @@ kz_store_commit(struct kz_store *st, struct kz_err *err)
     return KZ_OK;
 }
 
-void
-kz_store_rollback(struct kz_store *st)
+/* Ends the outermost transaction at any depth with sql (ROLLBACK or COMMIT). */
+static void
+finish(struct kz_store *st, const char *sql)
 {
     if (st->depth == 0)
         return;
     st->depth = 0;
     st->mode = KZ_TXN_NONE;
     if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+void
+kz_store_rollback(struct kz_store *st)
+{
+    finish(st, "ROLLBACK");
 }
 
 void
 kz_store_end(struct kz_store *st)
 {
-    if (st->depth == 0)
-        return;
-    st->depth = 0;
-    st->mode = KZ_TXN_NONE;
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    finish(st, "COMMIT");
 }
 
 int

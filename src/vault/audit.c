@@ -20,6 +20,14 @@
 
 static const char chain_label[] = "kizuna chain v1";
 
+size_t
+kz_vault_ad(unsigned char *ad, const char *label, size_t labellen, const struct kz_vault *v)
+{
+    memcpy(ad, label, labellen);
+    memcpy(ad + labellen, v->id, KZ_VAULT_ID_BYTES);
+    return labellen + KZ_VAULT_ID_BYTES;
+}
+
 void
 kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint64_t id,
                 const char ctx[8], unsigned char *out)
@@ -141,11 +149,8 @@ static size_t
 inbox_ad(unsigned char *ad, const struct kz_vault *v)
 {
     static const char label[] = "kizuna inbox v1";
-    size_t n = sizeof(label) - 1;
 
-    memcpy(ad, label, n);
-    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
-    return n + KZ_VAULT_ID_BYTES;
+    return kz_vault_ad(ad, label, sizeof(label) - 1, v);
 }
 
 static int
@@ -327,11 +332,8 @@ static size_t
 history_ad(unsigned char *ad, const struct kz_vault *v, uint32_t epoch)
 {
     static const char label[] = "kizuna audit keys v1";
-    size_t n = sizeof(label) - 1;
+    size_t n = kz_vault_ad(ad, label, sizeof(label) - 1, v);
 
-    memcpy(ad, label, n);
-    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
-    n += KZ_VAULT_ID_BYTES;
     kz_put32(ad + n, epoch);
     return n + 4;
 }

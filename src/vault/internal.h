@@ -49,6 +49,12 @@ enum {
     KZ_SUBKEY_HISTORY = 9,
 };
 
+/* Associated data that begins with a label and the vault id: writes both into
+ * ad (room for labellen + KZ_VAULT_ID_BYTES + what the caller adds) and
+ * returns their length. label is a literal, labellen its sizeof() - 1. */
+size_t kz_vault_ad(unsigned char *ad, const char *label, size_t labellen,
+                   const struct kz_vault *v);
+
 /* out (KZ_KEY_BYTES) = the master key's subkey id under an 8-character context. */
 void kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint64_t id,
                      const char ctx[8], unsigned char *out);

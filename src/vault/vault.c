@@ -1334,11 +1334,8 @@ static size_t
 commit_ad(unsigned char *ad, const struct kz_vault *v)
 {
     static const char label[] = "kizuna commit v1";
-    size_t n = sizeof(label) - 1;
+    size_t n = kz_vault_ad(ad, label, sizeof(label) - 1, v);
 
-    memcpy(ad, label, n);
-    memcpy(ad + n, v->id, KZ_VAULT_ID_BYTES);
-    n += KZ_VAULT_ID_BYTES;
     kz_put32(ad + n, v->epoch);
     return n + 4;
 }
