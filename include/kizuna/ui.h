@@ -39,6 +39,10 @@ struct kz_field {
 };
 
 void kz_ui_init(struct kz_ui *ui, int json, int no_color);
+/* In a table cell, the part between these two bytes is highlighted (reverse
+ * video on a colour terminal): commands mark, only src/ui draws. */
+#define KZ_UI_MARK "\x01"
+#define KZ_UI_UNMARK "\x02"
 
 /* Gives stdout a buffer in secure memory (setvbuf) instead of the one stdio
  * would malloc, so that what was printed (notes) can be wiped: call before

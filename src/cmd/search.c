@@ -196,8 +196,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     s.query = pos[0];
     s.theme = theme;
     s.sessions_only = theme != NULL || from != NULL || to != NULL;
-    s.open = st->ui.color ? "\033[1;7m" : "\xc2\xab";   /* « */
-    s.close = st->ui.color ? "\033[0m" : "\xc2\xbb";    /* » */
+    s.open = st->ui.color && !st->ui.json ? KZ_UI_MARK : "\xc2\xab";     /* « */
+    s.close = st->ui.color && !st->ui.json ? KZ_UI_UNMARK : "\xc2\xbb";  /* » */
     s.rows = json_array();
     pthread_mutex_init(&s.mu, NULL);
     /* Heads first: the walk's threads only read the index (parent codes). */

@@ -162,7 +162,14 @@ kz_snippet(const char *text, size_t off, size_t mlen, int width, const char *ope
             memcpy(out + k, open, strlen(open));
             k += strlen(open);
         }
-        out[k++] = (char)((text[i] == '\n' || text[i] == '\r' || text[i] == '\t') ? ' ' : text[i]);
+        /* A line break is a space; any other control in the note a '?' (the
+         * highlight marks are the caller's alone). */
+        if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
+            out[k++] = ' ';
+        else if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            out[k++] = '?';
+        else
+            out[k++] = text[i];
         if (i + 1 == off + mlen) {
             memcpy(out + k, close, strlen(close));
             k += strlen(close);

@@ -134,6 +134,9 @@ cp_width(unsigned int cp)
 {
     int w = wcwidth((wchar_t)cp);
 
+    if (cp == (unsigned char)KZ_UI_MARK[0] || cp == (unsigned char)KZ_UI_UNMARK[0])
+        return 0; /* drawn as a colour change */
+
     return w < 0 ? 1 : w;
 }
 
@@ -151,15 +154,20 @@ text_width(const char *s)
     return w;
 }
 
-/* One character of a cell: a line break or tab becomes a space, any other
- * terminal control (C0, DEL, C1: an escape sequence in an imported note or a
- * forged audit field) a '?', so that no cell drives the terminal. */
+/* One character of a cell: a line break or tab becomes a space, the marks
+ * around a highlight (KZ_UI_MARK) reverse video on a colour terminal, any
+ * other terminal control (C0, DEL, C1: an escape sequence in an imported note
+ * or a forged audit field) a '?', so that no cell drives the terminal. */
 static void
-put_cell_char(FILE *f, const char *s, size_t n)
+put_cell_char(FILE *f, const char *s, size_t n, int color)
 {
     const unsigned char *u = (const unsigned char *)s;
 
-    if (n == 1 && (*u == '\n' || *u == '\r' || *u == '\t'))
+    if (n == 1 && *u == (unsigned char)KZ_UI_MARK[0])
+        fputs(color ? "\033[1;7m" : "", f);
+    else if (n == 1 && *u == (unsigned char)KZ_UI_UNMARK[0])
+        fputs(color ? "\033[0m" : "", f);
+    else if (n == 1 && (*u == '\n' || *u == '\r' || *u == '\t'))
         fputc(' ', f);
     else if ((n == 1 && (*u < 0x20 || *u == 0x7f)) ||
              (n == 2 && u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))
@@ -170,7 +178,7 @@ put_cell_char(FILE *f, const char *s, size_t n)
 
 /* Prints s cut to at most max columns (with an ellipsis) and padded to pad. */
 static void
-put_cell(FILE *f, const char *s, int max, int pad)
+put_cell(FILE *f, const char *s, int max, int pad, int color)
 {
     unsigned int cp;
     int w = 0, total = text_width(s), cut = max > 0 && total > max;
@@ -180,11 +188,13 @@ put_cell(FILE *f, const char *s, int max, int pad)
         n = utf8_next(s, &cp);
         if (cut && w + cp_width(cp) > max - 1)
             break;
-        put_cell_char(f, s, n);
+        put_cell_char(f, s, n, color);
         w += cp_width(cp);
         s += n;
     }
     if (cut) {
+        if (color)
+            fputs("\033[0m", f); /* a highlight cut short ends here */
         fputs("\xe2\x80\xa6", f); /* … */
         w += 1;
     } else {
@@ -283,7 +293,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
             if ((v = json_object_get(doc, f->key)) == NULL)
                 continue;
             t = value_text(v);
-            put_cell(ui->out, f->label, 0, w + 2);
+            put_cell(ui->out, f->label, 0, w + 2, ui->color);
             fprintf(ui->out, "%s\n", t);
             text_free(t);
         }
@@ -294,7 +304,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
         }
         json_object_foreach(doc, key, v) {
             char *t = value_text(v);
-            put_cell(ui->out, key, 0, w + 2);
+            put_cell(ui->out, key, 0, w + 2, ui->color);
             fprintf(ui->out, "%s\n", t);
             text_free(t);
         }
@@ -340,12 +350,12 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
         }
     }
     for (c = 0; c < ncols; c++)
-        put_cell(ui->out, cols[c].heading, 0, c + 1 < ncols ? w[c] + 2 : 0);
+        put_cell(ui->out, cols[c].heading, 0, c + 1 < ncols ? w[c] + 2 : 0, ui->color);
     fputc('\n', ui->out);
     json_array_foreach(rows, i, row) {
         for (c = 0; c < ncols; c++) {
             char *t = value_text(json_object_get(row, cols[c].key));
-            put_cell(ui->out, t, cols[c].max, c + 1 < ncols ? w[c] + 2 : 0);
+            put_cell(ui->out, t, cols[c].max, c + 1 < ncols ? w[c] + 2 : 0, ui->color);
             text_free(t);
         }
         fputc('\n', ui->out);
