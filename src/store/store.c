@@ -135,22 +135,35 @@ release(struct kz_store *st, sqlite3_stmt *stmt)
     sqlite3_finalize(stmt);
 }
 
+/* The first column of the first row of sql (a literal) as an integer. */
 static int
-pragma_int(struct kz_store *st, const char *sql, int *val, struct kz_err *err)
+query_int64(struct kz_store *st, const char *sql, long long *val, const char *what,
+            struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
+    *val = 0;
     if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
         return rc;
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        *val = sqlite3_column_int(stmt, 0);
+        *val = sqlite3_column_int64(stmt, 0);
         rc = KZ_OK;
     } else {
-        rc = sql_fail(st, err, rc, "reading the vault format");
+        rc = sql_fail(st, err, rc, what);
     }
     release(st, stmt);
+    return rc;
+}
+
+static int
+pragma_int(struct kz_store *st, const char *sql, int *val, struct kz_err *err)
+{
+    long long v = 0;
+    int rc = query_int64(st, sql, &v, "reading the vault format", err);
+
+    *val = (int)v;
     return rc;
 }
 
@@ -506,21 +519,7 @@ kz_store_end(struct kz_store *st)
 int
 kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc;
-
-    *dv = -1;
-    if ((rc = prepare(st, "PRAGMA data_version", &stmt, err)) != KZ_OK)
-        return rc;
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        *dv = sqlite3_column_int64(stmt, 0);
-        rc = KZ_OK;
-    } else {
-        rc = sql_fail(st, err, rc, "reading the vault");
-    }
-    release(st, stmt);
-    return rc;
+    return query_int64(st, "PRAGMA data_version", dv, "reading the vault", err);
 }
 
 static unsigned char *
@@ -747,21 +746,7 @@ kz_store_record_delete(struct kz_store *st, const unsigned char *id, struct kz_e
 static int
 count_rows(struct kz_store *st, const char *sql, long long *n, struct kz_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc;
-
-    *n = 0;
-    if ((rc = prepare(st, sql, &stmt, err)) != KZ_OK)
-        return rc;
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        *n = sqlite3_column_int64(stmt, 0);
-        rc = KZ_OK;
-    } else {
-        rc = sql_fail(st, err, rc, "counting records");
-    }
-    release(st, stmt);
-    return rc;
+    return query_int64(st, sql, n, "counting records", err);
 }
 
 int
