@@ -111,8 +111,6 @@ int kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf,
 #define KZ_AUDIT_MAC_BYTES 32
 int kz_store_audit_append(struct kz_store *st, unsigned long long seq, const void *blob,
                           size_t len, const unsigned char *mac, struct kz_err *err);
-int kz_store_audit_replace(struct kz_store *st, unsigned long long seq, const void *blob,
-                           size_t len, const unsigned char *mac, struct kz_err *err);
 /* The newest entry's seq and MAC (0 and zeros for an empty chain). */
 int kz_store_audit_last(struct kz_store *st, unsigned long long *seq, unsigned char *mac,
                         struct kz_err *err);

@@ -86,9 +86,12 @@ void kz_vault_end_read(struct kz_vault *v);
 /*
  * Records: each has a head (its small index entry: kind, relations, dates) and
  * a body (the JSON document). Both are sealed with associated data binding
- * (vault id, record id, key epoch, part), head padded to KZ_HEAD_PAD bytes and
- * body to KZ_RECORD_PAD. The heads of every record are opened once at unlock
- * into an in-memory index (wiped at lock), so listing never opens bodies.
+ * (vault id, record id, key epoch, part, and the record's version). In format
+ * 2 every head is padded to 512 bytes and every body to a size bucket
+ * (KZ_PAD_BUCKET); format 1 (read only to be upgraded) padded heads to
+ * KZ_HEAD_PAD and bodies to KZ_RECORD_PAD. The heads of every record are
+ * opened into an in-memory index (wiped at lock) and checked against the
+ * vault's commitment, so listing never opens bodies.
  */
 #define KZ_HEAD_PAD 64
 /* The largest head a record may carry (format 2 pads every head to 512 bytes,

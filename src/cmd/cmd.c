@@ -288,23 +288,6 @@ after_unlock(struct kz_state *st, const char *how)
     return KZ_OK;
 }
 
-/* Unlocks with secret and settles the unlock (after_unlock); a rekey by
- * another process between the two is met by unlocking again, a few times. */
-static int
-unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len,
-               const char *how, struct kz_err *err)
-{
-    int rc, attempt;
-
-    for (attempt = 0; attempt < 3; attempt++) {
-        if ((rc = unlock_with(st, recovery, secret, len, err)) != KZ_OK)
-            return rc;
-        if (after_unlock(st, how) == KZ_OK)
-            return KZ_OK;
-    }
-    return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
-}
-
 static void
 failed_unlock(struct kz_state *st, const char *how)
 {
@@ -312,6 +295,27 @@ failed_unlock(struct kz_state *st, const char *how)
 
     if (kz_audit_event(st, "unlock_failed", "unlock", NULL, how, &err) != KZ_OK)
         kz_ui_warn(&st->ui, "audit trail: %s", err.msg);
+}
+
+/* Unlocks with secret and settles the unlock (after_unlock); a rekey by
+ * another process between the two is met by unlocking again, a few times.
+ * A wrong secret is recorded as a failed unlock; a rekey race is not one. */
+static int
+unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len,
+               const char *how, struct kz_err *err)
+{
+    int rc, attempt;
+
+    for (attempt = 0; attempt < 3; attempt++) {
+        if ((rc = unlock_with(st, recovery, secret, len, err)) != KZ_OK) {
+            if (rc == KZ_EAUTH && len > 0)
+                failed_unlock(st, how);
+            return rc;
+        }
+        if (after_unlock(st, how) == KZ_OK)
+            return KZ_OK;
+    }
+    return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
 }
 
 int
@@ -337,9 +341,6 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         if (rc == KZ_OK)
             rc = unlock_settled(st, recovery, secret, len, how, err);
         kz_secure_free(secret);
-        if (rc == KZ_EAUTH && len > 0 && !kz_vault_unlocked(st->vault) &&
-            strstr(err->msg, "re-keyed") == NULL)
-            failed_unlock(st, how);
         return rc;
     }
     if (!st->interactive && !kz_ui_have_terminal())
@@ -362,8 +363,6 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
             secret = NULL;
             if (rc == KZ_OK)
                 return KZ_OK;
-            if (rc == KZ_EAUTH && strstr(err->msg, "re-keyed") == NULL)
-                failed_unlock(st, "passphrase");
         } else if (strcmp(err->msg, "cancelled") == 0) {
             return rc; /* Ctrl-C */
         } else if (rc == KZ_EAUTH) {

@@ -1053,25 +1053,6 @@ out:
 }
 
 int
-kz_store_audit_replace(struct kz_store *st, unsigned long long seq, const void *blob,
-                       size_t len, const unsigned char *mac, struct kz_err *err)
-{
-    sqlite3_stmt *stmt = NULL;
-    int rc;
-
-    if ((rc = prepare(st, "UPDATE audit SET blob = ?2, mac = ?3 WHERE seq = ?1", &stmt, err)) !=
-        KZ_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
-    sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(stmt, 3, mac, KZ_AUDIT_MAC_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "rewriting the audit trail");
-    release(st, stmt);
-    return rc;
-}
-
-int
 kz_store_pending_add(struct kz_store *st, const void *blob, size_t len, struct kz_err *err)
 {
     sqlite3_stmt *stmt = NULL;

@@ -1057,20 +1057,18 @@ kz_vault_record_get(struct kz_vault *v, const unsigned char *id, char **body, si
                     struct kz_err *err)
 {
     unsigned char *blob = NULL, *plain = NULL, ad[96];
-    const struct kz_head *h;
+    const struct kz_head *h, *all;
+    size_t n;
     char what[64];
     size_t bloblen = 0, adlen;
     int rc;
 
     *body = NULL;
     *len = 0;
-    if ((rc = need_key(v, err)) != KZ_OK)
+    if ((rc = kz_vault_heads(v, &all, &n, err)) != KZ_OK) /* the body's AD needs its head */
         return rc;
-    if ((h = kz_vault_head(v, id)) == NULL) {
-        if (!v->heads_loaded) /* the index did not load: say why */
-            return kz_vault_heads(v, (const struct kz_head **)&h, &bloblen, err);
+    if ((h = kz_vault_head(v, id)) == NULL)
         return kz_fail(err, KZ_ENOTFOUND, "no such record");
-    }
     adlen = record_ad(ad, v, id, 1, h->ver);
     rc = known_missing(v, id, kz_store_record_get(v->st, id, NULL, NULL, &blob, &bloblen, err),
                        err);
@@ -1147,6 +1145,20 @@ walk_complete(struct kz_vault *v, size_t seen, struct kz_err *err)
                          v->nheads - seen == 1 ? " has" : "s have");
 }
 
+/* Makes *buf (plaintext scratch, wiped before it is let go) hold need bytes. */
+static void
+buf_reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    if (*buf != NULL) {
+        sodium_memzero(*buf, *cap);
+        free(*buf);
+    }
+    *cap = need * 2;
+    *buf = kz_xmalloc(*cap);
+}
+
 struct walk {
     struct kz_vault *v;
     int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
@@ -1166,14 +1178,7 @@ walk_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t 
     size_t hlen = 0, blen = 0;
     int rc;
 
-    if (bbloblen + 1 > w->cap) {
-        if (w->buf != NULL) {
-            sodium_memzero(w->buf, w->cap);
-            free(w->buf);
-        }
-        w->cap = (bbloblen + 1) * 2;
-        w->buf = kz_xmalloc(w->cap);
-    }
+    buf_reserve(&w->buf, &w->cap, bbloblen + 1);
     if ((rc = body_open_into(w->v, id, bblob, bbloblen, w->buf, &head, &hlen, &body, &blen,
                              w->err)) != KZ_OK)
         return rc;
@@ -1613,19 +1618,12 @@ par_worker(void *arg)
     while ((b = par_take(p, p->full, &p->nfull, 1)) != NULL) {
         for (i = 0; i < b->n && !p->stop; i++) {
             struct par_item *it = &b->items[i];
-            size_t need = it->blen + 1, hl = 0, bl = 0;
+            size_t hl = 0, bl = 0;
             const unsigned char *head = NULL;
             unsigned char *body = NULL;
             struct kz_err e;
             int rc;
-            if (need > cap) {
-                if (buf != NULL) {
-                    sodium_memzero(buf, cap);
-                    free(buf);
-                }
-                cap = need * 2;
-                buf = kz_xmalloc(cap);
-            }
+            buf_reserve(&buf, &cap, it->blen + 1);
             rc = body_open_into(p->v, it->id, b->data + it->boff, it->blen, buf, &head, &hl,
                                 &body, &bl, &e);
             if (rc != KZ_OK) {
@@ -1852,14 +1850,7 @@ reseal_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_
     uint64_t e[2];
     int rc;
 
-    if (bbloblen + 1 > r->cap) {
-        if (r->buf != NULL) {
-            sodium_memzero(r->buf, r->cap);
-            free(r->buf);
-        }
-        r->cap = (bbloblen + 1) * 2;
-        r->buf = kz_xmalloc(r->cap);
-    }
+    buf_reserve(&r->buf, &r->cap, bbloblen + 1);
     if ((rc = body_open_into(r->v, id, bblob, bbloblen, r->buf, &head, &hlen, &body, &blen,
                              r->err)) != KZ_OK)
         return rc;
