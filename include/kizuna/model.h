@@ -25,6 +25,7 @@ enum kz_kind {
 #define KZ_HF_SIGNED 0x01      /* session: signed, immutable */
 #define KZ_HF_PARTNER1 0x02    /* session: partner 1 alone; goal: for partner 1 */
 #define KZ_HF_PARTNER2 0x04    /* session: partner 2 alone; goal: for partner 2 */
+#define KZ_HF_VOID 0x08        /* session: voided (kept, hidden from lists and search) */
 
 /* Status values (couple: active/paused/closed; goal: active/achieved/dropped). */
 enum { KZ_ST_ACTIVE = 0, KZ_ST_PAUSED = 1, KZ_ST_CLOSED = 2, KZ_ST_ACHIEVED = 3, KZ_ST_DROPPED = 4 };
@@ -98,5 +99,22 @@ long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *
  * marked by open/close strings, newlines folded to spaces (malloc'd). */
 char *kz_snippet(const char *text, size_t off, size_t mlen, int width, const char *open,
                  const char *close);
+/* A match in a text: byte offset and length. */
+struct kz_span {
+    size_t off, len;
+    int first; /* the first place of one of the terms */
+};
+/* Every place in text where one of the terms (at most 64) occurs, folded as
+ * kz_find_folded folds: up to max spans into spans, sorted by offset, the
+ * overlapping ones merged; returns how many. *found gets bit t set for each
+ * term t that occurs (even past max). */
+size_t kz_find_spans(const char *text, size_t len, const char *const *terms, size_t nterms,
+                     struct kz_span *spans, size_t max, uint64_t *found);
+/* A snippet of about width characters (malloc'd): around spans[0] when it is
+ * the only first place of a term, else a fragment around each first place
+ * (joined with an ellipsis), every span inside marked (spans sorted, not
+ * overlapping, as kz_find_spans gives them). */
+char *kz_snippet_spans(const char *text, const struct kz_span *spans, size_t nspans, int width,
+                       const char *open, const char *close);
 
 #endif

@@ -11,9 +11,15 @@
 
 #define SNIPPET_WIDTH 34
 
+#define TERMS_MAX 16  /* words or phrases in one search */
+#define SPANS_MAX 64  /* matches marked in one field */
+
 struct search {
     struct kz_state *st;
-    const char *query;
+    const char *terms[TERMS_MAX]; /* every one must occur in the record (AND) */
+    size_t nterms;
+    int raw_test[TERMS_MAX]; /* the term reads the same inside JSON: test the body first */
+    int all;                 /* --all: voided notes too */
     const unsigned char *couple; /* NULL: every couple */
     int sessions_only;           /* --theme, --from or --to given */
     const char *theme;
@@ -23,44 +29,98 @@ struct search {
     pthread_mutex_t mu; /* visit runs on two threads: rows is shared */
 };
 
-/* Adds a row if text holds the query. */
-static void
-try_field(struct search *s, const char *text, const char *code, const char *id,
-          const char *date, const char *where, uint32_t sortdate)
+/* One searchable field of a record, and where its row points. */
+struct field {
+    const char *text, *id, *date, *where;
+    char where_buf[96];
+    uint32_t sortdate;
+    uint64_t found; /* bit t: term t occurs in it */
+};
+
+struct record {
+    const char *code;
+    struct field *f; /* field names and pointers into the document only */
+    size_t n, cap;
+};
+
+static struct field *
+next_field(struct record *r)
 {
-    size_t mlen = 0;
-    long off;
-    char *snip;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->f = kz_xrealloc(r->f, r->cap * sizeof(*r->f));
+    }
+    return &r->f[r->n];
+}
+
+static void
+add_field(struct record *r, const char *text, const char *id, const char *date,
+          const char *where, uint32_t sortdate)
+{
+    struct field *f;
 
     if (text == NULL || *text == '\0')
         return;
-    off = kz_find_folded(text, strlen(text), s->query, &mlen);
-    if (off < 0)
-        return;
-    snip = kz_snippet(text, (size_t)off, mlen, SNIPPET_WIDTH, s->open, s->close);
-    pthread_mutex_lock(&s->mu);
-    json_array_append_new(s->rows,
-                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s%,s:i}", "couple", code, "id", id,
-                                    "date", date, "where", where, "snippet", snip, "match",
-                                    text + off, mlen, "sortdate", (int)sortdate));
-    pthread_mutex_unlock(&s->mu);
-    sodium_memzero(snip, strlen(snip));
-    free(snip);
+    f = next_field(r);
+    r->n++;
+    f->text = text;
+    f->id = id;
+    f->date = date != NULL ? date : "";
+    f->where = where;
+    f->sortdate = sortdate;
 }
 
-struct field_ctx {
-    struct search *s;
-    const char *code;
-};
+/* A record matches when every term occurs in one of its fields (not
+ * necessarily the same one); then each field holding a term is a row, its
+ * snippet marking every term. */
+static void
+match_record(struct search *s, struct record *r)
+{
+    struct kz_span spans[SPANS_MAX];
+    uint64_t all = 0, want;
+    size_t i, nspans;
+
+    want = s->nterms >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << s->nterms) - 1;
+    for (i = 0; i < r->n; i++) {
+        (void)kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans, 0,
+                            &r->f[i].found);
+        all |= r->f[i].found;
+    }
+    if (all != want)
+        return;
+    for (i = 0; i < r->n; i++) {
+        char *snip;
+        if (r->f[i].found == 0)
+            continue;
+        nspans = kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans,
+                               SPANS_MAX, &r->f[i].found);
+        if (nspans == 0)
+            continue;
+        snip = kz_snippet_spans(r->f[i].text, spans, nspans, SNIPPET_WIDTH, s->open, s->close);
+        pthread_mutex_lock(&s->mu);
+        json_array_append_new(
+            s->rows, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s%,s:i}", "couple", r->code, "id",
+                               r->f[i].id, "date", r->f[i].date, "where",
+                               r->f[i].where != NULL ? r->f[i].where : r->f[i].where_buf,
+                               "snippet", snip, "match", r->f[i].text + spans[0].off,
+                               spans[0].len, "sortdate", (int)r->f[i].sortdate));
+        pthread_mutex_unlock(&s->mu);
+        sodium_memzero(snip, strlen(snip));
+        free(snip);
+    }
+}
 
 static void
 profile_field(void *ctx, const char *field, const char *value)
 {
-    struct field_ctx *f = ctx;
-    char where[96];
+    struct record *r = ctx;
+    struct field *f;
 
-    snprintf(where, sizeof(where), "profile %s", field);
-    try_field(f->s, value, f->code, "", "", where, 0);
+    if (value == NULL || *value == '\0')
+        return;
+    f = next_field(r); /* room for it, so add_field fills this one */
+    snprintf(f->where_buf, sizeof(f->where_buf), "profile %s", field);
+    add_field(r, value, "", "", NULL, 0); /* NULL: where_buf (the array may move) */
 }
 
 static int
@@ -69,6 +129,7 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
 {
     struct search *s = ctx;
     struct kz_head_info hi;
+    struct record *r;
     size_t mlen, i;
     json_t *doc, *e;
     char code[KZ_CODE_MAX + 1], sid[16], date[11];
@@ -76,6 +137,8 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
     if (kz_head_decode(head, headlen, &hi) != 0)
         return 0;
     if (hi.kind != KZ_KIND_SESSION && hi.kind != KZ_KIND_GOAL && hi.kind != KZ_KIND_COUPLE)
+        return 0;
+    if (hi.kind == KZ_KIND_SESSION && (hi.flags & KZ_HF_VOID) && !s->all)
         return 0;
     if (s->couple != NULL &&
         memcmp(hi.kind == KZ_KIND_COUPLE ? id : hi.parent, s->couple, KZ_RECORD_ID_BYTES) != 0)
@@ -85,41 +148,47 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
             (s->to && hi.date > s->to) || (s->theme != NULL && !kz_head_has_tag(hi.tags, s->theme)))
             return 0;
     }
-    /* Cheap test on the whole document first; most records do not match. */
-    if (kz_find_folded(body, bodylen, s->query, &mlen) < 0)
-        return 0;
+    /* Cheap test on the whole document first: most records lack a term. */
+    for (i = 0; i < s->nterms; i++) {
+        if (s->raw_test[i] && kz_find_folded(body, bodylen, s->terms[i], &mlen) < 0)
+            return 0;
+    }
     if ((doc = json_loadb(body, bodylen, 0, NULL)) == NULL)
         return 0;
+    r = kz_xcalloc(1, sizeof(*r));
     if (hi.kind == KZ_KIND_COUPLE) {
-        struct field_ctx f = {s, hi.code};
-        kz_couple_fields(doc, profile_field, &f);
+        r->code = hi.code;
+        kz_couple_fields(doc, profile_field, r);
     } else {
         kz_rec_parent_code(s->st, hi.parent, code);
+        r->code = code;
         kz_rec_num_text(hi.kind, hi.num, sid, sizeof(sid));
         kz_date_format(hi.date, date);
         if (hi.kind == KZ_KIND_SESSION) {
-            try_field(s, json_string_value(json_object_get(doc, "text")), code, sid, date,
-                      "note", hi.date);
-            try_field(s, json_string_value(json_object_get(doc, "process_notes")), code, sid,
-                      date, "process notes", hi.date);
-            try_field(s, json_string_value(json_object_get(doc, "interventions")), code, sid,
-                      date, "interventions", hi.date);
-            try_field(s, json_string_value(json_object_get(doc, "homework")), code, sid, date,
+            add_field(r, json_string_value(json_object_get(doc, "text")), sid, date, "note",
+                      hi.date);
+            add_field(r, json_string_value(json_object_get(doc, "process_notes")), sid, date,
+                      "process notes", hi.date);
+            add_field(r, json_string_value(json_object_get(doc, "interventions")), sid, date,
+                      "interventions", hi.date);
+            add_field(r, json_string_value(json_object_get(doc, "homework")), sid, date,
                       "homework", hi.date);
             json_array_foreach(json_object_get(doc, "addenda"), i, e)
-                try_field(s, json_string_value(json_object_get(e, "text")), code, sid,
+                add_field(r, json_string_value(json_object_get(e, "text")), sid,
                           json_string_value(json_object_get(e, "date")), "addendum", hi.date);
         } else {
-            try_field(s, json_string_value(json_object_get(doc, "title")), code, sid, "",
-                      "goal", 0);
-            try_field(s, json_string_value(json_object_get(doc, "description")), code, sid, "",
+            add_field(r, json_string_value(json_object_get(doc, "title")), sid, "", "goal", 0);
+            add_field(r, json_string_value(json_object_get(doc, "description")), sid, "",
                       "goal description", 0);
             json_array_foreach(json_object_get(doc, "progress"), i, e)
-                try_field(s, json_string_value(json_object_get(e, "note")), code, sid,
+                add_field(r, json_string_value(json_object_get(e, "note")), sid,
                           json_string_value(json_object_get(e, "date")), "goal progress",
                           kz_date_parse(json_string_value(json_object_get(e, "date"))));
         }
     }
+    match_record(s, r);
+    free(r->f);
+    free(r);
     json_decref(doc);
     return 0;
 }
@@ -164,24 +233,42 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"where", "WHERE", 14},  {"snippet", "MATCH", 36}, {NULL, NULL, 0},
     };
     const char *code = NULL, *theme = NULL, *from = NULL, *to = NULL;
+    int all = 0;
     const struct kz_opt opts[] = {
         {"couple", 0, 1, &code, NULL}, {"theme", 0, 1, &theme, NULL},
         {"from", 0, 1, &from, NULL},   {"to", 0, 1, &to, NULL},
-        {NULL, 0, 0, NULL, NULL},
+        {"all", 0, 0, NULL, &all},     {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct search s;
-    char *pos[1];
+    char *pos[TERMS_MAX + 1];
     json_t **sorted = NULL, *out, *row;
     size_t i, n;
     int rc, npos;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("search", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse("search", argc, argv, opts, pos, TERMS_MAX + 1, &npos, err)) != KZ_OK)
         return rc;
-    if (npos != 1 || *pos[0] == '\0')
-        return kz_fail(err, KZ_EUSAGE, "usage: search QUERY [--couple CODE] [--theme T] "
-                                       "[--from DATE] [--to DATE]");
+    if (npos == 0)
+        return kz_fail(err, KZ_EUSAGE, "usage: search WORD... [--couple CODE] [--theme T] "
+                                       "[--from DATE] [--to DATE] [--all]");
+    if (npos > TERMS_MAX)
+        return kz_fail(err, KZ_EUSAGE, "search: at most %d words or phrases", TERMS_MAX);
+    for (i = 0; i < (size_t)npos; i++) {
+        const char *p = pos[i];
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (*p == '\0')
+            return kz_fail(err, KZ_EUSAGE, "search: an empty word or phrase");
+        s.terms[i] = pos[i];
+        /* A quote, backslash or control is escaped inside the JSON body: such
+         * a term is looked for in the fields only. */
+        s.raw_test[i] = strpbrk(pos[i], "\"\\") == NULL;
+        for (p = pos[i]; *p != '\0' && s.raw_test[i]; p++)
+            s.raw_test[i] = (unsigned char)*p >= 0x20 && *p != 0x7f;
+    }
+    s.nterms = (size_t)npos;
+    s.all = all;
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "search: --theme needs a theme name");
     if ((from != NULL && (s.from = kz_date_parse(from)) == 0) ||
@@ -193,7 +280,6 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         s.couple = cid;
     }
     s.st = st;
-    s.query = pos[0];
     s.theme = theme;
     s.sessions_only = theme != NULL || from != NULL || to != NULL;
     s.open = st->ui.color && !st->ui.json ? KZ_UI_MARK : "\xc2\xab";     /* « */
@@ -227,11 +313,14 @@ out:
     return rc;
 }
 
-static const char *const search_opts[] = {"--couple", "--theme", "--from", "--to", NULL};
+static const char *const search_opts[] = {"--couple", "--theme", "--from", "--to", "--all",
+                                          NULL};
 
 const struct kz_cmd_entry kz_cmd_search = {
-    "search", "QUERY [--couple CODE] [--theme T] [--from DATE] [--to DATE]",
+    "search", "WORD... [--couple CODE] [--theme T] [--from DATE] [--to DATE] [--all]",
     "find words in notes, process notes, goals and profiles (in memory only)",
-    "Case-insensitive on UTF-8 text (Müller finds MÜLLER). --theme, --from and --to limit\n"
-    "the search to sessions. Everything is decrypted in memory: no index is ever written.",
+    "Case-insensitive on UTF-8 text (Müller finds MÜLLER). Several words find the records\n"
+    "that hold all of them, in any order; \"quoted words\" are one phrase. Every match is\n"
+    "marked. --theme, --from and --to limit the search to sessions; voided notes are left\n"
+    "out unless --all. Everything is decrypted in memory: no index is ever written.",
     CMD_NEEDS_KEY, search_opts, cmd_search};

@@ -135,47 +135,206 @@ char *
 kz_snippet(const char *text, size_t off, size_t mlen, int width, const char *open,
            const char *close)
 {
-    size_t len = strlen(text), start = off, end = off + mlen, k = 0, i;
-    int before = width / 2, after;
+    struct kz_span one = {off, mlen, 1};
+
+    return kz_snippet_spans(text, &one, 1, width, open, close);
+}
+
+size_t
+kz_find_spans(const char *text, size_t len, const char *const *terms, size_t nterms,
+              struct kz_span *spans, size_t max, uint64_t *found)
+{
+    size_t t, n = 0, i, k;
+
+    *found = 0;
+    for (t = 0; t < nterms && t < 64; t++) {
+        size_t pos = 0, mlen = 0;
+        long off;
+        int first = 1;
+        while (pos < len && (off = kz_find_folded(text + pos, len - pos, terms[t], &mlen)) >= 0) {
+            *found |= (uint64_t)1 << t;
+            if (n == max)
+                break;
+            spans[n].off = pos + (size_t)off;
+            spans[n].len = mlen;
+            spans[n].first = first;
+            first = 0;
+            n++;
+            pos += (size_t)off + mlen;
+        }
+    }
+    /* Sorted by offset (few spans: insertion sort), overlapping ones merged. */
+    for (i = 1; i < n; i++) {
+        struct kz_span x = spans[i];
+        for (k = i; k > 0 && spans[k - 1].off > x.off; k--)
+            spans[k] = spans[k - 1];
+        spans[k] = x;
+    }
+    for (i = 0, k = 0; i < n; i++) {
+        if (k > 0 && spans[i].off <= spans[k - 1].off + spans[k - 1].len) {
+            size_t e = spans[i].off + spans[i].len;
+            if (e > spans[k - 1].off + spans[k - 1].len)
+                spans[k - 1].len = e - spans[k - 1].off;
+            spans[k - 1].first |= spans[i].first;
+            continue;
+        }
+        spans[k++] = spans[i];
+    }
+    return k;
+}
+
+/* Characters (UTF-8 sequences) in text[a, b). */
+static size_t
+chars(const char *text, size_t a, size_t b)
+{
+    size_t n = 0;
+
+    for (; a < b; a++)
+        n += ((unsigned char)text[a] & 0xc0) != 0x80;
+    return n;
+}
+
+/* Moves i back over n characters (not below 0), or forward over n (not past len). */
+static size_t
+back_chars(const char *text, size_t i, size_t n)
+{
+    while (i > 0 && n > 0) {
+        i--;
+        if (((unsigned char)text[i] & 0xc0) != 0x80)
+            n--;
+    }
+    return i;
+}
+
+static size_t
+fwd_chars(const char *text, size_t len, size_t i, size_t n)
+{
+    while (i < len && n > 0) {
+        i++;
+        while (i < len && ((unsigned char)text[i] & 0xc0) == 0x80)
+            i++;
+        n--;
+    }
+    return i;
+}
+
+#define FRAGS_MAX 8
+
+char *
+kz_snippet_spans(const char *text, const struct kz_span *spans, size_t nspans, int width,
+                 const char *open, const char *close)
+{
+    size_t len = strlen(text), k = 0, i, s, f, nf = 0, anchors = 0, alen = 0, ctx, outlen;
+    size_t fs[FRAGS_MAX], fe[FRAGS_MAX];
+    size_t olen = strlen(open), clen = strlen(close);
     char *out;
 
-    /* Walk back about width/2 characters (not splitting UTF-8 sequences). */
-    while (start > 0 && before > 0) {
-        start--;
-        if (((unsigned char)text[start] & 0xc0) != 0x80)
-            before--;
-    }
-    after = width - (width / 2 - before) - (int)mlen;
-    while (end < len && after > 0) {
-        end++;
-        while (end < len && ((unsigned char)text[end] & 0xc0) == 0x80)
-            end++;
-        after--;
-    }
-    out = kz_xmalloc((end - start) + strlen(open) + strlen(close) + 8);
-    if (start > 0) {
-        memcpy(out + k, "\xe2\x80\xa6", 3);
-        k += 3;
-    }
-    for (i = start; i < end; i++) {
-        if (i == off) {
-            memcpy(out + k, open, strlen(open));
-            k += strlen(open);
-        }
-        /* A line break is a space; any other control in the note a '?' (the
-         * highlight marks are the caller's alone). */
-        if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
-            out[k++] = ' ';
-        else if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-            out[k++] = '?';
-        else
-            out[k++] = text[i];
-        if (i + 1 == off + mlen) {
-            memcpy(out + k, close, strlen(close));
-            k += strlen(close);
+    if (width < 8)
+        width = 8;
+    for (s = 0; s < nspans; s++) {
+        if (spans[s].first || s == 0) {
+            anchors++;
+            alen += chars(text, spans[s].off, spans[s].off + spans[s].len);
         }
     }
-    if (end < len) {
+    if (anchors > FRAGS_MAX)
+        anchors = FRAGS_MAX;
+    if (anchors <= 1) {
+        /* One place: about width/2 characters before it, the rest after. */
+        size_t off = nspans > 0 ? spans[0].off : 0, mlen = nspans > 0 ? spans[0].len : 0;
+        size_t start = back_chars(text, off, (size_t)width / 2);
+        long after = (long)width - (long)chars(text, start, off) - (long)mlen;
+        fs[0] = start;
+        fe[0] = fwd_chars(text, len, off + mlen, after > 0 ? (size_t)after : 0);
+        nf = 1;
+    } else {
+        /* Marks drawn as a colour change (a control byte) take no room. */
+        size_t markw = ((unsigned char)open[0] < 0x20 ? 0 : chars(open, 0, olen)) +
+                       ((unsigned char)close[0] < 0x20 ? 0 : chars(close, 0, clen));
+        size_t first = nspans, last = 0, range, inside = 0;
+        for (s = 0; s < nspans; s++) {
+            if (spans[s].first || s == 0) {
+                first = first == nspans ? s : first;
+                last = s;
+            }
+        }
+        for (s = first; s <= last; s++)
+            inside++;
+        range = chars(text, spans[first].off, spans[last].off + spans[last].len) +
+                inside * markw;
+        if (range + 2 <= (size_t)width) {
+            /* Every term's first place fits in one window: centre it. */
+            size_t room = (size_t)width - range - 2;
+            fs[0] = back_chars(text, spans[first].off, room / 2);
+            room -= chars(text, fs[0], spans[first].off);
+            fe[0] = fwd_chars(text, len, spans[last].off + spans[last].len, room);
+            nf = 1;
+        } else {
+            /* A fragment around each term's first place, with what context
+             * is left; fragments that (nearly) touch become one. */
+            size_t fixed = alen + anchors * (markw + 1) + 1;
+            ctx = (size_t)width > fixed ? ((size_t)width - fixed) / (2 * anchors) : 0;
+            if (ctx < 1)
+                ctx = 1;
+            for (s = 0; s < nspans && nf < FRAGS_MAX; s++) {
+                size_t a, b;
+                if (!spans[s].first && s != 0)
+                    continue;
+                a = back_chars(text, spans[s].off, ctx);
+                b = fwd_chars(text, len, spans[s].off + spans[s].len, ctx);
+                if (nf > 0 && a <= fwd_chars(text, len, fe[nf - 1], 2)) {
+                    if (b > fe[nf - 1])
+                        fe[nf - 1] = b;
+                    continue;
+                }
+                fs[nf] = a;
+                fe[nf] = b;
+                nf++;
+            }
+        }
+    }
+    /* A match that starts inside a fragment is marked whole. */
+    for (f = 0, s = 0; f < nf; f++) {
+        for (; s < nspans && spans[s].off < fe[f]; s++) {
+            if (spans[s].off >= fs[f] && spans[s].off + spans[s].len > fe[f])
+                fe[f] = spans[s].off + spans[s].len;
+        }
+        if (f + 1 < nf && fe[f] > fs[f + 1])
+            fs[f + 1] = fe[f];
+    }
+    outlen = 8;
+    for (f = 0; f < nf; f++)
+        outlen += (fe[f] > fs[f] ? fe[f] - fs[f] : 0) + 3;
+    outlen += nspans * (olen + clen);
+    out = kz_xmalloc(outlen);
+    for (f = 0, s = 0; f < nf; f++) {
+        if (fs[f] > (f > 0 ? fe[f - 1] : 0) || (f == 0 && fs[0] > 0)) {
+            memcpy(out + k, "\xe2\x80\xa6", 3); /* … */
+            k += 3;
+        }
+        while (s < nspans && spans[s].off < fs[f])
+            s++; /* a span before this fragment (inside a gap) is not shown */
+        for (i = fs[f]; i < fe[f]; i++) {
+            if (s < nspans && i == spans[s].off) {
+                memcpy(out + k, open, olen);
+                k += olen;
+            }
+            /* A line break is a space; any other control in the note a '?'
+             * (the highlight marks are the caller's alone). */
+            if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
+                out[k++] = ' ';
+            else if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+                out[k++] = '?';
+            else
+                out[k++] = text[i];
+            if (s < nspans && i + 1 == spans[s].off + spans[s].len) {
+                memcpy(out + k, close, clen);
+                k += clen;
+                s++;
+            }
+        }
+    }
+    if (nf > 0 && fe[nf - 1] < len) {
         memcpy(out + k, "\xe2\x80\xa6", 3);
         k += 3;
     }
