@@ -111,6 +111,11 @@ int kz_audit_event(struct kz_state *st, const char *event, const char *cmd, cons
 /* Logs the lock (how: "manual", "idle", "quit") and wipes the keys. */
 void kz_state_lock(struct kz_state *st, const char *how);
 
+/* How many notes dated before today are neither signed nor void (the shell's
+ * reminder at quit): KZ_OK and *n, or a kz code (KZ_EAUTH when locked). Only
+ * reads; asks nothing. */
+int kz_cmd_unsigned_past(struct kz_state *st, size_t *n);
+
 /* Sealed settings (config): the idle-lock time in seconds, or -1 if unset. */
 int kz_config_idle_lock(struct kz_state *st);
 

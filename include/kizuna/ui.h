@@ -43,6 +43,10 @@ void kz_ui_init(struct kz_ui *ui, int json, int no_color);
  * video on a colour terminal): commands mark, only src/ui draws. */
 #define KZ_UI_MARK "\x01"
 #define KZ_UI_UNMARK "\x02"
+/* The part between these two is struck through where the terminal allows (a
+ * voided note); nothing is drawn for them without colour. */
+#define KZ_UI_STRIKE "\x03"
+#define KZ_UI_UNSTRIKE "\x04"
 
 /* Gives stdout a buffer in secure memory (setvbuf) instead of the one stdio
  * would malloc, so that what was printed (notes) can be wiped: call before

@@ -25,7 +25,7 @@ static const struct {
     {"export", "export"},            {"import", "import"},          {"backup create", "backup"},
     {"passwd", "passphrase"},        {"recovery rotate", "passphrase"}, {"rekey", "rekey"},
     {"config set", "setting"},       {"config unset", "setting"},   {"recipients add", "setting"},
-    {"recipients remove", "setting"},
+    {"recipients remove", "setting"}, {"session void", "void"},   {"session delete", "delete"},
 };
 
 const char *
@@ -188,9 +188,27 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
             snprintf(code, size, "%s", ref);
 }
 
+static int
+audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+            const char *how, const char *reason, struct kz_err *err);
+
 int
 kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
                const char *how, struct kz_err *err)
+{
+    return audit_event(st, event, cmd, ref, how, NULL, err);
+}
+
+int
+kz_audit_event_reason(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+                      const char *reason, struct kz_err *err)
+{
+    return audit_event(st, event, cmd, ref, NULL, reason, err);
+}
+
+static int
+audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+            const char *how, const char *reason, struct kz_err *err)
 {
     char now[21], code[KZ_CODE_MAX + 1], *text;
     json_t *e;
@@ -208,6 +226,8 @@ kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const ch
         json_object_set_new(e, "couple", json_string(code));
     if (how != NULL)
         json_object_set_new(e, "how", json_string(how));
+    if (reason != NULL)
+        json_object_set_new(e, "reason", json_string(reason));
     if (!unlocked)
         json_object_set_new(e, "keyless", json_true());
     text = json_dumps(e, JSON_COMPACT);
@@ -316,6 +336,10 @@ collect(void *ctx, unsigned long long seq, const char *json, size_t len)
     json_object_set_new(e, "unverified", json_boolean(unverified));
     if (unverified && q->text)
         note_of(e);
+    else if (q->text && json_is_string(json_object_get(e, "reason")))
+        json_object_set_new(e, "note", json_pack("s++", "reason: ",
+                                                 json_string_value(json_object_get(e, "reason")),
+                                                 ""));
     json_array_append(q->rows, e);
 skip:
     json_decref(e);

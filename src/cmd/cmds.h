@@ -14,7 +14,8 @@ extern const struct kz_cmd_entry kz_cmd_help, kz_cmd_quit;
 extern const struct kz_cmd_entry kz_cmd_couple_add, kz_cmd_couple_set, kz_cmd_couple_list,
     kz_cmd_couple_show, kz_cmd_couple_edit, kz_cmd_couple_close, kz_cmd_couple_delete;
 extern const struct kz_cmd_entry kz_cmd_session_add, kz_cmd_session_list, kz_cmd_session_show,
-    kz_cmd_session_edit, kz_cmd_session_sign, kz_cmd_session_amend;
+    kz_cmd_session_edit, kz_cmd_session_sign, kz_cmd_session_amend, kz_cmd_session_void,
+    kz_cmd_session_delete;
 extern const struct kz_cmd_entry kz_cmd_goal_add, kz_cmd_goal_list, kz_cmd_goal_show,
     kz_cmd_goal_progress, kz_cmd_goal_done, kz_cmd_goal_drop;
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
@@ -29,6 +30,9 @@ const char *kz_audit_event_of(const char *cmd);
  * when the event cannot be saved, err says what was refused and why. */
 int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const char *ref,
                    const char *refused, struct kz_err *err);
+/* kz_audit_event with a reason the event carries (a void's), shown in audit log. */
+int kz_audit_event_reason(struct kz_state *st, const char *event, const char *cmd,
+                          const char *ref, const char *reason, struct kz_err *err);
 /* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
 char *kz_audit_vet_pending(const char *json, size_t len);
 /* True if the chain event e was recorded without the key (anyone who can write

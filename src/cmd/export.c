@@ -260,7 +260,12 @@ markdown(const json_t *doc, struct kz_buf *b)
     if (json_array_size(json_object_get(doc, "sessions")) == 0)
         kz_buf_add(b, "\nNone.\n");
     json_array_foreach(json_object_get(doc, "sessions"), i, s) {
-        kz_buf_printf(b, "\n### Session %s: %s\n\n", str(s, "id"), str(s, "date"));
+        kz_buf_printf(b, "\n### Session %s: %s%s\n\n", str(s, "id"), str(s, "date"),
+                      json_is_object(json_object_get(s, "void")) ? " (VOID)" : "");
+        if (json_is_object(json_object_get(s, "void")))
+            kz_buf_printf(b, "**VOID** since %s — reason: %s\n\n",
+                          str(json_object_get(s, "void"), "time"),
+                          str(json_object_get(s, "void"), "reason"));
         kz_buf_printf(b, "- %" JSON_INTEGER_FORMAT " minutes, %s, attended by %s%s\n",
                       json_integer_value(json_object_get(s, "minutes")), str(s, "modality"),
                       strcmp(str(s, "attended"), "both") == 0 ? "both partners"
@@ -713,6 +718,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                 hi.date = kz_date_parse(str(e, "date"));
                 hi.minutes = (uint16_t)json_integer_value(json_object_get(e, "minutes"));
                 hi.flags = (json_is_string(json_object_get(e, "signed")) ? KZ_HF_SIGNED : 0) |
+                           (json_is_object(json_object_get(e, "void")) ? KZ_HF_VOID : 0) |
                            (strcmp(att, "partner1") == 0 ? KZ_HF_PARTNER1 : 0) |
                            (strcmp(att, "partner2") == 0 ? KZ_HF_PARTNER2 : 0);
                 json_array_foreach(json_object_get(e, "themes"), k, t) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* session add|list|show|edit|sign|amend: the notes. */
+/* session add|list|show|edit|sign|amend|void|delete: the notes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +172,8 @@ head_of(const json_t *s, const unsigned char *cid, uint32_t num, struct kz_head_
     hi->minutes = (uint16_t)json_integer_value(json_object_get(s, "minutes"));
     if (json_is_string(json_object_get(s, "signed")))
         hi->flags |= KZ_HF_SIGNED;
+    if (json_is_object(json_object_get(s, "void")))
+        hi->flags |= KZ_HF_VOID;
     if (att != NULL && strcmp(att, "partner1") == 0)
         hi->flags |= KZ_HF_PARTNER1;
     if (att != NULL && strcmp(att, "partner2") == 0)
@@ -274,6 +276,7 @@ out:
 /* ---- list ---- */
 
 struct row {
+    unsigned char id[KZ_RECORD_ID_BYTES];
     uint32_t num, date;
     uint16_t minutes;
     uint8_t flags;
@@ -284,6 +287,8 @@ struct row {
 struct listing {
     const unsigned char *couple; /* NULL: all */
     uint32_t from, to;
+    int all;      /* voided notes too */
+    int unsigned_; /* only notes not yet signed (nor voided) */
     const char *theme;
     struct row *rows;
     size_t n, cap;
@@ -295,8 +300,11 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     struct listing *l = ctx;
     struct row *r;
 
-    (void)id;
     if (hi->kind != KZ_KIND_SESSION)
+        return 0;
+    if ((hi->flags & KZ_HF_VOID) && !l->all)
+        return 0;
+    if (l->unsigned_ && (hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)))
         return 0;
     if (l->couple != NULL && memcmp(hi->parent, l->couple, KZ_RECORD_ID_BYTES) != 0)
         return 0;
@@ -310,6 +318,7 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         l->cap = cap;
     }
     r = &l->rows[l->n++];
+    memcpy(r->id, id, KZ_RECORD_ID_BYTES);
     r->num = hi->num;
     r->date = hi->date;
     r->minutes = hi->minutes;
@@ -362,13 +371,16 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     static const struct kz_col cols[] = {
         {"id", "ID", 0},       {"date", "DATE", 0},     {"couple", "COUPLE", 10},
         {"minutes", "MIN", 0}, {"attended", "WHO", 0},  {"themes", "THEMES", 24},
-        {"signed", "SIGNED", 0}, {NULL, NULL, 0},
+        {"signed", "SIGNED", 0}, {"first_line", "NOTE", 32}, {NULL, NULL, 0},
     };
     const char *from = NULL, *to = NULL, *theme = NULL;
+    int all = 0, unsig = 0;
     const struct kz_opt opts[] = {
         {"from", 0, 1, &from, NULL},
         {"to", 0, 1, &to, NULL},
         {"theme", 0, 1, &theme, NULL},
+        {"all", 0, 0, NULL, &all},
+        {"unsigned", 0, 0, NULL, &unsig},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
@@ -391,26 +403,91 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         l.couple = cid;
     }
     l.theme = theme;
+    l.all = all;
+    l.unsigned_ = unsig;
     if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
         goto out;
     if (l.n > 1)
         qsort(l.rows, l.n, sizeof(*l.rows), by_date);
     rows = json_array();
     for (i = 0; i < l.n; i++) {
-        char id[16], date[11], code[KZ_CODE_MAX + 1];
-        json_t *themes = split_commas(l.rows[i].tags);
+        char id[16], date[11], code[KZ_CODE_MAX + 1], *first;
+        json_t *themes = split_commas(l.rows[i].tags), *body = NULL, *row, *v;
+        int voided = (l.rows[i].flags & KZ_HF_VOID) != 0;
         kz_rec_num_text(KZ_KIND_SESSION, l.rows[i].num, id, sizeof(id));
         kz_date_format(l.rows[i].date, date);
         kz_rec_parent_code(st, l.rows[i].parent, code);
-        json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b}", "id", id, "date",
-                                              date, "couple", code, "minutes",
-                                              (int)l.rows[i].minutes, "attended",
-                                              who(l.rows[i].flags), "themes", themes, "signed",
-                                              (l.rows[i].flags & KZ_HF_SIGNED) != 0));
+        /* The note's first line is in its body (heads hold no text). */
+        if ((rc = kz_rec_load(st, l.rows[i].id, &body, err)) != KZ_OK) {
+            json_decref(themes);
+            json_decref(rows);
+            goto out;
+        }
+        first = kz_note_first_line(json_string_value(json_object_get(body, "text")));
+        v = json_object_get(body, "void");
+        row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:O,s:s}", "id", id, "date", date,
+                        "couple", code, "minutes", (int)l.rows[i].minutes, "attended",
+                        who(l.rows[i].flags), "themes", themes, "signed",
+                        (l.rows[i].flags & KZ_HF_SIGNED) != 0, "void",
+                        json_is_object(v) ? v : json_null(), "first_line", first);
+        if (!st->ui.json && voided) {
+            /* For people: VOID where SIGNED stands, the line struck through. */
+            size_t fl = strlen(first);
+            char *struck = kz_xmalloc(fl + 3);
+            struck[0] = KZ_UI_STRIKE[0];
+            memcpy(struck + 1, first, fl);
+            struck[fl + 1] = KZ_UI_UNSTRIKE[0];
+            struck[fl + 2] = '\0';
+            json_object_set_new(row, "signed", json_string("VOID"));
+            json_object_set_new(row, "first_line", json_string(struck));
+            kz_wipe_free(struck, fl + 3);
+        }
+        json_array_append_new(rows, row);
+        kz_wipe_free(first, strlen(first) + 1);
+        json_decref(body);
     }
-    kz_ui_table(&st->ui, rows, cols, "no sessions");
+    kz_ui_table(&st->ui, rows, cols,
+                unsig ? "no unsigned sessions" : "no sessions");
 out:
     kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
+    return rc;
+}
+
+struct past {
+    uint32_t today;
+    size_t n;
+};
+
+static int
+count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct past *p = ctx;
+
+    (void)id;
+    if (hi->kind == KZ_KIND_SESSION && !(hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)) &&
+        hi->date != 0 && hi->date < p->today)
+        p->n++;
+    return 0;
+}
+
+int
+kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
+{
+    struct past p = {kz_date_today(), 0};
+    struct kz_err err;
+    int rc;
+
+    *n = 0;
+    if (st->vault == NULL || !kz_vault_unlocked(st->vault))
+        return KZ_EAUTH;
+    /* From the committed state, as every command reads (another process may
+     * have signed since). */
+    if ((rc = kz_vault_begin_read(st->vault, &err)) != KZ_OK)
+        return rc;
+    rc = kz_rec_scan(st, count_past, &p, &err);
+    kz_vault_end_read(st->vault);
+    if (rc == KZ_OK)
+        *n = p.n;
     return rc;
 }
 
@@ -446,6 +523,16 @@ partner_name(struct kz_state *st, const unsigned char *cid, int which, char *buf
     return buf;
 }
 
+/* "2026-03-02T10:15:00Z" as "2026-03-02 10:15 UTC" into buf. */
+static void
+time_text(const char *t, char *buf, size_t size)
+{
+    if (t != NULL && strlen(t) == 20 && t[10] == 'T' && t[19] == 'Z')
+        snprintf(buf, size, "%.10s %.5s UTC", t, t + 11);
+    else
+        snprintf(buf, size, "%s", t != NULL ? t : "?");
+}
+
 static int
 cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -471,15 +558,30 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(s, "id", json_string(sid));
         json_object_set_new(s, "couple", json_string(code));
         json_object_set_new(s, "individual", alone ? json_integer(alone) : json_null());
+        if (!json_is_object(json_object_get(s, "void")))
+            json_object_set_new(s, "void", json_null());
         kz_ui_show(&st->ui, s, NULL);
         s = NULL;
         goto out;
     }
-    kz_buf_printf(&b, "Session %s — %s, %s, %" JSON_INTEGER_FORMAT " min, %s%s\n", sid, code,
+    kz_buf_printf(&b, "%sSession %s — %s, %s, %" JSON_INTEGER_FORMAT " min, %s%s\n",
+                  json_is_object(json_object_get(s, "void")) ? "VOID: " : "", sid, code,
                   text_of(json_object_get(s, "date")),
                   json_integer_value(json_object_get(s, "minutes")),
                   text_of(json_object_get(s, "modality")),
                   json_is_string(json_object_get(s, "signed")) ? ", signed" : "");
+    if (json_is_object(json_object_get(s, "void"))) {
+        char when[32];
+        json_t *v = json_object_get(s, "void");
+        time_text(json_string_value(json_object_get(v, "time")), when, sizeof(when));
+        kz_buf_printf(&b, "VOID       voided %s: %s\n", when,
+                      text_of(json_object_get(v, "reason")));
+    }
+    if (json_is_string(json_object_get(s, "signed"))) {
+        char when[32];
+        time_text(json_string_value(json_object_get(s, "signed")), when, sizeof(when));
+        kz_buf_printf(&b, "signed     %s\n", when);
+    }
     if (alone)
         kz_buf_printf(&b,
                       "Individual session with %s: this is their disclosure, left out of the "
@@ -524,6 +626,16 @@ out:
     return rc;
 }
 
+/* A voided note never changes again (the void is final). */
+static int
+refuse_void(const json_t *s, const char *sid, struct kz_err *err)
+{
+    if (!json_is_object(json_object_get(s, "void")))
+        return KZ_OK;
+    return kz_fail(err, KZ_EUSAGE, "session %s is void and cannot change ('session show %s')",
+                   sid, sid);
+}
+
 static int
 refuse_signed(const json_t *s, const char *sid, struct kz_err *err)
 {
@@ -557,7 +669,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
-    if ((rc = refuse_signed(s, sid, err)) != KZ_OK)
+    if ((rc = refuse_void(s, sid, err)) != KZ_OK || (rc = refuse_signed(s, sid, err)) != KZ_OK)
         goto out;
     if ((rc = apply_fields(st, s, hi.parent, &f, err)) != KZ_OK)
         goto out;
@@ -597,6 +709,8 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
+    if ((rc = refuse_void(s, sid, err)) != KZ_OK)
+        goto out;
     if (json_is_string(json_object_get(s, "signed"))) {
         rc = kz_fail(err, KZ_EUSAGE, "session %s was already signed on %s", sid,
                      json_string_value(json_object_get(s, "signed")));
@@ -635,6 +749,8 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
+    if ((rc = refuse_void(s, sid, err)) != KZ_OK)
+        goto out;
     if (!json_is_string(json_object_get(s, "signed"))) {
         rc = kz_fail(err, KZ_EUSAGE, "session %s is not signed: change it with 'session edit %s'",
                      sid, sid);
@@ -665,6 +781,140 @@ out:
     return rc;
 }
 
+#define REASON_MAX 500 /* bytes of a void's reason */
+
+static int
+cmd_void(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    const char *reason_opt = NULL;
+    const struct kz_opt opts[] = {{"reason", 0, 1, &reason_opt, NULL}, {NULL, 0, 0, NULL, NULL}};
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+    struct kz_buf reason = {NULL, 0, 0};
+    char *pos[64], sid[16], now[21];
+    const char *r;
+    json_t *s = NULL;
+    int rc, npos, i;
+    size_t n;
+
+    if ((rc = kz_cmd_parse("session void", argc, argv, opts, pos, 64, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos < 1 || reason_opt == NULL)
+        return kz_fail(err, KZ_EUSAGE, "usage: session void ID --reason TEXT (the reason is "
+                                       "required)");
+    /* The words after the reason's first belong to it: --reason wrong couple. */
+    kz_buf_add(&reason, reason_opt);
+    for (i = 1; i < npos; i++) {
+        kz_buf_add(&reason, " ");
+        kz_buf_add(&reason, pos[i]);
+    }
+    r = kz_buf_str(&reason);
+    while (*r == ' ' || *r == '\t')
+        r++;
+    n = strlen(r);
+    while (n > 0 && (r[n - 1] == ' ' || r[n - 1] == '\t'))
+        n--;
+    if (n == 0) {
+        rc = kz_fail(err, KZ_EUSAGE, "session void: --reason needs some text");
+        goto out;
+    }
+    if (n > REASON_MAX) {
+        rc = kz_fail(err, KZ_EUSAGE, "session void: the reason is longer than %d bytes",
+                     REASON_MAX);
+        goto out;
+    }
+    for (i = 0; (size_t)i < n; i++) {
+        if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f) {
+            rc = kz_fail(err, KZ_EUSAGE, "session void: the reason is one line of text");
+            goto out;
+        }
+    }
+    if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
+        goto out;
+    kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
+    if (json_is_object(json_object_get(s, "void"))) {
+        rc = kz_fail(err, KZ_EUSAGE, "session %s is already void", sid);
+        goto out;
+    }
+    kz_time_now(now);
+    {
+        json_t *v = json_object();
+        json_t *rs = json_stringn(r, n);
+        if (rs == NULL) {
+            json_decref(v);
+            rc = kz_fail(err, KZ_EUSAGE, "session void: the reason is not valid UTF-8 text");
+            goto out;
+        }
+        json_object_set_new(v, "reason", rs);
+        json_object_set_new(v, "time", json_string(now));
+        json_object_set_new(s, "void", v);
+    }
+    if ((rc = save_session(st, id, s, hi.parent, hi.num, err)) != KZ_OK)
+        goto out;
+    /* The event, with its reason, in this change's transaction: both or neither. */
+    if ((rc = kz_audit_event_reason(st, "void", "session void", sid,
+                                    json_string_value(json_object_get(
+                                        json_object_get(s, "void"), "reason")),
+                                    err)) != KZ_OK)
+        goto out;
+    st->audited = 1;
+    kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "voided", sid, "at", now),
+               "voided session %s: it stays in the vault and in exports, marked void; lists "
+               "and search show it with --all",
+               sid);
+out:
+    kz_buf_free(&reason);
+    json_decref(s);
+    return rc;
+}
+
+static int
+cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    int yes = 0;
+    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+    char *pos[1], sid[16], code[KZ_CODE_MAX + 1], question[160];
+    json_t *s = NULL;
+    int rc, npos;
+
+    if ((rc = kz_cmd_parse("session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (npos != 1)
+        return kz_fail(err, KZ_EUSAGE, "usage: session delete ID [--yes]");
+    if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
+        goto out;
+    kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
+    if (json_is_string(json_object_get(s, "signed"))) {
+        rc = kz_fail(err, KZ_EUSAGE,
+                     "session %s is signed and cannot be deleted; 'session void %s --reason "
+                     "TEXT' marks it void and keeps it",
+                     sid, sid);
+        goto out;
+    }
+    if (json_is_object(json_object_get(s, "void"))) {
+        rc = kz_fail(err, KZ_EUSAGE, "session %s is void: a voided note is kept", sid);
+        goto out;
+    }
+    kz_rec_parent_code(st, hi.parent, code);
+    snprintf(question, sizeof(question), "Delete the unsigned session %s of %s (%s) for good?",
+             sid, code, text_of(json_object_get(s, "date")));
+    if ((rc = kz_cmd_confirm(st, yes, question, err)) != KZ_OK)
+        goto out;
+    /* The event first, while the note (and so its couple) can still be named. */
+    if ((rc = kz_audit_event(st, "delete", "session delete", sid, NULL, err)) != KZ_OK)
+        goto out;
+    st->audited = 1;
+    if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK)
+        goto out;
+    kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "deleted", sid, "couple", code),
+               "deleted session %s of %s", sid, code);
+out:
+    json_decref(s);
+    return rc;
+}
+
 static const char *const add_opts[] = {
     "--date",     "--minutes",  "--template",      "--theme",         "--goal",
     "--text",     "--text-file", "--modality",     "--attended",      "--language",
@@ -675,7 +925,9 @@ static const char *const edit_opts[] = {
     "--text",     "--text-file", "--modality",     "--attended",      "--language",
     "--interpreter", "--no-interpreter", "--interventions", "--homework", "--process-notes",
     "--edit-process-notes", NULL};
-static const char *const list_opts[] = {"--from", "--to", "--theme", NULL};
+static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all", NULL};
+static const char *const void_opts[] = {"--reason", NULL};
+static const char *const delete_opts[] = {"--yes", NULL};
 static const char *const amend_opts[] = {"--text", "--text-file", NULL};
 static const char *const no_opts[] = {NULL};
 
@@ -693,10 +945,14 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "user can read it): prefer --text-file - (standard input) or the editor.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_session_list = {
-    "session list", "[CODE] [--from DATE] [--to DATE] [--theme T]",
-    "sessions by date (all couples, or one)", NULL, CMD_NEEDS_KEY, list_opts, cmd_list};
+    "session list", "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all]",
+    "sessions by date (all couples, or one), with each note's first line",
+    "--unsigned lists the notes not yet signed. Voided notes are left out unless --all;\n"
+    "then SIGNED says VOID and the line is struck through where the terminal can.",
+    CMD_NEEDS_KEY, list_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_session_show = {
-    "session show", "ID", "one session: note, process notes, addenda", NULL, CMD_NEEDS_KEY,
+    "session show", "ID", "one session: note, process notes, addenda, when it was signed",
+    "A voided note is shown with VOID, its reason and when it was voided.", CMD_NEEDS_KEY,
     no_opts, cmd_show};
 const struct kz_cmd_entry kz_cmd_session_edit = {
     "session edit", "ID [options of session add] [--edit-process-notes]",
@@ -708,3 +964,15 @@ const struct kz_cmd_entry kz_cmd_session_sign = {
 const struct kz_cmd_entry kz_cmd_session_amend = {
     "session amend", "ID [--text TEXT | --text-file FILE]", "add a dated addendum to a signed note",
     NULL, CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
+const struct kz_cmd_entry kz_cmd_session_void = {
+    "session void", "ID --reason TEXT",
+    "void a note (signed or not) with a reason: kept, marked, hidden from lists",
+    "Irreversible, and itself a change: the note keeps its text, gains the reason and time\n"
+    "(in exports too), and can no longer be edited, signed or amended. The audit trail\n"
+    "records the void with its reason. 'session list --all' and 'search --all' show it.",
+    CMD_NEEDS_KEY | CMD_WRITES, void_opts, cmd_void};
+const struct kz_cmd_entry kz_cmd_session_delete = {
+    "session delete", "ID [--yes]", "delete an unsigned note for good",
+    "Asks on a terminal; scripts must say --yes. A signed note cannot be deleted: void it\n"
+    "('session void ID --reason TEXT').",
+    CMD_NEEDS_KEY | CMD_WRITES, delete_opts, cmd_delete};

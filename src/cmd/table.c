@@ -15,6 +15,8 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_session_edit,
     &kz_cmd_session_sign,
     &kz_cmd_session_amend,
+    &kz_cmd_session_void,
+    &kz_cmd_session_delete,
     /* goals and themes (src/cmd/goal.c, src/cmd/themes.c) */
     &kz_cmd_goal_add,
     &kz_cmd_goal_list,

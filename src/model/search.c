@@ -341,3 +341,39 @@ kz_snippet_spans(const char *text, const struct kz_span *spans, size_t nspans, i
     out[k] = '\0';
     return out;
 }
+
+char *
+kz_note_first_line(const char *text)
+{
+    const char *p = text != NULL ? text : "", *line = NULL, *e;
+    size_t n = 0, i;
+    char *out;
+
+    while (*p != '\0') {
+        const char *q = p;
+        e = strchr(p, '\n');
+        n = e != NULL ? (size_t)(e - p) : strlen(p);
+        while (q < p + n && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        /* Skip blank lines and template headings ("## Subjective"). */
+        if (q < p + n && *q != '#') {
+            n -= (size_t)(q - p);
+            line = q;
+            break;
+        }
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    if (line == NULL)
+        return kz_xstrdup("");
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+        n--;
+    out = kz_xmalloc(n + 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)line[i];
+        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    out[n] = '\0';
+    return out;
+}

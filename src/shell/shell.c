@@ -434,6 +434,18 @@ install_signals(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+/* At quit and Ctrl-D, while unlocked: the notes from past days still unsigned. */
+static void
+remind_unsigned(struct kz_state *st)
+{
+    size_t n = 0;
+
+    if (kz_cmd_unsigned_past(st, &n) != KZ_OK || n == 0)
+        return;
+    kz_ui_say(&st->ui, "%zu note%s from past days %s unsigned: session list --unsigned\n", n,
+              n == 1 ? "" : "s", n == 1 ? "is" : "are");
+}
+
 int
 kz_shell_run(struct kz_state *st)
 {
@@ -544,6 +556,8 @@ kz_shell_run(struct kz_state *st)
         }
     }
     rl_callback_handler_remove();
+    if (got_signal != 2)
+        remind_unsigned(st);
     kz_state_lock(st, "quit");
     forget_typed();
     words_reset();

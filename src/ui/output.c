@@ -134,7 +134,8 @@ cp_width(unsigned int cp)
 {
     int w = wcwidth((wchar_t)cp);
 
-    if (cp == (unsigned char)KZ_UI_MARK[0] || cp == (unsigned char)KZ_UI_UNMARK[0])
+    if (cp == (unsigned char)KZ_UI_MARK[0] || cp == (unsigned char)KZ_UI_UNMARK[0] ||
+        cp == (unsigned char)KZ_UI_STRIKE[0] || cp == (unsigned char)KZ_UI_UNSTRIKE[0])
         return 0; /* drawn as a colour change */
 
     return w < 0 ? 1 : w;
@@ -155,7 +156,8 @@ text_width(const char *s)
 }
 
 /* One character of a cell: a line break or tab becomes a space, the marks
- * around a highlight (KZ_UI_MARK) reverse video on a colour terminal, any
+ * around a highlight (KZ_UI_MARK) reverse video on a colour terminal (around
+ * KZ_UI_STRIKE struck through), any
  * other terminal control (C0, DEL, C1: an escape sequence in an imported note
  * or a forged audit field) a '?', so that no cell drives the terminal. */
 static void
@@ -166,6 +168,10 @@ put_cell_char(FILE *f, const char *s, size_t n, int color)
     if (n == 1 && *u == (unsigned char)KZ_UI_MARK[0])
         fputs(color ? "\033[1;7m" : "", f);
     else if (n == 1 && *u == (unsigned char)KZ_UI_UNMARK[0])
+        fputs(color ? "\033[0m" : "", f);
+    else if (n == 1 && *u == (unsigned char)KZ_UI_STRIKE[0])
+        fputs(color ? "\033[9m" : "", f);
+    else if (n == 1 && *u == (unsigned char)KZ_UI_UNSTRIKE[0])
         fputs(color ? "\033[0m" : "", f);
     else if (n == 1 && (*u == '\n' || *u == '\r' || *u == '\t'))
         fputc(' ', f);
