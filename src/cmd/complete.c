@@ -46,7 +46,8 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
                                                "session list", "goal add", "goal list",
                                                "export", NULL};
     static const char *const takes_session[] = {"session show", "session edit", "session sign",
-                                                "session amend", NULL};
+                                                "session amend", "session void",
+                                                "session delete", NULL};
     static const char *const takes_goal[] = {"goal show", "goal progress", "goal done",
                                              "goal drop", NULL};
     const char *const *k;

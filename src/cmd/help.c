@@ -118,4 +118,7 @@ const struct kz_cmd_entry kz_cmd_help = {
     "help", "[COMMAND]", "list the commands, or explain one", NULL, CMD_NO_VAULT, no_opts,
     cmd_help};
 const struct kz_cmd_entry kz_cmd_quit = {
-    "quit", "", "lock the vault and leave", NULL, CMD_NO_VAULT, no_opts, cmd_quit};
+    "quit", "", "lock the vault and leave",
+    "In the shell, an unlocked vault first says how many notes from past days are\n"
+    "unsigned ('session list --unsigned' lists them).",
+    CMD_NO_VAULT, no_opts, cmd_quit};
