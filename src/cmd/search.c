@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
 #include "cmds.h"
 
 #define SNIPPET_WIDTH 34
@@ -35,6 +36,7 @@ struct field {
     char where_buf[96];
     uint32_t sortdate;
     uint64_t found; /* bit t: term t occurs in it */
+    char *own;      /* text is this copy (a profile value lives only in its callback) */
 };
 
 struct record {
@@ -68,6 +70,7 @@ add_field(struct record *r, const char *text, const char *id, const char *date,
     f->date = date != NULL ? date : "";
     f->where = where;
     f->sortdate = sortdate;
+    f->own = NULL;
 }
 
 /* A record matches when every term occurs in one of its fields (not
@@ -121,6 +124,8 @@ profile_field(void *ctx, const char *field, const char *value)
     f = next_field(r); /* room for it, so add_field fills this one */
     snprintf(f->where_buf, sizeof(f->where_buf), "profile %s", field);
     add_field(r, value, "", "", NULL, 0); /* NULL: where_buf (the array may move) */
+    f->own = kz_xstrdup(value);
+    f->text = f->own;
 }
 
 static int
@@ -187,6 +192,10 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         }
     }
     match_record(s, r);
+    for (i = 0; i < r->n; i++) {
+        if (r->f[i].own != NULL)
+            kz_wipe_free(r->f[i].own, strlen(r->f[i].own));
+    }
     free(r->f);
     free(r);
     json_decref(doc);

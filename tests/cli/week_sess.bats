@@ -50,6 +50,12 @@ records_sum() { sqlite3 "$V" "SELECT hex(id), hex(head) FROM heads ORDER BY id;
 	run kzp search ausländerbehörde mitte zebra
 	[ "$status" -eq 0 ]
 	[ "$output" = "no match" ]
+	# Profiles too, each word in another field (one lives only in a list).
+	kzp couple set C002 partner2.name=Sato "partner2.cultures=日本語, Kansai" >/dev/null
+	run kzp --json search kansai sato
+	[ "$(echo "$output" | jq -r '[.[].where] | sort | join(",")')" = "profile partner2.cultures,profile partner2.name" ]
+	run kzp --json search 日本語 kansai
+	[ "$(echo "$output" | jq -r '.[0].snippet')" = "«日本語», «Kansai»" ]
 	# One word alone still works as before.
 	run kzp --json search ausländerbehörde
 	[ "$(ids)" = "s1,s2,s3,s5" ]
