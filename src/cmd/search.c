@@ -84,16 +84,17 @@ match_record(struct search *s, struct record *r)
     size_t i, nspans;
 
     want = s->nterms >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << s->nterms) - 1;
-    for (i = 0; i < r->n; i++) {
+    /* One term: a record matches where a field does (no pass for the mask). */
+    for (i = 0; i < r->n && s->nterms > 1; i++) {
         (void)kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans, 0,
                             &r->f[i].found);
         all |= r->f[i].found;
     }
-    if (all != want)
+    if (s->nterms > 1 && all != want)
         return;
     for (i = 0; i < r->n; i++) {
         char *snip;
-        if (r->f[i].found == 0)
+        if (s->nterms > 1 && r->f[i].found == 0)
             continue;
         nspans = kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans,
                                SPANS_MAX, &r->f[i].found);
