@@ -81,6 +81,35 @@ int kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err)
 int kz_cmd_commit_file(int fd, const char *tmp, const char *path, int noreplace,
                        struct kz_err *err);
 
+/* An age file read from a descriptor (a file or standard input) whose first
+ * bytes can be read twice: kz_cmd_age_needs reads the header, then the
+ * decryption starts again from the first byte. fd is not closed here. */
+struct kz_cmd_agein {
+    int fd;
+    unsigned char *buf; /* what was read while recording */
+    size_t len, cap, pos;
+    int recording;
+};
+ssize_t kz_cmd_agein_read(void *ctx, void *buf, size_t len);
+void kz_cmd_agein_rewind(struct kz_cmd_agein *a);
+void kz_cmd_agein_free(struct kz_cmd_agein *a);
+/* Reads the header of the age file in (name for messages) and rewinds it: its
+ * failure (*status its class), or, when neither identity nor passfile is given
+ * and only age keys open it, KZ_EAUTH saying so (no passphrase is asked for a
+ * file no passphrase opens). */
+int kz_cmd_age_needs(struct kz_state *st, const char *name, struct kz_cmd_agein *in,
+                     const char *identity, const char *passfile, int *status,
+                     struct kz_err *err);
+/* path with its folder made absolute and real (links followed): where the file
+ * lands. 0, or -1 (the folder does not resolve; out gets path as given). */
+int kz_cmd_abspath(const char *path, char *out, size_t size);
+/* 1 when the folder a new file at path lands in is synced elsewhere: a git work
+ * tree, or a Dropbox, Syncthing, Nextcloud, ownCloud, OneDrive, iCloud, Google
+ * Drive, pCloud or Seafile folder, found by its marker files walking up from
+ * the folder or by a folder's name; *service names it ("git", "Dropbox") and
+ * where the folder that showed it. */
+int kz_cmd_sync_folder(const char *path, char *where, size_t wsize, const char **service);
+
 /* ---- records (src/cmd/records.c): the heads index and sealed JSON bodies ---- */
 
 /* Calls cb for every record head (decoded); cb returns non-zero to stop. */
