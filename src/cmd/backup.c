@@ -656,11 +656,10 @@ check_vault(struct kz_state *st, const char *path, const char *name, long long *
         goto out;
     }
     *records = info.records;
-    if (st->passphrase_file == NULL && st->passphrase_fd < 0 && st->recovery_file == NULL &&
-        st->vault != NULL && kz_vault_unlocked(st->vault)) {
+    if (st->vault != NULL && kz_vault_unlocked(st->vault)) {
         /* An unlocked shell: its key opens a backup of its own vault, and no
-         * passphrase is asked. A backup of another vault, or from before a
-         * rekey, is checked as far as it can be without its key. */
+         * passphrase is asked or read again. A backup of another vault, or
+         * from before a rekey, is checked as far as it can be without its key. */
         struct kz_err e;
         if (kz_vault_unlock_as(v, st->vault, &e) == KZ_OK) {
             long long strays = 0;
