@@ -838,7 +838,7 @@ out:
 
 static const char *const keygen_opts[] = {"--output", NULL};
 static const char *const create_opts[] = {"--to", "--passphrase", "--backup-passphrase-file",
-                                          "--armor", NULL};
+                                          "--armor", "--force", NULL};
 static const char *const verify_opts[] = {"--identity", "--backup-passphrase-file",
                                           "--max-work-factor", NULL};
 static const char *const restore_opts[] = {"--to-vault", "--identity",
@@ -861,26 +861,34 @@ const struct kz_cmd_entry kz_cmd_recipients_remove = {
     "recipients remove", "age1...", "stop encrypting backups to this key", NULL,
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_rcpt_remove};
 const struct kz_cmd_entry kz_cmd_backup_create = {
-    "backup create", "FILE [--to age1... ...] [--passphrase] [--armor]",
+    "backup create", "FILE|- [--to age1... ...] [--passphrase] [--armor] [--force]",
     "an age file of the sealed vault (no passphrase needed with recipients)",
     "A consistent snapshot, records still sealed, streamed through age to a temporary\n"
-    "name, fsynced, then renamed: FILE is never half written (an older backup of the same\n"
-    "name is replaced whole, so a nightly job can reuse it). Without --to the vault's\n"
-    "recipients are used, so cron can run it. --passphrase asks for a backup passphrase\n"
-    "(or --backup-passphrase-file FILE). The stock age tool decrypts it. Its audit event\n"
+    "name, fsynced, then renamed: FILE is never half written. An existing FILE is\n"
+    "replaced whole only when you say so: asked on a terminal, -f/--force in a script\n"
+    "(a nightly job reusing one name: backup create --force ~/backups/vault.age).\n"
+    "FILE '-' writes the age stream to stdout for other tools (| rclone rcat\n"
+    "remote:kizuna/vault.age); refused onto a terminal unless --armor; messages go to\n"
+    "stderr. Without --to the vault's recipients are used, so cron can run it.\n"
+    "--passphrase asks for a backup passphrase (or --backup-passphrase-file FILE).\n"
+    "The stock age tool decrypts it. Its audit event\n"
     "is saved before FILE gets its name (a backup the trail cannot note is not written):\n"
     "with the key when the vault is unlocked or --passphrase-file is given; else it is\n"
     "keyless (unverified), and doctor does not count it as a backup.",
     0, create_opts, cmd_create};
 const struct kz_cmd_entry kz_cmd_backup_verify = {
-    "backup verify", "FILE [--identity FILE] [--max-work-factor N]",
+    "backup verify", "FILE|- [--identity FILE] [--max-work-factor N]",
     "decrypt a backup in memory and check it; with the passphrase, every record",
+    "FILE '-' reads the backup from stdin (rclone cat remote:vault.age | ...). A backup\n"
+    "only age keys open needs its identity (-i FILE): no passphrase is asked for it. In\n"
+    "the unlocked shell the shell's key opens every record of this vault's backups.\n"
     "Exit 4 if the file is truncated, extended or altered, naming what failed. A passphrase\n"
     "file asking for an scrypt work factor above 20 (1 GiB) is refused (exit 1) unless\n"
     "--max-work-factor N (up to 22) allows it.",
     CMD_NO_VAULT, verify_opts, cmd_verify};
 const struct kz_cmd_entry kz_cmd_backup_restore = {
-    "backup restore", "FILE --to-vault PATH [--identity FILE] [--max-work-factor N]",
+    "backup restore", "FILE|- --to-vault PATH [--identity FILE] [--max-work-factor N]",
     "restore a backup to a new vault file (never overwrites)",
-    "--max-work-factor N: as for backup verify (an scrypt work factor above 20 is refused).",
+    "FILE '-' reads the backup from stdin. --max-work-factor N: as for backup verify (an\n"
+    "scrypt work factor above 20 is refused).",
     CMD_NO_VAULT, restore_opts, cmd_restore};

@@ -816,13 +816,16 @@ const struct kz_cmd_entry kz_cmd_export = {
     "--for-partner N leaves out the other partner's individual sessions and goals (their\n"
     "disclosures); process notes stay out unless --include-process-notes. With --to the\n"
     "output is an age file only those recipients open (-a/--armor for text). A plain export\n"
-    "asks first on a terminal; scripts say --yes only for the terminal case. -o FILE never\n"
-    "replaces a file, even one that appears while the export is written.",
+    "asks first on a terminal; scripts say --yes only for the terminal case, or when FILE's\n"
+    "folder is a git work tree or synced (Dropbox, OneDrive, Nextcloud, iCloud, Syncthing:\n"
+    "found by their marker files; else exit 2). -o FILE never replaces a file, even one\n"
+    "that appears while the export is written; the reply names its absolute path.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file opens with --identity or a passphrase;\n"
+    "ids; the links between them follow. An age file (armor may follow blank lines) opens\n"
+    "with --identity or, if it has one, a passphrase;\n"
     "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};
