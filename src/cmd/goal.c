@@ -661,7 +661,8 @@ const struct kz_cmd_entry kz_cmd_goal_add = {
     "goal add", "CODE TITLE [--partner 1|2] [--target DATE] [--description TEXT]",
     "add a goal for the couple, or for one partner",
     "TITLE is 1-200 bytes. --partner 1|2 makes it one partner's goal; --target is the\n"
-    "date it is hoped for (YYYY-MM-DD). Goals get short ids (g3) that stay.",
+    "date it is hoped for (2026-12-01, 1.12.2026, +12w; more than ten years ahead asks\n"
+    "first, scripts say --yes). Goals get short ids (g3) that stay.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_goal_list = {
     "goal list", "[CODE] [--status active|achieved|dropped|all]",
@@ -674,7 +675,8 @@ const struct kz_cmd_entry kz_cmd_goal_progress = {
     "goal progress", "ID SCORE [--session ID] [--note TEXT] [--date DATE]",
     "record a 0-10 score for a goal (today unless --date)",
     "SCORE is a whole number from 0 to 10. --session links the entry to one of the same\n"
-    "couple's sessions. Entries are kept in date order.",
+    "couple's sessions. Entries are kept in date order. A --date more than a day ahead\n"
+    "or before 1950 asks first; scripts say --yes.",
     CMD_NEEDS_KEY | CMD_WRITES, progress_opts, cmd_progress};
 const struct kz_cmd_entry kz_cmd_goal_done = {
     "goal done", "ID [--date DATE]", "mark a goal achieved", NULL, CMD_NEEDS_KEY | CMD_WRITES,

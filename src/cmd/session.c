@@ -690,7 +690,9 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "CODE [--date D] [--minutes N] [--template T] [--theme T,...] [--goal ID,...] "
     "[--text TEXT | --text-file FILE]",
     "write a session note ($EDITOR on a terminal when no text is given)",
-    "Dates: YYYY-MM-DD, today, yesterday. Templates: free, soap, dap, birp, psychodynamic.\n"
+    "Dates: 2026-03-01, 1.3.2026, today, yesterday, -3d, +1d, -2w ('help dates'). A date\n"
+    "more than a day ahead or before 1950 asks first; scripts say --yes.\n"
+    "Templates: free, soap, dap, birp, psychodynamic.\n"
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
