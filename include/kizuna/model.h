@@ -62,7 +62,7 @@ enum { KZ_DATE_ISO = 0, KZ_DATE_DMY_DOT = 1, KZ_DATE_DMY_SLASH = 2, KZ_DATE_MDY_
 /* A stored date: exactly "YYYY-MM-DD", a real calendar day -> yyyymmdd, or 0. */
 uint32_t kz_date_parse(const char *s);
 /* A date as a person types it -> yyyymmdd, or 0 with why (may be NULL) set to
- * the rest of a sentence about s ("is not a day of the calendar (February 2026
+ * the rest of a sentence about s ("is not a date (February 2026
  * has 28 days)"). Accepted: YYYY-MM-DD; D.M.YYYY and DD.MM.YYYY (day first);
  * today, yesterday; -Nd, +Nd, -Nw, +Nw (N days or weeks from today, N at most
  * 4 digits); and D/M/YYYY or M/D/YYYY only when style is KZ_DATE_DMY_SLASH or

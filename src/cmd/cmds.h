@@ -61,8 +61,7 @@ int kz_config_date_style(struct kz_state *st);
  * config date-format. Call once per command, not per row. */
 int kz_cmd_date_style(struct kz_state *st);
 /* A date typed for opt ("--date") in any form kz_date_read takes -> *out;
- * KZ_EUSAGE "OPT: 'X' is not a date (...)" or "OPT: 31.02.2026 is not a day of
- * the calendar (...)". */
+ * KZ_EUSAGE "OPT: 'X' is not a date (...)" or "OPT: 31.02.2026 is not a date (...)". */
 int kz_cmd_date_read(struct kz_state *st, const char *opt, const char *text, uint32_t *out,
                      struct kz_err *err);
 /* Dates before this are unlikely for anything kizuna records. */

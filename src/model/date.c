@@ -119,7 +119,7 @@ check_ymd(int y, int m, int d, char *why, size_t size)
         return 0;
     }
     if (d > days_in(y, m)) {
-        snprintf(why, size, "is not a day of the calendar (%s %d has %d days)",
+        snprintf(why, size, "is not a date (%s %d has %d days)",
                  month_names[m - 1], y, days_in(y, m));
         return 0;
     }

@@ -55,7 +55,7 @@ s10 2026-03-01" ]
 	before=$(session_dates)
 	run kzt session add C001 --date 31.02.2026 --text x </dev/null
 	[ "$status" -eq 2 ]
-	[ "$output" = "kizuna: --date: 31.02.2026 is not a day of the calendar (February 2026 has 28 days)" ]
+	[ "$output" = "kizuna: --date: 31.02.2026 is not a date (February 2026 has 28 days)" ]
 	run kzt session add C001 --date 2026-04-31 --text x </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"April 2026 has 30 days"* ]]
@@ -79,17 +79,17 @@ s10 2026-03-01" ]
 	[ "$status" -eq 2 ]
 	run kzt goal add C001 "Talk" --target 31.4.2026
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--target: 31.4.2026 is not a day of the calendar"* ]]
+	[[ "$output" == *"--target: 31.4.2026 is not a date"* ]]
 	run kzt couple set C001 intake=31.02.2026
 	[ "$status" -eq 2 ]
 	run kzt session list --from 32.1.2026
 	[ "$status" -eq 2 ]
 	run kzt search first --to 31.2.2026
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--to: 31.2.2026 is not a day"* ]]
+	[[ "$output" == *"--to: 31.2.2026 is not a date"* ]]
 	run kzt audit log --since 30.02.2026
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--since: 30.02.2026 is not a day of the calendar"* ]]
+	[[ "$output" == *"--since: 30.02.2026 is not a date"* ]]
 	run kzt audit log --until soon
 	[ "$status" -eq 2 ]
 	[ "$(session_dates)" = "$before" ]

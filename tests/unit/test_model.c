@@ -217,11 +217,11 @@ test_date_read_says_why(void **state)
 
     (void)state;
     assert_int_equal(kz_date_read("31.02.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
-    assert_string_equal(why, "is not a day of the calendar (February 2026 has 28 days)");
+    assert_string_equal(why, "is not a date (February 2026 has 28 days)");
     assert_int_equal(kz_date_read("29.02.2024", 20260301, KZ_DATE_ISO, why, sizeof(why)),
                      20240229);
     assert_int_equal(kz_date_read("2026-04-31", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
-    assert_string_equal(why, "is not a day of the calendar (April 2026 has 30 days)");
+    assert_string_equal(why, "is not a date (April 2026 has 30 days)");
     assert_int_equal(kz_date_read("1.13.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
     assert_string_equal(why, "is not a date (there is no month 13)");
     assert_int_equal(kz_date_read("0.1.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
