@@ -8,9 +8,9 @@
 #include "kizuna/model.h"
 
 static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 static int
 leap(int y)
@@ -119,8 +119,8 @@ check_ymd(int y, int m, int d, char *why, size_t size)
         return 0;
     }
     if (d > days_in(y, m)) {
-        snprintf(why, size, "is not a date (%s %d has %d days)",
-                 month_names[m - 1], y, days_in(y, m));
+        snprintf(why, size, "is not a date (%s %d has %d days)", month_names[m - 1], y,
+                 days_in(y, m));
         return 0;
     }
     return (uint32_t)(y * 10000 + m * 100 + d);
@@ -138,8 +138,7 @@ kz_date_parse(const char *s)
             return 0;
     }
     return check_ymd((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
-                     (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), NULL,
-                     0);
+                     (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), NULL, 0);
 }
 
 uint32_t
