@@ -54,6 +54,27 @@ int kz_cmd_text(struct kz_state *st, const char *initial, const char *text, cons
 /* Asks before something irreversible: yes (--yes) or a terminal answer. */
 int kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err);
 
+/* ---- dates (src/cmd/dates.c) ---- */
+/* The config date-format as KZ_DATE_* (KZ_DATE_ISO when unset or locked). */
+int kz_config_date_style(struct kz_state *st);
+/* The style dates are shown in for this command: ISO in JSON mode, else the
+ * config date-format. Call once per command, not per row. */
+int kz_cmd_date_style(struct kz_state *st);
+/* A date typed for opt ("--date") in any form kz_date_read takes -> *out;
+ * KZ_EUSAGE "OPT: 'X' is not a date (...)" or "OPT: 31.02.2026 is not a date (...)". */
+int kz_cmd_date_read(struct kz_state *st, const char *opt, const char *text, uint32_t *out,
+                     struct kz_err *err);
+/* Dates before this are unlikely for anything kizuna records. */
+#define KZ_DATE_PLAUSIBLE_FROM 19500101u
+/* Before d is kept: a date more than ahead days after today or before 1950
+ * asks on a terminal ("2062-03-01 is 36 years ahead: keep it? [y/N]"); without
+ * one it needs yes (--yes), else KZ_EUSAGE saying to add --yes. */
+int kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahead, int yes,
+                      struct kz_err *err);
+/* A stored ISO date as shown in style (buf: 11 bytes): iso itself when the
+ * style is ISO or iso is not a date (an imported record may hold anything). */
+const char *kz_cmd_date_shown(int style, const char *iso, char *buf);
+
 /* ---- age for the commands (src/cmd/agecmd.c) ---- */
 struct kz_age_recipient;
 struct kz_age_identity;
