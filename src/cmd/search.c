@@ -25,6 +25,7 @@ struct search {
     int sessions_only;           /* --theme, --from or --to given */
     const char *theme;
     uint32_t from, to;
+    int style; /* how the DATE column shows dates (KZ_DATE_*) */
     const char *open, *close;
     json_t *rows;
     pthread_mutex_t mu; /* visit runs on two threads: rows is shared */
@@ -93,7 +94,8 @@ match_record(struct search *s, struct record *r)
     if (s->nterms > 1 && all != want)
         return;
     for (i = 0; i < r->n; i++) {
-        char *snip;
+        char *snip, shown[11];
+        const char *date;
         if (s->nterms > 1 && r->f[i].found == 0)
             continue;
         nspans = kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans,
@@ -101,10 +103,11 @@ match_record(struct search *s, struct record *r)
         if (nspans == 0)
             continue;
         snip = kz_snippet_spans(r->f[i].text, spans, nspans, SNIPPET_WIDTH, s->open, s->close);
+        date = kz_cmd_date_shown(s->style, r->f[i].date, shown);
         pthread_mutex_lock(&s->mu);
         json_array_append_new(
             s->rows, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s%,s:i}", "couple", r->code, "id",
-                               r->f[i].id, "date", r->f[i].date, "where",
+                               r->f[i].id, "date", date, "where",
                                r->f[i].where != NULL ? r->f[i].where : r->f[i].where_buf,
                                "snippet", snip, "match", r->f[i].text + spans[0].off,
                                spans[0].len, "sortdate", (int)r->f[i].sortdate));
@@ -281,15 +284,16 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     s.all = all;
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "search: --theme needs a theme name");
-    if ((from != NULL && (s.from = kz_date_parse(from)) == 0) ||
-        (to != NULL && (s.to = kz_date_parse(to)) == 0))
-        return kz_fail(err, KZ_EUSAGE, "search: dates are YYYY-MM-DD, today or yesterday");
+    if ((from != NULL && (rc = kz_cmd_date_read(st, "--from", from, &s.from, err)) != KZ_OK) ||
+        (to != NULL && (rc = kz_cmd_date_read(st, "--to", to, &s.to, err)) != KZ_OK))
+        return rc;
     if (code != NULL) {
         if ((rc = kz_rec_find_couple(st, code, cid, NULL, err)) != KZ_OK)
             return rc;
         s.couple = cid;
     }
     s.st = st;
+    s.style = kz_cmd_date_style(st);
     s.theme = theme;
     s.sessions_only = theme != NULL || from != NULL || to != NULL;
     s.open = st->ui.color && !st->ui.json ? KZ_UI_MARK : "\xc2\xab";     /* « */
