@@ -26,6 +26,7 @@ static const struct {
     {"passwd", "passphrase"},        {"recovery rotate", "passphrase"}, {"rekey", "rekey"},
     {"config set", "setting"},       {"config unset", "setting"},   {"recipients add", "setting"},
     {"recipients remove", "setting"},
+    {"template add", "create"},      {"template remove", "delete"},
 };
 
 const char *

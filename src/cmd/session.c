@@ -27,7 +27,7 @@ struct fields {
         {"interventions", 0, 1, &(f).interventions, NULL},                                      \
         {"homework", 0, 1, &(f).homework, NULL}, {"process-notes", 0, 1, &(f).process, NULL},    \
         {"interpreter", 0, 0, NULL, &(f).interpreter},                                           \
-        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}
+        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}, {"", 0, KZ_OPT_REST, &(f).text, NULL}
 
 static int
 one_of(const char *v, const char *const *list)
@@ -86,9 +86,12 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_object_set_new(s, "minutes", json_integer(m));
     }
     if (f->tmpl != NULL) {
-        if (kz_template_skeleton(f->tmpl) == NULL)
+        char *t = kz_template_text(st, f->tmpl);
+        if (t == NULL)
             return kz_fail(err, KZ_EUSAGE,
-                           "--template: free, soap, dap, birp or psychodynamic");
+                           "--template: free, soap, dap, birp, psychodynamic or one of your own "
+                           "('template list' shows them)");
+        kz_vault_plain_free(t, strlen(t));
         json_object_set_new(s, "template", json_string(f->tmpl));
     }
     if (f->themes != NULL) {
@@ -218,7 +221,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct fields f;
     const struct kz_opt opts[] = {FIELD_OPTS(f), {NULL, 0, 0, NULL, NULL}};
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
-    char *pos[1], *text = NULL, today[11], now[21], sid[16];
+    char *pos[1], *text = NULL, *skel = NULL, today[11], now[21], sid[16];
     size_t len = 0;
     json_t *s = NULL;
     uint32_t num;
@@ -230,7 +233,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session add CODE [--date D] [--text TEXT] ...");
     if (f.text != NULL && f.text_file != NULL)
-        return kz_fail(err, KZ_EUSAGE, "--text or --text-file, not both");
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
         return rc;
     kz_date_format(kz_date_today(), today);
@@ -249,9 +252,16 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if ((rc = apply_fields(st, s, cid, &f, err)) != KZ_OK)
         goto out;
-    if ((rc = kz_cmd_text(st, kz_template_skeleton(json_string_value(json_object_get(s, "template"))),
-                          f.text, f.text_file, &text, &len, err)) != KZ_OK)
+    skel = kz_template_text(st, json_string_value(json_object_get(s, "template")));
+    if ((rc = kz_cmd_text(st, skel != NULL ? skel : "", f.text, f.text_file, &text, &len, err)) !=
+        KZ_OK)
         goto out;
+    /* An emptied editor file, an unchanged template, no input: nothing is saved,
+     * no short id is taken, no event recorded (the transaction rolls back). */
+    if (kz_cmd_text_empty(text, len, skel)) {
+        rc = kz_fail(err, KZ_ERR, "nothing written; no note added");
+        goto out;
+    }
     if (json_object_set_new(s, "text", json_stringn(text, len)) != 0) {
         rc = kz_fail(err, KZ_EUSAGE, "the note is not valid UTF-8 text");
         goto out;
@@ -267,6 +277,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 out:
     if (text != NULL)
         kz_vault_plain_free(text, len);
+    if (skel != NULL)
+        kz_vault_plain_free(skel, strlen(skel));
     json_decref(s);
     return rc;
 }
@@ -546,7 +558,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_head_info hi;
     char *pos[1], *text = NULL, sid[16];
     size_t len = 0;
-    json_t *s = NULL;
+    json_t *s = NULL, *before = NULL;
     int rc, npos;
 
     memset(&f, 0, sizeof(f));
@@ -554,11 +566,14 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session edit ID [options]");
+    if (f.text != NULL && f.text_file != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
     if ((rc = refuse_signed(s, sid, err)) != KZ_OK)
         goto out;
+    before = json_deep_copy(s);
     if ((rc = apply_fields(st, s, hi.parent, &f, err)) != KZ_OK)
         goto out;
     if (f.text != NULL || f.text_file != NULL || !has_fields(&f)) {
@@ -566,10 +581,23 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_cmd_text(st, json_string_value(json_object_get(s, key)), f.text,
                               f.text_file, &text, &len, err)) != KZ_OK)
             goto out;
+        /* The note itself is never emptied by an edit (process notes may be). */
+        if (!edit_process && kz_cmd_text_empty(text, len, NULL)) {
+            rc = kz_fail(err, KZ_ERR, "nothing written; session %s left as it was (a note is "
+                                      "not emptied)",
+                         sid);
+            goto out;
+        }
         if (json_object_set_new(s, key, json_stringn(text, len)) != 0) {
             rc = kz_fail(err, KZ_EUSAGE, "the note is not valid UTF-8 text");
             goto out;
         }
+    }
+    if (json_equal(before, s)) {
+        st->audited = 1; /* nothing changed: no new version, no event */
+        kz_ui_done(&st->ui, json_pack("{s:s,s:b}", "session", sid, "changed", 0),
+                   "no change");
+        goto out;
     }
     if ((rc = save_session(st, id, s, hi.parent, hi.num, err)) != KZ_OK)
         goto out;
@@ -577,6 +605,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 out:
     if (text != NULL)
         kz_vault_plain_free(text, len);
+    json_decref(before);
     json_decref(s);
     return rc;
 }
@@ -620,6 +649,7 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const char *text_opt = NULL, *file = NULL;
     const struct kz_opt opts[] = {{"text", 0, 1, &text_opt, NULL},
                                   {"text-file", 0, 1, &file, NULL},
+                                  {"", 0, KZ_OPT_REST, &text_opt, NULL},
                                   {NULL, 0, 0, NULL, NULL}};
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
@@ -631,7 +661,10 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_cmd_parse("session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
-        return kz_fail(err, KZ_EUSAGE, "usage: session amend ID [--text TEXT | --text-file F]");
+        return kz_fail(err, KZ_EUSAGE,
+                       "usage: session amend ID [--text TEXT | --text-file F | -- TEXT]");
+    if (text_opt != NULL && file != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
@@ -642,8 +675,8 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if ((rc = kz_cmd_text(st, "", text_opt, file, &text, &len, err)) != KZ_OK)
         goto out;
-    if (len == 0) {
-        rc = kz_fail(err, KZ_EUSAGE, "an addendum needs some text");
+    if (kz_cmd_text_empty(text, len, NULL)) {
+        rc = kz_fail(err, KZ_ERR, "nothing written; no amendment added");
         goto out;
     }
     kz_date_format(kz_date_today(), today);
