@@ -141,11 +141,12 @@ partner_of(const json_t *g)
 static int
 cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *partner_s = NULL, *target_s = NULL, *desc_s = NULL;
+    const char *partner_s = NULL, *target_s = NULL, *desc_s = NULL, *rest = NULL;
     const struct kz_opt opts[] = {
         {"partner", 0, 1, &partner_s, NULL},
         {"target", 0, 1, &target_s, NULL},
         {"description", 0, 1, &desc_s, NULL},
+        {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
@@ -156,11 +157,17 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
+    if (rest != NULL && npos == 1)
+        pos[npos++] = (char *)rest; /* goal add CODE [options] -- TITLE */
+    else if (rest != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the title once: as TITLE or after --");
     if (npos != 2)
         return kz_fail(err, KZ_EUSAGE,
                        "usage: goal add CODE TITLE [--partner 1|2] [--target DATE] "
-                       "[--description TEXT]");
-    if (*pos[1] == '\0' || has_control(pos[1]) ||
+                       "[--description TEXT] (or: goal add CODE [options] -- TITLE)");
+    if (kz_cmd_text_empty(pos[1], strlen(pos[1]), NULL))
+        return kz_fail(err, KZ_ERR, "nothing written; no goal added (the title is empty)");
+    if (has_control(pos[1]) ||
         (title = text_opt("TITLE", pos[1], TITLE_MAX, err)) == NULL) {
         rc = kz_fail(err, KZ_EUSAGE, "a goal's title is one line of 1 to %d bytes of UTF-8 text",
                      TITLE_MAX);
@@ -497,11 +504,12 @@ parse_score(const char *s)
 static int
 cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *session_s = NULL, *note_s = NULL, *date_s = NULL;
+    const char *session_s = NULL, *note_s = NULL, *date_s = NULL, *rest = NULL;
     const struct kz_opt opts[] = {
         {"session", 0, 1, &session_s, NULL},
         {"note", 0, 1, &note_s, NULL},
         {"date", 0, 1, &date_s, NULL},
+        {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char id[KZ_RECORD_ID_BYTES], sid_rec[KZ_RECORD_ID_BYTES];
@@ -515,9 +523,17 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
+    if (rest != NULL && npos == 1) {
+        pos[npos++] = (char *)rest; /* goal progress ID -- SCORE (a "-1" is refused as a score) */
+    } else if (rest != NULL) {
+        if (note_s != NULL)
+            return kz_fail(err, KZ_EUSAGE, "the note once: --note or after --");
+        note_s = rest; /* goal progress ID SCORE [options] -- NOTE */
+    }
     if (npos != 2)
         return kz_fail(err, KZ_EUSAGE,
-                       "usage: goal progress ID SCORE [--session ID] [--note TEXT] [--date D]");
+                       "usage: goal progress ID SCORE [--session ID] [--date D] [--note TEXT | "
+                       "-- NOTE]");
     if ((score = parse_score(pos[1])) < 0)
         return kz_fail(err, KZ_EUSAGE, "score must be a whole number from 0 to 10");
     d = kz_date_parse(date_s != NULL ? date_s : "today");
