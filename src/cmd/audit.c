@@ -185,7 +185,8 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
     if (strncmp(cmd, "couple", 6) == 0 || strcmp(cmd, "export") == 0 ||
         strcmp(cmd, "import") == 0 || kz_code_check(ref) == 0)
         if (strncmp(cmd, "config", 6) != 0 && strncmp(cmd, "recipients", 10) != 0 &&
-            strcmp(cmd, "search") != 0)
+            strcmp(cmd, "search") != 0 && strncmp(cmd, "template", 8) != 0 &&
+            strncmp(cmd, "themes", 6) != 0)
             snprintf(code, size, "%s", ref);
 }
 

@@ -131,8 +131,9 @@ void kz_themes_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *na
 
 /* ---- note templates (src/cmd/templates.c) ---- */
 /* The text a note starts from with template name: built-in or the therapist's
- * own; malloc'd (free with kz_vault_plain_free), NULL if there is none. */
-char *kz_template_text(struct kz_state *st, const char *name);
+ * own, in *out (malloc'd; free with kz_vault_plain_free). KZ_ENOTFOUND "no
+ * template NAME", or the error of reading the sealed record. */
+int kz_template_text(struct kz_state *st, const char *name, char **out, struct kz_err *err);
 /* Calls cb for every template name: the built-in ones, then the therapist's. */
 void kz_templates_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name),
                           void *ctx);

@@ -86,11 +86,14 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_object_set_new(s, "minutes", json_integer(m));
     }
     if (f->tmpl != NULL) {
-        char *t = kz_template_text(st, f->tmpl);
-        if (t == NULL)
+        char *t = NULL;
+        int rc = kz_template_text(st, f->tmpl, &t, err);
+        if (rc == KZ_ENOTFOUND)
             return kz_fail(err, KZ_EUSAGE,
                            "--template: free, soap, dap, birp, psychodynamic or one of your own "
                            "('template list' shows them)");
+        if (rc != KZ_OK)
+            return rc;
         kz_vault_plain_free(t, strlen(t));
         json_object_set_new(s, "template", json_string(f->tmpl));
     }
@@ -252,8 +255,9 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if ((rc = apply_fields(st, s, cid, &f, err)) != KZ_OK)
         goto out;
-    skel = kz_template_text(st, json_string_value(json_object_get(s, "template")));
-    if ((rc = kz_cmd_text(st, skel != NULL ? skel : "", f.text, f.text_file, &text, &len, err)) !=
+    if ((rc = kz_template_text(st, json_string_value(json_object_get(s, "template")), &skel,
+                               err)) != KZ_OK ||
+        (rc = kz_cmd_text(st, skel != NULL ? skel : "", f.text, f.text_file, &text, &len, err)) !=
         KZ_OK)
         goto out;
     /* An emptied editor file, an unchanged template, no input: nothing is saved,

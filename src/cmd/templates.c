@@ -76,24 +76,29 @@ own_text(const json_t *doc, const char *name)
         json_object_get(json_object_get(json_object_get(doc, "templates"), name), "text"));
 }
 
-char *
-kz_template_text(struct kz_state *st, const char *name)
+int
+kz_template_text(struct kz_state *st, const char *name, char **out, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     const char *t;
     json_t *doc = NULL;
-    char *out = NULL;
+    int rc;
 
-    if (name == NULL)
-        return NULL;
-    if ((t = kz_template_skeleton(name)) != NULL)
-        return kz_xstrdup(t);
-    if (!name_ok(name) || load(st, id, &doc, NULL) != KZ_OK)
-        return NULL;
+    *out = NULL;
+    if (name != NULL && (t = kz_template_skeleton(name)) != NULL) {
+        *out = kz_xstrdup(t);
+        return KZ_OK;
+    }
+    if (name == NULL || !name_ok(name))
+        return kz_fail(err, KZ_ENOTFOUND, "no template %s", name != NULL ? name : "");
+    if ((rc = load(st, id, &doc, err)) != KZ_OK)
+        return rc;
     if ((t = own_text(doc, name)) != NULL)
-        out = kz_xstrdup(t);
+        *out = kz_xstrdup(t);
+    else
+        rc = kz_fail(err, KZ_ENOTFOUND, "no template %s ('template list' shows them)", name);
     json_decref(doc);
-    return out;
+    return rc;
 }
 
 void
@@ -255,8 +260,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: template show NAME");
-    if ((text = kz_template_text(st, pos[0])) == NULL)
-        return kz_fail(err, KZ_ENOTFOUND, "no template %s ('template list' shows them)", pos[0]);
+    if ((rc = kz_template_text(st, pos[0], &text, err)) != KZ_OK)
+        return rc;
     if (st->ui.json)
         kz_ui_show(&st->ui,
                    json_pack("{s:s,s:s,s:s}", "name", pos[0], "source",
