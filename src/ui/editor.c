@@ -296,6 +296,13 @@ kz_ui_read_line(FILE *in, struct kz_buf *line)
     return got;
 }
 
+void
+kz_ui_typing_hint(void)
+{
+    if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+        fputs("Type the text; Ctrl-D on a line of its own ends it.\n", stderr);
+}
+
 int
 kz_ui_choose(const char *question, const char *keys)
 {
