@@ -628,7 +628,9 @@ const struct kz_cmd_entry kz_cmd_couple_show = {
     CMD_NEEDS_KEY, no_opts, cmd_show};
 const struct kz_cmd_entry kz_cmd_couple_edit = {
     "couple edit", "CODE", "edit the profile in $EDITOR (a file in /dev/shm, shredded after)",
-    NULL, CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_edit};
+    "A line that cannot be taken is shown; on a terminal 'e' edits the text as left\n"
+    "again, 'a' abandons (nothing kept). In a script: exit 2, nothing kept. An edit\n"
+    "that changes nothing says 'no change' and writes nothing.", CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_couple_close = {
     "couple close", "CODE", "mark the couple's therapy closed (records stay)", NULL,
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};

@@ -655,7 +655,8 @@ static const char *const no_opts[] = {NULL};
 const struct kz_cmd_entry kz_cmd_goal_add = {
     "goal add", "CODE TITLE [--partner 1|2] [--target DATE] [--description TEXT]",
     "add a goal for the couple, or for one partner",
-    "TITLE is 1-200 bytes. --partner 1|2 makes it one partner's goal; --target is the\n"
+    "Or the title after a lone '--', no quoting needed: goal add C014 -- Aiko's goal.\n"
+    "TITLE is 1-200 bytes (an empty one: nothing written, exit 1). --partner 1|2 makes it one partner's goal; --target is the\n"
     "date it is hoped for (YYYY-MM-DD). Goals get short ids (g3) that stay.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_goal_list = {
@@ -668,7 +669,8 @@ const struct kz_cmd_entry kz_cmd_goal_show = {
 const struct kz_cmd_entry kz_cmd_goal_progress = {
     "goal progress", "ID SCORE [--session ID] [--note TEXT] [--date DATE]",
     "record a 0-10 score for a goal (today unless --date)",
-    "SCORE is a whole number from 0 to 10. --session links the entry to one of the same\n"
+    "SCORE is a whole number from 0 to 10. The note may follow a lone '--':\n"
+    "goal progress g3 7 -- Jonas' idea. --session links the entry to one of the same\n"
     "couple's sessions. Entries are kept in date order.",
     CMD_NEEDS_KEY | CMD_WRITES, progress_opts, cmd_progress};
 const struct kz_cmd_entry kz_cmd_goal_done = {

@@ -719,15 +719,21 @@ static const char *const no_opts[] = {NULL};
 const struct kz_cmd_entry kz_cmd_session_add = {
     "session add",
     "CODE [--date D] [--minutes N] [--template T] [--theme T,...] [--goal ID,...] "
-    "[--text TEXT | --text-file FILE]",
+    "[--text TEXT | --text-file FILE | -- TEXT...]",
     "write a session note ($EDITOR on a terminal when no text is given)",
-    "Dates: YYYY-MM-DD, today, yesterday. Templates: free, soap, dap, birp, psychodynamic.\n"
+    "Everything after a lone '--' is the note, as typed, no quoting needed:\n"
+    "  session add C014 --theme holidays -- Jonas' mother visited\n"
+    "Several lines: leave the text out (the editor), or --text-file - (in the shell,\n"
+    "end with Ctrl-D). A note with nothing written is refused (exit 1), nothing saved.\n"
+    "Dates: YYYY-MM-DD, today, yesterday. Templates: free, soap, dap, birp, psychodynamic\n"
+    "and your own ('template list').\n"
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
     "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
-    "From a system shell, --text lands in its history and in /proc/PID/cmdline (any\n"
-    "user can read it): prefer --text-file - (standard input) or the editor.",
+    "From a system shell, --text (and text after --) lands in its history and in\n"
+    "/proc/PID/cmdline (any user can read it): prefer --text-file - (standard\n"
+    "input), the editor, or the kizuna shell.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_session_list = {
     "session list", "[CODE] [--from DATE] [--to DATE] [--theme T]",
@@ -736,12 +742,15 @@ const struct kz_cmd_entry kz_cmd_session_show = {
     "session show", "ID", "one session: note, process notes, addenda", NULL, CMD_NEEDS_KEY,
     no_opts, cmd_show};
 const struct kz_cmd_entry kz_cmd_session_edit = {
-    "session edit", "ID [options of session add] [--edit-process-notes]",
-    "change an unsigned session (the note in $EDITOR when no option is given)", NULL,
+    "session edit", "ID [options of session add] [--edit-process-notes] [-- TEXT...]",
+    "change an unsigned session (the note in $EDITOR when no option is given)",
+    "A note is not emptied (exit 1); an edit that changes nothing says 'no change'\n"
+    "and writes nothing.",
     CMD_NEEDS_KEY | CMD_WRITES, edit_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_session_sign = {
     "session sign", "ID", "sign a note: it becomes immutable", NULL, CMD_NEEDS_KEY | CMD_WRITES,
     no_opts, cmd_sign};
 const struct kz_cmd_entry kz_cmd_session_amend = {
-    "session amend", "ID [--text TEXT | --text-file FILE]", "add a dated addendum to a signed note",
-    NULL, CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
+    "session amend", "ID [--text TEXT | --text-file FILE | -- TEXT...]",
+    "add a dated addendum to a signed note",
+    "An empty addendum is refused: 'nothing written; no amendment added' (exit 1).", CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
