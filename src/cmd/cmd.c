@@ -217,8 +217,16 @@ kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, 
         const char *a = argv[i], *eq = NULL, *name;
         size_t nlen;
         if (only_pos || a[0] != '-' || a[1] == '\0') {
-            if (*npos >= maxpos)
+            if (*npos >= maxpos) {
+                for (o = opts; o != NULL && o->name != NULL; o++) {
+                    if (o->has_arg == KZ_OPT_REST)
+                        return kz_fail(err, KZ_EUSAGE,
+                                       "%s: unexpected argument '%s' (free text goes after a "
+                                       "lone '--': %s ... -- TEXT)",
+                                       cmd, a, cmd);
+                }
                 return kz_fail(err, KZ_EUSAGE, "%s: unexpected argument '%s'", cmd, a);
+            }
             if (first_positional == NULL)
                 first_positional = argv[i];
             pos[(*npos)++] = argv[i];
@@ -574,7 +582,8 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
             kz_cmd_free_argv(*argc, *argv);
             *argc = 0;
             *argv = NULL;
-            return kz_fail(err, KZ_EUSAGE, "unterminated %s quote",
+            return kz_fail(err, KZ_EUSAGE,
+                           "unterminated %s quote (free text needs no quotes after a lone '--')",
                            quote == '"' ? "double" : "single");
         } else if (c == '\\' && quote != '\'' && p[1] != '\0') {
             p++;
