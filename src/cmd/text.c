@@ -23,6 +23,12 @@ read_fd_all(int fd, const char *name, char **out, size_t *len, struct kz_err *er
     ssize_t r;
 
     while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (r < 0 && errno == EINTR && isatty(fd)) {
+            /* Ctrl-C while typing the text in the shell: nothing is kept. */
+            sodium_memzero(chunk, sizeof(chunk));
+            kz_buf_free(&b);
+            return kz_fail(err, KZ_ERR, "cancelled; nothing written");
+        }
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
