@@ -240,6 +240,17 @@ EOF
 	[[ "$output" == *"template list"* ]]
 }
 
+@test "templates and settings share the sealed config record: each keeps the other" {
+	prepare
+	kzp config set practice.name "Praxis am See" >/dev/null
+	kzp template add intake -- "## One" >/dev/null
+	[ "$(kzp config get practice.name)" = "Praxis am See" ]
+	kzp config set therapist.name "Dr. K" >/dev/null
+	kzp template show intake | grep -qx "## One"
+	run kzp config list
+	[[ "$output" != *"intake"* ]]
+}
+
 @test "template remove: own ones only, then unknown; audit events for add and remove" {
 	prepare
 	kzp template add intake -- "## One" >/dev/null
