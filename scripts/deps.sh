@@ -10,9 +10,10 @@ libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
 # clang-tidy for make lint; valgrind for make valgrind and its smoke in make
 # check; perl (Time::HiRes) for the crash test's log watcher; vim for the
 # editor test (tests/cli/editor.bats types into a real vim); sqlite3 and python3
-# (its sqlite3 module) hold the vault's write lock in the concurrency tests.
+# (its sqlite3 module) hold the vault's write lock in the concurrency tests;
+# rclone carries 'backup create -' to a local remote and back (week_backup.bats).
 test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
-clang-tidy cppcheck valgrind perl vim python3"
+clang-tidy cppcheck valgrind perl vim python3 rclone"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

@@ -107,6 +107,23 @@ int kz_age_decrypt(ssize_t (*rd)(void *ctx, void *buf, size_t len),
                    int (*snk)(void *ctx, const void *buf, size_t len),
                    void *sctx, int *status, struct kz_err *err);
 
+/* What an age header says about who can open the file: its stanzas by type. */
+struct kz_age_header_info {
+    int x25519;  /* X25519 recipients (age keys) */
+    int scrypt;  /* passphrase stanzas (age allows one, alone) */
+    int other;   /* stanzas of other types (plugins, ssh keys) */
+    int armored; /* the file is ASCII-armored */
+};
+
+/*
+ * Reads an age file's header through rd (as kz_age_decrypt does) and counts its
+ * stanzas, without opening any: to say what an age file needs before asking
+ * for it. Reads a little past the header. Returns KZ_OK, or the failure
+ * kz_age_decrypt would report for the header (*status its class).
+ */
+int kz_age_header_scan(ssize_t (*rd)(void *ctx, void *buf, size_t len), void *rctx,
+                       struct kz_age_header_info *info, int *status, struct kz_err *err);
+
 /* read() adapter for kz_age_decrypt: ctx points to an int file descriptor;
  * retries EINTR. Returns bytes read, 0 at end of file, -1 on error. */
 ssize_t kz_age_fd_read(void *ctx, void *buf, size_t len);

@@ -52,11 +52,37 @@ int kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h);
 /* 1 if the comma-separated tags hold theme as a whole tag (never for ""). */
 int kz_head_has_tag(const char *tags, const char *theme);
 
-/* Dates: "YYYY-MM-DD", "today", "yesterday" -> yyyymmdd (a real calendar date), or 0. */
+/* Dates are yyyymmdd numbers (0: none) and stored as "YYYY-MM-DD" always.
+ * Years outside KZ_DATE_YEAR_MIN..MAX are refused everywhere. */
+#define KZ_DATE_YEAR_MIN 1900
+#define KZ_DATE_YEAR_MAX 2200
+/* How dates are shown (config date-format); JSON output is always ISO. */
+enum { KZ_DATE_ISO = 0, KZ_DATE_DMY_DOT = 1, KZ_DATE_DMY_SLASH = 2, KZ_DATE_MDY_SLASH = 3 };
+
+/* A stored date: exactly "YYYY-MM-DD", a real calendar day -> yyyymmdd, or 0. */
 uint32_t kz_date_parse(const char *s);
+/* A date as a person types it -> yyyymmdd, or 0 with why (may be NULL) set to
+ * the rest of a sentence about s ("is not a date (February 2026
+ * has 28 days)"). Accepted: YYYY-MM-DD; D.M.YYYY and DD.MM.YYYY (day first);
+ * today, yesterday; -Nd, +Nd, -Nw, +Nw (N days or weeks from today, N at most
+ * 4 digits); and D/M/YYYY or M/D/YYYY only when style is KZ_DATE_DMY_SLASH or
+ * KZ_DATE_MDY_SLASH (the order dates are shown in). today is yyyymmdd. */
+uint32_t kz_date_read(const char *s, uint32_t today, int style, char *why, size_t size);
 /* yyyymmdd -> "YYYY-MM-DD" into buf (11 bytes); "" for 0. */
 void kz_date_format(uint32_t d, char *buf);
-/* Today as yyyymmdd (local time). */
+/* yyyymmdd -> text in the style (KZ_DATE_*) into buf (11 bytes); "" for 0. */
+void kz_date_format_style(uint32_t d, int style, char *buf);
+/* Style names: "iso" (also "yyyy-mm-dd"), "dd.mm.yyyy", "dd/mm/yyyy",
+ * "mm/dd/yyyy", any case -> KZ_DATE_*, or -1; and back (canonical name). */
+int kz_date_style_parse(const char *name);
+const char *kz_date_style_name(int style);
+/* Days from a to b (both valid yyyymmdd): b - a. */
+long kz_date_diff(uint32_t a, uint32_t b);
+/* Today as yyyymmdd (local time). For the test suites only, the environment
+ * variable KIZUNA_TEST_TODAY=YYYY-MM-DD fixes it: it moves nothing but the
+ * calendar day that "today", relative dates and the default dates mean (never
+ * a timestamp, the audit trail's times or the idle lock), as typing --date
+ * would; doctor reports it when set. */
 uint32_t kz_date_today(void);
 /* Now as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into buf (21 bytes). */
 void kz_time_now(char *buf);

@@ -57,6 +57,11 @@ int kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct
 int kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len,
                              struct kz_err *err);
 void kz_vault_lock(struct kz_vault *v);
+/* Unlocks v (a copy of the vault keyed is open in: a backup being checked) with
+ * keyed's key, without a passphrase: KZ_EAUTH if keyed is locked or v is another
+ * vault (its id differs); what the key then fails to open is reported as by an
+ * unlock (the commitment) and by every later read. */
+int kz_vault_unlock_as(struct kz_vault *v, const struct kz_vault *keyed, struct kz_err *err);
 int kz_vault_unlocked(const struct kz_vault *v);
 
 /* Rewraps the passphrase slot under a new passphrase (new salt, same costs

@@ -353,9 +353,9 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("audit log", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
-    if ((since != NULL && (q.since = kz_date_parse(since)) == 0) ||
-        (until != NULL && (q.until = kz_date_parse(until)) == 0))
-        return kz_fail(err, KZ_EUSAGE, "audit log: dates are YYYY-MM-DD, today or yesterday");
+    if ((since != NULL && (rc = kz_cmd_date_read(st, "--since", since, &q.since, err)) != KZ_OK) ||
+        (until != NULL && (rc = kz_cmd_date_read(st, "--until", until, &q.until, err)) != KZ_OK))
+        return rc;
     if (limit != NULL) {
         errno = 0;
         lim = strtol(limit, &end, 10);

@@ -59,6 +59,27 @@ int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. */
 int kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err);
 
+/* ---- dates (src/cmd/dates.c) ---- */
+/* The config date-format as KZ_DATE_* (KZ_DATE_ISO when unset or locked). */
+int kz_config_date_style(struct kz_state *st);
+/* The style dates are shown in for this command: ISO in JSON mode, else the
+ * config date-format. Call once per command, not per row. */
+int kz_cmd_date_style(struct kz_state *st);
+/* A date typed for opt ("--date") in any form kz_date_read takes -> *out;
+ * KZ_EUSAGE "OPT: 'X' is not a date (...)" or "OPT: 31.02.2026 is not a date (...)". */
+int kz_cmd_date_read(struct kz_state *st, const char *opt, const char *text, uint32_t *out,
+                     struct kz_err *err);
+/* Dates before this are unlikely for anything kizuna records. */
+#define KZ_DATE_PLAUSIBLE_FROM 19500101u
+/* Before d is kept: a date more than ahead days after today or before 1950
+ * asks on a terminal ("2062-03-01 is 36 years ahead: keep it? [y/N]"); without
+ * one it needs yes (--yes), else KZ_EUSAGE saying to add --yes. */
+int kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahead, int yes,
+                      struct kz_err *err);
+/* A stored ISO date as shown in style (buf: 11 bytes): iso itself when the
+ * style is ISO or iso is not a date (an imported record may hold anything). */
+const char *kz_cmd_date_shown(int style, const char *iso, char *buf);
+
 /* ---- age for the commands (src/cmd/agecmd.c) ---- */
 struct kz_age_recipient;
 struct kz_age_identity;
@@ -85,6 +106,35 @@ int kz_cmd_tmpfile(const char *path, char *tmp, size_t size, struct kz_err *err)
  * KZ_ERR "appeared meanwhile". On failure tmp is shredded and removed. */
 int kz_cmd_commit_file(int fd, const char *tmp, const char *path, int noreplace,
                        struct kz_err *err);
+
+/* An age file read from a descriptor (a file or standard input) whose first
+ * bytes can be read twice: kz_cmd_age_needs reads the header, then the
+ * decryption starts again from the first byte. fd is not closed here. */
+struct kz_cmd_agein {
+    int fd;
+    unsigned char *buf; /* what was read while recording */
+    size_t len, cap, pos;
+    int recording;
+};
+ssize_t kz_cmd_agein_read(void *ctx, void *buf, size_t len);
+void kz_cmd_agein_rewind(struct kz_cmd_agein *a);
+void kz_cmd_agein_free(struct kz_cmd_agein *a);
+/* Reads the header of the age file in (name for messages) and rewinds it: its
+ * failure (*status its class), or, when neither identity nor passfile is given
+ * and only age keys open it, KZ_EAUTH saying so (no passphrase is asked for a
+ * file no passphrase opens). */
+int kz_cmd_age_needs(struct kz_state *st, const char *name, struct kz_cmd_agein *in,
+                     const char *identity, const char *passfile, int *status,
+                     struct kz_err *err);
+/* path with its folder made absolute and real (links followed): where the file
+ * lands. 0, or -1 (the folder does not resolve; out gets path as given). */
+int kz_cmd_abspath(const char *path, char *out, size_t size);
+/* 1 when the folder a new file at path lands in is synced elsewhere: a git work
+ * tree, or a Dropbox, Syncthing, Nextcloud, ownCloud, OneDrive, iCloud, Google
+ * Drive, pCloud or Seafile folder, found by its marker files walking up from
+ * the folder or by a folder's name; *service names it ("git", "Dropbox") and
+ * where the folder that showed it. */
+int kz_cmd_sync_folder(const char *path, char *where, size_t wsize, const char **service);
 
 /* ---- records (src/cmd/records.c): the heads index and sealed JSON bodies ---- */
 

@@ -9,7 +9,7 @@
 
 #define TEXT_MAX 200
 
-enum kind { TEXT, DURATION, DAYS };
+enum kind { TEXT, DURATION, DAYS, DATEFMT };
 
 static const struct setting {
     const char *key;
@@ -20,6 +20,7 @@ static const struct setting {
     {"therapist.name", TEXT, "the therapist's name, shown on exports"},
     {"idle-lock", DURATION, "idle time before the shell locks: 600, 10m, 1h; 0 never"},
     {"backup.warn-days", DAYS, "doctor warns when the newest backup is older than this"},
+    {"date-format", DATEFMT, "how dates are shown: iso, dd.mm.yyyy, dd/mm/yyyy, mm/dd/yyyy"},
     {NULL, TEXT, NULL},
 };
 
@@ -91,6 +92,16 @@ parse_value(const struct setting *s, const char *val, struct kz_err *err)
         if (j == NULL)
             kz_fail(err, KZ_EUSAGE, "%s: at most %d bytes of UTF-8 text", s->key, TEXT_MAX);
         return j;
+    }
+    if (s->kind == DATEFMT) {
+        int style = kz_date_style_parse(val);
+        if (style < 0) {
+            kz_fail(err, KZ_EUSAGE,
+                    "%s: iso (2026-03-01, the default), dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy",
+                    s->key);
+            return NULL;
+        }
+        return json_string(kz_date_style_name(style));
     }
     errno = 0;
     v = (*val >= '0' && *val <= '9') ? strtoll(val, &end, 10) : -1;
@@ -253,12 +264,27 @@ kz_config_idle_lock(struct kz_state *st)
     return secs;
 }
 
+int
+kz_config_date_style(struct kz_state *st)
+{
+    struct found f;
+    int style;
+
+    if (st->vault == NULL || !kz_vault_unlocked(st->vault) || load(st, &f, NULL) != KZ_OK)
+        return KZ_DATE_ISO;
+    style = kz_date_style_parse(
+        json_string_value(json_object_get(json_object_get(f.doc, "settings"), "date-format")));
+    json_decref(f.doc);
+    return style < 0 ? KZ_DATE_ISO : style;
+}
+
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_config_set = {
     "config set", "KEY VALUE", "change a setting (kept sealed in the vault)",
     "Keys: practice.name, therapist.name, idle-lock (seconds, 10m, 1h; 0 never),\n"
-    "backup.warn-days.",
+    "backup.warn-days, date-format (iso, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy: how\n"
+    "dates are shown; JSON output stays ISO).",
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_set};
 const struct kz_cmd_entry kz_cmd_config_get = {
     "config get", "KEY", "print one setting (exit 6 if unset)", NULL, CMD_NEEDS_KEY, no_opts,

@@ -47,6 +47,20 @@ apply(json_t *c, int n, char **words, struct kz_err *err)
     return KZ_OK;
 }
 
+/* An intake date that FIELD=VALUE words changed from before asks first when
+ * it is unlikely (kz_cmd_date_check). */
+static int
+check_intake(struct kz_state *st, const json_t *c, const char *before, int yes,
+             struct kz_err *err)
+{
+    const char *now = json_string_value(json_object_get(c, "intake"));
+    uint32_t d = kz_date_parse(now);
+
+    if (d == 0 || strcmp(before, now) == 0)
+        return KZ_OK;
+    return kz_cmd_date_check(st, "intake", d, 1, yes, err);
+}
+
 static int
 save_couple(struct kz_state *st, const unsigned char *id, json_t *c, struct kz_err *err)
 {
@@ -65,9 +79,10 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     char *pos[MAX_FIELDS + 1], today[11];
     json_t *c = NULL;
-    int rc, npos;
+    int rc, npos, yes = 0;
+    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple add", argc, argv, NULL, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse("couple add", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 1)
@@ -85,7 +100,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_err_clear(err);
     kz_date_format(kz_date_today(), today);
     c = kz_couple_new(pos[0], today);
-    if ((rc = apply(c, npos - 1, pos + 1, err)) != KZ_OK)
+    if ((rc = apply(c, npos - 1, pos + 1, err)) != KZ_OK ||
+        (rc = check_intake(st, c, today, yes, err)) != KZ_OK)
         goto out;
     {
         char now[21];
@@ -117,18 +133,24 @@ static int
 cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
-    char *pos[MAX_FIELDS + 1];
+    char *pos[MAX_FIELDS + 1], before[16];
     json_t *c = NULL;
-    int rc, npos;
+    int rc, npos, yes = 0;
+    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple set", argc, argv, NULL, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse("couple set", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 2)
         return kz_fail(err, KZ_EUSAGE, "usage: couple set CODE FIELD=VALUE ...");
     if ((rc = load_couple(st, pos[0], id, &c, err)) != KZ_OK)
         goto out;
+    snprintf(before, sizeof(before), "%s",
+             json_is_string(json_object_get(c, "intake"))
+                 ? json_string_value(json_object_get(c, "intake"))
+                 : "");
     if ((rc = apply(c, npos - 1, pos + 1, err)) != KZ_OK ||
+        (rc = check_intake(st, c, before, yes, err)) != KZ_OK ||
         (rc = save_couple(st, id, c, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui, json_pack("{s:s,s:i}", "updated", pos[0], "fields", npos - 1),
@@ -222,7 +244,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct gather g = {NULL, 0, 0};
     char *pos[1], line[512], last[11];
     json_t *rows = NULL;
-    int rc, npos, want;
+    int rc, npos, want, style;
     size_t i;
 
     if ((rc = kz_cmd_parse("couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
@@ -239,6 +261,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (g.n > 1)
         qsort(g.s, g.n, sizeof(*g.s), by_code);
     rows = json_array();
+    style = kz_cmd_date_style(st);
     for (i = 0; i < g.n; i++) {
         json_t *c = NULL, *row;
         if (want >= 0 && g.s[i].status != want)
@@ -246,7 +269,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_rec_load(st, g.s[i].id, &c, err)) != KZ_OK)
             goto out;
         kz_couple_partners_line(c, line, sizeof(line));
-        kz_date_format(g.s[i].last, last);
+        kz_date_format_style(g.s[i].last, style, last);
         row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", g.s[i].code, "status",
                         kz_status_name(g.s[i].status), "partners", line, "sessions",
                         g.s[i].sessions, "active_goals", g.s[i].goals, "last", last);
@@ -313,16 +336,24 @@ add_partner(struct kz_buf *b, const json_t *p, int k)
     }
 }
 
+struct show_ctx {
+    struct kz_buf *b;
+    int style; /* how dates are shown (KZ_DATE_*) */
+};
+
 static void
 add_field(void *ctx, const char *field, const char *value)
 {
-    struct kz_buf *b = ctx;
+    struct show_ctx *sc = ctx;
+    char shown[11];
 
     if (strncmp(field, "partner", 7) == 0 || *value == '\0' || strcmp(field, "status") == 0)
         return;
     if (strncmp(field, "formulation.", 12) == 0)
         return;
-    kz_buf_printf(b, "%-19s %s\n", field, value);
+    if (strcmp(field, "intake") == 0)
+        value = kz_cmd_date_shown(sc->style, value, shown);
+    kz_buf_printf(sc->b, "%-19s %s\n", field, value);
 }
 
 static int
@@ -340,8 +371,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     struct gather g = {NULL, 0, 0};
     json_t *c = NULL, *f;
-    char *pos[1], last[11];
-    int rc, npos;
+    char *pos[1], last[11], intake[11];
+    int rc, npos, style;
     size_t i;
 
     if ((rc = kz_cmd_parse("couple show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
@@ -364,13 +395,19 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         c = NULL;
         goto out;
     }
+    style = kz_cmd_date_style(st);
+    kz_date_format_style(g.s[0].last, style, last);
     kz_buf_printf(&b, "Couple %s — %s, intake %s\n\n", pos[0],
                   json_string_value(json_object_get(c, "status")),
-                  json_string_value(json_object_get(c, "intake")));
+                  kz_cmd_date_shown(style, json_string_value(json_object_get(c, "intake")),
+                                    intake));
     add_partner(&b, json_object_get(c, "partner1"), 1);
     add_partner(&b, json_object_get(c, "partner2"), 2);
     kz_buf_add(&b, "\n");
-    kz_couple_fields(c, add_field, &b);
+    {
+        struct show_ctx sc = {&b, style};
+        kz_couple_fields(c, add_field, &sc);
+    }
     f = json_object_get(c, "formulation");
     for (i = 0; i < sizeof(cfi) / sizeof(cfi[0]); i++) {
         const char *t = json_string_value(json_object_get(f, cfi[i][0]));
@@ -605,6 +642,7 @@ out:
 }
 
 static const char *const no_opts[] = {NULL};
+static const char *const yes_opts[] = {"--yes", NULL};
 static const char *const list_opts[] = {"--status", NULL};
 static const char *const delete_opts[] = {"--yes", NULL};
 
@@ -615,11 +653,12 @@ const struct kz_cmd_entry kz_cmd_couple_add = {
     "(yes: lives in their own home country), partner2.*, residence, home_languages,\n"
     "children_languages, children (Mia:2019:de ja; Ken:2021), support, referral, intake,\n"
     "status, consent.NAME (yes/no), formulation.problem|causes|stressors|identity|coping|\n"
-    "relationship (DSM-5 Cultural Formulation Interview), notes.",
-    CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_add};
+    "relationship (DSM-5 Cultural Formulation Interview), notes.\n"
+    "An intake date more than a day ahead or before 1950 asks first (scripts: --yes).",
+    CMD_NEEDS_KEY | CMD_WRITES, yes_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_couple_set = {
-    "couple set", "CODE FIELD=VALUE ...", "change profile fields (see 'help couple add')", NULL,
-    CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_set};
+    "couple set", "CODE FIELD=VALUE ... [--yes]", "change profile fields (see 'help couple add')",
+    NULL, CMD_NEEDS_KEY | CMD_WRITES, yes_opts, cmd_set};
 const struct kz_cmd_entry kz_cmd_couple_list = {
     "couple list", "[--status active|paused|closed|all]", "the couples, with sessions and last date",
     NULL, CMD_NEEDS_KEY, list_opts, cmd_list};

@@ -285,6 +285,12 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                        "sanitizer)");
     else
         check(&r, "core dumps", FAIL_, "a crash could write memory to disk");
+    if (getenv("KIZUNA_TEST_TODAY") != NULL) {
+        char today[11];
+        kz_date_format(kz_date_today(), today);
+        check(&r, "today", WARN_, "KIZUNA_TEST_TODAY is set (for the test suites only): "
+                                  "today is taken as %s", today);
+    }
     leftovers = kz_ui_editor_leftovers(fix, &fixed);
     if (leftovers == 0)
         check(&r, "editor files", OK_, "none left in /dev/shm");

@@ -329,7 +329,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     struct kz_age_recipient *r = NULL;
     struct kz_buf b = {NULL, 0, 0};
-    char *pos[1], *text = NULL, tmp[4200];
+    char *pos[1], *text = NULL, tmp[4200], shown[4300], where[4300];
+    const char *service = NULL;
     size_t nr = 0, len;
     json_t *doc = NULL;
 
@@ -361,12 +362,39 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         text = kz_xstrdup(kz_buf_str(&b));
         len = b.len;
     }
-    if (nr == 0 && (st->interactive || kz_ui_have_terminal())) {
-        char q[512];
+    if (outpath != NULL)
+        kz_cmd_abspath(outpath, shown, sizeof(shown));
+    if (nr == 0 && outpath != NULL && kz_cmd_sync_folder(outpath, where, sizeof(where), &service)) {
+        /* A plain export in a synced folder leaves the computer: asked on a
+         * terminal, --yes in a script (whose author chose the folder). */
+        char q[5200];
+        if (strcmp(service, "git") == 0)
+            snprintf(q, sizeof(q), "%s is a git work tree: a commit or push would carry the "
+                                   "plain export along.", where);
+        else if (strcmp(service, "Syncthing") == 0)
+            snprintf(q, sizeof(q), "%s is a Syncthing folder: the plain export would be copied "
+                                   "to every device it is shared with.", where);
+        else
+            snprintf(q, sizeof(q), "%s is a %s folder: the plain export would be copied to "
+                                   "%s's servers.", where, service, service);
+        if (!yes && (st->interactive || kz_ui_have_terminal())) {
+            size_t ql = strlen(q);
+            snprintf(q + ql, sizeof(q) - ql, " Export anyway?");
+            if (!kz_ui_confirm(q)) {
+                rc = kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");
+                goto out;
+            }
+        } else if (!yes) {
+            rc = kz_fail(err, KZ_EUSAGE, "refusing without --yes: %s (Or encrypt it: --to "
+                                         "age1...)", q);
+            goto out;
+        }
+    } else if (nr == 0 && (st->interactive || kz_ui_have_terminal())) {
+        char q[5200];
         snprintf(q, sizeof(q),
                  "This writes %s's record UNENCRYPTED to %s. Clients' words in plain text: "
                  "go on?",
-                 pos[0], outpath != NULL ? outpath : "the screen");
+                 pos[0], outpath != NULL ? shown : "the screen");
         if ((rc = kz_cmd_confirm(st, yes, q, err)) != KZ_OK)
             goto out;
     }
@@ -396,10 +424,11 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             goto out;
         tmp[0] = '\0';
         kz_ui_done(&st->ui,
-                   json_pack("{s:s,s:s,s:s,s:b}", "exported", pos[0], "file", outpath, "format",
+                   json_pack("{s:s,s:s,s:s,s:b}", "exported", pos[0], "file", shown, "format",
                              format, "encrypted", nr > 0),
-                   "exported %s to %s (%s%s)", pos[0], outpath, format,
-                   nr > 0 ? ", age-encrypted" : ", plain text: keep it safe");
+                   "exported %s (%s, %s) to %s", pos[0],
+                   strcmp(format, "md") == 0 ? "Markdown" : "JSON",
+                   nr > 0 ? "age-encrypted" : "plain text: keep it safe", shown);
     }
 out:
     if (tmp[0] != '\0')
@@ -438,8 +467,9 @@ read_import(struct kz_state *st, const char *path, const char *identity, const c
 {
     struct kz_age_identity *ids = NULL;
     struct sinkbuf s = {{NULL, 0, 0}};
-    size_t nids = 0;
-    char head[32];
+    struct kz_cmd_agein ai = {-1, NULL, 0, 0, 0, 1};
+    size_t nids = 0, i = 0;
+    char head[1100];
     ssize_t n;
     int fd, rc, status = 0;
 
@@ -449,12 +479,18 @@ read_import(struct kz_state *st, const char *path, const char *identity, const c
                        strerror(errno));
     n = read(fd, head, sizeof(head));
     lseek(fd, 0, SEEK_SET);
-    if (n > 0 && (memmem(head, (size_t)n, "age-encryption.org", 18) != NULL ||
-                  memmem(head, (size_t)n, "-----BEGIN AGE", 14) != NULL)) {
-        if ((rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) !=
-            KZ_OK)
+    /* Armor may follow blank lines (LF or CRLF), as age and backup verify
+     * accept: up to 1 KiB of whitespace. */
+    while (n > 0 && i < (size_t)n && i < 1024 && memchr(" \t\r\n", head[i], 4) != NULL)
+        i++;
+    if ((n >= 18 && memcmp(head, "age-encryption.org", 18) == 0) ||
+        (n > 0 && (size_t)n - i >= 14 && memcmp(head + i, "-----BEGIN AGE", 14) == 0)) {
+        ai.fd = fd;
+        if ((rc = kz_cmd_age_needs(st, path, &ai, identity, passfile, &status, err)) != KZ_OK ||
+            (rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) !=
+                KZ_OK)
             goto out;
-        rc = kz_age_decrypt(kz_age_fd_read, &fd, ids, nids, sink_mem, &s, &status, err);
+        rc = kz_age_decrypt(kz_cmd_agein_read, &ai, ids, nids, sink_mem, &s, &status, err);
         if (rc != KZ_OK) {
             rc = kz_cmd_age_limit(path, status, err);
             goto out;
@@ -480,6 +516,7 @@ read_import(struct kz_state *st, const char *path, const char *identity, const c
 out:
     kz_buf_free(&s.b);
     kz_cmd_identities_free(ids, nids);
+    kz_cmd_agein_free(&ai);
     close(fd);
     return rc;
 }
@@ -779,13 +816,16 @@ const struct kz_cmd_entry kz_cmd_export = {
     "--for-partner N leaves out the other partner's individual sessions and goals (their\n"
     "disclosures); process notes stay out unless --include-process-notes. With --to the\n"
     "output is an age file only those recipients open (-a/--armor for text). A plain export\n"
-    "asks first on a terminal; scripts say --yes only for the terminal case. -o FILE never\n"
-    "replaces a file, even one that appears while the export is written.",
+    "asks first on a terminal; scripts say --yes only for the terminal case, or when FILE's\n"
+    "folder is a git work tree or synced (Dropbox, OneDrive, Nextcloud, iCloud, Syncthing:\n"
+    "found by their marker files; else exit 2). -o FILE never replaces a file, even one\n"
+    "that appears while the export is written; the reply names its absolute path.",
     CMD_NEEDS_KEY, export_opts, cmd_export};
 const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file opens with --identity or a passphrase;\n"
+    "ids; the links between them follow. An age file (armor may follow blank lines) opens\n"
+    "with --identity or, if it has one, a passphrase;\n"
     "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};

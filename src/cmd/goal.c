@@ -12,6 +12,7 @@
 #define TITLE_MAX 200
 #define TEXT_MAX 4000
 #define SPARK_MAX 50 /* entries drawn in the sparkline of goal show (the latest ones) */
+#define TARGET_AHEAD 3653 /* days: a target further ahead than ten years asks first */
 
 /* Copies at most max bytes of s into out (max + 1 bytes), cut at a UTF-8 boundary. */
 static void
@@ -142,10 +143,12 @@ static int
 cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *partner_s = NULL, *target_s = NULL, *desc_s = NULL, *rest = NULL;
+    int yes = 0;
     const struct kz_opt opts[] = {
         {"partner", 0, 1, &partner_s, NULL},
         {"target", 0, 1, &target_s, NULL},
         {"description", 0, 1, &desc_s, NULL},
+        {"yes", 'y', 0, NULL, &yes},
         {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
@@ -181,11 +184,10 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         partner = partner_s[0] - '0';
     }
     if (target_s != NULL) {
-        uint32_t d = kz_date_parse(target_s);
-        if (d == 0) {
-            rc = kz_fail(err, KZ_EUSAGE, "--target: '%s' is not a date (YYYY-MM-DD)", target_s);
+        uint32_t d;
+        if ((rc = kz_cmd_date_read(st, "--target", target_s, &d, err)) != KZ_OK ||
+            (rc = kz_cmd_date_check(st, "--target", d, TARGET_AHEAD, yes, err)) != KZ_OK)
             goto out;
-        }
         kz_date_format(d, target);
     }
     if ((desc = text_opt("--description", desc_s != NULL ? desc_s : "", TEXT_MAX, err)) ==
@@ -325,7 +327,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *rows = NULL, *g = NULL;
     char *pos[1];
     size_t i;
-    int rc, npos;
+    int rc, npos, style;
 
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse("goal list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -346,8 +348,9 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (l.n > 1) /* items is NULL when there are none */
         qsort(l.items, l.n, sizeof(*l.items), by_code_num);
     rows = json_array();
+    style = kz_cmd_date_style(st);
     for (i = 0; i < l.n; i++) {
-        char gid[16], who[160];
+        char gid[16], who[160], shown[11];
         json_t *progress, *last, *row;
         size_t np;
         int partner;
@@ -372,6 +375,11 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             rc = kz_fail(err, KZ_EINTEGRITY, "goal record %s is missing fields", hex);
             goto out;
         }
+        if (style != KZ_DATE_ISO && json_is_string(json_object_get(row, "target")))
+            json_object_set_new(row, "target",
+                                json_string(kz_cmd_date_shown(
+                                    style, json_string_value(json_object_get(row, "target")),
+                                    shown)));
         json_array_append_new(rows, row);
         json_decref(g);
         g = NULL;
@@ -392,8 +400,9 @@ out:
 
 /* "2026-01-10 ▂▃▅▆▇ 2026-06-02  (3 → 8)" for the latest SPARK_MAX entries. */
 static void
-add_sparkline(struct kz_buf *b, const json_t *progress)
+add_sparkline(struct kz_buf *b, const json_t *progress, int style)
 {
+    char da[11], dz[11];
     size_t n = json_array_size(progress), first = n > SPARK_MAX ? n - SPARK_MAX : 0, i;
     int *scores = kz_xcalloc(n - first, sizeof(*scores));
     char *bars = kz_xmalloc(3 * (n - first) + 2);
@@ -404,11 +413,13 @@ add_sparkline(struct kz_buf *b, const json_t *progress)
                                                                     "score"));
     kz_sparkline(scores, n - first, bars, 3 * (n - first) + 2);
     if (n - first == 1)
-        kz_buf_printf(b, "%s %s  (%d)", text_of(json_object_get(a, "date")), bars, scores[0]);
+        kz_buf_printf(b, "%s %s  (%d)",
+                      kz_cmd_date_shown(style, text_of(json_object_get(a, "date")), da), bars,
+                      scores[0]);
     else
         kz_buf_printf(b, "%s %s %s  (%d \xe2\x86\x92 %d)",
-                      text_of(json_object_get(a, "date")), bars,
-                      text_of(json_object_get(z, "date")), scores[0],
+                      kz_cmd_date_shown(style, text_of(json_object_get(a, "date")), da), bars,
+                      kz_cmd_date_shown(style, text_of(json_object_get(z, "date")), dz), scores[0],
                       scores[n - first - 1]);
     if (first > 0)
         kz_buf_printf(b, "  the last %d of %zu", SPARK_MAX, n);
@@ -426,11 +437,11 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
     struct kz_buf b = {NULL, 0, 0};
-    char *pos[1], gid[16], code[KZ_CODE_MAX + 1], who[160];
+    char *pos[1], gid[16], code[KZ_CODE_MAX + 1], who[160], shown[11];
     json_t *g = NULL, *c = NULL, *progress, *e;
     const char *t;
     size_t i;
-    int rc, npos, partner, named;
+    int rc, npos, partner, named, style;
 
     if ((rc = kz_cmd_parse("goal show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
@@ -456,11 +467,13 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         kz_buf_printf(&b, "for          %s (partner %d)\n", who, partner);
     else
         kz_buf_printf(&b, "for          %s\n", who);
+    style = kz_cmd_date_style(st);
     t = json_string_value(json_object_get(g, "target"));
-    kz_buf_printf(&b, "target       %s\n", t != NULL && *t ? t : "none");
+    kz_buf_printf(&b, "target       %s\n",
+                  t != NULL && *t ? kz_cmd_date_shown(style, t, shown) : "none");
     t = json_string_value(json_object_get(g, "closed"));
     kz_buf_printf(&b, "status       %s%s%s\n", text_of(json_object_get(g, "status")),
-                  t != NULL ? " on " : "", t != NULL ? t : "");
+                  t != NULL ? " on " : "", t != NULL ? kz_cmd_date_shown(style, t, shown) : "");
     t = json_string_value(json_object_get(g, "description"));
     if (t != NULL && *t)
         kz_buf_printf(&b, "\n%s\n", t);
@@ -469,13 +482,13 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         kz_buf_printf(&b, "\nNo progress yet ('goal progress %s SCORE' records one).\n", gid);
     } else {
         kz_buf_add(&b, "\nProgress  ");
-        add_sparkline(&b, progress);
+        add_sparkline(&b, progress, style);
         kz_buf_add(&b, "\n");
         json_array_foreach(progress, i, e) {
             const char *sess = json_string_value(json_object_get(e, "session"));
             const char *note = json_string_value(json_object_get(e, "note"));
             kz_buf_printf(&b, "  %s  %2" JSON_INTEGER_FORMAT "  %-6s %s\n",
-                          text_of(json_object_get(e, "date")),
+                          kz_cmd_date_shown(style, text_of(json_object_get(e, "date")), shown),
                           json_integer_value(json_object_get(e, "score")),
                           sess != NULL ? sess : "-", note != NULL ? note : "");
         }
@@ -505,16 +518,18 @@ static int
 cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *session_s = NULL, *note_s = NULL, *date_s = NULL, *rest = NULL;
+    int yes = 0;
     const struct kz_opt opts[] = {
         {"session", 0, 1, &session_s, NULL},
         {"note", 0, 1, &note_s, NULL},
         {"date", 0, 1, &date_s, NULL},
+        {"yes", 'y', 0, NULL, &yes},
         {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char id[KZ_RECORD_ID_BYTES], sid_rec[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi, shi;
-    char *pos[2], gid[16], sid[16], date[11];
+    char *pos[2], gid[16], sid[16], date[11], shown[11];
     json_t *g = NULL, *note = NULL, *entry = NULL, *progress, *e;
     const char *status;
     uint32_t d;
@@ -536,11 +551,10 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                        "-- NOTE]");
     if ((score = parse_score(pos[1])) < 0)
         return kz_fail(err, KZ_EUSAGE, "score must be a whole number from 0 to 10");
-    d = kz_date_parse(date_s != NULL ? date_s : "today");
-    if (d == 0)
-        return kz_fail(err, KZ_EUSAGE, "--date: '%s' is not a date (YYYY-MM-DD, today, "
-                                       "yesterday)",
-                       date_s);
+    d = kz_date_today();
+    if (date_s != NULL && ((rc = kz_cmd_date_read(st, "--date", date_s, &d, err)) != KZ_OK ||
+                           (rc = kz_cmd_date_check(st, "--date", d, 1, yes, err)) != KZ_OK))
+        return rc;
     kz_date_format(d, date);
     if ((note = text_opt("--note", note_s != NULL ? note_s : "", TEXT_MAX, err)) == NULL)
         return KZ_EUSAGE;
@@ -584,7 +598,8 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (status != NULL && strcmp(status, "active") != 0)
         kz_ui_warn(&st->ui, "goal %s is %s; the score was recorded all the same", gid, status);
     kz_ui_done(&st->ui, json_pack("{s:s,s:s,s:i}", "goal", gid, "date", date, "score", score),
-               "goal %s: %d on %s", gid, score, date);
+               "goal %s: %d on %s", gid, score,
+               kz_cmd_date_shown(kz_cmd_date_style(st), date, shown));
 out:
     json_decref(entry);
     json_decref(note);
@@ -599,10 +614,13 @@ close_goal(struct kz_state *st, const char *name, int to, int argc, char **argv,
            struct kz_err *err)
 {
     const char *date_s = NULL;
-    const struct kz_opt opts[] = {{"date", 0, 1, &date_s, NULL}, {NULL, 0, 0, NULL, NULL}};
+    int yes = 0;
+    const struct kz_opt opts[] = {{"date", 0, 1, &date_s, NULL},
+                                  {"yes", 'y', 0, NULL, &yes},
+                                  {NULL, 0, 0, NULL, NULL}};
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
-    char *pos[1], gid[16], date[11];
+    char *pos[1], gid[16], date[11], shown[11];
     const char *now_name = kz_status_name(to), *was;
     json_t *g = NULL;
     uint32_t d;
@@ -612,8 +630,10 @@ close_goal(struct kz_state *st, const char *name, int to, int argc, char **argv,
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: %s ID [--date DATE]", name);
-    if ((d = kz_date_parse(date_s != NULL ? date_s : "today")) == 0)
-        return kz_fail(err, KZ_EUSAGE, "--date: '%s' is not a date (YYYY-MM-DD)", date_s);
+    d = kz_date_today();
+    if (date_s != NULL && ((rc = kz_cmd_date_read(st, "--date", date_s, &d, err)) != KZ_OK ||
+                           (rc = kz_cmd_date_check(st, "--date", d, 1, yes, err)) != KZ_OK))
+        return rc;
     kz_date_format(d, date);
     if ((rc = load_goal(st, pos[0], id, &hi, &g, err)) != KZ_OK)
         goto out;
@@ -628,7 +648,8 @@ close_goal(struct kz_state *st, const char *name, int to, int argc, char **argv,
     if ((rc = save_goal(st, id, g, hi.num, hi.parent, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui, json_pack("{s:s,s:s,s:s}", "goal", gid, "status", now_name, "closed", date),
-               "goal %s %s on %s", gid, now_name, date);
+               "goal %s %s on %s", gid, now_name,
+               kz_cmd_date_shown(kz_cmd_date_style(st), date, shown));
 out:
     json_decref(g);
     return rc;
@@ -646,18 +667,20 @@ cmd_drop(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     return close_goal(st, "goal drop", KZ_ST_DROPPED, argc, argv, err);
 }
 
-static const char *const add_opts[] = {"--partner", "--target", "--description", NULL};
+static const char *const add_opts[] = {"--partner", "--target", "--description", "--yes", NULL};
 static const char *const list_opts[] = {"--status", NULL};
-static const char *const progress_opts[] = {"--session", "--note", "--date", NULL};
-static const char *const date_opts[] = {"--date", NULL};
+static const char *const progress_opts[] = {"--session", "--note", "--date", "--yes", NULL};
+static const char *const date_opts[] = {"--date", "--yes", NULL};
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_goal_add = {
     "goal add", "CODE TITLE [--partner 1|2] [--target DATE] [--description TEXT]",
     "add a goal for the couple, or for one partner",
     "Or the title after a lone '--', no quoting needed: goal add C014 -- Aiko's goal.\n"
-    "TITLE is 1-200 bytes (an empty one: nothing written, exit 1). --partner 1|2 makes it one partner's goal; --target is the\n"
-    "date it is hoped for (YYYY-MM-DD). Goals get short ids (g3) that stay.",
+    "TITLE is 1-200 bytes (an empty one: nothing written, exit 1). --partner 1|2 makes\n"
+    "it one partner's goal; --target is the date it is hoped for (2026-12-01, 1.12.2026,\n"
+    "+12w; more than ten years ahead asks first, scripts say --yes). Goals get short\n"
+    "ids (g3) that stay.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_goal_list = {
     "goal list", "[CODE] [--status active|achieved|dropped|all]",
@@ -671,7 +694,8 @@ const struct kz_cmd_entry kz_cmd_goal_progress = {
     "record a 0-10 score for a goal (today unless --date)",
     "SCORE is a whole number from 0 to 10. The note may follow a lone '--':\n"
     "goal progress g3 7 -- Jonas' idea. --session links the entry to one of the same\n"
-    "couple's sessions. Entries are kept in date order.",
+    "couple's sessions. Entries are kept in date order. A --date more than a day ahead\n"
+    "or before 1950 asks first; scripts say --yes.",
     CMD_NEEDS_KEY | CMD_WRITES, progress_opts, cmd_progress};
 const struct kz_cmd_entry kz_cmd_goal_done = {
     "goal done", "ID [--date DATE]", "mark a goal achieved", NULL, CMD_NEEDS_KEY | CMD_WRITES,

@@ -6,6 +6,20 @@
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
+/* help dates: the forms a date may be typed in (kizuna(1), Dates). */
+static const char dates_help[] =
+    "Dates may be typed as\n"
+    "  2026-03-01          ISO, year first\n"
+    "  1.3.2026            day first, with dots (01.03.2026 too); four-digit year\n"
+    "  today, yesterday    the local calendar day\n"
+    "  -3d +1d -2w +12w    days or weeks before (-) or after (+) today\n"
+    "  01/03/2026          only with config date-format dd/mm/yyyy or mm/dd/yyyy,\n"
+    "                      in that order\n"
+    "They are stored as ISO. A date to be recorded more than a day ahead or before 1950\n"
+    "(a goal target: more than ten years ahead) asks on a terminal; scripts say --yes,\n"
+    "else exit 2 with nothing saved. 'config set date-format dd.mm.yyyy' (or iso,\n"
+    "dd/mm/yyyy, mm/dd/yyyy) chooses how dates are shown; --json shows ISO always.\n";
+
 static json_t *
 entry_json(const struct kz_cmd_entry *e)
 {
@@ -52,6 +66,11 @@ cmd_help(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         }
         kz_ui_text(&st->ui, text);
         free(text);
+        return KZ_OK;
+    }
+    if (argc == 1 && strcmp(argv[0], "dates") == 0) {
+        kz_ui_show(&st->ui, json_pack("{s:s,s:s}", "topic", "dates", "text", dates_help),
+                   dates_help);
         return KZ_OK;
     }
     /* "help config" lists the group; "help config set" shows one entry. */

@@ -18,6 +18,7 @@ struct search {
     int sessions_only;           /* --theme, --from or --to given */
     const char *theme;
     uint32_t from, to;
+    int style; /* how the DATE column shows dates (KZ_DATE_*) */
     const char *open, *close;
     json_t *rows;
     pthread_mutex_t mu; /* visit runs on two threads: rows is shared */
@@ -30,10 +31,11 @@ try_field(struct search *s, const char *text, const char *code, const char *id,
 {
     size_t mlen = 0;
     long off;
-    char *snip;
+    char *snip, shown[11];
 
     if (text == NULL || *text == '\0')
         return;
+    date = kz_cmd_date_shown(s->style, date, shown);
     off = kz_find_folded(text, strlen(text), s->query, &mlen);
     if (off < 0)
         return;
@@ -184,15 +186,16 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                        "[--from DATE] [--to DATE]");
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "search: --theme needs a theme name");
-    if ((from != NULL && (s.from = kz_date_parse(from)) == 0) ||
-        (to != NULL && (s.to = kz_date_parse(to)) == 0))
-        return kz_fail(err, KZ_EUSAGE, "search: dates are YYYY-MM-DD, today or yesterday");
+    if ((from != NULL && (rc = kz_cmd_date_read(st, "--from", from, &s.from, err)) != KZ_OK) ||
+        (to != NULL && (rc = kz_cmd_date_read(st, "--to", to, &s.to, err)) != KZ_OK))
+        return rc;
     if (code != NULL) {
         if ((rc = kz_rec_find_couple(st, code, cid, NULL, err)) != KZ_OK)
             return rc;
         s.couple = cid;
     }
     s.st = st;
+    s.style = kz_cmd_date_style(st);
     s.query = pos[0];
     s.theme = theme;
     s.sessions_only = theme != NULL || from != NULL || to != NULL;

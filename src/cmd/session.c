@@ -15,7 +15,7 @@ static const char *const modalities[] = {"in-person", "video", "phone", NULL};
 struct fields {
     const char *date, *minutes, *tmpl, *themes, *goals, *text, *text_file, *modality;
     const char *attended, *language, *interventions, *homework, *process;
-    int interpreter, no_interpreter;
+    int interpreter, no_interpreter, yes;
 };
 
 #define FIELD_OPTS(f)                                                                            \
@@ -27,7 +27,8 @@ struct fields {
         {"interventions", 0, 1, &(f).interventions, NULL},                                      \
         {"homework", 0, 1, &(f).homework, NULL}, {"process-notes", 0, 1, &(f).process, NULL},    \
         {"interpreter", 0, 0, NULL, &(f).interpreter},                                           \
-        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}, {"", 0, KZ_OPT_REST, &(f).text, NULL}
+        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}, {"yes", 'y', 0, NULL, &(f).yes},    \
+        {"", 0, KZ_OPT_REST, &(f).text, NULL}
 
 static int
 one_of(const char *v, const char *const *list)
@@ -68,11 +69,11 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
 {
     if (f->date != NULL) {
         char buf[11];
-        uint32_t d = kz_date_parse(f->date);
-        if (d == 0)
-            return kz_fail(err, KZ_EUSAGE, "--date: '%s' is not a date (YYYY-MM-DD, today, "
-                                           "yesterday)",
-                           f->date);
+        uint32_t d;
+        int rc;
+        if ((rc = kz_cmd_date_read(st, "--date", f->date, &d, err)) != KZ_OK ||
+            (rc = kz_cmd_date_check(st, "--date", d, 1, f->yes, err)) != KZ_OK)
+            return rc;
         kz_date_format(d, buf);
         json_object_set_new(s, "date", json_string(buf));
     }
@@ -362,13 +363,16 @@ who(uint8_t flags)
 }
 
 static int
-parse_range(const char *from, const char *to, uint32_t *f, uint32_t *t, struct kz_err *err)
+parse_range(struct kz_state *st, const char *from, const char *to, uint32_t *f, uint32_t *t,
+            struct kz_err *err)
 {
+    int rc;
+
     *f = *t = 0;
-    if (from != NULL && (*f = kz_date_parse(from)) == 0)
-        return kz_fail(err, KZ_EUSAGE, "--from: '%s' is not a date (YYYY-MM-DD)", from);
-    if (to != NULL && (*t = kz_date_parse(to)) == 0)
-        return kz_fail(err, KZ_EUSAGE, "--to: '%s' is not a date (YYYY-MM-DD)", to);
+    if (from != NULL && (rc = kz_cmd_date_read(st, "--from", from, f, err)) != KZ_OK)
+        return rc;
+    if (to != NULL && (rc = kz_cmd_date_read(st, "--to", to, t, err)) != KZ_OK)
+        return rc;
     return KZ_OK;
 }
 
@@ -391,7 +395,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct listing l;
     char *pos[1];
     json_t *rows;
-    int rc, npos;
+    int rc, npos, style;
     size_t i;
 
     memset(&l, 0, sizeof(l));
@@ -399,7 +403,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");
-    if ((rc = parse_range(from, to, &l.from, &l.to, err)) != KZ_OK)
+    if ((rc = parse_range(st, from, to, &l.from, &l.to, err)) != KZ_OK)
         return rc;
     if (npos == 1) {
         if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
@@ -412,11 +416,12 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (l.n > 1)
         qsort(l.rows, l.n, sizeof(*l.rows), by_date);
     rows = json_array();
+    style = kz_cmd_date_style(st);
     for (i = 0; i < l.n; i++) {
         char id[16], date[11], code[KZ_CODE_MAX + 1];
         json_t *themes = split_commas(l.rows[i].tags);
         kz_rec_num_text(KZ_KIND_SESSION, l.rows[i].num, id, sizeof(id));
-        kz_date_format(l.rows[i].date, date);
+        kz_date_format_style(l.rows[i].date, style, date);
         kz_rec_parent_code(st, l.rows[i].parent, code);
         json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b}", "id", id, "date",
                                               date, "couple", code, "minutes",
@@ -468,10 +473,10 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
     struct kz_buf b = {NULL, 0, 0};
-    char *pos[1], sid[16], code[KZ_CODE_MAX + 1], pname[160];
+    char *pos[1], sid[16], code[KZ_CODE_MAX + 1], pname[160], shown[11];
     const char *t;
     json_t *s = NULL, *e;
-    int rc, npos, alone;
+    int rc, npos, alone, style;
     size_t i;
 
     if ((rc = kz_cmd_parse("session show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
@@ -491,8 +496,9 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         s = NULL;
         goto out;
     }
+    style = kz_cmd_date_style(st);
     kz_buf_printf(&b, "Session %s — %s, %s, %" JSON_INTEGER_FORMAT " min, %s%s\n", sid, code,
-                  text_of(json_object_get(s, "date")),
+                  kz_cmd_date_shown(style, text_of(json_object_get(s, "date")), shown),
                   json_integer_value(json_object_get(s, "minutes")),
                   text_of(json_object_get(s, "modality")),
                   json_is_string(json_object_get(s, "signed")) ? ", signed" : "");
@@ -531,7 +537,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (t != NULL && *t)
         kz_buf_printf(&b, "\nProcess notes (private, not part of the record)\n  %s\n", t);
     json_array_foreach(json_object_get(s, "addenda"), i, e)
-        kz_buf_printf(&b, "\nAddendum %s\n  %s\n", text_of(json_object_get(e, "date")),
+        kz_buf_printf(&b, "\nAddendum %s\n  %s\n",
+                      kz_cmd_date_shown(style, text_of(json_object_get(e, "date")), shown),
                       text_of(json_object_get(e, "text")));
     kz_ui_show(&st->ui, json_null(), kz_buf_str(&b));
 out:
@@ -703,12 +710,12 @@ out:
 }
 
 static const char *const add_opts[] = {
-    "--date",     "--minutes",  "--template",      "--theme",         "--goal",
+    "--yes",      "--date",     "--minutes",  "--template",      "--theme",         "--goal",
     "--text",     "--text-file", "--modality",     "--attended",      "--language",
     "--interpreter", "--no-interpreter", "--interventions", "--homework", "--process-notes",
     NULL};
 static const char *const edit_opts[] = {
-    "--date",     "--minutes",  "--template",      "--theme",         "--goal",
+    "--yes",      "--date",     "--minutes",  "--template",      "--theme",         "--goal",
     "--text",     "--text-file", "--modality",     "--attended",      "--language",
     "--interpreter", "--no-interpreter", "--interventions", "--homework", "--process-notes",
     "--edit-process-notes", NULL};
@@ -725,8 +732,9 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "  session add C014 --theme holidays -- Jonas' mother visited\n"
     "Several lines: leave the text out (the editor), or --text-file - (in the shell,\n"
     "end with Ctrl-D). A note with nothing written is refused (exit 1), nothing saved.\n"
-    "Dates: YYYY-MM-DD, today, yesterday. Templates: free, soap, dap, birp, psychodynamic\n"
-    "and your own ('template list').\n"
+    "Dates: 2026-03-01, 1.3.2026, today, yesterday, -3d, +1d, -2w ('help dates'). A date\n"
+    "more than a day ahead or before 1950 asks first; scripts say --yes.\n"
+    "Templates: free, soap, dap, birp, psychodynamic and your own ('template list').\n"
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"

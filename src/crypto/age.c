@@ -1287,6 +1287,44 @@ dec_free(struct dec *d)
 }
 
 int
+kz_age_header_scan(ssize_t (*rd)(void *ctx, void *buf, size_t len), void *rctx,
+                   struct kz_age_header_info *info, int *status, struct kz_err *err)
+{
+    struct dec *d;
+    size_t i;
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    d = kz_xcalloc(1, sizeof(*d));
+    d->read = rd;
+    d->rctx = rctx;
+    d->err = err;
+    d->status = KZ_AGE_OK;
+    rc = raw_fill(d);
+    if (rc == RD_ERR) {
+        rc = status_code(d->status);
+        goto out;
+    }
+    d->armored = rc == 1 && d->raw[0] != 'a';
+    info->armored = d->armored;
+    if ((rc = parse_header(d)) != KZ_OK)
+        goto out;
+    for (i = 0; i < d->nst; i++) {
+        if (stanza_is(d, &d->st[i], "X25519"))
+            info->x25519++;
+        else if (stanza_is(d, &d->st[i], "scrypt"))
+            info->scrypt++;
+        else
+            info->other++;
+    }
+out:
+    if (status != NULL)
+        *status = rc == KZ_OK ? KZ_AGE_OK : d->status;
+    dec_free(d);
+    return rc;
+}
+
+int
 kz_age_decrypt(ssize_t (*rd)(void *ctx, void *buf, size_t len), void *rctx,
                const struct kz_age_identity *ids, size_t nids,
                int (*snk)(void *ctx, const void *buf, size_t len), void *sctx,

@@ -292,10 +292,10 @@ kz_couple_set(json_t *c, const char *field, const char *value, struct kz_err *er
             return KZ_OK;
         }
         if (strcmp(field, "intake") == 0) {
-            char buf[11];
-            uint32_t d = kz_date_parse(value);
+            char buf[11], why[96];
+            uint32_t d = kz_date_read(value, kz_date_today(), KZ_DATE_ISO, why, sizeof(why));
             if (d == 0)
-                return kz_fail(err, KZ_EUSAGE, "intake: '%s' is not a date (YYYY-MM-DD)", value);
+                return kz_fail(err, KZ_EUSAGE, "intake: '%s' %s", value, why);
             kz_date_format(d, buf);
             json_object_set_new(c, "intake", json_string(buf));
             return KZ_OK;

@@ -570,6 +570,20 @@ out:
 }
 
 int
+kz_vault_unlock_as(struct kz_vault *v, const struct kz_vault *keyed, struct kz_err *err)
+{
+    if (keyed == NULL || keyed->master == NULL)
+        return kz_fail(err, KZ_EAUTH, "no open vault to take the key from");
+    if (sodium_memcmp(v->id, keyed->id, KZ_VAULT_ID_BYTES) != 0)
+        return kz_fail(err, KZ_EAUTH, "it is a copy of another vault");
+    kz_vault_lock(v);
+    v->master = kz_secure_alloc(KZ_KEY_BYTES);
+    memcpy(v->master, keyed->master, KZ_KEY_BYTES);
+    derive_record_key(v);
+    return after_open(v, err);
+}
+
+int
 kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len, struct kz_err *err)
 {
     unsigned char *raw = kz_secure_alloc(RECOVERY_BYTES), *kek = kz_secure_alloc(KZ_KEY_BYTES);

@@ -451,7 +451,7 @@ forge_pending() { "$(dirname "$KZ")/tests/kzforge" "$V" "$1"; }
 	[ "$(check_status 'last backup')" = warn ]
 	[[ "$(jq -r '.[] | select(.check == "last backup") | .detail' <<<"$output")" == *"only keyless backups"*unverified* ]]
 	# With the passphrase, its event is written with the key.
-	kzp backup create "$T/b.age" </dev/null >/dev/null
+	kzp backup create --force "$T/b.age" </dev/null >/dev/null
 	run doctor_json
 	echo "$output"
 	[ "$status" -eq 0 ]

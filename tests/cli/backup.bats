@@ -312,7 +312,7 @@ with_private_shm() {
 	head -c 300000 /dev/urandom | age -r "$R1" >"$T/random.age"
 	run "$KZ" backup verify "$T/random.age" -i "$T/age.id" </dev/null
 	[ "$status" -eq 4 ]
-	[[ "$output" == *"not a kizuna vault"* ]]
+	[[ "$output" == *"$T/random.age does not hold a kizuna vault"* ]]
 	run "$KZ" backup restore "$T/random.age" --to-vault "$T/r/new.kz" -i "$T/age.id" </dev/null
 	[ "$status" -eq 4 ]
 	[ -z "$(ls -A "$T/r")" ]
@@ -366,13 +366,13 @@ with_private_shm() {
 	sqlite3 "$V" ".backup '$T/snap.kz'"
 	limit=$(($(stat -c %s "$T/snap.kz") / 1024))
 	run bash -c 'trap "" XFSZ; ulimit -f "$1"; shift; "$@" </dev/null' _ "$limit" \
-		"$KZ" --vault "$V" backup create "$T/bk/b.age" --to "$R1"
+		"$KZ" --vault "$V" backup create --force "$T/bk/b.age" --to "$R1"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"File too large"* ]]
 	cmp "$T/bk/b.age" "$T/old.age"
 	[ "$(ls -A "$T/bk")" = b.age ]
 	# Without the limit the same command replaces it in one step.
-	run kz backup create "$T/bk/b.age" --to "$R1" </dev/null
+	run kz backup create --force "$T/bk/b.age" --to "$R1" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$(ls -A "$T/bk")" = b.age ]
 	! cmp -s "$T/bk/b.age" "$T/old.age"

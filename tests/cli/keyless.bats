@@ -93,7 +93,7 @@ now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 	[ "$(jq -r .status <<<"$output")" = warn ]
 	[ "$(log | jq -c '[.[] | select(.event == "backup") | .unverified] | unique')" = '[true]' ]
 	# Given the passphrase, backup create unlocks and writes its event with the key.
-	run kzp backup create "$T/b.age"
+	run kzp backup create --force "$T/b.age"
 	[ "$status" -eq 0 ]
 	[ "$(sqlite3 "$V" 'SELECT count(*) FROM audit_pending')" -eq 0 ]
 	[ "$(log | jq -c '[.[] | select(.event == "backup")] | last | .unverified')" = false ]

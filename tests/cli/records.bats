@@ -254,8 +254,8 @@ couple_c014() {
 	pid=$!
 	exec 7>"$T/cmds"
 	{
-		echo "couple add C${c: -6} partner1.name=N$c partner1.origin=O$c 'partner1.languages=L$c:native' partner2.cultures=K$c formulation.problem=P$c intake=2031-07-19 consent.research=yes"
-		echo "session add C${c: -6} --date 2031-07-19 --theme theme${c: -8} --text 'T$c' --process-notes 'PN$c' --homework H$c"
+		echo "couple add C${c: -6} partner1.name=N$c partner1.origin=O$c 'partner1.languages=L$c:native' partner2.cultures=K$c formulation.problem=P$c intake=2031-07-19 consent.research=yes --yes"
+		echo "session add C${c: -6} --date 2031-07-19 --yes --theme theme${c: -8} --text 'T$c' --process-notes 'PN$c' --homework H$c"
 		echo "goal add C${c: -6} 'G$c' --target 2031-07-19"
 		echo "config set therapist.name 'TH$c'"
 	} >&7

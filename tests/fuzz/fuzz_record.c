@@ -11,7 +11,8 @@
  *     views), kz_head_decode (a head decodes and encodes back to itself),
  *     kz_couple_set with "FIELD=VALUE" lines (every field the couple then lists
  *     must be accepted by kz_couple_set again, as 'couple edit' relies on),
- *     kz_date_parse (a parsed date formats and parses to itself), and
+ *     kz_date_parse (a parsed date formats and parses to itself), kz_date_read
+ *     (a date typed in any form reads back from its text in each style), and
  *     kz_find_folded/kz_snippet with the first line as needle and the rest as
  *     text (on ASCII, the match is strcasestr's).
  */
@@ -190,6 +191,22 @@ dates(const char *s)
     uint32_t d = kz_date_parse(s);
     char buf[11];
 
+    int style;
+
+    /* What a person types: any date read is a real one, and each style shows
+     * it as text that reads back to it in that style. */
+    for (style = KZ_DATE_ISO; style <= KZ_DATE_MDY_SLASH; style++) {
+        char why[128];
+        uint32_t r = kz_date_read(s, 20260301, style, why, sizeof(why));
+        if (r == 0) {
+            KZF_CHECK(strncmp(why, "is ", 3) == 0);
+            continue;
+        }
+        kz_date_format(r, buf);
+        KZF_CHECK(kz_date_parse(buf) == r);
+        kz_date_format_style(r, style, buf);
+        KZF_CHECK(strlen(buf) == 10 && kz_date_read(buf, 20260301, style, NULL, 0) == r);
+    }
     if (d == 0)
         return;
     kz_date_format(d, buf);

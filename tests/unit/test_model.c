@@ -138,9 +138,16 @@ test_date_today_yesterday_and_format(void **state)
     localtime_r(&then, &y);
     today = (uint32_t)((t.tm_year + 1900) * 10000 + (t.tm_mon + 1) * 100 + t.tm_mday);
     yesterday = (uint32_t)((y.tm_year + 1900) * 10000 + (y.tm_mon + 1) * 100 + y.tm_mday);
+    unsetenv("KIZUNA_TEST_TODAY");
     assert_int_equal(kz_date_today(), today);
-    assert_int_equal(kz_date_parse("today"), today);
-    assert_int_equal(kz_date_parse("yesterday"), yesterday);
+    assert_int_equal(kz_date_read("today", kz_date_today(), KZ_DATE_ISO, NULL, 0), today);
+    assert_int_equal(kz_date_read("yesterday", kz_date_today(), KZ_DATE_ISO, NULL, 0),
+                     yesterday);
+    /* A stored date is strict ISO: the words are for typing, never for records. */
+    assert_int_equal(kz_date_parse("today"), 0);
+    assert_int_equal(kz_date_parse("yesterday"), 0);
+    assert_int_equal(kz_date_parse("1.3.2026"), 0);
+    assert_int_equal(kz_date_parse("-3d"), 0);
     kz_date_format(20240229, buf);
     assert_string_equal(buf, "2024-02-29");
     assert_int_equal(kz_date_parse(buf), 20240229);
@@ -148,6 +155,125 @@ test_date_today_yesterday_and_format(void **state)
     assert_string_equal(buf, "2026-01-05");
     kz_date_format(0, buf);
     assert_string_equal(buf, "");
+}
+
+static void
+test_date_read_forms(void **state)
+{
+    static const struct {
+        const char *in;
+        int style;
+        uint32_t want;
+    } ok[] = {
+        {"2026-03-01", KZ_DATE_ISO, 20260301},   {"01.03.2026", KZ_DATE_ISO, 20260301},
+        {"1.3.2026", KZ_DATE_ISO, 20260301},     {"31.12.2025", KZ_DATE_ISO, 20251231},
+        {"29.2.2024", KZ_DATE_ISO, 20240229},    {"today", KZ_DATE_ISO, 20260301},
+        {"yesterday", KZ_DATE_ISO, 20260228},    {"-1d", KZ_DATE_ISO, 20260228},
+        {"-3d", KZ_DATE_ISO, 20260226},          {"+1d", KZ_DATE_ISO, 20260302},
+        {"-0d", KZ_DATE_ISO, 20260301},          {"-2w", KZ_DATE_ISO, 20260215},
+        {"+12w", KZ_DATE_ISO, 20260524},         {"-365d", KZ_DATE_ISO, 20250301},
+        {"+306d", KZ_DATE_ISO, 20270101},        {"01/03/2026", KZ_DATE_DMY_SLASH, 20260301},
+        {"03/01/2026", KZ_DATE_MDY_SLASH, 20260301}, {"1.3.2026", KZ_DATE_MDY_SLASH, 20260301},
+        {"12/31/2026", KZ_DATE_MDY_SLASH, 20261231},
+    };
+    static const char *const bad[] = {
+        "",         "Today",     "tomorrow",  "3d",        "-3",        "-3m",      "-3y",
+        "-d",       "--3d",      "-3dd",      "- 3d",      "-12345d",   "1.3.26",   "1.3.",
+        "1.3",      "1..2026",   "001.3.2026", "1.3.20266", "1-3-2026", "1.3/2026", " 1.3.2026",
+        "1.3.2026 ", "01/03/2026", "2026-3-1", "20260301",  "1,3,2026",  NULL,
+    };
+    char why[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        uint32_t got = kz_date_read(ok[i].in, 20260301, ok[i].style, why, sizeof(why));
+        if (got != ok[i].want)
+            fail_msg("'%s' (style %d) read as %u, not %u", ok[i].in, ok[i].style, got,
+                     ok[i].want);
+    }
+    for (i = 0; bad[i] != NULL; i++) {
+        if (kz_date_read(bad[i], 20260301, KZ_DATE_ISO, why, sizeof(why)) != 0)
+            fail_msg("'%s' was taken for a date", bad[i]);
+        assert_string_equal(why, "is not a date");
+    }
+    /* Slashes only in the order dates are shown in: 13/01 is no month-first date. */
+    assert_int_equal(kz_date_read("13/01/2026", 20260301, KZ_DATE_MDY_SLASH, why, sizeof(why)),
+                     0);
+    assert_string_equal(why, "is not a date (there is no month 13)");
+    assert_int_equal(kz_date_read("13/01/2026", 20260301, KZ_DATE_DMY_SLASH, NULL, 0), 20260113);
+    assert_int_equal(kz_date_read("1/3/2026", 20260301, KZ_DATE_DMY_DOT, NULL, 0), 0);
+    assert_int_equal(kz_date_read(NULL, 20260301, KZ_DATE_ISO, NULL, 0), 0);
+    /* Across a leap day and a year's end. */
+    assert_int_equal(kz_date_read("+1d", 20240228, KZ_DATE_ISO, NULL, 0), 20240229);
+    assert_int_equal(kz_date_read("yesterday", 20260101, KZ_DATE_ISO, NULL, 0), 20251231);
+    assert_int_equal(kz_date_read("-1w", 20240305, KZ_DATE_ISO, NULL, 0), 20240227);
+}
+
+static void
+test_date_read_says_why(void **state)
+{
+    char why[128];
+
+    (void)state;
+    assert_int_equal(kz_date_read("31.02.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is not a date (February 2026 has 28 days)");
+    assert_int_equal(kz_date_read("29.02.2024", 20260301, KZ_DATE_ISO, why, sizeof(why)),
+                     20240229);
+    assert_int_equal(kz_date_read("2026-04-31", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is not a date (April 2026 has 30 days)");
+    assert_int_equal(kz_date_read("1.13.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is not a date (there is no month 13)");
+    assert_int_equal(kz_date_read("0.1.2026", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is not a date (there is no day 0)");
+    assert_int_equal(kz_date_read("1.1.1899", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is outside the years 1900 to 2200");
+    assert_int_equal(kz_date_read("-9999w", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+    assert_string_equal(why, "is outside the years 1900 to 2200");
+    assert_int_equal(kz_date_read("+9999w", 20260301, KZ_DATE_ISO, why, sizeof(why)), 0);
+}
+
+static void
+test_date_styles_and_today_override(void **state)
+{
+    char buf[11];
+
+    (void)state;
+    assert_int_equal(kz_date_style_parse("iso"), KZ_DATE_ISO);
+    assert_int_equal(kz_date_style_parse("YYYY-MM-DD"), KZ_DATE_ISO);
+    assert_int_equal(kz_date_style_parse("DD.MM.YYYY"), KZ_DATE_DMY_DOT);
+    assert_int_equal(kz_date_style_parse("dd/mm/yyyy"), KZ_DATE_DMY_SLASH);
+    assert_int_equal(kz_date_style_parse("mm/dd/yyyy"), KZ_DATE_MDY_SLASH);
+    assert_int_equal(kz_date_style_parse("d.m.yyyy"), -1);
+    assert_int_equal(kz_date_style_parse("german"), -1);
+    assert_int_equal(kz_date_style_parse(""), -1);
+    assert_int_equal(kz_date_style_parse(NULL), -1);
+    assert_string_equal(kz_date_style_name(KZ_DATE_DMY_DOT), "dd.mm.yyyy");
+    assert_string_equal(kz_date_style_name(7), "iso");
+    kz_date_format_style(20260305, KZ_DATE_ISO, buf);
+    assert_string_equal(buf, "2026-03-05");
+    kz_date_format_style(20260305, KZ_DATE_DMY_DOT, buf);
+    assert_string_equal(buf, "05.03.2026");
+    kz_date_format_style(20260305, KZ_DATE_DMY_SLASH, buf);
+    assert_string_equal(buf, "05/03/2026");
+    kz_date_format_style(20260305, KZ_DATE_MDY_SLASH, buf);
+    assert_string_equal(buf, "03/05/2026");
+    kz_date_format_style(0, KZ_DATE_DMY_DOT, buf);
+    assert_string_equal(buf, "");
+    /* What is shown reads back the same in its own style. */
+    kz_date_format_style(20261231, KZ_DATE_MDY_SLASH, buf);
+    assert_int_equal(kz_date_read(buf, 20260301, KZ_DATE_MDY_SLASH, NULL, 0), 20261231);
+    assert_int_equal(kz_date_diff(20260301, 20620301), 13149);
+    assert_int_equal(kz_date_diff(20260301, 20260228), -1);
+    /* The test-only override: a strict ISO date, else ignored. */
+    setenv("KIZUNA_TEST_TODAY", "2031-07-04", 1);
+    assert_int_equal(kz_date_today(), 20310704);
+    setenv("KIZUNA_TEST_TODAY", "yesterday", 1);
+    assert_int_not_equal(kz_date_today(), 0);
+    assert_true(kz_date_today() != 20310704);
+    setenv("KIZUNA_TEST_TODAY", "31.02.2031", 1);
+    assert_true(kz_date_today() != 20310302 && kz_date_today() != 0);
+    unsetenv("KIZUNA_TEST_TODAY");
 }
 
 static void
@@ -557,11 +683,16 @@ test_couple_intake_date(void **state)
     assert_int_equal(kz_couple_set(c, "intake", "2026-02-30", &err), KZ_EUSAGE);
     assert_non_null(strstr(err.msg, "intake"));
     assert_int_equal(kz_couple_set(c, "intake", "soon", &err), KZ_EUSAGE);
+    assert_int_equal(kz_couple_set(c, "intake", "31.02.2026", &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "February 2026 has 28 days"));
     assert_string_equal(json_string_value(json_object_get(c, "intake")), "2024-02-29");
     /* "today" is stored as the date it means. */
     assert_int_equal(kz_couple_set(c, "intake", "today", &err), KZ_OK);
     kz_date_format(kz_date_today(), today);
     assert_string_equal(json_string_value(json_object_get(c, "intake")), today);
+    /* The day-first form is stored as ISO. */
+    assert_int_equal(kz_couple_set(c, "intake", "5.1.2026", &err), KZ_OK);
+    assert_string_equal(json_string_value(json_object_get(c, "intake")), "2026-01-05");
     json_decref(c);
 }
 
@@ -575,6 +706,9 @@ main(void)
         cmocka_unit_test(test_date_parse_calendar),
         cmocka_unit_test(test_date_parse_rejects_malformed),
         cmocka_unit_test(test_date_today_yesterday_and_format),
+        cmocka_unit_test(test_date_read_forms),
+        cmocka_unit_test(test_date_read_says_why),
+        cmocka_unit_test(test_date_styles_and_today_override),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_head_round_trip),
         cmocka_unit_test(test_head_decode_rejects_malformed),
