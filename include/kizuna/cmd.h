@@ -59,6 +59,11 @@ struct kz_opt {
 };
 #define KZ_OPT_REPEAT 2
 #define KZ_OPT_MAX 16
+/* has_arg KZ_OPT_REST (name ""): everything after a lone "--" is one free text,
+ * the remaining words joined by single spaces (the shell and scripts hand the
+ * raw rest of the line as one word); value is set to it ("" when nothing
+ * follows). It may share value with a --text option: given both, a usage error. */
+#define KZ_OPT_REST 3
 
 void kz_state_init(struct kz_state *st);
 /* Locks and closes the vault, wipes and frees everything the state holds. */
@@ -79,6 +84,9 @@ int kz_cmd_run(struct kz_state *st, int argc, char **argv);
 
 /* Splits a line like a POSIX shell does for words: blanks separate, '...'
  * and "..." quote, backslash escapes; '#' at a word start begins a comment.
+ * A lone unquoted "--" ends the splitting: it is a word, and the rest of the
+ * line after it (and the blanks that follow it) is one more word, verbatim
+ * (quotes, backslashes, '#' kept), unless it is empty.
  * Returns KZ_OK (argv malloc'd, argc may be 0) or KZ_EUSAGE for an open quote. */
 int kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err);
 void kz_cmd_free_argv(int argc, char **argv);
@@ -93,7 +101,9 @@ int kz_state_open(struct kz_state *st, struct kz_err *err);
 int kz_state_unlock(struct kz_state *st, struct kz_err *err);
 
 /* Parses argv against opts; positional arguments are gathered into pos
- * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise. */
+ * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise.
+ * After "--": the free text (KZ_OPT_REST) if opts has one, else positionals
+ * only. The free text lives until the next parse or the end of kz_cmd_run. */
 int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts,
                  char **pos, int maxpos, int *npos, struct kz_err *err);
 

@@ -119,6 +119,13 @@ int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
  */
 int kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
                struct kz_err *err);
+/* When standard input is a terminal, says on it (stderr) how typed text ends:
+ * for "--text-file -" in the shell, Ctrl-D on a line of its own. */
+void kz_ui_typing_hint(void);
+/* Asks question on the terminal (/dev/tty) until the answer starts with one of
+ * keys (any case): returns that key, or 0 at end of input or without a
+ * terminal. For "e(dit again) / a(bandon)?" after a rejected edit. */
+int kz_ui_choose(const char *question, const char *keys);
 /* Reads one line from in into line (emptied and wiped first), without its
  * newline and CR: 1 if a line (or a last one without newline) was read, 0 at
  * end of input. No copy outlives it: line wipes what it outgrows, where

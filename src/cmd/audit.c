@@ -26,6 +26,7 @@ static const struct {
     {"passwd", "passphrase"},        {"recovery rotate", "passphrase"}, {"rekey", "rekey"},
     {"config set", "setting"},       {"config unset", "setting"},   {"recipients add", "setting"},
     {"recipients remove", "setting"}, {"session void", "void"},   {"session delete", "delete"},
+    {"template add", "create"},      {"template remove", "delete"},
 };
 
 const char *
@@ -184,7 +185,8 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
     if (strncmp(cmd, "couple", 6) == 0 || strcmp(cmd, "export") == 0 ||
         strcmp(cmd, "import") == 0 || kz_code_check(ref) == 0)
         if (strncmp(cmd, "config", 6) != 0 && strncmp(cmd, "recipients", 10) != 0 &&
-            strcmp(cmd, "search") != 0)
+            strcmp(cmd, "search") != 0 && strncmp(cmd, "template", 8) != 0 &&
+            strncmp(cmd, "themes", 6) != 0)
             snprintf(code, size, "%s", ref);
 }
 

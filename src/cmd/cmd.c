@@ -164,6 +164,46 @@ kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
  * couple delete --yes C014). */
 static const char *first_positional;
 
+/* The free text after "--" (KZ_OPT_REST) of the running command. */
+static char *rest_text;
+
+static void
+rest_free(void)
+{
+    if (rest_text != NULL) {
+        explicit_bzero(rest_text, strlen(rest_text));
+        free(rest_text);
+        rest_text = NULL;
+    }
+}
+
+/* Everything after "--": the words joined by single spaces into *o->value. */
+static int
+take_rest(const char *cmd, const struct kz_opt *o, int argc, char **argv, struct kz_err *err)
+{
+    size_t n = 1, k = 0;
+    int i;
+
+    if (*o->value != NULL)
+        return kz_fail(err, KZ_EUSAGE, "%s: the text is given twice (--text and after --)",
+                       cmd);
+    for (i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    rest_text = kz_xmalloc(n);
+    for (i = 0; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (i > 0)
+            rest_text[k++] = ' ';
+        memcpy(rest_text + k, argv[i], l);
+        k += l;
+    }
+    rest_text[k] = '\0';
+    *o->value = rest_text;
+    if (o->flag != NULL)
+        *o->flag = 1;
+    return KZ_OK;
+}
+
 int
 kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, char **pos,
              int maxpos, int *npos, struct kz_err *err)
@@ -172,18 +212,31 @@ kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, 
     int i, only_pos = 0;
 
     *npos = 0;
+    rest_free();
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *eq = NULL, *name;
         size_t nlen;
         if (only_pos || a[0] != '-' || a[1] == '\0') {
-            if (*npos >= maxpos)
+            if (*npos >= maxpos) {
+                for (o = opts; o != NULL && o->name != NULL; o++) {
+                    if (o->has_arg == KZ_OPT_REST)
+                        return kz_fail(err, KZ_EUSAGE,
+                                       "%s: unexpected argument '%s' (free text goes after a "
+                                       "lone '--': %s ... -- TEXT)",
+                                       cmd, a, cmd);
+                }
                 return kz_fail(err, KZ_EUSAGE, "%s: unexpected argument '%s'", cmd, a);
+            }
             if (first_positional == NULL)
                 first_positional = argv[i];
             pos[(*npos)++] = argv[i];
             continue;
         }
         if (strcmp(a, "--") == 0) {
+            for (o = opts; o != NULL && o->name != NULL; o++) {
+                if (o->has_arg == KZ_OPT_REST)
+                    return take_rest(cmd, o, argc - i - 1, argv + i + 1, err);
+            }
             only_pos = 1;
             continue;
         }
@@ -192,7 +245,8 @@ kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts, 
             eq = strchr(name, '=');
             nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
             for (o = opts; o != NULL && o->name != NULL; o++) {
-                if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+                if (o->has_arg != KZ_OPT_REST && strlen(o->name) == nlen &&
+                    strncmp(o->name, name, nlen) == 0)
                     break;
             }
         } else {
@@ -434,6 +488,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
                  : kz_audit_event(st, event, e->name, ref, NULL, &err);
     }
     first_positional = NULL;
+    rest_free();
     if (began == 1) {
         if (rc == KZ_OK)
             rc = kz_vault_commit(st->vault, &err);
@@ -494,6 +549,25 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
         if (!in_word) {
             if (quote == 0 && c == '#')
                 break;
+            if (quote == 0 && c == '-' && p[1] == '-' &&
+                (p[2] == '\0' || p[2] == ' ' || p[2] == '\t')) {
+                /* A lone "--": the rest of the line is the text, verbatim. */
+                const char *rest = p + 2;
+                size_t rl;
+                push(argv, argc, &cap, kz_xstrdup("--"));
+                while (*rest == ' ' || *rest == '\t')
+                    rest++;
+                rl = strlen(rest);
+                while (rl > 0 && (rest[rl - 1] == '\n' || rest[rl - 1] == '\r'))
+                    rl--;
+                if (rl > 0) {
+                    word = kz_xmalloc(rl + 1);
+                    memcpy(word, rest, rl);
+                    word[rl] = '\0';
+                    push(argv, argc, &cap, word);
+                }
+                break;
+            }
             word = kz_xmalloc(n + 1);
             k = 0;
             in_word = 1;
@@ -508,7 +582,8 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
             kz_cmd_free_argv(*argc, *argv);
             *argc = 0;
             *argv = NULL;
-            return kz_fail(err, KZ_EUSAGE, "unterminated %s quote",
+            return kz_fail(err, KZ_EUSAGE,
+                           "unterminated %s quote (free text needs no quotes after a lone '--')",
                            quote == '"' ? "double" : "single");
         } else if (c == '\\' && quote != '\'' && p[1] != '\0') {
             p++;

@@ -20,6 +20,8 @@ extern const struct kz_cmd_entry kz_cmd_goal_add, kz_cmd_goal_list, kz_cmd_goal_
     kz_cmd_goal_progress, kz_cmd_goal_done, kz_cmd_goal_drop;
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
 extern const struct kz_cmd_entry kz_cmd_search;
+extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,
+    kz_cmd_template_show, kz_cmd_template_remove;
 extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
 extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
     kz_cmd_doctor, kz_cmd_rekey;
@@ -55,6 +57,9 @@ int kz_cmd_new_passphrase(struct kz_state *st, const char *file, int use_global,
  * with a lone "." . *out malloc'd, wipe it with kz_vault_plain_free. */
 int kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
                 char **out, size_t *len, struct kz_err *err);
+/* 1 if a text holds nothing written: only blanks, or initial unchanged (a
+ * template's headings; NULL: none) but for blanks at either end. */
+int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. */
 int kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err);
 
@@ -177,5 +182,14 @@ void kz_rec_num_text(int kind, uint32_t num, char *buf, size_t size);
 int kz_themes_known(struct kz_state *st, const char *name);
 /* Calls cb for every theme: the starter vocabulary, then the therapist's own. */
 void kz_themes_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name), void *ctx);
+
+/* ---- note templates (src/cmd/templates.c) ---- */
+/* The text a note starts from with template name: built-in or the therapist's
+ * own, in *out (malloc'd; free with kz_vault_plain_free). KZ_ENOTFOUND "no
+ * template NAME", or the error of reading the sealed record. */
+int kz_template_text(struct kz_state *st, const char *name, char **out, struct kz_err *err);
+/* Calls cb for every template name: the built-in ones, then the therapist's. */
+void kz_templates_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name),
+                          void *ctx);
 
 #endif

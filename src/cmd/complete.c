@@ -4,7 +4,7 @@
 
 #include "cmds.h"
 
-enum arg_kind { ARG_NONE, ARG_COUPLE, ARG_SESSION, ARG_GOAL, ARG_THEME };
+enum arg_kind { ARG_NONE, ARG_COUPLE, ARG_SESSION, ARG_GOAL, ARG_THEME, ARG_TEMPLATE };
 
 struct emit {
     int kind;
@@ -60,8 +60,12 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
         return ARG_GOAL;
     if (prev != NULL && strcmp(prev, "--theme") == 0)
         return ARG_THEME;
+    if (prev != NULL && strcmp(prev, "--template") == 0)
+        return ARG_TEMPLATE;
     if (npos > 0)
         return ARG_NONE;
+    if (strcmp(e->name, "template show") == 0 || strcmp(e->name, "template remove") == 0)
+        return ARG_TEMPLATE;
     for (k = takes_couple; *k != NULL; k++)
         if (strcmp(e->name, *k) == 0)
             return ARG_COUPLE;
@@ -107,6 +111,10 @@ kz_cmd_complete(struct kz_state *st, int argc, char **argv,
     }
     if (kz_cmd_find(argc, argv, &e, &used, NULL) != KZ_OK || e == NULL)
         return;
+    for (i = used; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return; /* free text follows: nothing to complete */
+    }
     if (e->options != NULL) {
         for (i = 0; e->options[i] != NULL; i++)
             add(ctx, e->options[i]);
@@ -121,6 +129,8 @@ kz_cmd_complete(struct kz_state *st, int argc, char **argv,
         return;
     if (em.kind == ARG_THEME)
         kz_themes_foreach(st, emit_theme, &em);
+    else if (em.kind == ARG_TEMPLATE)
+        kz_templates_foreach(st, emit_theme, &em);
     else
         kz_rec_scan(st, emit_ids, &em, NULL);
 }

@@ -499,15 +499,18 @@ apply_edited(json_t *c, char *text, struct kz_err *err)
     return rc;
 }
 
+/* couple edit on a terminal, like crontab -e and visudo: a line that is
+ * refused is shown, and the therapist edits the text as left again or
+ * abandons; in a script the edit fails (exit 2) and nothing is kept. */
 static int
 cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_buf b = {NULL, 0, 0};
-    char *pos[1], *text = NULL;
-    size_t len = 0;
-    json_t *c = NULL;
-    int rc, npos;
+    char *pos[1], *text = NULL, *initial = NULL;
+    size_t len = 0, ilen = 0;
+    json_t *c = NULL, *work = NULL;
+    int rc, npos, on_terminal = st->interactive || kz_ui_have_terminal();
 
     if ((rc = kz_cmd_parse("couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
@@ -520,15 +523,49 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                       "Mia:2019:de ja; Ken:2021\n# consent.NAME = yes/no adds a consent.\n",
                   pos[0]);
     kz_couple_fields(c, add_line, &b);
-    if ((rc = kz_cmd_text(st, kz_buf_str(&b), NULL, NULL, &text, &len, err)) != KZ_OK)
+    for (;;) {
+        char *scratch;
+        if ((rc = kz_cmd_text(st, initial != NULL ? initial : kz_buf_str(&b), NULL, NULL, &text,
+                              &len, err)) != KZ_OK)
+            goto out;
+        work = json_deep_copy(c);
+        scratch = kz_xstrdup(text); /* apply_edited cuts it into lines */
+        rc = apply_edited(work, scratch, err);
+        kz_vault_plain_free(scratch, strlen(scratch));
+        if (rc == KZ_OK)
+            break;
+        json_decref(work);
+        work = NULL;
+        if (!on_terminal)
+            goto out; /* a script: exit 2, nothing kept */
+        kz_ui_error(&st->ui, err);
+        if (kz_ui_choose("e(dit again) / a(bandon)?", "ea") != 'e') {
+            rc = kz_fail(err, KZ_ERR, "edit abandoned; couple %s unchanged", pos[0]);
+            goto out;
+        }
+        kz_err_clear(err);
+        if (initial != NULL)
+            kz_vault_plain_free(initial, ilen);
+        initial = text; /* the editor opens on the text as the therapist left it */
+        ilen = len;
+        text = NULL;
+        len = 0;
+    }
+    if (json_equal(work, c)) {
+        st->audited = 1; /* nothing written: no new version, no event */
+        kz_ui_done(&st->ui, json_pack("{s:s,s:b}", "couple", pos[0], "changed", 0), "no change");
         goto out;
-    if ((rc = apply_edited(c, text, err)) != KZ_OK || (rc = save_couple(st, id, c, err)) != KZ_OK)
+    }
+    if ((rc = save_couple(st, id, work, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui, json_pack("{s:s}", "updated", pos[0]), "updated couple %s", pos[0]);
 out:
     if (text != NULL)
         kz_vault_plain_free(text, len);
+    if (initial != NULL)
+        kz_vault_plain_free(initial, ilen);
     kz_buf_free(&b);
+    json_decref(work);
     json_decref(c);
     return rc;
 }
@@ -630,7 +667,9 @@ const struct kz_cmd_entry kz_cmd_couple_show = {
     CMD_NEEDS_KEY, no_opts, cmd_show};
 const struct kz_cmd_entry kz_cmd_couple_edit = {
     "couple edit", "CODE", "edit the profile in $EDITOR (a file in /dev/shm, shredded after)",
-    NULL, CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_edit};
+    "A line that cannot be taken is shown; on a terminal 'e' edits the text as left\n"
+    "again, 'a' abandons (nothing kept). In a script: exit 2, nothing kept. An edit\n"
+    "that changes nothing says 'no change' and writes nothing.", CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_couple_close = {
     "couple close", "CODE", "mark the couple's therapy closed (records stay)", NULL,
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};

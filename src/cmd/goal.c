@@ -142,13 +142,14 @@ partner_of(const json_t *g)
 static int
 cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *partner_s = NULL, *target_s = NULL, *desc_s = NULL;
+    const char *partner_s = NULL, *target_s = NULL, *desc_s = NULL, *rest = NULL;
     int yes = 0;
     const struct kz_opt opts[] = {
         {"partner", 0, 1, &partner_s, NULL},
         {"target", 0, 1, &target_s, NULL},
         {"description", 0, 1, &desc_s, NULL},
         {"yes", 'y', 0, NULL, &yes},
+        {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
@@ -159,11 +160,17 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
+    if (rest != NULL && npos == 1)
+        pos[npos++] = (char *)rest; /* goal add CODE [options] -- TITLE */
+    else if (rest != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the title once: as TITLE or after --");
     if (npos != 2)
         return kz_fail(err, KZ_EUSAGE,
                        "usage: goal add CODE TITLE [--partner 1|2] [--target DATE] "
-                       "[--description TEXT]");
-    if (*pos[1] == '\0' || has_control(pos[1]) ||
+                       "[--description TEXT] (or: goal add CODE [options] -- TITLE)");
+    if (kz_cmd_text_empty(pos[1], strlen(pos[1]), NULL))
+        return kz_fail(err, KZ_ERR, "nothing written; no goal added (the title is empty)");
+    if (has_control(pos[1]) ||
         (title = text_opt("TITLE", pos[1], TITLE_MAX, err)) == NULL) {
         rc = kz_fail(err, KZ_EUSAGE, "a goal's title is one line of 1 to %d bytes of UTF-8 text",
                      TITLE_MAX);
@@ -510,13 +517,14 @@ parse_score(const char *s)
 static int
 cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const char *session_s = NULL, *note_s = NULL, *date_s = NULL;
+    const char *session_s = NULL, *note_s = NULL, *date_s = NULL, *rest = NULL;
     int yes = 0;
     const struct kz_opt opts[] = {
         {"session", 0, 1, &session_s, NULL},
         {"note", 0, 1, &note_s, NULL},
         {"date", 0, 1, &date_s, NULL},
         {"yes", 'y', 0, NULL, &yes},
+        {"", 0, KZ_OPT_REST, &rest, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char id[KZ_RECORD_ID_BYTES], sid_rec[KZ_RECORD_ID_BYTES];
@@ -530,9 +538,17 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse("goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
+    if (rest != NULL && npos == 1) {
+        pos[npos++] = (char *)rest; /* goal progress ID -- SCORE (a "-1" is refused as a score) */
+    } else if (rest != NULL) {
+        if (note_s != NULL)
+            return kz_fail(err, KZ_EUSAGE, "the note once: --note or after --");
+        note_s = rest; /* goal progress ID SCORE [options] -- NOTE */
+    }
     if (npos != 2)
         return kz_fail(err, KZ_EUSAGE,
-                       "usage: goal progress ID SCORE [--session ID] [--note TEXT] [--date D]");
+                       "usage: goal progress ID SCORE [--session ID] [--date D] [--note TEXT | "
+                       "-- NOTE]");
     if ((score = parse_score(pos[1])) < 0)
         return kz_fail(err, KZ_EUSAGE, "score must be a whole number from 0 to 10");
     d = kz_date_today();
@@ -660,9 +676,11 @@ static const char *const no_opts[] = {NULL};
 const struct kz_cmd_entry kz_cmd_goal_add = {
     "goal add", "CODE TITLE [--partner 1|2] [--target DATE] [--description TEXT]",
     "add a goal for the couple, or for one partner",
-    "TITLE is 1-200 bytes. --partner 1|2 makes it one partner's goal; --target is the\n"
-    "date it is hoped for (2026-12-01, 1.12.2026, +12w; more than ten years ahead asks\n"
-    "first, scripts say --yes). Goals get short ids (g3) that stay.",
+    "Or the title after a lone '--', no quoting needed: goal add C014 -- Aiko's goal.\n"
+    "TITLE is 1-200 bytes (an empty one: nothing written, exit 1). --partner 1|2 makes\n"
+    "it one partner's goal; --target is the date it is hoped for (2026-12-01, 1.12.2026,\n"
+    "+12w; more than ten years ahead asks first, scripts say --yes). Goals get short\n"
+    "ids (g3) that stay.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_goal_list = {
     "goal list", "[CODE] [--status active|achieved|dropped|all]",
@@ -674,7 +692,8 @@ const struct kz_cmd_entry kz_cmd_goal_show = {
 const struct kz_cmd_entry kz_cmd_goal_progress = {
     "goal progress", "ID SCORE [--session ID] [--note TEXT] [--date DATE]",
     "record a 0-10 score for a goal (today unless --date)",
-    "SCORE is a whole number from 0 to 10. --session links the entry to one of the same\n"
+    "SCORE is a whole number from 0 to 10. The note may follow a lone '--':\n"
+    "goal progress g3 7 -- Jonas' idea. --session links the entry to one of the same\n"
     "couple's sessions. Entries are kept in date order. A --date more than a day ahead\n"
     "or before 1950 asks first; scripts say --yes.",
     CMD_NEEDS_KEY | CMD_WRITES, progress_opts, cmd_progress};

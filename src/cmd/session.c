@@ -27,7 +27,8 @@ struct fields {
         {"interventions", 0, 1, &(f).interventions, NULL},                                      \
         {"homework", 0, 1, &(f).homework, NULL}, {"process-notes", 0, 1, &(f).process, NULL},    \
         {"interpreter", 0, 0, NULL, &(f).interpreter},                                           \
-        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}, {"yes", 'y', 0, NULL, &(f).yes}
+        {"no-interpreter", 0, 0, NULL, &(f).no_interpreter}, {"yes", 'y', 0, NULL, &(f).yes},    \
+        {"", 0, KZ_OPT_REST, &(f).text, NULL}
 
 static int
 one_of(const char *v, const char *const *list)
@@ -86,9 +87,15 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_object_set_new(s, "minutes", json_integer(m));
     }
     if (f->tmpl != NULL) {
-        if (kz_template_skeleton(f->tmpl) == NULL)
+        char *t = NULL;
+        int rc = kz_template_text(st, f->tmpl, &t, err);
+        if (rc == KZ_ENOTFOUND)
             return kz_fail(err, KZ_EUSAGE,
-                           "--template: free, soap, dap, birp or psychodynamic");
+                           "--template: free, soap, dap, birp, psychodynamic or one of your own "
+                           "('template list' shows them)");
+        if (rc != KZ_OK)
+            return rc;
+        kz_vault_plain_free(t, strlen(t));
         json_object_set_new(s, "template", json_string(f->tmpl));
     }
     if (f->themes != NULL) {
@@ -220,7 +227,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct fields f;
     const struct kz_opt opts[] = {FIELD_OPTS(f), {NULL, 0, 0, NULL, NULL}};
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
-    char *pos[1], *text = NULL, today[11], now[21], sid[16];
+    char *pos[1], *text = NULL, *skel = NULL, today[11], now[21], sid[16];
     size_t len = 0;
     json_t *s = NULL;
     uint32_t num;
@@ -232,7 +239,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session add CODE [--date D] [--text TEXT] ...");
     if (f.text != NULL && f.text_file != NULL)
-        return kz_fail(err, KZ_EUSAGE, "--text or --text-file, not both");
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
         return rc;
     kz_date_format(kz_date_today(), today);
@@ -251,9 +258,17 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if ((rc = apply_fields(st, s, cid, &f, err)) != KZ_OK)
         goto out;
-    if ((rc = kz_cmd_text(st, kz_template_skeleton(json_string_value(json_object_get(s, "template"))),
-                          f.text, f.text_file, &text, &len, err)) != KZ_OK)
+    if ((rc = kz_template_text(st, json_string_value(json_object_get(s, "template")), &skel,
+                               err)) != KZ_OK ||
+        (rc = kz_cmd_text(st, skel != NULL ? skel : "", f.text, f.text_file, &text, &len, err)) !=
+        KZ_OK)
         goto out;
+    /* An emptied editor file, an unchanged template, no input: nothing is saved,
+     * no short id is taken, no event recorded (the transaction rolls back). */
+    if (kz_cmd_text_empty(text, len, skel)) {
+        rc = kz_fail(err, KZ_ERR, "nothing written; no note added");
+        goto out;
+    }
     if (json_object_set_new(s, "text", json_stringn(text, len)) != 0) {
         rc = kz_fail(err, KZ_EUSAGE, "the note is not valid UTF-8 text");
         goto out;
@@ -269,6 +284,8 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 out:
     if (text != NULL)
         kz_vault_plain_free(text, len);
+    if (skel != NULL)
+        kz_vault_plain_free(skel, strlen(skel));
     json_decref(s);
     return rc;
 }
@@ -664,7 +681,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_head_info hi;
     char *pos[1], *text = NULL, sid[16];
     size_t len = 0;
-    json_t *s = NULL;
+    json_t *s = NULL, *before = NULL;
     int rc, npos;
 
     memset(&f, 0, sizeof(f));
@@ -672,11 +689,14 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session edit ID [options]");
+    if (f.text != NULL && f.text_file != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
     if ((rc = refuse_void(s, sid, err)) != KZ_OK || (rc = refuse_signed(s, sid, err)) != KZ_OK)
         goto out;
+    before = json_deep_copy(s);
     if ((rc = apply_fields(st, s, hi.parent, &f, err)) != KZ_OK)
         goto out;
     if (f.text != NULL || f.text_file != NULL || !has_fields(&f)) {
@@ -684,10 +704,23 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_cmd_text(st, json_string_value(json_object_get(s, key)), f.text,
                               f.text_file, &text, &len, err)) != KZ_OK)
             goto out;
+        /* The note itself is never emptied by an edit (process notes may be). */
+        if (!edit_process && kz_cmd_text_empty(text, len, NULL)) {
+            rc = kz_fail(err, KZ_ERR, "nothing written; session %s left as it was (a note is "
+                                      "not emptied)",
+                         sid);
+            goto out;
+        }
         if (json_object_set_new(s, key, json_stringn(text, len)) != 0) {
             rc = kz_fail(err, KZ_EUSAGE, "the note is not valid UTF-8 text");
             goto out;
         }
+    }
+    if (json_equal(before, s)) {
+        st->audited = 1; /* nothing changed: no new version, no event */
+        kz_ui_done(&st->ui, json_pack("{s:s,s:b}", "session", sid, "changed", 0),
+                   "no change");
+        goto out;
     }
     if ((rc = save_session(st, id, s, hi.parent, hi.num, err)) != KZ_OK)
         goto out;
@@ -695,6 +728,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 out:
     if (text != NULL)
         kz_vault_plain_free(text, len);
+    json_decref(before);
     json_decref(s);
     return rc;
 }
@@ -740,6 +774,7 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const char *text_opt = NULL, *file = NULL;
     const struct kz_opt opts[] = {{"text", 0, 1, &text_opt, NULL},
                                   {"text-file", 0, 1, &file, NULL},
+                                  {"", 0, KZ_OPT_REST, &text_opt, NULL},
                                   {NULL, 0, 0, NULL, NULL}};
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
@@ -751,7 +786,10 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_cmd_parse("session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
-        return kz_fail(err, KZ_EUSAGE, "usage: session amend ID [--text TEXT | --text-file F]");
+        return kz_fail(err, KZ_EUSAGE,
+                       "usage: session amend ID [--text TEXT | --text-file F | -- TEXT]");
+    if (text_opt != NULL && file != NULL)
+        return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
@@ -764,8 +802,8 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if ((rc = kz_cmd_text(st, "", text_opt, file, &text, &len, err)) != KZ_OK)
         goto out;
-    if (len == 0) {
-        rc = kz_fail(err, KZ_EUSAGE, "an addendum needs some text");
+    if (kz_cmd_text_empty(text, len, NULL)) {
+        rc = kz_fail(err, KZ_ERR, "nothing written; no amendment added");
         goto out;
     }
     kz_date_format(kz_date_today(), today);
@@ -940,17 +978,22 @@ static const char *const no_opts[] = {NULL};
 const struct kz_cmd_entry kz_cmd_session_add = {
     "session add",
     "CODE [--date D] [--minutes N] [--template T] [--theme T,...] [--goal ID,...] "
-    "[--text TEXT | --text-file FILE]",
+    "[--text TEXT | --text-file FILE | -- TEXT...]",
     "write a session note ($EDITOR on a terminal when no text is given)",
+    "Everything after a lone '--' is the note, as typed, no quoting needed:\n"
+    "  session add C014 --theme holidays -- Jonas' mother visited\n"
+    "Several lines: leave the text out (the editor), or --text-file - (in the shell,\n"
+    "end with Ctrl-D). A note with nothing written is refused (exit 1), nothing saved.\n"
     "Dates: 2026-03-01, 1.3.2026, today, yesterday, -3d, +1d, -2w ('help dates'). A date\n"
     "more than a day ahead or before 1950 asks first; scripts say --yes.\n"
-    "Templates: free, soap, dap, birp, psychodynamic.\n"
+    "Templates: free, soap, dap, birp, psychodynamic and your own ('template list').\n"
     "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
     "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
     "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
-    "From a system shell, --text lands in its history and in /proc/PID/cmdline (any\n"
-    "user can read it): prefer --text-file - (standard input) or the editor.",
+    "From a system shell, --text (and text after --) lands in its history and in\n"
+    "/proc/PID/cmdline (any user can read it): prefer --text-file - (standard\n"
+    "input), the editor, or the kizuna shell.",
     CMD_NEEDS_KEY | CMD_WRITES, add_opts, cmd_add};
 const struct kz_cmd_entry kz_cmd_session_list = {
     "session list", "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all]",
@@ -963,15 +1006,19 @@ const struct kz_cmd_entry kz_cmd_session_show = {
     "A voided note is shown with VOID, its reason and when it was voided.", CMD_NEEDS_KEY,
     no_opts, cmd_show};
 const struct kz_cmd_entry kz_cmd_session_edit = {
-    "session edit", "ID [options of session add] [--edit-process-notes]",
-    "change an unsigned session (the note in $EDITOR when no option is given)", NULL,
+    "session edit", "ID [options of session add] [--edit-process-notes] [-- TEXT...]",
+    "change an unsigned session (the note in $EDITOR when no option is given)",
+    "A note is not emptied (exit 1); an edit that changes nothing says 'no change'\n"
+    "and writes nothing.",
     CMD_NEEDS_KEY | CMD_WRITES, edit_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_session_sign = {
     "session sign", "ID", "sign a note: it becomes immutable", NULL, CMD_NEEDS_KEY | CMD_WRITES,
     no_opts, cmd_sign};
 const struct kz_cmd_entry kz_cmd_session_amend = {
-    "session amend", "ID [--text TEXT | --text-file FILE]", "add a dated addendum to a signed note",
-    NULL, CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
+    "session amend", "ID [--text TEXT | --text-file FILE | -- TEXT...]",
+    "add a dated addendum to a signed note",
+    "An empty addendum is refused: 'nothing written; no amendment added' (exit 1).",
+    CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
 const struct kz_cmd_entry kz_cmd_session_void = {
     "session void", "ID --reason TEXT",
     "void a note (signed or not) with a reason: kept, marked, hidden from lists",

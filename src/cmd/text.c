@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Where note text comes from, and confirmations. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@ read_fd_all(int fd, const char *name, char **out, size_t *len, struct kz_err *er
     ssize_t r;
 
     while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (r < 0 && errno == EINTR && isatty(fd)) {
+            /* Ctrl-C while typing the text in the shell: nothing is kept. */
+            sodium_memzero(chunk, sizeof(chunk));
+            kz_buf_free(&b);
+            return kz_fail(err, KZ_ERR, "cancelled; nothing written");
+        }
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -41,6 +48,48 @@ read_fd_all(int fd, const char *name, char **out, size_t *len, struct kz_err *er
     return KZ_OK;
 }
 
+/* s[0..n) without the blanks (spaces, tabs, line breaks) at either end. */
+static void
+trim(const char **s, size_t *n)
+{
+    while (*n > 0 && (**s == ' ' || **s == '\t' || **s == '\n' || **s == '\r')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\n' ||
+                      (*s)[*n - 1] == '\r'))
+        (*n)--;
+}
+
+int
+kz_cmd_text_empty(const char *text, size_t len, const char *initial)
+{
+    const char *t = text, *i = initial;
+    size_t il = initial != NULL ? strlen(initial) : 0;
+
+    trim(&t, &len);
+    if (len == 0)
+        return 1;
+    if (initial == NULL)
+        return 0;
+    trim(&i, &il);
+    return il == len && memcmp(t, i, len) == 0;
+}
+
+/* 1 if standard input is where the script itself is read from (kizuna <
+ * script): there "--text-file -" means the lines that follow, up to a lone ".". */
+static int
+stdin_is_script(const struct kz_state *st)
+{
+    struct stat a, b;
+
+    if (st->script_in == NULL || st->script_in == stdin)
+        return 0;
+    if (fstat(fileno(st->script_in), &a) != 0 || fstat(STDIN_FILENO, &b) != 0)
+        return 0;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
             char **out, size_t *len, struct kz_err *err)
@@ -55,6 +104,10 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
         return KZ_OK;
     }
     if (file != NULL) {
+        if (strcmp(file, "-") == 0 && stdin_is_script(st))
+            return kz_ui_read_inline(st->script_in, NULL, out, len, err);
+        if (strcmp(file, "-") == 0)
+            kz_ui_typing_hint();
         if (strcmp(file, "-") == 0)
             return read_fd_all(STDIN_FILENO, "standard input", out, len, err);
         fd = open(file, O_RDONLY | O_CLOEXEC);

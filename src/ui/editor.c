@@ -296,6 +296,40 @@ kz_ui_read_line(FILE *in, struct kz_buf *line)
     return got;
 }
 
+void
+kz_ui_typing_hint(void)
+{
+    if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+        fputs("Type the text; Ctrl-D on a line of its own ends it.\n", stderr);
+}
+
+int
+kz_ui_choose(const char *question, const char *keys)
+{
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), got = 0;
+
+    if (fd < 0)
+        return 0;
+    while (got == 0) {
+        char c, first = 0;
+        ssize_t r;
+        if (write_all(fd, question, strlen(question)) != 0 || write_all(fd, " ", 1) != 0)
+            break;
+        while ((r = read(fd, &c, 1)) == 1 && c != '\n') {
+            if (first == 0 && c != ' ')
+                first = c;
+        }
+        if (r != 1)
+            break; /* end of input: no choice */
+        if (first >= 'A' && first <= 'Z')
+            first = (char)(first - 'A' + 'a');
+        if (first != 0 && strchr(keys, first) != NULL)
+            got = first;
+    }
+    close(fd);
+    return got;
+}
+
 int
 kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err)
 {

@@ -56,8 +56,8 @@ goal_count() { kzp --json goal list --status all | jq length; }
 	new_vault
 	couples
 	run kzp goal add C014 ""
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"title"* ]]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nothing written; no goal added"*"title"* ]]
 	run kzp goal add C014 "$(printf 'x%.0s' $(seq 201))"
 	[ "$status" -eq 2 ]
 	run kzp goal add C014 "$(printf 'two\nlines')"
