@@ -645,7 +645,9 @@ const struct kz_cmd_entry kz_cmd_couple_set = {
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_set};
 const struct kz_cmd_entry kz_cmd_couple_list = {
     "couple list", "[--status active|paused|closed|all]", "the couples, with sessions and last date",
-    NULL, CMD_NEEDS_KEY, list_opts, cmd_list};
+    "Shows the active couples and says how many it left out (1 paused, 2 closed).\n"
+    "A CODE is matched without regard to case everywhere: c014 is C014.",
+    CMD_NEEDS_KEY, list_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_couple_show = {
     "couple show", "CODE", "the whole profile, partners and cultural formulation", NULL,
     CMD_NEEDS_KEY, no_opts, cmd_show};
@@ -657,5 +659,8 @@ const struct kz_cmd_entry kz_cmd_couple_close = {
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};
 const struct kz_cmd_entry kz_cmd_couple_delete = {
     "couple delete", "CODE [--yes]", "delete a couple with its sessions and goals",
-    "Asks on a terminal; scripts must say --yes. One transaction: all or nothing.",
+    "Asks on a terminal; scripts must say --yes. One transaction: all or nothing.\n"
+    "Two couples whose codes differ only in case (from an older kizuna) are refused as\n"
+    "ambiguous everywhere; export and delete take the code spelt exactly as stored:\n"
+    "export one, import it --as a new code, then delete it.",
     CMD_NEEDS_KEY | CMD_WRITES, delete_opts, cmd_delete};

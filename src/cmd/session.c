@@ -694,8 +694,8 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "[--text TEXT | --text-file FILE]",
     "write a session note ($EDITOR on a terminal when no text is given)",
     "Dates: YYYY-MM-DD, today, yesterday. Templates: free, soap, dap, birp, psychodynamic.\n"
-    "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
-    "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
+    "Also --modality in-person|video|phone, --attended both|partner1|partner2 (or 1, 2; an\n"
+    "individual session is that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
     "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
     "From a system shell, --text lands in its history and in /proc/PID/cmdline (any\n"
