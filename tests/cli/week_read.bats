@@ -279,6 +279,9 @@ LESSCLOSE=unset" ]
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"already exists"* ]]
 	[ "$(kzp --json couple list --status all | jq length)" -eq 1 ]
+	# The audit trail names the couple as stored, and --couple ignores case.
+	kzp couple show c014 >/dev/null
+	[ "$(kzp --json audit log --couple c014 | jq -r '[.[] | select(.cmd == "couple show")][-1].couple')" = C014 ]
 	run kzp couple close C014X
 	[ "$status" -eq 6 ]
 }
