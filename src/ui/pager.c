@@ -121,8 +121,9 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
         /* exec failed: nothing was shown */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        kz_ui_warn(ui, "cannot start the pager '%s': %s; printing directly (PAGER, or "
-                       "--no-pager / 'config set pager off')",
+        kz_ui_warn(ui,
+                   "cannot start the pager '%s': %s; printing directly (PAGER, or "
+                   "--no-pager / 'config set pager off')",
                    argv[0], strerror(e));
         goto restore;
     }
