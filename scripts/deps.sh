@@ -9,11 +9,12 @@ libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime"
 # clang with libFuzzer's runtime (libclang-rt-dev) for make fuzz; cppcheck and
 # clang-tidy for make lint; valgrind for make valgrind and its smoke in make
 # check; perl (Time::HiRes) for the crash test's log watcher; vim for the
-# editor test (tests/cli/editor.bats types into a real vim); sqlite3 and python3
+# editor test (tests/cli/editor.bats types into a real vim), less for the pager
+# test (tests/tty/read_pager.exp); sqlite3 and python3
 # (its sqlite3 module) hold the vault's write lock in the concurrency tests;
 # rclone carries 'backup create -' to a local remote and back (week_backup.bats).
 test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
-clang-tidy cppcheck valgrind perl vim python3 rclone"
+clang-tidy cppcheck valgrind perl vim python3 less rclone"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

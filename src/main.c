@@ -38,6 +38,7 @@ static const char usage_text[] =
     "  -f, --file SCRIPT           run commands from SCRIPT ('#' starts a comment)\n"
     "      --keep-going            scripts: go on after a failing command\n"
     "      --no-color              no colour (also NO_COLOR)\n"
+    "      --no-pager              long output straight to the terminal, not $PAGER\n"
     "  -h, --help                  this text;  'kizuna help' lists the commands\n"
     "      --version               the version\n"
     "\n"
@@ -52,6 +53,7 @@ enum {
     OPT_IDLE,
     OPT_KEEP_GOING,
     OPT_NO_COLOR,
+    OPT_NO_PAGER,
     OPT_VERSION,
 };
 
@@ -118,13 +120,14 @@ main(int argc, char **argv)
         {"file", required_argument, NULL, 'f'},
         {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
         {"no-color", no_argument, NULL, OPT_NO_COLOR},
+        {"no-pager", no_argument, NULL, OPT_NO_PAGER},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     struct kz_state st;
     const char *script = NULL;
-    int c, rc, json = 0, no_color = 0;
+    int c, rc, json = 0, no_color = 0, no_pager = 0;
     char *end;
     long v;
 
@@ -181,6 +184,9 @@ main(int argc, char **argv)
         case OPT_NO_COLOR:
             no_color = 1;
             break;
+        case OPT_NO_PAGER:
+            no_pager = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             rc = KZ_OK;
@@ -202,6 +208,7 @@ main(int argc, char **argv)
         }
     }
     kz_ui_init(&st.ui, json, no_color);
+    st.ui.no_pager = no_pager;
     kz_ui_own_stdout(&st.ui);
     if (st.vault_path == NULL)
         st.vault_path = default_vault_path();

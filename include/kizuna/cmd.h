@@ -37,6 +37,7 @@ struct kz_state {
     char audit_ref[64];         /* the record a command touched, for the audit trail */
     int audited;                /* the command saved its own event (export: before its
                                    file or bytes appear) */
+    int pager_setting;          /* config pager as last read: 0 unknown, 1 on, 2 off */
 };
 
 struct kz_cmd_entry {
@@ -128,5 +129,7 @@ int kz_cmd_unsigned_past(struct kz_state *st, size_t *n);
 
 /* Sealed settings (config): the idle-lock time in seconds, or -1 if unset. */
 int kz_config_idle_lock(struct kz_state *st);
+/* The pager setting: 1 on (the default), 0 off; -1 when the vault is locked. */
+int kz_config_pager(struct kz_state *st);
 
 #endif

@@ -91,6 +91,10 @@ void kz_time_now(char *buf);
 /* Statuses by name ("active" ...) and back; -1 if unknown. */
 int kz_status_parse(const char *s);
 const char *kz_status_name(int st);
+/* Who attended a session, one vocabulary everywhere (option, body, list,
+ * show, JSON): "both", "partner1", "partner2". Also reads "1", "2", "P1 alone"
+ * and "P2 alone" (list text before 0.2) and any case; NULL if unknown. */
+const char *kz_attended_parse(const char *s);
 
 /* Themes: the starter vocabulary from the field, NULL-terminated. */
 extern const char *const kz_starter_themes[];

@@ -23,13 +23,23 @@ struct kz_ui {
     void *held;     /* while held: the text so far (a wiping buffer) */
     char *outbuf;   /* stdout's buffer (kz_ui_own_stdout), or NULL */
     size_t outbuf_size;
+    int no_pager;   /* --no-pager before the command: never page */
+    int page;       /* this command's held output may go through the pager */
+    int ascii;      /* the locale is not UTF-8: "..." for a cut cell, not "…" */
 };
 
 /* One column of a table: the key in each row object, and its heading. */
+/* Tables take the terminal's width (TIOCGWINSZ, else $COLUMNS; 80 when stdout
+ * is not a terminal, so that scripts see the same lines everywhere). A column
+ * with max > 0 is free text: when a row would be wider than that, the widest
+ * free-text column gives way first, down to its max, then all of them evenly
+ * (never below their heading or 6 columns); a cut cell ends with an ellipsis
+ * and never splits a UTF-8 or double-width character or a highlight. Columns
+ * with max 0 (ids, dates, numbers) are never cut. */
 struct kz_col {
     const char *key;
     const char *heading;
-    int max; /* widest it may get before it is cut with an ellipsis; 0 = no limit */
+    int max; /* free text: the width it gives way to first; 0 = never cut */
 };
 
 /* One line of a field view: the key in the object and its label. */
@@ -82,6 +92,9 @@ void kz_ui_progress(struct kz_ui *ui, const char *label, unsigned long long done
 /* Raw text for help pages and the like (text mode), unchanged. */
 void kz_ui_text(struct kz_ui *ui, const char *text);
 
+/* The width tables take: the terminal's columns when stdout is one, else 80. */
+int kz_ui_columns(void);
+
 /* True when stdin and stdout are terminals (a person is there to ask). */
 int kz_ui_have_terminal(void);
 
@@ -90,6 +103,22 @@ int kz_ui_have_terminal(void);
  * it, release(ui, 0) wipes it unseen; both are no-ops when nothing is held. */
 void kz_ui_hold(struct kz_ui *ui);
 int kz_ui_release(struct kz_ui *ui, int show);
+
+/*
+ * The pager (src/ui/pager.c). kz_ui_release shows held text through it when
+ * ui->page is set, stdout is a terminal and the text would not fit on the
+ * screen. The program is $PAGER split at blanks (no shell, no quotes), else
+ * "less -R", run with fork/execvp, its stdin a pipe from the held text, with
+ * LESSSECURE=1 and LESSHISTFILE=- set and LESSOPEN/LESSCLOSE unset, so that
+ * neither less nor an input preprocessor writes anything to disk. Ctrl-C and
+ * Ctrl-\ belong to the pager meanwhile, and a pager that quits early (q) is
+ * no error (SIGPIPE is ignored while writing).
+ */
+/* How many screen rows text takes at cols columns (escape sequences take none). */
+size_t kz_ui_rows(const char *text, size_t len, int cols);
+/* Shows text through the pager: 0 when shown, -1 when no pager could be
+ * started (the caller prints the text itself; a warning has said why). */
+int kz_ui_page(struct kz_ui *ui, const char *text, size_t len);
 
 /*
  * Secrets. Each returns a NUL-terminated string in secure memory (free with

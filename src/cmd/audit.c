@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "kizuna/wipe.h"
@@ -186,8 +187,13 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
         strcmp(cmd, "import") == 0 || kz_code_check(ref) == 0)
         if (strncmp(cmd, "config", 6) != 0 && strncmp(cmd, "recipients", 10) != 0 &&
             strcmp(cmd, "search") != 0 && strncmp(cmd, "template", 8) != 0 &&
-            strncmp(cmd, "themes", 6) != 0)
-            snprintf(code, size, "%s", ref);
+            strncmp(cmd, "themes", 6) != 0) {
+            /* The code as stored (c014 typed is C014); as typed when it is gone. */
+            if (kz_rec_find_couple(st, ref, id, &hi, NULL) == KZ_OK)
+                snprintf(code, size, "%s", hi.code);
+            else
+                snprintf(code, size, "%s", ref);
+        }
 }
 
 static int
@@ -331,7 +337,7 @@ collect(void *ctx, unsigned long long seq, const char *json, size_t len)
     }
     if (q->couple != NULL) {
         const char *c = json_string_value(json_object_get(e, "couple"));
-        if (c == NULL || strcmp(c, q->couple) != 0)
+        if (c == NULL || strcasecmp(c, q->couple) != 0) /* codes ignore case */
             goto skip;
     }
     json_object_set_new(e, "seq", json_integer((json_int_t)seq));

@@ -430,18 +430,65 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
     return rc;
 }
 
+/* Commands whose output is held (for the pager) although they neither write
+ * nor are views: long texts a person reads on a terminal. */
+static int
+paged_anyway(const char *name)
+{
+    static const char *const names[] = {"help", "audit log", "themes", "themes list",
+                                        "config list", NULL};
+    size_t i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Takes --no-pager out of a command's words (up to a "--"): every command
+ * accepts it. Returns 1 if it was there; argv keeps the other words in order. */
+static int
+take_no_pager(int *argc, char **argv)
+{
+    int i, k, found = 0;
+
+    for (i = k = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[k++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--no-pager") == 0)
+            found = 1;
+        else
+            argv[k++] = argv[i];
+    }
+    *argc = k;
+    argv[k] = NULL;
+    return found;
+}
+
 int
 kz_cmd_run(struct kz_state *st, int argc, char **argv)
 {
     const struct kz_cmd_entry *e = NULL;
     const char *event;
     struct kz_err err;
-    int rc, used = 0, began = 0;
+    int rc, used = 0, began = 0, no_pager, nargs = 0;
+    char **args = NULL;
 
     kz_err_clear(&err);
     st->ui.emitted = 0;
+    st->ui.page = 0;
     if ((rc = kz_cmd_find(argc, argv, &e, &used, &err)) != KZ_OK)
         goto out;
+    /* The command's own words, without --no-pager (a copy of the pointers:
+     * the caller frees argv as it gave it). */
+    nargs = argc - used;
+    args = kz_xcalloc((size_t)nargs + 1, sizeof(*args));
+    memcpy(args, argv + used, (size_t)nargs * sizeof(*args));
+    no_pager = take_no_pager(&nargs, args);
     if (e == NULL) { /* kz_cmd_find never does this; the analyzer cannot tell */
         rc = kz_fail(&err, KZ_EUSAGE, "unknown command '%s' (try 'help')", argv[0]);
         goto out;
@@ -475,9 +522,19 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     /* What a view or a change prints is held until its transaction is saved:
      * a view no audit event could note is not shown (fail closed), and a change
      * whose commit failed (a full disk) does not say it was made. */
-    if (began == 1 || (event != NULL && strcmp(event, "view") == 0))
+    /* The pager (src/ui/pager.c): on a terminal, unless --no-pager or
+     * 'config set pager off' said otherwise (read whenever the vault is
+     * unlocked; kept for the commands run while it is locked). */
+    if (!no_pager && !st->ui.no_pager && isatty(STDOUT_FILENO)) {
+        int on = kz_config_pager(st);
+        if (on >= 0)
+            st->pager_setting = on ? 1 : 2;
+        st->ui.page = st->pager_setting != 2;
+    }
+    if (began == 1 || (event != NULL && strcmp(event, "view") == 0) ||
+        (st->ui.page && paged_anyway(e->name)))
         kz_ui_hold(&st->ui);
-    rc = e->exec(st, argc - used, argv + used, &err);
+    rc = e->exec(st, nargs, args, &err);
     if (rc == KZ_OK && event != NULL && !st->audited && st->vault != NULL) {
         /* The event joins the command's own transaction: both or neither. */
         const char *ref = st->audit_ref;
@@ -506,6 +563,8 @@ out:
         err.code = rc;
         kz_ui_error(&st->ui, &err);
     }
+    free(args);
+    st->ui.page = 0;
     return rc;
 }
 

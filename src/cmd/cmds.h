@@ -157,9 +157,16 @@ int kz_rec_children(struct kz_state *st, const unsigned char *couple,
 /* The first record of a kind (config, themes): KZ_OK, or KZ_ENOTFOUND quietly. */
 int kz_rec_find_kind(struct kz_state *st, int kind, unsigned char *id, struct kz_head_info *hi,
                      struct kz_err *err);
-/* The couple with CODE (exact, case-sensitive): KZ_ENOTFOUND "no couple CODE". */
+/* The couple with CODE, matched without regard to case (c014 finds C014):
+ * KZ_ENOTFOUND "no couple CODE". Two couples whose codes differ only in case
+ * (a vault from before codes ignored case) are never guessed between: KZ_ERR
+ * naming both. id or hi may be NULL; hi->code is the code as stored. */
 int kz_rec_find_couple(struct kz_state *st, const char *code, unsigned char *id,
                        struct kz_head_info *hi, struct kz_err *err);
+/* The same, but among such twins the one whose code is CODE byte for byte
+ * wins: the way out of an ambiguity (export and couple delete only). */
+int kz_rec_find_couple_exact(struct kz_state *st, const char *code, unsigned char *id,
+                             struct kz_head_info *hi, struct kz_err *err);
 /* A session ("s12" or "12") or goal ("g3" or "3") by short id. */
 int kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned char *id,
                     struct kz_head_info *hi, struct kz_err *err);

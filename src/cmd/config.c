@@ -9,7 +9,7 @@
 
 #define TEXT_MAX 200
 
-enum kind { TEXT, DURATION, DAYS, DATEFMT };
+enum kind { TEXT, DURATION, DAYS, DATEFMT, ONOFF };
 
 static const struct setting {
     const char *key;
@@ -21,6 +21,7 @@ static const struct setting {
     {"idle-lock", DURATION, "idle time before the shell locks: 600, 10m, 1h; 0 never"},
     {"backup.warn-days", DAYS, "doctor warns when the newest backup is older than this"},
     {"date-format", DATEFMT, "how dates are shown: iso, dd.mm.yyyy, dd/mm/yyyy, mm/dd/yyyy"},
+    {"pager", ONOFF, "on: long output on a terminal goes through $PAGER (less -R); off"},
     {NULL, TEXT, NULL},
 };
 
@@ -87,6 +88,14 @@ parse_value(const struct setting *s, const char *val, struct kz_err *err)
     char *end;
     long long v;
 
+    if (s->kind == ONOFF) {
+        if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)
+            return json_string(val);
+        kz_fail(err, KZ_EUSAGE,
+                "%s: on or off (the program is $PAGER, else less -R; set PAGER to choose it)",
+                s->key);
+        return NULL;
+    }
     if (s->kind == TEXT) {
         json_t *j = strlen(val) <= TEXT_MAX ? json_string(val) : NULL;
         if (j == NULL)
@@ -278,13 +287,30 @@ kz_config_date_style(struct kz_state *st)
     return style < 0 ? KZ_DATE_ISO : style;
 }
 
+int
+kz_config_pager(struct kz_state *st)
+{
+    struct found f;
+    const char *v;
+    int on = 1;
+
+    if (st->vault == NULL || !kz_vault_unlocked(st->vault) || load(st, &f, NULL) != KZ_OK)
+        return -1;
+    v = json_string_value(json_object_get(json_object_get(f.doc, "settings"), "pager"));
+    if (v != NULL && strcmp(v, "off") == 0)
+        on = 0;
+    json_decref(f.doc);
+    return on;
+}
+
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_config_set = {
     "config set", "KEY VALUE", "change a setting (kept sealed in the vault)",
     "Keys: practice.name, therapist.name, idle-lock (seconds, 10m, 1h; 0 never),\n"
     "backup.warn-days, date-format (iso, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy: how\n"
-    "dates are shown; JSON output stays ISO).",
+    "dates are shown; JSON output stays ISO), pager (on or off: long output on a\n"
+    "terminal through $PAGER).",
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_set};
 const struct kz_cmd_entry kz_cmd_config_get = {
     "config get", "KEY", "print one setting (exit 6 if unset)", NULL, CMD_NEEDS_KEY, no_opts,

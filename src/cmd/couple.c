@@ -2,6 +2,7 @@
 /* couple add|set|list|show|edit|close|delete: the couple profiles. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
@@ -92,11 +93,20 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                        "'%s' is not a couple code: 1-32 letters, digits, '-' or '_', not "
                        "starting with '-' (a pseudonym such as C014, never a name)",
                        pos[0]);
-    rc = kz_rec_find_couple(st, pos[0], id, NULL, err);
-    if (rc == KZ_OK)
-        return kz_fail(err, KZ_EUSAGE, "couple %s already exists", pos[0]);
-    if (rc != KZ_ENOTFOUND)
-        return rc;
+    {
+        /* Codes are matched without regard to case: c004 beside C004 is refused. */
+        struct kz_head_info have;
+        rc = kz_rec_find_couple(st, pos[0], id, &have, err);
+        if (rc == KZ_OK && strcmp(have.code, pos[0]) != 0)
+            return kz_fail(err, KZ_EUSAGE,
+                           "couple %s already exists (codes are matched without regard to "
+                           "case: %s is %s)",
+                           have.code, pos[0], have.code);
+        if (rc == KZ_OK)
+            return kz_fail(err, KZ_EUSAGE, "couple %s already exists", pos[0]);
+        if (rc != KZ_ENOTFOUND)
+            return rc;
+    }
     kz_err_clear(err);
     kz_date_format(kz_date_today(), today);
     c = kz_couple_new(pos[0], today);
@@ -117,15 +127,20 @@ out:
     return rc;
 }
 
+/* Finds the couple *code names (any case) and loads it; *code then points to
+ * the code as stored (in canon, KZ_CODE_MAX + 1 bytes), for the messages. */
 static int
-load_couple(struct kz_state *st, const char *code, unsigned char *id, json_t **c,
+load_couple(struct kz_state *st, char **code, char *canon, unsigned char *id, json_t **c,
             struct kz_err *err)
 {
+    struct kz_head_info hi;
     int rc;
 
     *c = NULL;
-    if ((rc = kz_rec_find_couple(st, code, id, NULL, err)) != KZ_OK)
+    if ((rc = kz_rec_find_couple(st, *code, id, &hi, err)) != KZ_OK)
         return rc;
+    memcpy(canon, hi.code, sizeof(hi.code));
+    *code = canon;
     return kz_rec_load(st, id, c, err);
 }
 
@@ -133,7 +148,7 @@ static int
 cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
-    char *pos[MAX_FIELDS + 1], before[16];
+    char *pos[MAX_FIELDS + 1], before[16], canon[KZ_CODE_MAX + 1];
     json_t *c = NULL;
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
@@ -143,7 +158,7 @@ cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos < 2)
         return kz_fail(err, KZ_EUSAGE, "usage: couple set CODE FIELD=VALUE ...");
-    if ((rc = load_couple(st, pos[0], id, &c, err)) != KZ_OK)
+    if ((rc = load_couple(st, &pos[0], canon, id, &c, err)) != KZ_OK)
         goto out;
     snprintf(before, sizeof(before), "%s",
              json_is_string(json_object_get(c, "intake"))
@@ -229,7 +244,41 @@ count_children(void *ctx, const unsigned char *id, const struct kz_head_info *hi
 static int
 by_code(const void *a, const void *b)
 {
-    return strcmp(((const struct stats *)a)->code, ((const struct stats *)b)->code);
+    const char *x = ((const struct stats *)a)->code, *y = ((const struct stats *)b)->code;
+    int c = strcasecmp(x, y);
+
+    return c != 0 ? c : strcmp(x, y);
+}
+
+/* Text mode: what the filter left out ("2 closed, 1 paused: couple list
+ * --status all"), and codes that differ only in case (older vaults). */
+static void
+say_hidden(struct kz_state *st, const struct gather *g, int want)
+{
+    static const int order[] = {KZ_ST_ACTIVE, KZ_ST_PAUSED, KZ_ST_CLOSED};
+    char line[160] = "";
+    size_t i, k, used;
+
+    for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        int n = 0;
+        if (want < 0 || order[k] == want)
+            continue;
+        for (i = 0; i < g->n; i++)
+            n += g->s[i].status == order[k];
+        used = strlen(line);
+        if (n > 0)
+            snprintf(line + used, sizeof(line) - used, "%s%d %s", used ? ", " : "", n,
+                     kz_status_name(order[k]));
+    }
+    if (line[0] != '\0')
+        kz_ui_say(&st->ui, "%s: couple list --status all\n", line);
+    for (i = 0; i + 1 < g->n; i++) {
+        if (strcasecmp(g->s[i].code, g->s[i + 1].code) == 0)
+            kz_ui_warn(&st->ui,
+                       "couples %s and %s differ only in case: either code is refused as "
+                       "ambiguous (see 'help couple delete')",
+                       g->s[i].code, g->s[i + 1].code);
+    }
 }
 
 static int
@@ -237,7 +286,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     static const struct kz_col cols[] = {
         {"code", "CODE", 8},        {"status", "STATUS", 0}, {"partners", "PARTNERS", 47},
-        {"sessions", "SESS", 0},    {"last", "LAST", 0},     {NULL, NULL, 0},
+        {"sessions", "SESS", 0},    {"last_session", "LAST", 0}, {NULL, NULL, 0},
     };
     const char *status = "active";
     const struct kz_opt opts[] = {{"status", 0, 1, &status, NULL}, {NULL, 0, 0, NULL, NULL}};
@@ -272,7 +321,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         kz_date_format_style(g.s[i].last, style, last);
         row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", g.s[i].code, "status",
                         kz_status_name(g.s[i].status), "partners", line, "sessions",
-                        g.s[i].sessions, "active_goals", g.s[i].goals, "last", last);
+                        g.s[i].sessions, "active_goals", g.s[i].goals, "last_session", last);
         if (st->ui.json) {
             json_object_set(row, "partner1", json_object_get(c, "partner1"));
             json_object_set(row, "partner2", json_object_get(c, "partner2"));
@@ -282,8 +331,9 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_decref(c);
     }
     kz_ui_table(&st->ui, rows, cols,
-                want < 0 ? "no couples yet ('couple add CODE' adds one)" : "no couples");
+                g.n == 0 ? "no couples yet ('couple add CODE' adds one)" : "no couples");
     rows = NULL;
+    say_hidden(st, &g, want);
 out:
     json_decref(rows);
     free(g.s);
@@ -371,7 +421,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     struct gather g = {NULL, 0, 0};
     json_t *c = NULL, *f;
-    char *pos[1], last[11], intake[11];
+    char *pos[1], last[11], intake[11], canon[KZ_CODE_MAX + 1];
     int rc, npos, style;
     size_t i;
 
@@ -379,7 +429,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple show CODE");
-    if ((rc = load_couple(st, pos[0], id, &c, err)) != KZ_OK)
+    if ((rc = load_couple(st, &pos[0], canon, id, &c, err)) != KZ_OK)
         goto out;
     g.s = kz_xcalloc(1, sizeof(*g.s));
     g.n = g.cap = 1;
@@ -388,6 +438,13 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     kz_date_format(g.s[0].last, last);
     if (st->ui.json) {
+        /* The shape couple list gives, and more (kizuna(1), JSON output). */
+        char line[512];
+        kz_couple_partners_line(c, line, sizeof(line));
+        json_object_del(c, "kind");
+        json_object_del(c, "v");
+        json_object_set_new(c, "code", json_string(pos[0]));
+        json_object_set_new(c, "partners", json_string(line));
         json_object_set_new(c, "sessions", json_integer(g.s[0].sessions));
         json_object_set_new(c, "active_goals", json_integer(g.s[0].goals));
         json_object_set_new(c, "last_session", json_string(last));
@@ -507,7 +564,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_buf b = {NULL, 0, 0};
-    char *pos[1], *text = NULL, *initial = NULL;
+    char *pos[1], *text = NULL, *initial = NULL, canon[KZ_CODE_MAX + 1];
     size_t len = 0, ilen = 0;
     json_t *c = NULL, *work = NULL;
     int rc, npos, on_terminal = st->interactive || kz_ui_have_terminal();
@@ -516,7 +573,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple edit CODE");
-    if ((rc = load_couple(st, pos[0], id, &c, err)) != KZ_OK)
+    if ((rc = load_couple(st, &pos[0], canon, id, &c, err)) != KZ_OK)
         goto out;
     kz_buf_printf(&b, "# Couple %s. Change the values after '='; lines starting with # are "
                       "ignored.\n# Lists: a, b, c   languages: ja:native, de:B2   children: "
@@ -574,7 +631,7 @@ static int
 cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
-    char *pos[1];
+    char *pos[1], canon[KZ_CODE_MAX + 1];
     json_t *c = NULL;
     int rc, npos;
 
@@ -582,7 +639,7 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple close CODE");
-    if ((rc = load_couple(st, pos[0], id, &c, err)) != KZ_OK)
+    if ((rc = load_couple(st, &pos[0], canon, id, &c, err)) != KZ_OK)
         goto out;
     json_object_set_new(c, "status", json_string("closed"));
     if ((rc = save_couple(st, id, c, err)) != KZ_OK)
@@ -603,6 +660,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
     struct kz_rec_child *kids = NULL;
     char *pos[1], question[256];
+    struct kz_head_info hi;
     int sessions = 0, goals = 0;
     size_t i, nkids = 0;
 
@@ -610,8 +668,10 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple delete CODE [--yes]");
-    if ((rc = kz_rec_find_couple(st, pos[0], id, NULL, err)) != KZ_OK)
+    /* Among two codes that differ only in case the exact one: the way out. */
+    if ((rc = kz_rec_find_couple_exact(st, pos[0], id, &hi, err)) != KZ_OK)
         return rc;
+    pos[0] = hi.code;
     if ((rc = kz_rec_children(st, id, &kids, &nkids, err)) != KZ_OK)
         goto out;
     for (i = 0; i < nkids; i++) {
@@ -661,7 +721,9 @@ const struct kz_cmd_entry kz_cmd_couple_set = {
     NULL, CMD_NEEDS_KEY | CMD_WRITES, yes_opts, cmd_set};
 const struct kz_cmd_entry kz_cmd_couple_list = {
     "couple list", "[--status active|paused|closed|all]", "the couples, with sessions and last date",
-    NULL, CMD_NEEDS_KEY, list_opts, cmd_list};
+    "Shows the active couples and says how many it left out (1 paused, 2 closed).\n"
+    "A CODE is matched without regard to case everywhere: c014 is C014.",
+    CMD_NEEDS_KEY, list_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_couple_show = {
     "couple show", "CODE", "the whole profile, partners and cultural formulation", NULL,
     CMD_NEEDS_KEY, no_opts, cmd_show};
@@ -675,5 +737,8 @@ const struct kz_cmd_entry kz_cmd_couple_close = {
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};
 const struct kz_cmd_entry kz_cmd_couple_delete = {
     "couple delete", "CODE [--yes]", "delete a couple with its sessions and goals",
-    "Asks on a terminal; scripts must say --yes. One transaction: all or nothing.",
+    "Asks on a terminal; scripts must say --yes. One transaction: all or nothing.\n"
+    "Two couples whose codes differ only in case (from an older kizuna) are refused as\n"
+    "ambiguous everywhere; export and delete take the code spelt exactly as stored:\n"
+    "export one, import it --as a new code, then delete it.",
     CMD_NEEDS_KEY | CMD_WRITES, delete_opts, cmd_delete};

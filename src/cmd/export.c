@@ -45,7 +45,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     int rc;
 
     *out = NULL;
-    if ((rc = kz_rec_find_couple(st, code, cid, NULL, err)) != KZ_OK ||
+    if ((rc = kz_rec_find_couple_exact(st, code, cid, NULL, err)) != KZ_OK ||
         (rc = kz_rec_load(st, cid, &couple, err)) != KZ_OK)
         return rc;
     if ((rc = kz_rec_children(st, cid, &kids, &nkids, err)) != KZ_OK)
@@ -749,9 +749,19 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                     json_object_set_new(l, "session", s ? json_string(s) : json_null());
                 }
             } else {
-                const char *att = str(e, "attended");
+                /* One vocabulary (kz_attended_parse): an individual
+                 * session must stay one, or it would reach the other
+                 * partner's export. */
+                const char *att = json_object_get(e, "attended") == NULL
+                                      ? "both"
+                                      : kz_attended_parse(str(e, "attended"));
                 size_t n = 0;
                 json_t *t;
+                if (att == NULL) {
+                    rc = bad(err, "a session's 'attended' is not both, partner1 or partner2");
+                    goto out;
+                }
+                json_object_set_new(e, "attended", json_string(att));
                 hi.date = kz_date_parse(str(e, "date"));
                 hi.minutes = (uint16_t)json_integer_value(json_object_get(e, "minutes"));
                 hi.flags = (json_is_string(json_object_get(e, "signed")) ? KZ_HF_SIGNED : 0) |

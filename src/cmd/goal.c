@@ -153,6 +153,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info chi;
     char *pos[2], target[11] = "", now[21], hex[2 * KZ_RECORD_ID_BYTES + 1], gid[16];
     json_t *g = NULL, *title = NULL, *desc = NULL;
     uint32_t num;
@@ -195,8 +196,9 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = KZ_EUSAGE;
         goto out;
     }
-    if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
+    if ((rc = kz_rec_find_couple(st, pos[0], cid, &chi, err)) != KZ_OK)
         goto out;
+    pos[0] = chi.code; /* as stored, whatever case was typed */
     num = kz_rec_next_num(st, KZ_KIND_GOAL);
     kz_hex(cid, KZ_RECORD_ID_BYTES, hex);
     kz_time_now(now);
@@ -451,16 +453,33 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     kz_rec_num_text(KZ_KIND_GOAL, hi.num, gid, sizeof(gid));
     kz_rec_parent_code(st, hi.parent, code);
-    if (st->ui.json) {
-        json_object_set_new(g, "code", json_string(code));
-        kz_ui_show(&st->ui, g, NULL);
-        g = NULL;
-        goto out;
-    }
     partner = partner_of(g);
     if (partner != 0 && kz_rec_load(st, hi.parent, &c, NULL) != KZ_OK)
         c = NULL;
     named = for_text(c, partner, who, sizeof(who));
+    if (st->ui.json) {
+        /* The shape goal list gives, and more (kizuna(1), JSON output): the
+         * id as "g1", the couple's code; no storage fields. */
+        size_t np;
+        json_t *last;
+        progress = json_object_get(g, "progress");
+        np = json_array_size(progress);
+        last = np > 0 ? json_array_get(progress, np - 1) : NULL;
+        json_object_set_new(g, "last", last != NULL ? json_incref(json_object_get(last, "score"))
+                                                    : json_null());
+        json_object_set_new(g, "last_date", last != NULL
+                                                ? json_incref(json_object_get(last, "date"))
+                                                : json_null());
+        json_object_del(g, "kind");
+        json_object_del(g, "v");
+        json_object_set_new(g, "id", json_string(gid));
+        json_object_set_new(g, "couple", json_string(code));
+        json_object_set_new(g, "partner", json_integer(partner));
+        json_object_set_new(g, "for", json_string(who));
+        kz_ui_show(&st->ui, g, NULL);
+        g = NULL;
+        goto out;
+    }
     kz_buf_printf(&b, "Goal %s — %s\n\n", gid, text_of(json_object_get(g, "title")));
     kz_buf_printf(&b, "couple       %s\n", code);
     if (named)

@@ -134,7 +134,11 @@ cmd_quit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_help = {
-    "help", "[COMMAND]", "list the commands, or explain one", NULL, CMD_NO_VAULT, no_opts,
+    "help", "[COMMAND]", "list the commands, or explain one",
+    "Tables take the terminal's width (80 columns in a pipe). Output longer than the\n"
+    "screen goes through $PAGER (default less -R); q returns here. --no-pager after\n"
+    "any command, or 'config set pager off', prints it directly.",
+    CMD_NO_VAULT, no_opts,
     cmd_help};
 const struct kz_cmd_entry kz_cmd_quit = {
     "quit", "", "lock the vault and leave",

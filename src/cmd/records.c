@@ -2,6 +2,7 @@
 /* Records for the commands: lookups over the heads index, JSON bodies in and out. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
@@ -116,16 +117,73 @@ kz_rec_find_kind(struct kz_state *st, int kind, unsigned char *id, struct kz_hea
     return find(st, &f, err);
 }
 
+/* The couples whose code equals code without regard to case. */
+struct couple_find {
+    const char *code;
+    unsigned char *id;
+    struct kz_head_info *hi;
+    int n, exact;             /* matches; one matched byte for byte */
+    char names[160];          /* their codes, for the message */
+};
+
+static int
+match_couple(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct couple_find *f = ctx;
+    size_t used;
+
+    if (hi->kind != KZ_KIND_COUPLE || strcasecmp(hi->code, f->code) != 0)
+        return 0;
+    used = strlen(f->names);
+    snprintf(f->names + used, sizeof(f->names) - used, "%s%s", used ? ", " : "", hi->code);
+    /* The first match, or the byte-exact one (kz_rec_find_couple_exact). */
+    if (f->n++ == 0 || (!f->exact && strcmp(hi->code, f->code) == 0)) {
+        memcpy(f->id, id, KZ_RECORD_ID_BYTES);
+        if (f->hi != NULL)
+            *f->hi = *hi;
+    }
+    if (strcmp(hi->code, f->code) == 0)
+        f->exact = 1;
+    return 0;
+}
+
+static int
+find_couple(struct kz_state *st, const char *code, int exact_wins, unsigned char *id,
+            struct kz_head_info *hi, struct kz_err *err)
+{
+    unsigned char scratch[KZ_RECORD_ID_BYTES];
+    struct couple_find f;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.code = code;
+    f.id = id != NULL ? id : scratch;
+    f.hi = hi;
+    if ((rc = kz_rec_scan(st, match_couple, &f, err)) != KZ_OK)
+        return rc;
+    if (f.n == 0)
+        return kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);
+    if (f.n > 1 && !(exact_wins && f.exact))
+        return kz_fail(err, KZ_ERR,
+                       "couple code %s is ambiguous: %s differ only in case (made before "
+                       "codes ignored case); export one by its exact code, import it with "
+                       "--as NEWCODE, then 'couple delete' it by its exact code",
+                       code, f.names);
+    return KZ_OK;
+}
+
 int
 kz_rec_find_couple(struct kz_state *st, const char *code, unsigned char *id,
                    struct kz_head_info *hi, struct kz_err *err)
 {
-    struct find f = {KZ_KIND_COUPLE, code, 0, id, hi, 0};
-    int rc = find(st, &f, err);
+    return find_couple(st, code, 0, id, hi, err);
+}
 
-    if (rc == KZ_ENOTFOUND)
-        kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);
-    return rc;
+int
+kz_rec_find_couple_exact(struct kz_state *st, const char *code, unsigned char *id,
+                         struct kz_head_info *hi, struct kz_err *err)
+{
+    return find_couple(st, code, 1, id, hi, err);
 }
 
 int

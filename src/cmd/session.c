@@ -140,13 +140,9 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_object_set_new(s, "modality", json_string(f->modality));
     }
     if (f->attended != NULL) {
-        const char *a = f->attended;
-        if (strcmp(a, "1") == 0 || strcmp(a, "partner1") == 0)
-            a = "partner1";
-        else if (strcmp(a, "2") == 0 || strcmp(a, "partner2") == 0)
-            a = "partner2";
-        else if (strcmp(a, "both") != 0)
-            return kz_fail(err, KZ_EUSAGE, "--attended: both, 1 or 2");
+        const char *a = kz_attended_parse(f->attended);
+        if (a == NULL)
+            return kz_fail(err, KZ_EUSAGE, "--attended: both, partner1 or partner2 (1, 2)");
         json_object_set_new(s, "attended", json_string(a));
     }
     if (f->language != NULL)
@@ -167,7 +163,7 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
 static void
 head_of(const json_t *s, const unsigned char *cid, uint32_t num, struct kz_head_info *hi)
 {
-    const char *att = json_string_value(json_object_get(s, "attended"));
+    const char *att = kz_attended_parse(json_string_value(json_object_get(s, "attended")));
     json_t *t;
     size_t i, n = 0;
 
@@ -227,6 +223,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct fields f;
     const struct kz_opt opts[] = {FIELD_OPTS(f), {NULL, 0, 0, NULL, NULL}};
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info chi;
     char *pos[1], *text = NULL, *skel = NULL, today[11], now[21], sid[16];
     size_t len = 0;
     json_t *s = NULL;
@@ -240,8 +237,9 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: session add CODE [--date D] [--text TEXT] ...");
     if (f.text != NULL && f.text_file != NULL)
         return kz_fail(err, KZ_EUSAGE, "the text once: --text, --text-file or after --");
-    if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
+    if ((rc = kz_rec_find_couple(st, pos[0], cid, &chi, err)) != KZ_OK)
         return rc;
+    pos[0] = chi.code; /* as stored, whatever case was typed */
     kz_date_format(kz_date_today(), today);
     kz_time_now(now);
     num = kz_rec_next_num(st, KZ_KIND_SESSION);
@@ -368,7 +366,8 @@ text_of(const json_t *v)
 static const char *
 who(uint8_t flags)
 {
-    return (flags & KZ_HF_PARTNER1) ? "P1 alone" : (flags & KZ_HF_PARTNER2) ? "P2 alone" : "both";
+    /* kz_attended_parse's words: the same in the table, JSON and show */
+    return (flags & KZ_HF_PARTNER1) ? "partner1" : (flags & KZ_HF_PARTNER2) ? "partner2" : "both";
 }
 
 static int
@@ -576,8 +575,18 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_rec_parent_code(st, hi.parent, code);
     alone = (hi.flags & KZ_HF_PARTNER1) ? 1 : (hi.flags & KZ_HF_PARTNER2) ? 2 : 0;
     if (st->ui.json) {
+        /* The shape session list gives, and more (kizuna(1), JSON output):
+         * ids and couple codes as typed, attended in one vocabulary, signed
+         * a boolean with the time beside it; no storage fields. */
+        json_t *signed_at = json_object_get(s, "signed");
+        json_object_set_new(s, "signed_at",
+                            json_is_string(signed_at) ? json_incref(signed_at) : json_null());
+        json_object_set_new(s, "signed", json_boolean((hi.flags & KZ_HF_SIGNED) != 0));
+        json_object_del(s, "kind");
+        json_object_del(s, "v");
         json_object_set_new(s, "id", json_string(sid));
         json_object_set_new(s, "couple", json_string(code));
+        json_object_set_new(s, "attended", json_string(who(hi.flags)));
         json_object_set_new(s, "individual", alone ? json_integer(alone) : json_null());
         if (!json_is_object(json_object_get(s, "void")))
             json_object_set_new(s, "void", json_null());
@@ -987,8 +996,9 @@ const struct kz_cmd_entry kz_cmd_session_add = {
     "Dates: 2026-03-01, 1.3.2026, today, yesterday, -3d, +1d, -2w ('help dates'). A date\n"
     "more than a day ahead or before 1950 asks first; scripts say --yes.\n"
     "Templates: free, soap, dap, birp, psychodynamic and your own ('template list').\n"
-    "Also --modality in-person|video|phone, --attended both|1|2 (an individual session is\n"
-    "that partner's disclosure), --language L, --interpreter, --interventions TEXT,\n"
+    "Also --modality in-person|video|phone, --attended both|partner1|partner2 (or 1, 2; an\n"
+    "individual session is that partner's disclosure), --language L, --interpreter,\n"
+    "--interventions TEXT,\n"
     "--homework TEXT, --process-notes TEXT (private working notes, kept apart).\n"
     "In a script without --text, the lines that follow are the note, up to a lone '.'.\n"
     "From a system shell, --text (and text after --) lands in its history and in\n"

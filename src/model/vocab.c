@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Themes, note templates, sparklines. */
 #include <string.h>
+#include <strings.h>
 
 #include "kizuna/model.h"
 
@@ -24,6 +25,27 @@ kz_theme_check(const char *name)
             return -1;
     }
     return name[0] == '-' ? -1 : 0;
+}
+
+const char *
+kz_attended_parse(const char *s)
+{
+    static const char *const forms[][4] = {
+        {"both", "both", NULL, NULL},
+        {"partner1", "1", "p1", "P1 alone"},
+        {"partner2", "2", "p2", "P2 alone"},
+    };
+    size_t i, k;
+
+    if (s == NULL)
+        return NULL;
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        for (k = 0; k < 4 && forms[i][k] != NULL; k++) {
+            if (strcasecmp(s, forms[i][k]) == 0)
+                return forms[i][0];
+        }
+    }
+    return NULL;
 }
 
 const char *const kz_template_names[] = {"free", "soap", "dap", "birp", "psychodynamic", NULL};

@@ -4,6 +4,8 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -11,6 +13,26 @@
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
+
+/* Whether the user's locale (LC_ALL, else LC_CTYPE, else LANG, as setlocale
+ * reads them) is UTF-8. main switches LC_CTYPE to C.UTF-8 whatever the user
+ * chose (notes are UTF-8), so the environment says what the terminal shows. */
+static int
+locale_is_utf8(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    size_t i;
+
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]), *dot;
+        if (v == NULL || *v == '\0')
+            continue;
+        dot = strchr(v, '.');
+        return dot != NULL && (strncasecmp(dot + 1, "utf-8", 5) == 0 ||
+                               strncasecmp(dot + 1, "utf8", 4) == 0);
+    }
+    return 0;
+}
 
 void
 kz_ui_init(struct kz_ui *ui, int json, int no_color)
@@ -22,6 +44,7 @@ kz_ui_init(struct kz_ui *ui, int json, int no_color)
     ui->out = stdout;
     ui->errf = stderr;
     ui->color = !no_color && (nc == NULL || *nc == '\0') && isatty(STDOUT_FILENO);
+    ui->ascii = !locale_is_utf8();
 }
 
 void
@@ -75,6 +98,37 @@ kz_ui_hold(struct kz_ui *ui)
 }
 
 int
+kz_ui_columns(void)
+{
+    struct winsize ws;
+    const char *env;
+    long v;
+
+    if (!isatty(STDOUT_FILENO))
+        return 80;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    if ((env = getenv("COLUMNS")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
+        return (int)v;
+    return 80;
+}
+
+/* The terminal's rows (TIOCGWINSZ, else $LINES, else 24). */
+static int
+screen_rows(void)
+{
+    struct winsize ws;
+    const char *env;
+    long v;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        return ws.ws_row;
+    if ((env = getenv("LINES")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
+        return (int)v;
+    return 24;
+}
+
+int
 kz_ui_release(struct kz_ui *ui, int show)
 {
     struct kz_buf *b = ui->held;
@@ -86,12 +140,18 @@ kz_ui_release(struct kz_ui *ui, int show)
     ui->out = ui->real_out;
     ui->real_out = NULL;
     ui->held = NULL;
+    if (show && b->len > 0 && ui->page && !ui->no_pager && isatty(fileno(ui->out)) &&
+        kz_ui_rows(b->p, b->len, kz_ui_columns()) >= (size_t)screen_rows()) {
+        fflush(ui->out);
+        if (kz_ui_page(ui, b->p, b->len) == 0)
+            show = 0; /* shown */
+    }
     if (show && b->len > 0) {
         rc = fwrite(b->p, 1, b->len, ui->out) == b->len ? 0 : -1;
         if (fflush(ui->out) != 0)
             rc = -1;
     }
-    kz_buf_free(b);
+    kz_buf_free(b); /* wiped */
     free(b);
     return rc;
 }
@@ -182,27 +242,82 @@ put_cell_char(FILE *f, const char *s, size_t n, int color)
         fwrite(s, 1, n, f);
 }
 
-/* Prints s cut to at most max columns (with an ellipsis) and padded to pad. */
+size_t
+kz_ui_rows(const char *text, size_t len, int cols)
+{
+    size_t rows = 0, i = 0, w = 0;
+    unsigned int cp;
+    char ch[5];
+
+    if (cols < 1)
+        cols = 80;
+    while (i < len) {
+        unsigned char c = (unsigned char)text[i];
+        size_t k, n;
+        if (c == '\n') {
+            rows += w == 0 ? 1 : (w + (size_t)cols - 1) / (size_t)cols;
+            w = 0;
+            i++;
+            continue;
+        }
+        if (c == 0x1b) { /* ESC [ ... final byte: a colour, no width */
+            i++;
+            if (i < len && text[i] == '[') {
+                for (i++; i < len && !((unsigned char)text[i] >= 0x40 &&
+                                       (unsigned char)text[i] <= 0x7e); i++)
+                    ;
+                i++;
+            }
+            continue;
+        }
+        if (c == '\t') {
+            w += 8 - w % 8;
+            i++;
+            continue;
+        }
+        for (k = 0; k < 4 && i + k < len; k++)
+            ch[k] = text[i + k];
+        ch[k] = '\0';
+        n = utf8_next(ch, &cp);
+        w += (size_t)cp_width(cp);
+        i += n;
+    }
+    if (w > 0)
+        rows += (w + (size_t)cols - 1) / (size_t)cols;
+    return rows;
+}
+
+/* Prints s cut to at most max columns (0: no limit) and padded to pad. A cut
+ * cell ends with an ellipsis ("…", or "..." outside UTF-8) and never splits a
+ * UTF-8 sequence or a double-width character; a highlight it cuts short is
+ * ended before the ellipsis, so that it never runs into the next cell. */
 static void
-put_cell(FILE *f, const char *s, int max, int pad, int color)
+put_cell(FILE *f, const char *s, int max, int pad, int color, int ascii)
 {
     unsigned int cp;
-    int w = 0, total = text_width(s), cut = max > 0 && total > max;
+    int w = 0, total = text_width(s), cut = max > 0 && total > max, marked = 0;
+    int ell = ascii ? 3 : 1, room = max - (max > ell ? ell : 0);
     size_t n;
 
     while (*s != '\0') {
         n = utf8_next(s, &cp);
-        if (cut && w + cp_width(cp) > max - 1)
+        if (cut && w + cp_width(cp) > room)
             break;
+        if (n == 1 && *s == KZ_UI_MARK[0])
+            marked = 1;
+        else if (n == 1 && *s == KZ_UI_UNMARK[0])
+            marked = 0;
         put_cell_char(f, s, n, color);
         w += cp_width(cp);
         s += n;
     }
     if (cut) {
-        if (color)
+        if (color && marked)
             fputs("\033[0m", f); /* a highlight cut short ends here */
-        fputs("\xe2\x80\xa6", f); /* … */
-        w += 1;
+        if (max > ell) {
+            fputs(ascii ? "..." : "\xe2\x80\xa6", f); /* … */
+            w += ell;
+        }
     } else {
         w = total;
     }
@@ -299,7 +414,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
             if ((v = json_object_get(doc, f->key)) == NULL)
                 continue;
             t = value_text(v);
-            put_cell(ui->out, f->label, 0, w + 2, ui->color);
+            put_cell(ui->out, f->label, 0, w + 2, ui->color, ui->ascii);
             fprintf(ui->out, "%s\n", t);
             text_free(t);
         }
@@ -310,7 +425,7 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
         }
         json_object_foreach(doc, key, v) {
             char *t = value_text(v);
-            put_cell(ui->out, key, 0, w + 2, ui->color);
+            put_cell(ui->out, key, 0, w + 2, ui->color, ui->ascii);
             fprintf(ui->out, "%s\n", t);
             text_free(t);
         }
@@ -318,6 +433,45 @@ kz_ui_object(struct kz_ui *ui, json_t *doc, const struct kz_field *fields)
     fflush(ui->out);
     ui->emitted = 1;
     json_decref(doc);
+}
+
+/* The free-text column (max > 0) that gives way next: the widest of those
+ * above limit[c]; -1 if none. */
+static int
+widest_free(const struct kz_col *cols, size_t ncols, const int *w, const int *limit)
+{
+    int best = -1;
+    size_t c;
+
+    for (c = 0; c < ncols; c++) {
+        if (cols[c].max > 0 && w[c] > limit[c] && (best < 0 || w[c] > w[best]))
+            best = (int)c;
+    }
+    return best;
+}
+
+/* Column widths for rows within the terminal's width (struct kz_col): each
+ * column as wide as its widest cell, then, while a row is too wide, the widest
+ * free-text column gives way, first down to its max, then down to a floor. */
+static void
+fit_columns(const struct kz_col *cols, size_t ncols, int *w)
+{
+    int *limit = kz_xcalloc(ncols, sizeof(*limit)), total = 0, width = kz_ui_columns(), pass, c;
+    size_t k;
+
+    for (k = 0; k < ncols; k++)
+        total += w[k] + (k + 1 < ncols ? 2 : 0);
+    for (pass = 0; pass < 2 && total > width; pass++) {
+        for (k = 0; k < ncols; k++) {
+            int floor = text_width(cols[k].heading) > 6 ? text_width(cols[k].heading) : 6;
+            limit[k] = pass == 0 && cols[k].max > floor ? cols[k].max : floor;
+        }
+        while (total > width && (c = widest_free(cols, ncols, w, limit)) >= 0) {
+            w[c]--;
+            total--;
+        }
+    }
+    free(limit);
 }
 
 void
@@ -348,20 +502,21 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
         for (c = 0; c < ncols; c++) {
             char *t = value_text(json_object_get(row, cols[c].key));
             int tw = text_width(t);
-            if (cols[c].max > 0 && tw > cols[c].max)
-                tw = cols[c].max;
             if (tw > w[c])
                 w[c] = tw;
             text_free(t);
         }
     }
+    fit_columns(cols, ncols, w);
     for (c = 0; c < ncols; c++)
-        put_cell(ui->out, cols[c].heading, 0, c + 1 < ncols ? w[c] + 2 : 0, ui->color);
+        put_cell(ui->out, cols[c].heading, w[c], c + 1 < ncols ? w[c] + 2 : 0, ui->color,
+                 ui->ascii);
     fputc('\n', ui->out);
     json_array_foreach(rows, i, row) {
         for (c = 0; c < ncols; c++) {
             char *t = value_text(json_object_get(row, cols[c].key));
-            put_cell(ui->out, t, cols[c].max, c + 1 < ncols ? w[c] + 2 : 0, ui->color);
+            put_cell(ui->out, t, cols[c].max > 0 ? w[c] : 0, c + 1 < ncols ? w[c] + 2 : 0,
+                     ui->color, ui->ascii);
             text_free(t);
         }
         fputc('\n', ui->out);

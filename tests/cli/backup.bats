@@ -488,7 +488,7 @@ NORM='. as $d
 	[ "$(jq -r .couple.formulation.problem "$T/f2.json")" = "She calls it homesickness $c" ]
 	# The imported records work like any other: listed, searchable, shown.
 	run kzp --json session list C014
-	[ "$(echo "$output" | jq -r '[.[].attended] | join(",")')" = "both,P1 alone,P2 alone" ]
+	[ "$(echo "$output" | jq -r '[.[].attended] | join(",")')" = "both,partner1,partner2" ]
 	run kzp --json search "B2$c"
 	[ "$(echo "$output" | jq -r '.[0].id')" = s5 ]
 	run kzp --json goal list C014 --status all

@@ -1089,7 +1089,7 @@ stress_admin() {
 	[ "$(kzp --json session list | jq length)" -eq "$(wc -l <"$T/want")" ]
 	awk -F'\t' '$2 == "goal" && $3 == 0 { print "goal show " $4 }' "$T/st/all" >"$T/st/goal.cmds"
 	awk -F'\t' '$2 == "goal" && $3 == 0 { print $6 "\t" $5 }' "$T/st/all" >"$T/st/goal.want"
-	kzp --json -f "$T/st/goal.cmds" | jq -r '.title + "\t" + .code' | diff "$T/st/goal.want" -
+	kzp --json -f "$T/st/goal.cmds" | jq -r '.title + "\t" + .couple' | diff "$T/st/goal.want" -
 	[ "$(kzp --json goal list --status all | jq length)" -eq "$(wc -l <"$T/st/goal.want")" ]
 	awk -F'\t' '$2 == "couple" && $3 == 0 { print "couple show " $5 }' "$T/st/all" >"$T/st/couple.cmds"
 	awk -F'\t' '$2 == "couple" && $3 == 0 { print $6 }' "$T/st/all" >"$T/st/couple.want"

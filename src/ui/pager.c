@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The pager: held output longer than the screen, shown through $PAGER or less. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/ui.h"
+
+#define PAGER_ARGS 32
+
+/* Splits cmd (modified) at blanks into argv (NULL-terminated); returns argc.
+ * No quotes and no shell: "less -R", "most", "bat --paging=always" as they are. */
+static int
+split_blanks(char *cmd, char **argv, int max)
+{
+    int argc = 0;
+    char *p = cmd;
+
+    while (*p != '\0' && argc < max - 1) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            p++;
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* The child: stdin from the pipe, the default signal actions (an ignored
+ * signal stays ignored across exec), the environment that keeps less from
+ * writing (no history file; secure mode: no log file, no shell escapes, no
+ * editor, no input preprocessor; LESSOPEN/LESSCLOSE unset all the same), then
+ * the pager. On failure the errno goes back through report. */
+static void
+run_child(int in, int report, char **argv)
+{
+    sigset_t none;
+    int e;
+
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dup2(in, STDIN_FILENO) < 0) {
+        e = errno;
+        goto fail;
+    }
+    if (setenv("LESSSECURE", "1", 1) != 0 || setenv("LESSHISTFILE", "-", 1) != 0) {
+        e = errno;
+        goto fail;
+    }
+    unsetenv("LESSOPEN");
+    unsetenv("LESSCLOSE");
+    execvp(argv[0], argv);
+    e = errno;
+fail:
+    if (write(report, &e, sizeof(e)) < 0) {
+        /* nothing more to say */
+    }
+    _exit(127);
+}
+
+int
+kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
+{
+    const char *env = getenv("PAGER");
+    struct sigaction ign, old_int, old_quit, old_pipe;
+    char *cmd, *argv[PAGER_ARGS];
+    int data[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, status, rc = -1;
+    size_t off = 0;
+    ssize_t n;
+    pid_t pid;
+
+    if (env == NULL || *env == '\0')
+        env = "less -R";
+    cmd = kz_xstrdup(env);
+    if (split_blanks(cmd, argv, PAGER_ARGS) == 0) {
+        kz_ui_warn(ui, "PAGER is blank; printing directly");
+        free(cmd);
+        return -1;
+    }
+    if (pipe2(data, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
+        goto out;
+    }
+    /* Ctrl-C and Ctrl-\ reach the whole foreground group: while the pager
+     * runs they are its own (less redraws, a plain pager may end), never the
+     * end of kizuna. A pager that quits before reading everything (q) closes
+     * the pipe: write then fails with EPIPE instead of killing kizuna. */
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0)
+        run_child(data[0], report[1], argv);
+    close(data[0]);
+    close(report[1]);
+    data[0] = report[1] = -1;
+    if (pid < 0) {
+        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
+        goto restore;
+    }
+    while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof(e)) {
+        /* exec failed: nothing was shown */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        kz_ui_warn(ui,
+                   "cannot start the pager '%s': %s; printing directly (PAGER, or "
+                   "--no-pager / 'config set pager off')",
+                   argv[0], strerror(e));
+        goto restore;
+    }
+    while (off < len) {
+        n = write(data[1], text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* EPIPE: the reader has gone (q) */
+        off += (size_t)n;
+    }
+    close(data[1]);
+    data[1] = -1;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    rc = 0;
+restore:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+out:
+    if (data[0] >= 0)
+        close(data[0]);
+    if (data[1] >= 0)
+        close(data[1]);
+    if (report[0] >= 0)
+        close(report[0]);
+    if (report[1] >= 0)
+        close(report[1]);
+    free(cmd);
+    return rc;
+}
