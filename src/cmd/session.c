@@ -590,6 +590,11 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(s, "individual", alone ? json_integer(alone) : json_null());
         if (!json_is_object(json_object_get(s, "void")))
             json_object_set_new(s, "void", json_null());
+        {
+            char *first = kz_note_first_line(json_string_value(json_object_get(s, "text")));
+            json_object_set_new(s, "first_line", json_string(first));
+            kz_wipe_free(first, strlen(first) + 1);
+        }
         kz_ui_show(&st->ui, s, NULL);
         s = NULL;
         goto out;

@@ -180,7 +180,8 @@ records_sum() { sqlite3 "$V" "SELECT hex(id), hex(head) FROM heads ORDER BY id;
 	run kzp --json session show s3
 	[ "$(echo "$output" | jq -r '.void.reason')" = "not a session" ]
 	[ "$(echo "$output" | jq -r '.text')" = "Brief von der Ausländerbehörde" ]
-	[ "$(echo "$output" | jq -r '.signed')" = null ]
+	[ "$(echo "$output" | jq -r '.signed_at')" = null ]
+	[ "$(echo "$output" | jq -r '.signed')" = false ]
 }
 
 @test "session void: in exports marked void, and in the audit trail with its reason and time" {
@@ -343,5 +344,6 @@ records_sum() { sqlite3 "$V" "SELECT hex(id), hex(head) FROM heads ORDER BY id;
 	run kzp session show s2
 	[[ "$output" != *"signed "* ]]
 	run kzp --json session show s1
-	[[ "$(echo "$output" | jq -r '.signed')" =~ ^20[0-9-]+T[0-9:]+Z$ ]]
+	[[ "$(echo "$output" | jq -r '.signed_at')" =~ ^20[0-9-]+T[0-9:]+Z$ ]]
+	[ "$(echo "$output" | jq -r '.signed')" = true ]
 }
