@@ -4,9 +4,12 @@
 #include <pwquality.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <zxcvbn.h>
 
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
@@ -167,15 +170,122 @@ kz_ui_confirm(const char *question)
     return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0;
 }
 
+/* What zxcvbn found in a weak passphrase, in plain words: the kinds of
+ * pattern that cover most of it, longest first (at most two). */
+static void
+zxcvbn_reason(const ZxcMatch_t *info, char *buf, size_t size)
+{
+    static const char *const kinds[] = {
+        [BRUTE_MATCH] = NULL,
+        [DICTIONARY_MATCH] = "common words or passwords",
+        [DICT_LEET_MATCH] = "common words with digits or signs for letters",
+        [USER_MATCH] = "the name kizuna",
+        [USER_LEET_MATCH] = "the name kizuna",
+        [REPEATS_MATCH] = "repeated characters",
+        [SEQUENCE_MATCH] = "letters or digits in order (abcd, 1234)",
+        [SPATIAL_MATCH] = "neighbouring keys on the keyboard (qwertz)",
+        [DATE_MATCH] = "a date",
+        [YEAR_MATCH] = "a year",
+    };
+    int cover[sizeof(kinds) / sizeof(kinds[0])] = {0}, repeated = 0, best, second, k;
+    const ZxcMatch_t *m;
+
+    for (m = info; m != NULL; m = m->Next) {
+        k = (int)(m->Type & ~MULTIPLE_MATCH);
+        if (m->Type & MULTIPLE_MATCH)
+            repeated = 1;
+        if (k > 0 && k < (int)(sizeof(kinds) / sizeof(kinds[0])) && kinds[k] != NULL)
+            cover[k] += m->Length;
+    }
+    best = second = 0;
+    for (k = 1; k < (int)(sizeof(cover) / sizeof(cover[0])); k++) {
+        if (cover[k] == 0 || (k == USER_LEET_MATCH && cover[USER_MATCH] > 0))
+            continue;
+        if (best == 0 || cover[k] > cover[best]) {
+            second = best;
+            best = k;
+        } else if (second == 0 || cover[k] > cover[second]) {
+            second = k;
+        }
+    }
+    if (best == 0)
+        snprintf(buf, size, "it is short for what it is made of");
+    else if (second != 0)
+        snprintf(buf, size, "it %sis built on %s and %s", repeated ? "repeats itself and " : "",
+                 kinds[best], kinds[second]);
+    else
+        snprintf(buf, size, "it %sis built on %s", repeated ? "repeats itself and " : "",
+                 kinds[best]);
+}
+
+/* libpwquality's verdict in plain words (its own wording is for system
+ * passwords and names settings), or NULL when it has nothing against pass. */
+static const char *
+pwquality_reason(const char *pass)
+{
+    pwquality_settings_t *pwq = pwquality_default_settings();
+    const char *why = NULL;
+    void *aux = NULL;
+    int score;
+
+    if (pwq == NULL)
+        return NULL;
+    pwquality_read_config(pwq, NULL, NULL);
+    pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
+    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
+    free(aux); /* a copy of a word for the message, when there is one */
+    pwquality_free_settings(pwq);
+    switch (score) {
+    case PWQ_ERROR_CRACKLIB_CHECK:
+        why = "it is too close to a word in the system's dictionary of common passwords";
+        break;
+    case PWQ_ERROR_PALINDROME:
+        why = "it reads the same backwards";
+        break;
+    case PWQ_ERROR_MAX_CONSECUTIVE:
+    case PWQ_ERROR_MAX_CLASS_REPEAT:
+    case PWQ_ERROR_MAX_SEQUENCE:
+        why = "it repeats a character or a run of characters too often";
+        break;
+    case PWQ_ERROR_USER_CHECK:
+    case PWQ_ERROR_GECOS_CHECK:
+        why = "it holds your user name or your name";
+        break;
+    case PWQ_ERROR_BAD_WORDS:
+        why = "it holds a word this computer's policy forbids";
+        break;
+    case PWQ_ERROR_MIN_DIGITS:
+    case PWQ_ERROR_MIN_UPPERS:
+    case PWQ_ERROR_MIN_LOWERS:
+    case PWQ_ERROR_MIN_OTHERS:
+    case PWQ_ERROR_MIN_CLASSES:
+        why = "this computer's policy (/etc/security/pwquality.conf) wants more kinds of "
+              "characters in it";
+        break;
+    case PWQ_ERROR_MIN_LENGTH:
+        why = "this computer's policy (/etc/security/pwquality.conf) wants it longer";
+        break;
+    default:
+        if (score < 0 && score != PWQ_ERROR_CFGFILE_OPEN && score != PWQ_ERROR_MEM_ALLOC &&
+            score != PWQ_ERROR_FATAL_FAILURE)
+            why = "this computer's password policy refuses it";
+        break;
+    }
+    return why;
+}
+
+#define SUGGEST "Try four or more unrelated words picked at random, such as " \
+                "'spoon meadow tax glacier' (not these)."
+
 int
 kz_ui_check_passphrase(const char *pass, struct kz_err *err)
 {
-    pwquality_settings_t *pwq;
-    void *aux = NULL;
+    static const char *user_dict[] = {"kizuna", NULL};
+    ZxcMatch_t *info = NULL;
     size_t chars = 0;
-    const char *p;
-    char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
-    int score, rc = KZ_OK;
+    const char *p, *why;
+    char reason[192];
+    double bits;
 
     for (p = pass; *p != '\0'; p++) {
         if ((*p & 0xc0) != 0x80) /* count UTF-8 characters, not bytes */
@@ -183,18 +293,19 @@ kz_ui_check_passphrase(const char *pass, struct kz_err *err)
     }
     if (chars < PASSPHRASE_MIN)
         return kz_fail(err, KZ_EUSAGE,
-                       "passphrase too short: %zu characters, at least %d needed "
-                       "(a few unrelated words work well)",
+                       "passphrase too short: %zu characters, at least %d needed. " SUGGEST,
                        chars, PASSPHRASE_MIN);
-    pwq = pwquality_default_settings();
-    if (pwq == NULL)
-        return KZ_OK; /* the length rule still holds */
-    pwquality_read_config(pwq, NULL, NULL);
-    pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
-    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
-    if (score < 0)
-        rc = kz_fail(err, KZ_EUSAGE, "passphrase too weak: %s",
-                     pwquality_strerror(buf, sizeof(buf), score, aux));
-    pwquality_free_settings(pwq);
-    return rc;
+    bits = ZxcvbnMatch(pass, user_dict, &info);
+    if (bits < KZ_PASSPHRASE_MIN_BITS) {
+        zxcvbn_reason(info, reason, sizeof(reason));
+        ZxcvbnFreeInfo(info);
+        return kz_fail(err, KZ_EUSAGE,
+                       "passphrase too weak: too easy to guess (about %d bits; kizuna needs %d): "
+                       "%s. " SUGGEST,
+                       (int)bits, KZ_PASSPHRASE_MIN_BITS, reason);
+    }
+    ZxcvbnFreeInfo(info);
+    if ((why = pwquality_reason(pass)) != NULL)
+        return kz_fail(err, KZ_EUSAGE, "passphrase too weak: %s. " SUGGEST, why);
+    return KZ_OK;
 }
