@@ -449,6 +449,19 @@ out:
         if (err.msg[0] == '\0')
             kz_fail(&err, rc, "%s failed", argc > 0 ? argv[0] : "command");
         err.code = rc;
+        if (st->script_name != NULL) {
+            char msg[sizeof(err.msg)];
+            int at = snprintf(msg, sizeof(msg), "%s:%d: ", st->script_name, st->script_line);
+            size_t n = strlen(err.msg);
+            if (at > 0 && (size_t)at < sizeof(msg)) {
+                if (n > sizeof(msg) - (size_t)at - 1)
+                    n = sizeof(msg) - (size_t)at - 1;
+                memcpy(msg + at, err.msg, n);
+                msg[(size_t)at + n] = '\0';
+                memcpy(err.msg, msg, sizeof(msg));
+            }
+            explicit_bzero(msg, sizeof(msg));
+        }
         kz_ui_error(&st->ui, &err);
     }
     return rc;
@@ -539,15 +552,45 @@ kz_cmd_free_argv(int argc, char **argv)
     free(argv);
 }
 
+/* A script read through a counter of the line ends it gave: the lines a
+ * command read as its note (up to a lone '.') count too, so that an error
+ * names the line of the script it came from. */
+struct script_src {
+    int fd;
+    long newlines;
+};
+
+static ssize_t
+script_read(void *cookie, char *buf, size_t size)
+{
+    struct script_src *src = cookie;
+    ssize_t n, i;
+
+    do
+        n = read(src->fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    for (i = 0; i < n; i++)
+        src->newlines += buf[i] == '\n';
+    return n;
+}
+
+static int
+script_close(void *cookie)
+{
+    return close(((struct script_src *)cookie)->fd);
+}
+
 int
 kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
 {
-    FILE *f;
+    static const cookie_io_functions_t io = {script_read, NULL, NULL, script_close};
+    struct script_src src = {-1, 0};
+    FILE *f = NULL;
     struct kz_buf line = {NULL, 0, 0};
     int status = KZ_OK, lineno = 0, dupfd;
 
-    dupfd = dup(fd);
-    if (dupfd < 0 || (f = fdopen(dupfd, "r")) == NULL) {
+    dupfd = src.fd = dup(fd);
+    if (dupfd < 0 || (f = fopencookie(&src, "r", io)) == NULL) {
         struct kz_err err;
         kz_fail(&err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
         kz_ui_error(&st->ui, &err);
@@ -559,11 +602,12 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
      * --text, search words) where nothing wipes them; line wipes its own. */
     setvbuf(f, NULL, _IONBF, 0);
     st->script_in = f;
-    while (!st->quit && kz_ui_read_line(f, &line)) {
+    while (!st->quit && (lineno = (int)src.newlines + 1, kz_ui_read_line(f, &line))) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;
-        lineno++;
+        st->script_name = name;
+        st->script_line = lineno;
         kz_err_clear(&err);
         if (kz_cmd_split(kz_buf_str(&line), &argc, &argv, &err) != KZ_OK) {
             kz_fail(&err, KZ_EUSAGE, "%s:%d: unterminated quote", name, lineno);
@@ -583,6 +627,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
     }
     kz_buf_free(&line);
     st->script_in = NULL;
+    st->script_name = NULL;
     fclose(f);
     return status;
 }
