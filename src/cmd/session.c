@@ -95,10 +95,16 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_t *arr = split_commas(f->themes), *t;
         size_t i;
         json_array_foreach(arr, i, t) {
+            char folded[KZ_THEME_BUF];
+            json_string_set(t, kz_theme_fold(json_string_value(t), folded, sizeof(folded)));
             if (!kz_themes_known(st, json_string_value(t))) {
-                kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them; "
-                                        "'themes add %s' adds it)",
-                        json_string_value(t), json_string_value(t));
+                if (kz_theme_check(json_string_value(t)) != 0)
+                    kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them)",
+                            json_string_value(t));
+                else
+                    kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them; "
+                                            "'themes add %s' adds it)",
+                            json_string_value(t), json_string_value(t));
                 json_decref(arr);
                 return KZ_EUSAGE;
             }
@@ -373,7 +379,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct listing l;
-    char *pos[1];
+    char *pos[1], folded[KZ_THEME_BUF];
     json_t *rows;
     int rc, npos;
     size_t i;
@@ -390,7 +396,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             return rc;
         l.couple = cid;
     }
-    l.theme = theme;
+    l.theme = theme != NULL ? kz_theme_fold(theme, folded, sizeof(folded)) : NULL;
     if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
         goto out;
     if (l.n > 1)
