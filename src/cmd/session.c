@@ -592,20 +592,29 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
-    char *pos[1], sid[16], now[21];
+    char *pos[1], sid[16], now[21], question[128];
     json_t *s = NULL;
-    int rc, npos;
+    int rc, npos, yes = 0;
+    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("session sign", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse("session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
-        return kz_fail(err, KZ_EUSAGE, "usage: session sign ID");
+        return kz_fail(err, KZ_EUSAGE, "usage: session sign ID [--yes]");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
     if (json_is_string(json_object_get(s, "signed"))) {
         rc = kz_fail(err, KZ_EUSAGE, "session %s was already signed on %s", sid,
                      json_string_value(json_object_get(s, "signed")));
+        goto out;
+    }
+    /* A person at the terminal is asked; a script (-f, piped) signs as it always did. */
+    snprintf(question, sizeof(question),
+             "Sign %s? A signed note can't be edited, only amended.", sid);
+    if (!yes && st->script_name == NULL && st->script_in == NULL &&
+        (st->interactive || kz_ui_have_terminal()) && !kz_ui_confirm(question)) {
+        rc = kz_fail(err, KZ_EUSAGE, "not signed; %s is unchanged", sid);
         goto out;
     }
     kz_time_now(now);
@@ -682,6 +691,7 @@ static const char *const edit_opts[] = {
     "--interpreter", "--no-interpreter", "--interventions", "--homework", "--process-notes",
     "--edit-process-notes", NULL};
 static const char *const list_opts[] = {"--from", "--to", "--theme", NULL};
+static const char *const sign_opts[] = {"--yes", NULL};
 static const char *const amend_opts[] = {"--text", "--text-file", NULL};
 static const char *const no_opts[] = {NULL};
 
@@ -709,8 +719,10 @@ const struct kz_cmd_entry kz_cmd_session_edit = {
     "change an unsigned session (the note in $EDITOR when no option is given)", NULL,
     CMD_NEEDS_KEY | CMD_WRITES, edit_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_session_sign = {
-    "session sign", "ID", "sign a note: it becomes immutable", NULL, CMD_NEEDS_KEY | CMD_WRITES,
-    no_opts, cmd_sign};
+    "session sign", "ID [--yes]", "sign a note: it becomes immutable",
+    "On a terminal asks first (\"Sign s3? ... [y/N]\"); --yes does not ask. Scripts\n"
+    "(-f, commands piped in) sign without asking.",
+    CMD_NEEDS_KEY | CMD_WRITES, sign_opts, cmd_sign};
 const struct kz_cmd_entry kz_cmd_session_amend = {
     "session amend", "ID [--text TEXT | --text-file FILE]", "add a dated addendum to a signed note",
     NULL, CMD_NEEDS_KEY | CMD_WRITES, amend_opts, cmd_amend};
