@@ -99,6 +99,8 @@ int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_
 
 /* Asks a yes/no question on /dev/tty; returns 1 for yes. No terminal: 0. */
 int kz_ui_confirm(const char *question);
+/* The same, "[Y/n]": Enter alone is yes; Ctrl-C, end of input or no terminal: 0. */
+int kz_ui_confirm_yes(const char *question);
 
 /* Checks a new passphrase: at least 12 characters, at least
  * KZ_PASSPHRASE_MIN_BITS of guessing work by zxcvbn's estimate (KeePassXC's

@@ -278,6 +278,34 @@ pwquality_reason(const char *pass)
                 "'spoon meadow tax glacier' (not these)."
 
 int
+kz_ui_confirm_yes(const char *question)
+{
+    char answer[16];
+    size_t n = 0;
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), ended = 0;
+    char c;
+
+    if (fd < 0)
+        return 0;
+    tty_write(fd, question);
+    tty_write(fd, " [Y/n] ");
+    while (read(fd, &c, 1) == 1) {
+        if (c == '\n') {
+            ended = 1; /* Enter: the default, unless something else was typed */
+            break;
+        }
+        if (n < sizeof(answer) - 1)
+            answer[n++] = c;
+    }
+    answer[n] = '\0';
+    if (!ended)
+        tty_write(fd, "\n"); /* Ctrl-C or end of input: no */
+    close(fd);
+    return ended && (n == 0 || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+                     strcmp(answer, "yes") == 0);
+}
+
+int
 kz_ui_check_passphrase(const char *pass, struct kz_err *err)
 {
     static const char *user_dict[] = {"kizuna", NULL};
@@ -300,9 +328,9 @@ kz_ui_check_passphrase(const char *pass, struct kz_err *err)
         zxcvbn_reason(info, reason, sizeof(reason));
         ZxcvbnFreeInfo(info);
         return kz_fail(err, KZ_EUSAGE,
-                       "passphrase too weak: too easy to guess (about %d bits; kizuna needs %d): "
+                       "passphrase too weak: too easy to guess (about %d bit%s; kizuna needs %d): "
                        "%s. " SUGGEST,
-                       (int)bits, KZ_PASSPHRASE_MIN_BITS, reason);
+                       (int)bits, (int)bits == 1 ? "" : "s", KZ_PASSPHRASE_MIN_BITS, reason);
     }
     ZxcvbnFreeInfo(info);
     if ((why = pwquality_reason(pass)) != NULL)
