@@ -18,6 +18,8 @@
 #include "kizuna/secmem.h"
 #include "kizuna/shell.h"
 
+#define KZ_INTERRUPTED 130
+
 #ifndef KZ_VERSION
 #define KZ_VERSION "0.1.0"
 #endif
@@ -42,7 +44,7 @@ static const char usage_text[] =
     "      --version               the version\n"
     "\n"
     "exit status: 0 ok, 1 error, 2 usage, 3 authentication, 4 integrity,\n"
-    "             5 busy, 6 not found\n";
+    "             5 busy, 6 not found, 130 cancelled with Ctrl-C at a prompt\n";
 
 enum {
     OPT_PASS_FD = 256,
@@ -363,5 +365,9 @@ main(int argc, char **argv)
 out:
     free(g.cmd_argv);
     kz_state_free(&st);
+    /* Ctrl-C at a question or a passphrase prompt ended it: the shell's status
+     * for an interrupted program, and nothing was changed. */
+    if (rc != KZ_OK && kz_ui_interrupted())
+        rc = KZ_INTERRUPTED;
     return rc;
 }

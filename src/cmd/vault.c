@@ -183,9 +183,10 @@ cmd_init(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (lstat(st->vault_path, &sb) == 0)
         return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it",
                        st->vault_path);
-    if ((rc = make_parent_dirs(st->vault_path, err)) != KZ_OK)
-        return rc;
+    /* The passphrase first: a Ctrl-C or a refused passphrase leaves no folder behind. */
     if ((rc = kz_cmd_new_passphrase(st, NULL, 1, &pass, &passlen, err)) != KZ_OK)
+        goto out;
+    if ((rc = make_parent_dirs(st->vault_path, err)) != KZ_OK)
         goto out;
     if (kdf.t == 0) {
         kz_ui_say(&st->ui, "Calibrating Argon2id to about %.1f s on this machine...\n", target);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwquality.h>
 #include <signal.h>
 #include <sodium.h>
@@ -42,10 +43,93 @@ tty_write(int fd, const char *s)
     }
 }
 
-/* Reads one line from fd into secure memory, byte by byte (so nothing past the
- * line is consumed from a shared descriptor). stop_on_signal: a SIGINT ends it. */
+/* The last question on the terminal was ended by Ctrl-C (kz_ui_interrupted). */
+static int last_interrupted;
+
+/*
+ * A question on /dev/tty. SIGINT is blocked from the start and only let in
+ * while ppoll() waits for a key: a Ctrl-C that comes just after the prompt
+ * was drawn (before the read) still ends the wait, where a flag checked
+ * before read() would miss it and leave the read waiting for good.
+ */
+struct tty_guard {
+    int fd;
+    int have_term;
+    struct termios old;
+    struct sigaction old_int;
+    sigset_t old_mask, wait_mask;
+};
+
 static int
-read_line(int fd, char **out, size_t *len, int stop_on_signal, const char *what,
+tty_open(struct tty_guard *g)
+{
+    struct sigaction sa;
+    sigset_t block;
+
+    memset(g, 0, sizeof(*g));
+    g->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (g->fd < 0)
+        return -1;
+    g->have_term = tcgetattr(g->fd, &g->old) == 0;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &g->old_mask);
+    g->wait_mask = g->old_mask;
+    sigdelset(&g->wait_mask, SIGINT);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint; /* no SA_RESTART: ppoll() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    last_interrupted = 0;
+    sigaction(SIGINT, &sa, &g->old_int);
+    return 0;
+}
+
+static void
+tty_close(struct tty_guard *g)
+{
+    if (g->fd < 0)
+        return;
+    if (g->have_term)
+        tcsetattr(g->fd, TCSAFLUSH, &g->old);
+    sigaction(SIGINT, &g->old_int, NULL);
+    sigprocmask(SIG_SETMASK, &g->old_mask, NULL);
+    last_interrupted = interrupted != 0;
+    close(g->fd);
+    g->fd = -1;
+}
+
+/* One byte from the terminal: 1, 0 at end of input, -1 with errno (EINTR:
+ * Ctrl-C). */
+static ssize_t
+tty_read(struct tty_guard *g, char *c)
+{
+    struct pollfd pfd;
+
+    for (;;) {
+        pfd.fd = g->fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (ppoll(&pfd, 1, NULL, &g->wait_mask) < 0) {
+            if (errno == EINTR && !interrupted)
+                continue;
+            return -1;
+        }
+        return read(g->fd, c, 1);
+    }
+}
+
+int
+kz_ui_interrupted(void)
+{
+    return last_interrupted;
+}
+
+/* Reads one line from fd (or the terminal, g) into secure memory, byte by
+ * byte (so nothing past the line is consumed from a shared descriptor). On
+ * the terminal a Ctrl-C ends it: KZ_EAUTH "cancelled". */
+static int
+read_line(int fd, struct tty_guard *g, char **out, size_t *len, const char *what,
           struct kz_err *err)
 {
     char *buf = kz_secure_alloc(SECRET_MAX + 1);
@@ -54,9 +138,9 @@ read_line(int fd, char **out, size_t *len, int stop_on_signal, const char *what,
     char c;
 
     for (;;) {
-        ssize_t r = read(fd, &c, 1);
+        ssize_t r = g != NULL ? tty_read(g, &c) : read(fd, &c, 1);
         if (r < 0 && errno == EINTR) {
-            if (stop_on_signal && interrupted) {
+            if (g != NULL && interrupted) {
                 rc = kz_fail(err, KZ_EAUTH, "cancelled");
                 goto out;
             }
@@ -93,35 +177,25 @@ out:
 int
 kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err *err)
 {
-    struct termios old, quiet;
-    struct sigaction sa, old_int;
-    int fd, rc, have_term;
+    struct termios quiet;
+    struct tty_guard g;
+    int rc;
 
     *out = NULL;
     *len = 0;
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
+    if (tty_open(&g) != 0)
         return kz_fail(err, KZ_EAUTH, "no terminal to ask for the passphrase "
                                       "(use --passphrase-fd or --passphrase-file)");
-    have_term = tcgetattr(fd, &old) == 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigint; /* no SA_RESTART: read() returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    if (have_term) {
-        quiet = old;
+    if (g.have_term) {
+        quiet = g.old;
         quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
         quiet.c_lflag |= ICANON | ISIG;
-        tcsetattr(fd, TCSAFLUSH, &quiet);
+        tcsetattr(g.fd, TCSAFLUSH, &quiet);
     }
-    tty_write(fd, prompt);
-    rc = read_line(fd, out, len, 1, "the passphrase", err);
-    if (have_term)
-        tcsetattr(fd, TCSAFLUSH, &old);
-    tty_write(fd, "\n");
-    sigaction(SIGINT, &old_int, NULL);
-    close(fd);
+    tty_write(g.fd, prompt);
+    rc = read_line(-1, &g, out, len, "the passphrase", err);
+    tty_write(g.fd, "\n");
+    tty_close(&g);
     return rc;
 }
 
@@ -130,7 +204,7 @@ kz_ui_read_secret_fd(int fd, char **out, size_t *len, struct kz_err *err)
 {
     *out = NULL;
     *len = 0;
-    return read_line(fd, out, len, 0, "the passphrase", err);
+    return read_line(fd, NULL, out, len, "the passphrase", err);
 }
 
 int
@@ -144,30 +218,58 @@ kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_err 
     if (fd < 0)
         return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", path,
                        strerror(errno));
-    rc = read_line(fd, out, len, 0, path, err);
+    rc = read_line(fd, NULL, out, len, path, err);
     close(fd);
     return rc;
+}
+
+/* Asks question with hint ("[y/N]") and reads the answer: 1 and the
+ * answer in buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. */
+static int
+ask(const char *question, const char *hint, char *buf, size_t size)
+{
+    struct tty_guard g;
+    size_t n = 0;
+    int ended = 0;
+    char c;
+
+    buf[0] = '\0';
+    if (tty_open(&g) != 0)
+        return 0;
+    tty_write(g.fd, question);
+    tty_write(g.fd, hint);
+    while (tty_read(&g, &c) == 1) {
+        if (c == '\n') {
+            ended = 1;
+            break;
+        }
+        if (n < size - 1)
+            buf[n++] = c;
+    }
+    buf[n] = '\0';
+    if (!ended)
+        tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
+    tty_close(&g);
+    return ended;
 }
 
 int
 kz_ui_confirm(const char *question)
 {
     char answer[16];
-    size_t n = 0;
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    char c;
 
-    if (fd < 0)
-        return 0;
-    tty_write(fd, question);
-    tty_write(fd, " [y/N] ");
-    while (read(fd, &c, 1) == 1 && c != '\n') {
-        if (n < sizeof(answer) - 1)
-            answer[n++] = c;
-    }
-    answer[n] = '\0';
-    close(fd);
-    return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0;
+    return ask(question, " [y/N] ", answer, sizeof(answer)) &&
+           (strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0);
+}
+
+int
+kz_ui_confirm_yes(const char *question)
+{
+    char answer[16];
+
+    return ask(question, " [Y/n] ", answer, sizeof(answer)) &&
+           (answer[0] == '\0' || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+            strcmp(answer, "yes") == 0);
 }
 
 /* What zxcvbn found in a weak passphrase, in plain words: the kinds of
@@ -276,34 +378,6 @@ pwquality_reason(const char *pass)
 
 #define SUGGEST "Try four or more unrelated words picked at random, such as " \
                 "'spoon meadow tax glacier' (not these)."
-
-int
-kz_ui_confirm_yes(const char *question)
-{
-    char answer[16];
-    size_t n = 0;
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), ended = 0;
-    char c;
-
-    if (fd < 0)
-        return 0;
-    tty_write(fd, question);
-    tty_write(fd, " [Y/n] ");
-    while (read(fd, &c, 1) == 1) {
-        if (c == '\n') {
-            ended = 1; /* Enter: the default, unless something else was typed */
-            break;
-        }
-        if (n < sizeof(answer) - 1)
-            answer[n++] = c;
-    }
-    answer[n] = '\0';
-    if (!ended)
-        tty_write(fd, "\n"); /* Ctrl-C or end of input: no */
-    close(fd);
-    return ended && (n == 0 || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
-                     strcmp(answer, "yes") == 0);
-}
 
 int
 kz_ui_check_passphrase(const char *pass, struct kz_err *err)
