@@ -9,7 +9,11 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-bin=$PWD/$BUILD/kizuna
+case $BUILD in
+/*) ;;
+*) BUILD=$PWD/$BUILD ;;
+esac
+bin=$BUILD/kizuna
 hint=$BUILD/.path-hint-shown
 
 if [ ! -e "$hint" ] && ! command -v kizuna >/dev/null 2>&1; then
