@@ -42,6 +42,7 @@ static const char usage_text[] =
     "      --no-color              no colour (also NO_COLOR)\n"
     "  -h, --help                  this text;  'kizuna help' lists the commands\n"
     "      --version               the version\n"
+    "With a COMMAND these options may also follow it (never after a lone '--').\n"
     "\n"
     "exit status: 0 ok, 1 error, 2 usage, 3 authentication, 4 integrity,\n"
     "             5 busy, 6 not found, 130 cancelled with Ctrl-C at a prompt\n";

@@ -429,7 +429,8 @@ static const char *const passwd_opts[] = {"--new-passphrase-file", "--rekey", NU
 const struct kz_cmd_entry kz_cmd_init = {
     "init", "[--kdf-time S] [--kdf-memory SIZE] [--kdf-iterations N] [--kdf-lanes N]",
     "create the vault and print its recovery key once",
-    "Asks for the new passphrase twice (or takes --passphrase-file/-fd). Key derivation\n"
+    "Asks for the new passphrase twice (or takes --passphrase-file/-fd): 12 characters\n"
+    "or more and at least 50 bits of guessing (zxcvbn), e.g. four unrelated words. Key derivation\n"
     "is calibrated to --kdf-time seconds (default 1), never below t=3, m=64 MiB, 4 lanes;\n"
     "explicit --kdf-* costs are for tests. At most 4G of memory, 64 iterations, 64 lanes:\n"
     "a vault header asking for more is refused (exit 4). Refuses to overwrite a file.",
