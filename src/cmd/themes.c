@@ -148,7 +148,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
     json_t *doc = NULL, *custom, *t, *name = NULL;
-    char *pos[1], folded[KZ_THEME_BUF];
+    char *pos[1];
     size_t i, at;
     int rc, npos;
 
@@ -156,7 +156,6 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: themes add NAME");
-    pos[0] = (char *)kz_theme_fold(pos[0], folded, sizeof(folded)); /* Visa is visa */
     if (kz_theme_check(pos[0]) != 0 || (name = json_string(pos[0])) == NULL)
         return kz_fail(err, KZ_EUSAGE,
                        "'%s' is not a theme name: 1-40 characters of lower-case letters, "
@@ -202,8 +201,8 @@ const struct kz_cmd_entry kz_cmd_themes_list = {
     no_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_themes_add = {
     "themes add", "NAME", "add a theme of your own to tag sessions with",
-    "NAME is 1-40 characters: lower-case letters (any script), digits and '-' (A-Z\n"
-    "are taken as a-z, here and in --theme),\n"
+    "NAME is 1-40 characters: lower-case letters (any script), digits and '-'\n"
+    "(--theme takes A-Z as a-z),\n"
     "e.g. in-laws, religion, 家族. Starter themes: isolation, dependency, language,\n"
     "bridge-role, autonomy, parenting, holidays, affection, conflict, family-of-origin,\n"
     "silence, identity, migration.",

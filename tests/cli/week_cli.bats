@@ -151,7 +151,7 @@ REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 	[ "$(echo "$output" | jq -r '."backup.warn-days"')" = "null" ]
 }
 
-@test "--theme folds case: Holidays is holidays in session add, list, search and themes add" {
+@test "--theme folds case: Holidays is holidays in session add, list and search" {
 	new_vault
 	kzp couple add C001 >/dev/null
 	run kzp session add C001 --theme Holidays,LANGUAGE --text "Weihnachten"
@@ -162,9 +162,10 @@ REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 	[ "$(echo "$output" | jq length)" -eq 1 ]
 	run kzp --json search Weihnachten --theme Holidays
 	[ "$(echo "$output" | jq length)" -eq 1 ]
+	# a theme's name itself stays lower case (themes add In-Laws is refused)
 	run kzp themes add Visa
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"visa"* ]]
+	[ "$status" -eq 2 ]
+	kzp themes add visa >/dev/null
 	run kzp session add C001 --theme VISA --text "x"
 	[ "$status" -eq 0 ]
 	# an unknown theme suggests 'themes add' only when that would work
