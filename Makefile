@@ -113,14 +113,14 @@ TEST_LIBS_test_age_cctv := -lz
 # status is in the line make prints, "Error N" (scripts/run.sh passes it on).
 run:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory -s $(BIN)
 	@BUILD=$(BUILD) scripts/run.sh $(if $(VAULT),--vault $(VAULT))
 
 # A demo vault of fictional couples (demo.kz), then the shell on it; the
 # passphrase is printed on a line of its own each time.
 demo:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory -s $(BIN)
 	@if [ -e demo.kz ]; then echo "demo.kz is there already; its passphrase:"; \
 	    scripts/demo.sh --passphrase; else KIZUNA=$(BIN) scripts/demo.sh demo.kz; fi
 	@BUILD=$(BUILD) scripts/run.sh --vault demo.kz

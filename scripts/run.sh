@@ -20,7 +20,7 @@ if [ ! -e "$hint" ] && ! command -v kizuna >/dev/null 2>&1; then
 	echo "kizuna is $bin; 'make install PREFIX=\$HOME/.local' puts it on your PATH"
 	case ":$PATH:" in
 	*":$HOME/.local/bin:"*) ;;
-	*) echo "(with ~/.local/bin on PATH: add it in ~/.profile, or log in again after the install)" ;;
+	*) echo "(~/.local/bin is not on your PATH yet: Debian's ~/.profile adds it at the next login once it exists)" ;;
 	esac
 	: >"$hint" 2>/dev/null || true
 fi
