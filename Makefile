@@ -12,7 +12,8 @@ VERSION  := 0.1.0
 
 PKGS := libsodium sqlite3 libargon2 readline jansson pwquality
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# zxcvbn (the passphrase meter) has no pkg-config file in Debian's libzxcvbn-dev.
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn
 
 WARN   := -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
           -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -106,18 +107,23 @@ $(BUILD)/tests/kzpause.so: tests/tools/kzpause.c
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz
 
-# The default vault, or KIZUNA_VAULT / VAULT= when given.
+# The default vault, or KIZUNA_VAULT / VAULT= when given. The first time, and
+# while no kizuna is on PATH, says where the binary is and how to install it.
+# make's own status is 0 when kizuna's is, else 2 (GNU make's rule): kizuna's
+# status is in the line make prints, "Error N" (scripts/run.sh passes it on).
 run:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN)
-	@$(BIN) $(if $(VAULT),--vault $(VAULT))
+	@$(MAKE) --no-print-directory -s $(BIN)
+	@BUILD=$(BUILD) scripts/run.sh $(if $(VAULT),--vault $(VAULT))
 
-# A demo vault of fictional couples (demo.kz), then the shell on it.
+# A demo vault of fictional couples (demo.kz), then the shell on it; the
+# passphrase is printed on a line of its own each time.
 demo:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory $(BIN)
-	@[ -e demo.kz ] || KIZUNA=$(BIN) scripts/demo.sh demo.kz
-	@$(BIN) --vault demo.kz
+	@$(MAKE) --no-print-directory -s $(BIN)
+	@if [ -e demo.kz ]; then echo "demo.kz is there already; its passphrase:"; \
+	    scripts/demo.sh --passphrase; else KIZUNA=$(BIN) scripts/demo.sh demo.kz; fi
+	@BUILD=$(BUILD) scripts/run.sh --vault demo.kz
 
 # Every test, in a normal build and again under ASan+UBSan; ends "N passed, N failed".
 check:

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Makes a demo vault of fictional intercultural couples, so a newcomer can try
 # every command in a minute:   scripts/demo.sh [PATH]   (default: demo.kz)
-# The passphrase is printed at the end. Everything in it is invented.
+# The passphrase is printed at the end, on a line of its own; scripts/demo.sh
+# --passphrase prints only it (make demo, when demo.kz exists already).
+# Everything in it is invented.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KZ=${KIZUNA:-build/kizuna}
 VAULT=${1:-demo.kz}
 PASS="demo only: never for real notes"
+if [ "${1:-}" = "--passphrase" ]; then
+	printf '%s\n' "$PASS"
+	exit 0
+fi
 
 [ -x "$KZ" ] || make --no-print-directory "$KZ" >/dev/null
 if [ -e "$VAULT" ]; then
@@ -57,6 +63,7 @@ goal progress g4 5 --date 2025-11-10 --session s8
 SCRIPT
 
 echo "Demo vault: $VAULT"
-echo "Passphrase: $PASS"
+echo "Passphrase (type it at the prompt):"
+echo "$PASS"
 echo "Try:  $KZ --vault $VAULT      then: couple list, couple show C014, session list C014,"
 echo "      goal show g1, search holidays, search 'sabishisa', themes"

@@ -34,6 +34,11 @@ struct kz_state {
     int quit;                   /* set by quit: the shell or script stops */
     int locked_by_idle;         /* the shell locked the vault after idle time */
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
+    int want_recovery;          /* unlock --recovery: the terminal asks for the recovery key */
+    int offer_passwd;           /* unlocked with the recovery key: offer a new passphrase */
+    int unlock_hint_shown;      /* the shell said how to reach the recovery key */
+    const char *script_name;    /* while a script runs: its name and the line being run, */
+    int script_line;            /* which start each error message ("nightly.kz:3: ...") */
     char audit_ref[64];         /* the record a command touched, for the audit trail */
     int audited;                /* the command saved its own event (export: before its
                                    file or bytes appear) */

@@ -132,9 +132,18 @@ int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_
 
 /* Asks a yes/no question on /dev/tty; returns 1 for yes. No terminal: 0. */
 int kz_ui_confirm(const char *question);
+/* The same, "[Y/n]": Enter alone is yes; Ctrl-C, end of input or no terminal: 0. */
+int kz_ui_confirm_yes(const char *question);
+/* True when the last question or secret prompt on the terminal was ended by
+ * Ctrl-C (the process then exits 130 when it ends because of it). */
+int kz_ui_interrupted(void);
 
-/* Checks a new passphrase: at least 12 characters and accepted by libpwquality.
- * Returns KZ_OK or KZ_EUSAGE with the reason. */
+/* Checks a new passphrase: at least 12 characters, at least
+ * KZ_PASSPHRASE_MIN_BITS of guessing work by zxcvbn's estimate (KeePassXC's
+ * meter calls below 40 "poor"; notes on couples ask for more), and accepted by
+ * libpwquality. Returns KZ_OK or KZ_EUSAGE with the reason in plain words and
+ * a suggestion (never the libraries' own wording). */
+#define KZ_PASSPHRASE_MIN_BITS 50
 int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
 
 /*

@@ -375,15 +375,16 @@ unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len
 int
 kz_state_unlock(struct kz_state *st, struct kz_err *err)
 {
-    char *secret = NULL, prompt[512];
+    char *secret = NULL, prompt[768];
     size_t len = 0;
-    int rc, tries;
+    int rc, tries, use_recovery;
 
     if ((rc = kz_state_open(st, err)) != KZ_OK)
         return rc;
     if (kz_vault_unlocked(st->vault))
         return KZ_OK;
-    if (st->recovery_file != NULL || st->passphrase_file != NULL || st->passphrase_fd >= 0) {
+    if (st->recovery_file != NULL ||
+        (!st->want_recovery && (st->passphrase_file != NULL || st->passphrase_fd >= 0))) {
         int recovery = st->recovery_file != NULL;
         const char *how = recovery ? "recovery key" : "passphrase";
         if (recovery)
@@ -395,12 +396,15 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         if (rc == KZ_OK)
             rc = unlock_settled(st, recovery, secret, len, how, err);
         kz_secure_free(secret);
+        st->offer_passwd = recovery && rc == KZ_OK;
         return rc;
     }
     if (!st->interactive && !kz_ui_have_terminal())
         return kz_fail(err, KZ_EAUTH,
-                       "the vault is locked and there is no terminal to ask for the passphrase "
-                       "(use --passphrase-fd or --passphrase-file)");
+                       st->want_recovery
+                           ? "no terminal to ask for the recovery key (use --recovery-key-file)"
+                           : "the vault is locked and there is no terminal to ask for the "
+                             "passphrase (use --passphrase-fd or --passphrase-file)");
     {
         /* A header the passphrase cannot be used with (key-derivation costs
          * beyond kizuna's limits, say) is refused before the passphrase is asked. */
@@ -408,25 +412,50 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         if ((rc = kz_vault_info(st->vault, &info, err)) == KZ_EINTEGRITY)
             return rc;
     }
-    snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
+    /* On a terminal the recovery key is one Enter away: an empty line at the
+     * passphrase prompt asks for it instead (unlock --recovery goes there at once). */
+    use_recovery = st->want_recovery;
     for (tries = 0; tries < UNLOCK_TRIES; tries++) {
+        if (use_recovery)
+            snprintf(prompt, sizeof(prompt), "Recovery key for %s: ", st->vault_path);
+        else if (st->interactive && !st->unlock_hint_shown)
+            snprintf(prompt, sizeof(prompt),
+                     "(Passphrase forgotten? Press Enter on the empty line for the recovery "
+                     "key.)\nPassphrase for %s: ",
+                     st->vault_path);
+        else
+            snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", st->vault_path);
+        st->unlock_hint_shown = 1;
         rc = kz_ui_read_secret_tty(prompt, &secret, &len, err);
         if (rc == KZ_OK) {
-            rc = unlock_settled(st, 0, secret, len, "passphrase", err);
+            rc = unlock_settled(st, use_recovery, secret, len,
+                                use_recovery ? "recovery key" : "passphrase", err);
             kz_secure_free(secret);
             secret = NULL;
-            if (rc == KZ_OK)
+            if (rc == KZ_OK) {
+                st->offer_passwd = use_recovery;
                 return KZ_OK;
+            }
+            if (rc == KZ_EAUTH && !use_recovery && strcmp(err->msg, "wrong passphrase") == 0)
+                kz_fail(err, KZ_EAUTH, "wrong passphrase (forgotten? press Enter on the empty "
+                                       "line for the recovery key)");
         } else if (strcmp(err->msg, "cancelled") == 0) {
             return rc; /* Ctrl-C */
+        } else if (rc == KZ_EAUTH && !use_recovery) {
+            use_recovery = 1; /* Enter alone: the recovery key, not a try */
+            tries--;
+            continue;
         } else if (rc == KZ_EAUTH) {
-            kz_fail(err, KZ_EAUTH, "no passphrase given"); /* a stray Enter: one try */
+            kz_fail(err, KZ_EAUTH, "no recovery key given"); /* a stray Enter: one try */
         }
         if (rc != KZ_EAUTH)
             return rc;
         if (tries + 1 < UNLOCK_TRIES)
             kz_ui_error(&st->ui, err);
     }
+    if (rc == KZ_EAUTH && !use_recovery && strncmp(err->msg, "wrong passphrase", 16) == 0)
+        kz_fail(err, KZ_EAUTH, "wrong passphrase ('kizuna unlock --recovery' asks for the "
+                               "recovery key)");
     return rc;
 }
 
@@ -467,6 +496,29 @@ take_no_pager(int *argc, char **argv)
     *argc = k;
     argv[k] = NULL;
     return found;
+}
+
+/* After a command that unlocked with the recovery key, a person at the
+ * terminal is offered a new passphrase at once (passwd). Returns rc, or what
+ * passwd returned when it failed. */
+static int
+offer_new_passphrase(struct kz_state *st, int rc)
+{
+    char *passwd_argv[] = {"passwd", NULL};
+    int prc;
+
+    if (!st->offer_passwd || rc != KZ_OK || st->vault == NULL || !kz_vault_unlocked(st->vault))
+        return rc;
+    st->offer_passwd = 0;
+    if (st->script_name != NULL || st->script_in != NULL ||
+        !(st->interactive || kz_ui_have_terminal()))
+        return rc;
+    if (!kz_ui_confirm_yes("Unlocked with the recovery key. Set a new passphrase now?")) {
+        kz_ui_say(&st->ui, "The passphrase is unchanged; 'passwd' sets a new one.\n");
+        return rc;
+    }
+    prc = kz_cmd_run(st, 1, passwd_argv);
+    return prc != KZ_OK ? prc : rc;
 }
 
 int
@@ -561,11 +613,24 @@ out:
         if (err.msg[0] == '\0')
             kz_fail(&err, rc, "%s failed", argc > 0 ? argv[0] : "command");
         err.code = rc;
+        if (st->script_name != NULL) {
+            char msg[sizeof(err.msg)];
+            int at = snprintf(msg, sizeof(msg), "%s:%d: ", st->script_name, st->script_line);
+            size_t n = strlen(err.msg);
+            if (at > 0 && (size_t)at < sizeof(msg)) {
+                if (n > sizeof(msg) - (size_t)at - 1)
+                    n = sizeof(msg) - (size_t)at - 1;
+                memcpy(msg + at, err.msg, n);
+                msg[(size_t)at + n] = '\0';
+                memcpy(err.msg, msg, sizeof(msg));
+            }
+            explicit_bzero(msg, sizeof(msg));
+        }
         kz_ui_error(&st->ui, &err);
     }
     free(args);
     st->ui.page = 0;
-    return rc;
+    return offer_new_passphrase(st, rc);
 }
 
 static void
@@ -673,15 +738,45 @@ kz_cmd_free_argv(int argc, char **argv)
     free(argv);
 }
 
+/* A script read through a counter of the line ends it gave: the lines a
+ * command read as its note (up to a lone '.') count too, so that an error
+ * names the line of the script it came from. */
+struct script_src {
+    int fd;
+    long newlines;
+};
+
+static ssize_t
+script_read(void *cookie, char *buf, size_t size)
+{
+    struct script_src *src = cookie;
+    ssize_t n, i;
+
+    do
+        n = read(src->fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    for (i = 0; i < n; i++)
+        src->newlines += buf[i] == '\n';
+    return n;
+}
+
+static int
+script_close(void *cookie)
+{
+    return close(((struct script_src *)cookie)->fd);
+}
+
 int
 kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
 {
-    FILE *f;
+    static const cookie_io_functions_t io = {script_read, NULL, NULL, script_close};
+    struct script_src src = {-1, 0};
+    FILE *f = NULL;
     struct kz_buf line = {NULL, 0, 0};
     int status = KZ_OK, lineno = 0, dupfd;
 
-    dupfd = dup(fd);
-    if (dupfd < 0 || (f = fdopen(dupfd, "r")) == NULL) {
+    dupfd = src.fd = dup(fd);
+    if (dupfd < 0 || (f = fopencookie(&src, "r", io)) == NULL) {
         struct kz_err err;
         kz_fail(&err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
         kz_ui_error(&st->ui, &err);
@@ -693,11 +788,12 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
      * --text, search words) where nothing wipes them; line wipes its own. */
     setvbuf(f, NULL, _IONBF, 0);
     st->script_in = f;
-    while (!st->quit && kz_ui_read_line(f, &line)) {
+    while (!st->quit && (lineno = (int)src.newlines + 1, kz_ui_read_line(f, &line))) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;
-        lineno++;
+        st->script_name = name;
+        st->script_line = lineno;
         kz_err_clear(&err);
         if (kz_cmd_split(kz_buf_str(&line), &argc, &argv, &err) != KZ_OK) {
             kz_fail(&err, KZ_EUSAGE, "%s:%d: unterminated quote", name, lineno);
@@ -717,6 +813,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
     }
     kz_buf_free(&line);
     st->script_in = NULL;
+    st->script_name = NULL;
     fclose(f);
     return status;
 }

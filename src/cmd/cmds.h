@@ -187,6 +187,10 @@ void kz_rec_num_text(int kind, uint32_t num, char *buf, size_t size);
 /* ---- themes (src/cmd/themes.c) ---- */
 /* 1 if name is a starter theme or one the therapist added, else 0. */
 int kz_themes_known(struct kz_state *st, const char *name);
+/* A theme as typed, with A-Z folded to a-z into buf ("Holidays" is holidays);
+ * name itself when it does not fit (it is no theme then). */
+#define KZ_THEME_BUF 164
+const char *kz_theme_fold(const char *name, char *buf, size_t size);
 /* Calls cb for every theme: the starter vocabulary, then the therapist's own. */
 void kz_themes_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name), void *ctx);
 

@@ -25,6 +25,24 @@ static const struct setting {
     {NULL, TEXT, NULL},
 };
 
+/* What an unset key means, as config list and get show it; NULL: nothing
+ * (the key is simply left out where it would appear). The shell's idle lock
+ * (KZ_IDLE_LOCK_DEFAULT) and doctor's backup age (BACKUP_WARN_DAYS) are the
+ * numbers kept here. */
+static const char *
+default_of(const char *key)
+{
+    if (strcmp(key, "idle-lock") == 0)
+        return "600";
+    if (strcmp(key, "backup.warn-days") == 0)
+        return "7";
+    if (strcmp(key, "date-format") == 0)
+        return "iso";
+    if (strcmp(key, "pager") == 0)
+        return "on";
+    return NULL;
+}
+
 struct found {
     unsigned char id[KZ_RECORD_ID_BYTES];
     json_t *doc;
@@ -207,7 +225,10 @@ cmd_get(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = load(st, &f, err)) != KZ_OK)
         return rc;
     v = json_object_get(json_object_get(f.doc, "settings"), s->key);
-    if (v == NULL) {
+    if (v == NULL && default_of(s->key) != NULL) {
+        rc = kz_fail(err, KZ_ENOTFOUND, "%s is not set (the default, %s, applies)", s->key,
+                     default_of(s->key));
+    } else if (v == NULL) {
         rc = kz_fail(err, KZ_ENOTFOUND, "%s is not set", s->key);
     } else if (st->ui.json) {
         kz_ui_object(&st->ui, json_pack("{s:s,s:O}", "key", s->key, "value", v), NULL);
@@ -247,8 +268,14 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rows = json_array();
         for (s = settings; s->key != NULL; s++) {
             json_t *v = json_object_get(set, s->key);
+            const char *d = default_of(s->key);
+            char shown[64];
+            if (v == NULL)
+                snprintf(shown, sizeof(shown), "%s", d != NULL ? d : "(not set)");
+            if (v == NULL && d != NULL)
+                snprintf(shown, sizeof(shown), "%s (default)", d);
             json_array_append_new(rows, json_pack("{s:s,s:o,s:s}", "key", s->key, "value",
-                                                  v != NULL ? json_incref(v) : json_string("-"),
+                                                  v != NULL ? json_incref(v) : json_string(shown),
                                                   "about", s->help));
         }
         kz_ui_table(&st->ui, rows, cols, NULL);
@@ -316,7 +343,9 @@ const struct kz_cmd_entry kz_cmd_config_get = {
     "config get", "KEY", "print one setting (exit 6 if unset)", NULL, CMD_NEEDS_KEY, no_opts,
     cmd_get};
 const struct kz_cmd_entry kz_cmd_config_list = {
-    "config list", "", "every setting with its value", NULL, CMD_NEEDS_KEY, no_opts, cmd_list};
+    "config list", "", "every setting with its value; an unset one shows its default",
+    "A key never set shows the value that applies, marked \"(default)\"; one without a\n"
+    "default shows \"(not set)\". With --json an unset key is null.", CMD_NEEDS_KEY, no_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_config_unset = {
     "config unset", "KEY", "return a setting to its default", NULL, CMD_NEEDS_KEY | CMD_WRITES,
     no_opts, cmd_unset};

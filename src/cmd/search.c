@@ -254,7 +254,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct search s;
-    char *pos[TERMS_MAX + 1];
+    char *pos[TERMS_MAX + 1], folded[KZ_THEME_BUF];
     json_t **sorted = NULL, *out, *row;
     size_t i, n;
     int rc, npos;
@@ -294,7 +294,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     s.st = st;
     s.style = kz_cmd_date_style(st);
-    s.theme = theme;
+    s.theme = theme != NULL ? kz_theme_fold(theme, folded, sizeof(folded)) : NULL;
     s.sessions_only = theme != NULL || from != NULL || to != NULL;
     s.open = st->ui.color && !st->ui.json ? KZ_UI_MARK : "\xc2\xab";     /* « */
     s.close = st->ui.color && !st->ui.json ? KZ_UI_UNMARK : "\xc2\xbb";  /* » */

@@ -102,10 +102,16 @@ apply_fields(struct kz_state *st, json_t *s, const unsigned char *cid, const str
         json_t *arr = split_commas(f->themes), *t;
         size_t i;
         json_array_foreach(arr, i, t) {
+            char folded[KZ_THEME_BUF];
+            json_string_set(t, kz_theme_fold(json_string_value(t), folded, sizeof(folded)));
             if (!kz_themes_known(st, json_string_value(t))) {
-                kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them; "
-                                        "'themes add %s' adds it)",
-                        json_string_value(t), json_string_value(t));
+                if (kz_theme_check(json_string_value(t)) != 0)
+                    kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them)",
+                            json_string_value(t));
+                else
+                    kz_fail(err, KZ_EUSAGE, "'%s' is not a theme ('themes' lists them; "
+                                            "'themes add %s' adds it)",
+                            json_string_value(t), json_string_value(t));
                 json_decref(arr);
                 return KZ_EUSAGE;
             }
@@ -404,7 +410,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct listing l;
-    char *pos[1];
+    char *pos[1], folded[KZ_THEME_BUF];
     json_t *rows;
     int rc, npos, style;
     size_t i;
@@ -421,7 +427,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             return rc;
         l.couple = cid;
     }
-    l.theme = theme;
+    l.theme = theme != NULL ? kz_theme_fold(theme, folded, sizeof(folded)) : NULL;
     l.all = all;
     l.unsigned_ = unsig;
     if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
@@ -752,14 +758,15 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
-    char *pos[1], sid[16], now[21];
+    char *pos[1], sid[16], now[21], question[128];
     json_t *s = NULL;
-    int rc, npos;
+    int rc, npos, yes = 0;
+    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("session sign", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse("session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
-        return kz_fail(err, KZ_EUSAGE, "usage: session sign ID");
+        return kz_fail(err, KZ_EUSAGE, "usage: session sign ID [--yes]");
     if ((rc = load_session(st, pos[0], id, &hi, &s, err)) != KZ_OK)
         goto out;
     kz_rec_num_text(KZ_KIND_SESSION, hi.num, sid, sizeof(sid));
@@ -768,6 +775,14 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (json_is_string(json_object_get(s, "signed"))) {
         rc = kz_fail(err, KZ_EUSAGE, "session %s was already signed on %s", sid,
                      json_string_value(json_object_get(s, "signed")));
+        goto out;
+    }
+    /* A person at the terminal is asked; a script (-f, piped) signs as it always did. */
+    snprintf(question, sizeof(question),
+             "Sign %s? A signed note can't be edited, only amended.", sid);
+    if (!yes && st->script_name == NULL && st->script_in == NULL &&
+        (st->interactive || kz_ui_have_terminal()) && !kz_ui_confirm(question)) {
+        rc = kz_fail(err, KZ_EUSAGE, "not signed; %s is unchanged", sid);
         goto out;
     }
     kz_time_now(now);
@@ -986,6 +1001,7 @@ static const char *const edit_opts[] = {
 static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all", NULL};
 static const char *const void_opts[] = {"--reason", NULL};
 static const char *const delete_opts[] = {"--yes", NULL};
+static const char *const sign_opts[] = {"--yes", NULL};
 static const char *const amend_opts[] = {"--text", "--text-file", NULL};
 static const char *const no_opts[] = {NULL};
 
@@ -1027,8 +1043,10 @@ const struct kz_cmd_entry kz_cmd_session_edit = {
     "and writes nothing.",
     CMD_NEEDS_KEY | CMD_WRITES, edit_opts, cmd_edit};
 const struct kz_cmd_entry kz_cmd_session_sign = {
-    "session sign", "ID", "sign a note: it becomes immutable", NULL, CMD_NEEDS_KEY | CMD_WRITES,
-    no_opts, cmd_sign};
+    "session sign", "ID [--yes]", "sign a note: it becomes immutable",
+    "On a terminal asks first (\"Sign s3? ... [y/N]\"); --yes does not ask. Scripts\n"
+    "(-f, commands piped in) sign without asking.",
+    CMD_NEEDS_KEY | CMD_WRITES, sign_opts, cmd_sign};
 const struct kz_cmd_entry kz_cmd_session_amend = {
     "session amend", "ID [--text TEXT | --text-file FILE | -- TEXT...]",
     "add a dated addendum to a signed note",

@@ -43,6 +43,18 @@ load(struct kz_state *st, unsigned char *id, json_t **doc, struct kz_err *err)
     return KZ_OK;
 }
 
+const char *
+kz_theme_fold(const char *name, char *buf, size_t size)
+{
+    size_t n = strlen(name), i;
+
+    if (n >= size)
+        return name;
+    for (i = 0; i <= n; i++)
+        buf[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+    return buf;
+}
+
 int
 kz_themes_known(struct kz_state *st, const char *name)
 {
@@ -189,7 +201,8 @@ const struct kz_cmd_entry kz_cmd_themes_list = {
     no_opts, cmd_list};
 const struct kz_cmd_entry kz_cmd_themes_add = {
     "themes add", "NAME", "add a theme of your own to tag sessions with",
-    "NAME is 1-40 characters: lower-case letters (any script), digits and '-',\n"
+    "NAME is 1-40 characters: lower-case letters (any script), digits and '-'\n"
+    "(--theme takes A-Z as a-z),\n"
     "e.g. in-laws, religion, 家族. Starter themes: isolation, dependency, language,\n"
     "bridge-role, autonomy, parenting, holidays, affection, conflict, family-of-origin,\n"
     "silence, identity, migration.",

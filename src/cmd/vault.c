@@ -183,9 +183,10 @@ cmd_init(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (lstat(st->vault_path, &sb) == 0)
         return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it",
                        st->vault_path);
-    if ((rc = make_parent_dirs(st->vault_path, err)) != KZ_OK)
-        return rc;
+    /* The passphrase first: a Ctrl-C or a refused passphrase leaves no folder behind. */
     if ((rc = kz_cmd_new_passphrase(st, NULL, 1, &pass, &passlen, err)) != KZ_OK)
+        goto out;
+    if ((rc = make_parent_dirs(st->vault_path, err)) != KZ_OK)
         goto out;
     if (kdf.t == 0) {
         kz_ui_say(&st->ui, "Calibrating Argon2id to about %.1f s on this machine...\n", target);
@@ -262,10 +263,18 @@ cmd_info(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 static int
 cmd_unlock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
+    int npos, rc, recovery = 0;
+    const struct kz_opt opts[] = {{"recovery", 0, 0, NULL, &recovery}, {NULL, 0, 0, NULL, NULL}};
     char *pos[1];
-    int npos, rc;
 
-    if ((rc = kz_cmd_parse("unlock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse("unlock", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+        return rc;
+    /* The unlock itself happens here (the entry does not ask for the key
+     * first), so that --recovery is known before anything is asked. */
+    st->want_recovery = recovery;
+    rc = kz_state_unlock(st, err);
+    st->want_recovery = 0;
+    if (rc != KZ_OK)
         return rc;
     st->locked_by_idle = 0;
     kz_ui_done(&st->ui, json_pack("{s:s}", "state", "unlocked"), "vault unlocked");
@@ -420,7 +429,8 @@ static const char *const passwd_opts[] = {"--new-passphrase-file", "--rekey", NU
 const struct kz_cmd_entry kz_cmd_init = {
     "init", "[--kdf-time S] [--kdf-memory SIZE] [--kdf-iterations N] [--kdf-lanes N]",
     "create the vault and print its recovery key once",
-    "Asks for the new passphrase twice (or takes --passphrase-file/-fd). Key derivation\n"
+    "Asks for the new passphrase twice (or takes --passphrase-file/-fd): 12 characters\n"
+    "or more and at least 50 bits of guessing (zxcvbn), e.g. four unrelated words. Key derivation\n"
     "is calibrated to --kdf-time seconds (default 1), never below t=3, m=64 MiB, 4 lanes;\n"
     "explicit --kdf-* costs are for tests. At most 4G of memory, 64 iterations, 64 lanes:\n"
     "a vault header asking for more is refused (exit 4). Refuses to overwrite a file.",
@@ -428,8 +438,15 @@ const struct kz_cmd_entry kz_cmd_init = {
 const struct kz_cmd_entry kz_cmd_info = {
     "info", "", "header facts: format, key derivation, slots, record count (no passphrase)",
     NULL, 0, no_opts, cmd_info};
+static const char *const unlock_opts[] = {"--recovery", NULL};
+
 const struct kz_cmd_entry kz_cmd_unlock = {
-    "unlock", "", "ask for the passphrase and unlock", NULL, CMD_NEEDS_KEY, no_opts, cmd_unlock};
+    "unlock", "[--recovery]", "ask for the passphrase (or the recovery key) and unlock",
+    "On a terminal, Enter alone at the passphrase prompt asks for the recovery key\n"
+    "instead; --recovery asks for it at once (no echo). After an unlock with the\n"
+    "recovery key kizuna offers to set a new passphrase ('passwd'). Scripts give\n"
+    "--passphrase-file, --passphrase-fd or --recovery-key-file.",
+    0, unlock_opts, cmd_unlock};
 const struct kz_cmd_entry kz_cmd_lock = {
     "lock", "", "wipe the keys from memory", NULL, 0, no_opts, cmd_lock};
 const struct kz_cmd_entry kz_cmd_passwd = {

@@ -415,6 +415,7 @@ first_run(struct kz_state *st)
         return KZ_OK;
     kz_ui_say(&st->ui, "There is no vault at %s yet.\n", st->vault_path);
     if (!kz_ui_confirm("Create a new vault there?")) {
+        /* n, Enter or Ctrl-C (kizuna then exits 130): nothing is made */
         kz_ui_say(&st->ui, "Nothing created. 'kizuna --vault PATH' opens another vault.\n");
         return KZ_ENOTFOUND;
     }

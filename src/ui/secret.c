@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwquality.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <zxcvbn.h>
 
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
@@ -39,10 +43,93 @@ tty_write(int fd, const char *s)
     }
 }
 
-/* Reads one line from fd into secure memory, byte by byte (so nothing past the
- * line is consumed from a shared descriptor). stop_on_signal: a SIGINT ends it. */
+/* The last question on the terminal was ended by Ctrl-C (kz_ui_interrupted). */
+static int last_interrupted;
+
+/*
+ * A question on /dev/tty. SIGINT is blocked from the start and only let in
+ * while ppoll() waits for a key: a Ctrl-C that comes just after the prompt
+ * was drawn (before the read) still ends the wait, where a flag checked
+ * before read() would miss it and leave the read waiting for good.
+ */
+struct tty_guard {
+    int fd;
+    int have_term;
+    struct termios old;
+    struct sigaction old_int;
+    sigset_t old_mask, wait_mask;
+};
+
 static int
-read_line(int fd, char **out, size_t *len, int stop_on_signal, const char *what,
+tty_open(struct tty_guard *g)
+{
+    struct sigaction sa;
+    sigset_t block;
+
+    memset(g, 0, sizeof(*g));
+    g->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (g->fd < 0)
+        return -1;
+    g->have_term = tcgetattr(g->fd, &g->old) == 0;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &g->old_mask);
+    g->wait_mask = g->old_mask;
+    sigdelset(&g->wait_mask, SIGINT);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint; /* no SA_RESTART: ppoll() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    last_interrupted = 0;
+    sigaction(SIGINT, &sa, &g->old_int);
+    return 0;
+}
+
+static void
+tty_close(struct tty_guard *g)
+{
+    if (g->fd < 0)
+        return;
+    if (g->have_term)
+        tcsetattr(g->fd, TCSAFLUSH, &g->old);
+    sigaction(SIGINT, &g->old_int, NULL);
+    sigprocmask(SIG_SETMASK, &g->old_mask, NULL);
+    last_interrupted = interrupted != 0;
+    close(g->fd);
+    g->fd = -1;
+}
+
+/* One byte from the terminal: 1, 0 at end of input, -1 with errno (EINTR:
+ * Ctrl-C). */
+static ssize_t
+tty_read(struct tty_guard *g, char *c)
+{
+    struct pollfd pfd;
+
+    for (;;) {
+        pfd.fd = g->fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (ppoll(&pfd, 1, NULL, &g->wait_mask) < 0) {
+            if (errno == EINTR && !interrupted)
+                continue;
+            return -1;
+        }
+        return read(g->fd, c, 1);
+    }
+}
+
+int
+kz_ui_interrupted(void)
+{
+    return last_interrupted;
+}
+
+/* Reads one line from fd (or the terminal, g) into secure memory, byte by
+ * byte (so nothing past the line is consumed from a shared descriptor). On
+ * the terminal a Ctrl-C ends it: KZ_EAUTH "cancelled". */
+static int
+read_line(int fd, struct tty_guard *g, char **out, size_t *len, const char *what,
           struct kz_err *err)
 {
     char *buf = kz_secure_alloc(SECRET_MAX + 1);
@@ -51,9 +138,9 @@ read_line(int fd, char **out, size_t *len, int stop_on_signal, const char *what,
     char c;
 
     for (;;) {
-        ssize_t r = read(fd, &c, 1);
+        ssize_t r = g != NULL ? tty_read(g, &c) : read(fd, &c, 1);
         if (r < 0 && errno == EINTR) {
-            if (stop_on_signal && interrupted) {
+            if (g != NULL && interrupted) {
                 rc = kz_fail(err, KZ_EAUTH, "cancelled");
                 goto out;
             }
@@ -90,35 +177,25 @@ out:
 int
 kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err *err)
 {
-    struct termios old, quiet;
-    struct sigaction sa, old_int;
-    int fd, rc, have_term;
+    struct termios quiet;
+    struct tty_guard g;
+    int rc;
 
     *out = NULL;
     *len = 0;
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
+    if (tty_open(&g) != 0)
         return kz_fail(err, KZ_EAUTH, "no terminal to ask for the passphrase "
                                       "(use --passphrase-fd or --passphrase-file)");
-    have_term = tcgetattr(fd, &old) == 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigint; /* no SA_RESTART: read() returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    if (have_term) {
-        quiet = old;
+    if (g.have_term) {
+        quiet = g.old;
         quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
         quiet.c_lflag |= ICANON | ISIG;
-        tcsetattr(fd, TCSAFLUSH, &quiet);
+        tcsetattr(g.fd, TCSAFLUSH, &quiet);
     }
-    tty_write(fd, prompt);
-    rc = read_line(fd, out, len, 1, "the passphrase", err);
-    if (have_term)
-        tcsetattr(fd, TCSAFLUSH, &old);
-    tty_write(fd, "\n");
-    sigaction(SIGINT, &old_int, NULL);
-    close(fd);
+    tty_write(g.fd, prompt);
+    rc = read_line(-1, &g, out, len, "the passphrase", err);
+    tty_write(g.fd, "\n");
+    tty_close(&g);
     return rc;
 }
 
@@ -127,7 +204,7 @@ kz_ui_read_secret_fd(int fd, char **out, size_t *len, struct kz_err *err)
 {
     *out = NULL;
     *len = 0;
-    return read_line(fd, out, len, 0, "the passphrase", err);
+    return read_line(fd, NULL, out, len, "the passphrase", err);
 }
 
 int
@@ -141,41 +218,176 @@ kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_err 
     if (fd < 0)
         return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", path,
                        strerror(errno));
-    rc = read_line(fd, out, len, 0, path, err);
+    rc = read_line(fd, NULL, out, len, path, err);
     close(fd);
     return rc;
+}
+
+/* Asks question with hint ("[y/N]") and reads the answer: 1 and the
+ * answer in buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. */
+static int
+ask(const char *question, const char *hint, char *buf, size_t size)
+{
+    struct tty_guard g;
+    size_t n = 0;
+    int ended = 0;
+    char c;
+
+    buf[0] = '\0';
+    if (tty_open(&g) != 0)
+        return 0;
+    tty_write(g.fd, question);
+    tty_write(g.fd, hint);
+    while (tty_read(&g, &c) == 1) {
+        if (c == '\n') {
+            ended = 1;
+            break;
+        }
+        if (n < size - 1)
+            buf[n++] = c;
+    }
+    buf[n] = '\0';
+    if (!ended)
+        tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
+    tty_close(&g);
+    return ended;
 }
 
 int
 kz_ui_confirm(const char *question)
 {
     char answer[16];
-    size_t n = 0;
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    char c;
 
-    if (fd < 0)
-        return 0;
-    tty_write(fd, question);
-    tty_write(fd, " [y/N] ");
-    while (read(fd, &c, 1) == 1 && c != '\n') {
-        if (n < sizeof(answer) - 1)
-            answer[n++] = c;
-    }
-    answer[n] = '\0';
-    close(fd);
-    return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0;
+    return ask(question, " [y/N] ", answer, sizeof(answer)) &&
+           (strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0);
 }
+
+int
+kz_ui_confirm_yes(const char *question)
+{
+    char answer[16];
+
+    return ask(question, " [Y/n] ", answer, sizeof(answer)) &&
+           (answer[0] == '\0' || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+            strcmp(answer, "yes") == 0);
+}
+
+/* What zxcvbn found in a weak passphrase, in plain words: the kinds of
+ * pattern that cover most of it, longest first (at most two). */
+static void
+zxcvbn_reason(const ZxcMatch_t *info, char *buf, size_t size)
+{
+    static const char *const kinds[] = {
+        [BRUTE_MATCH] = NULL,
+        [DICTIONARY_MATCH] = "common words or passwords",
+        [DICT_LEET_MATCH] = "common words with digits or signs for letters",
+        [USER_MATCH] = "the name kizuna",
+        [USER_LEET_MATCH] = "the name kizuna",
+        [REPEATS_MATCH] = "repeated characters",
+        [SEQUENCE_MATCH] = "letters or digits in order (abcd, 1234)",
+        [SPATIAL_MATCH] = "neighbouring keys on the keyboard (qwertz)",
+        [DATE_MATCH] = "a date",
+        [YEAR_MATCH] = "a year",
+    };
+    int cover[sizeof(kinds) / sizeof(kinds[0])] = {0}, repeated = 0, best, second, k;
+    const ZxcMatch_t *m;
+
+    for (m = info; m != NULL; m = m->Next) {
+        k = (int)(m->Type & ~MULTIPLE_MATCH);
+        if (m->Type & MULTIPLE_MATCH)
+            repeated = 1;
+        if (k > 0 && k < (int)(sizeof(kinds) / sizeof(kinds[0])) && kinds[k] != NULL)
+            cover[k] += m->Length;
+    }
+    best = second = 0;
+    for (k = 1; k < (int)(sizeof(cover) / sizeof(cover[0])); k++) {
+        if (cover[k] == 0 || (k == USER_LEET_MATCH && cover[USER_MATCH] > 0))
+            continue;
+        if (best == 0 || cover[k] > cover[best]) {
+            second = best;
+            best = k;
+        } else if (second == 0 || cover[k] > cover[second]) {
+            second = k;
+        }
+    }
+    if (best == 0)
+        snprintf(buf, size, "it is short for what it is made of");
+    else if (second != 0)
+        snprintf(buf, size, "it %sis built on %s and %s", repeated ? "repeats itself and " : "",
+                 kinds[best], kinds[second]);
+    else
+        snprintf(buf, size, "it %sis built on %s", repeated ? "repeats itself and " : "",
+                 kinds[best]);
+}
+
+/* libpwquality's verdict in plain words (its own wording is for system
+ * passwords and names settings), or NULL when it has nothing against pass. */
+static const char *
+pwquality_reason(const char *pass)
+{
+    pwquality_settings_t *pwq = pwquality_default_settings();
+    const char *why = NULL;
+    void *aux = NULL;
+    int score;
+
+    if (pwq == NULL)
+        return NULL;
+    pwquality_read_config(pwq, NULL, NULL);
+    pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
+    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
+    free(aux); /* a copy of a word for the message, when there is one */
+    pwquality_free_settings(pwq);
+    switch (score) {
+    case PWQ_ERROR_CRACKLIB_CHECK:
+        why = "it is too close to a word in the system's dictionary of common passwords";
+        break;
+    case PWQ_ERROR_PALINDROME:
+        why = "it reads the same backwards";
+        break;
+    case PWQ_ERROR_MAX_CONSECUTIVE:
+    case PWQ_ERROR_MAX_CLASS_REPEAT:
+    case PWQ_ERROR_MAX_SEQUENCE:
+        why = "it repeats a character or a run of characters too often";
+        break;
+    case PWQ_ERROR_USER_CHECK:
+    case PWQ_ERROR_GECOS_CHECK:
+        why = "it holds your user name or your name";
+        break;
+    case PWQ_ERROR_BAD_WORDS:
+        why = "it holds a word this computer's policy forbids";
+        break;
+    case PWQ_ERROR_MIN_DIGITS:
+    case PWQ_ERROR_MIN_UPPERS:
+    case PWQ_ERROR_MIN_LOWERS:
+    case PWQ_ERROR_MIN_OTHERS:
+    case PWQ_ERROR_MIN_CLASSES:
+        why = "this computer's policy (/etc/security/pwquality.conf) wants more kinds of "
+              "characters in it";
+        break;
+    case PWQ_ERROR_MIN_LENGTH:
+        why = "this computer's policy (/etc/security/pwquality.conf) wants it longer";
+        break;
+    default:
+        if (score < 0 && score != PWQ_ERROR_CFGFILE_OPEN && score != PWQ_ERROR_MEM_ALLOC &&
+            score != PWQ_ERROR_FATAL_FAILURE)
+            why = "this computer's password policy refuses it";
+        break;
+    }
+    return why;
+}
+
+#define SUGGEST "Try four or more unrelated words picked at random, such as " \
+                "'spoon meadow tax glacier' (not these)."
 
 int
 kz_ui_check_passphrase(const char *pass, struct kz_err *err)
 {
-    pwquality_settings_t *pwq;
-    void *aux = NULL;
+    static const char *user_dict[] = {"kizuna", NULL};
+    ZxcMatch_t *info = NULL;
     size_t chars = 0;
-    const char *p;
-    char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
-    int score, rc = KZ_OK;
+    const char *p, *why;
+    char reason[192];
+    double bits;
 
     for (p = pass; *p != '\0'; p++) {
         if ((*p & 0xc0) != 0x80) /* count UTF-8 characters, not bytes */
@@ -183,18 +395,19 @@ kz_ui_check_passphrase(const char *pass, struct kz_err *err)
     }
     if (chars < PASSPHRASE_MIN)
         return kz_fail(err, KZ_EUSAGE,
-                       "passphrase too short: %zu characters, at least %d needed "
-                       "(a few unrelated words work well)",
+                       "passphrase too short: %zu characters, at least %d needed. " SUGGEST,
                        chars, PASSPHRASE_MIN);
-    pwq = pwquality_default_settings();
-    if (pwq == NULL)
-        return KZ_OK; /* the length rule still holds */
-    pwquality_read_config(pwq, NULL, NULL);
-    pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
-    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
-    if (score < 0)
-        rc = kz_fail(err, KZ_EUSAGE, "passphrase too weak: %s",
-                     pwquality_strerror(buf, sizeof(buf), score, aux));
-    pwquality_free_settings(pwq);
-    return rc;
+    bits = ZxcvbnMatch(pass, user_dict, &info);
+    if (bits < KZ_PASSPHRASE_MIN_BITS) {
+        zxcvbn_reason(info, reason, sizeof(reason));
+        ZxcvbnFreeInfo(info);
+        return kz_fail(err, KZ_EUSAGE,
+                       "passphrase too weak: too easy to guess (about %d bit%s; kizuna needs %d): "
+                       "%s. " SUGGEST,
+                       (int)bits, (int)bits == 1 ? "" : "s", KZ_PASSPHRASE_MIN_BITS, reason);
+    }
+    ZxcvbnFreeInfo(info);
+    if ((why = pwquality_reason(pass)) != NULL)
+        return kz_fail(err, KZ_EUSAGE, "passphrase too weak: %s. " SUGGEST, why);
+    return KZ_OK;
 }
