@@ -89,7 +89,8 @@ int kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *use
 int kz_cmd_run(struct kz_state *st, int argc, char **argv);
 
 /* Splits a line like a POSIX shell does for words: blanks separate, '...'
- * and "..." quote, backslash escapes; '#' at a word start begins a comment.
+ * and "..." quote, backslash escapes; '#' at a word start begins a comment;
+ * an unquoted ~ or ~/ starting a word is $HOME (an absolute one), as in sh.
  * A lone unquoted "--" ends the splitting: it is a word, and the rest of the
  * line after it (and the blanks that follow it) is one more word, verbatim
  * (quotes, backslashes, '#' kept), unless it is empty.

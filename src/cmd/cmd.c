@@ -647,16 +647,17 @@ push(char ***argv, int *argc, int *cap, char *word)
 int
 kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
 {
-    size_t n = strlen(line), k = 0;
+    size_t n = strlen(line), k = 0, home_len;
     char *word = NULL;
     int cap = 0, in_word = 0;
     char quote = 0;
-    const char *p;
+    const char *p, *home = getenv("HOME");
 
     *argc = 0;
     *argv = NULL;
     push(argv, argc, &cap, NULL);
     *argc = 0;
+    home_len = home != NULL && home[0] == '/' ? strlen(home) : 0;
     for (p = line;; p++) {
         char c = *p;
         if (quote == 0 && (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
@@ -692,16 +693,23 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
                 }
                 break;
             }
-            word = kz_xmalloc(n + 1);
+            word = kz_xmalloc(n + 1 + home_len);
             k = 0;
             in_word = 1;
+            if (quote == 0 && c == '~' && home_len > 0 &&
+                (p[1] == '/' || p[1] == '\0' || p[1] == ' ' || p[1] == '\t')) {
+                /* An unquoted ~ or ~/ starting a word is the home folder, as in sh. */
+                memcpy(word, home, home_len);
+                k = home_len;
+                continue;
+            }
         }
         if (quote == 0 && (c == '\'' || c == '"')) {
             quote = c;
         } else if (quote != 0 && c == quote) {
             quote = 0;
         } else if (c == '\0') {
-            explicit_bzero(word, n + 1);
+            explicit_bzero(word, n + 1 + home_len);
             free(word);
             kz_cmd_free_argv(*argc, *argv);
             *argc = 0;

@@ -43,6 +43,24 @@ test_split_rest_after_lone_dashes(void **state)
     expect_split("x # -- rest", 1, d);
 }
 
+/* An unquoted ~ or ~/ starting a word is $HOME; quoted, inside a word, ~user
+ * or after "--" it stays as typed; a relative $HOME is not used. */
+static void
+test_split_tilde(void **state)
+{
+    static const char *const a[] = {"export", "C1", "-o", "/home/t/aiko.md", NULL};
+    static const char *const b[] = {"x", "/home/t", "~", "~/q", "a~/b", "~user", NULL};
+    static const char *const c[] = {"x", "--", "~/kept", NULL};
+    static const char *const d[] = {"x", "~/y", NULL};
+    (void)state;
+    setenv("HOME", "/home/t", 1);
+    expect_split("export C1 -o ~/aiko.md", 4, a);
+    expect_split("x ~ '~' \"~/q\" a~/b ~user", 6, b);
+    expect_split("x -- ~/kept", 3, c);
+    setenv("HOME", "relative", 1);
+    expect_split("x ~/y", 2, d);
+}
+
 static void
 test_parse_rest_joins_and_refuses_twice(void **state)
 {
@@ -100,6 +118,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_rest_after_lone_dashes),
+        cmocka_unit_test(test_split_tilde),
         cmocka_unit_test(test_parse_rest_joins_and_refuses_twice),
         cmocka_unit_test(test_text_empty),
     };
