@@ -61,6 +61,8 @@ kzp() { "$kz" --vault "$vault" --passphrase-file "$passfile" "$@" </dev/null; }
 
 stamp=$(date +%Y%m%d-%H%M%S)
 reportdir=$(dirname "$headfile")
+# The head file's folder is made on the first run (0700: umask 077 above).
+mkdir -p "$reportdir" || die 1 "cannot make the folder $reportdir for the head file"
 
 # 1. The chain, against the last recorded head.
 if [ -s "$headfile" ]; then

@@ -34,6 +34,7 @@ struct kz_state {
     int quit;                   /* set by quit: the shell or script stops */
     int locked_by_idle;         /* the shell locked the vault after idle time */
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
+    int script_fd;              /* the descriptor a script is read from, -1 if none */
     int want_recovery;          /* unlock --recovery: the terminal asks for the recovery key */
     int offer_passwd;           /* unlocked with the recovery key: offer a new passphrase */
     int unlock_hint_shown;      /* the shell said how to reach the recovery key */

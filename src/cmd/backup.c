@@ -645,8 +645,17 @@ check_vault(struct kz_state *st, const char *path, const char *name, long long *
     /* The decrypted copy has a scratch name that is gone when the command
      * ends: messages name the backup instead. */
     if ((rc = kz_vault_open(path, &v, err)) != KZ_OK) {
-        if (rc != KZ_EBUSY)
+        /* A file that is no vault at all is named as the backup; a vault that
+         * opening refused (planted SQL, a damaged header) says why, naming the
+         * backup instead of the scratch copy. */
+        if (rc != KZ_EBUSY && (strstr(err->msg, "not a kizuna vault") != NULL ||
+                               strstr(err->msg, path) != NULL))
             rc = kz_fail(err, KZ_EINTEGRITY, "%s does not hold a kizuna vault", name);
+        else if (rc != KZ_EBUSY) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            rc = kz_fail(err, rc, "%s: %s", name, why);
+        }
         return rc;
     }
     if ((rc = kz_store_integrity(kz_vault_store(v), err)) != KZ_OK ||

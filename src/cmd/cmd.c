@@ -17,6 +17,7 @@ kz_state_init(struct kz_state *st)
     memset(st, 0, sizeof(*st));
     kz_ui_init(&st->ui, 0, 0);
     st->passphrase_fd = -1;
+    st->script_fd = -1;
     st->idle_lock = -1;
 }
 
@@ -796,6 +797,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
      * --text, search words) where nothing wipes them; line wipes its own. */
     setvbuf(f, NULL, _IONBF, 0);
     st->script_in = f;
+    st->script_fd = fd;
     while (!st->quit && (lineno = (int)src.newlines + 1, kz_ui_read_line(f, &line))) {
         struct kz_err err;
         char **argv = NULL;
@@ -821,6 +823,7 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
     }
     kz_buf_free(&line);
     st->script_in = NULL;
+    st->script_fd = -1;
     st->script_name = NULL;
     fclose(f);
     return status;

@@ -245,7 +245,7 @@ static int
 cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     static const struct kz_col cols[] = {
-        {"key", "KEY", 0}, {"value", "VALUE", 40}, {"about", "ABOUT", 0}, {NULL, NULL, 0}};
+        {"key", "KEY", 0}, {"value", "VALUE", 40}, {"about", "ABOUT", 24}, {NULL, NULL, 0}};
     const struct setting *s;
     struct found f;
     json_t *rows, *set, *obj;

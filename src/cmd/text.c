@@ -83,9 +83,9 @@ stdin_is_script(const struct kz_state *st)
 {
     struct stat a, b;
 
-    if (st->script_in == NULL || st->script_in == stdin)
+    if (st->script_in == NULL || st->script_in == stdin || st->script_fd < 0)
         return 0;
-    if (fstat(fileno(st->script_in), &a) != 0 || fstat(STDIN_FILENO, &b) != 0)
+    if (fstat(st->script_fd, &a) != 0 || fstat(STDIN_FILENO, &b) != 0)
         return 0;
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

@@ -95,7 +95,7 @@ state() { # OUT
 		echo "audit verify"
 	} >"$T/state.kz"
 	kzp --json --keep-going -f "$T/state.kz" 2>"$T/state.err" | sed -E \
-		-e 's/"(t|created|updated|signed)":"[^"]*"/"\1":"T"/g' \
+		-e 's/"(t|created|updated|signed|signed_at)":"[^"]*"/"\1":"T"/g' \
 		-e 's/"date":"[^"]*","at":"[^"]*"/"date":"D","at":"T"/g' \
 		-e 's/"date":"[^"]*","where":"addendum"/"date":"D","where":"addendum"/g' \
 		-e 's/"entries":[0-9]+,"head":"[^"]*"/"entries":N,"head":"H"/' >"$1"
