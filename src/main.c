@@ -289,13 +289,14 @@ options_after_command(struct kz_state *st, struct globals *g, int argc, char **a
                 g->cmd_argv[g->cmd_argc++] = argv[i++];
             break;
         }
-        if (i >= first + used)
+        /* (e is NULL only when used covers every word: said again for the analyzer) */
+        if (e != NULL && i >= first + used)
             o = global_option(w, e);
         if (o == NULL) {
             g->cmd_argv[g->cmd_argc++] = argv[i];
             /* the command's own option and its value stay together */
-            if (i >= first + used && w[0] == '-' && strchr(w, '=') == NULL && i + 1 < argc &&
-                strcmp(argv[i + 1], "--") != 0 && option_takes_value(e, w))
+            if (e != NULL && i >= first + used && w[0] == '-' && strchr(w, '=') == NULL &&
+                i + 1 < argc && strcmp(argv[i + 1], "--") != 0 && option_takes_value(e, w))
                 g->cmd_argv[g->cmd_argc++] = argv[++i];
             continue;
         }

@@ -333,10 +333,8 @@ create_stdout(struct kz_state *st, const struct kz_age_recipient *r, size_t nr, 
         /* Nothing written yet: through an online-backup snapshot instead. */
         int sfd;
         kz_err_clear(err);
-        if ((sfd = kz_cmd_tmpfile(kz_vault_path(st->vault), snap, sizeof(snap), err)) < 0) {
-            snap[0] = '\0';
+        if ((sfd = kz_cmd_tmpfile(kz_vault_path(st->vault), snap, sizeof(snap), err)) < 0)
             return err->code;
-        }
         close(sfd);
         unlink(snap); /* SQLite creates it afresh */
         if ((rc = kz_store_snapshot(kz_vault_store(st->vault), snap, err)) == KZ_OK &&

@@ -486,7 +486,8 @@ read_import(struct kz_state *st, const char *path, const char *identity, const c
     lseek(fd, 0, SEEK_SET);
     /* Armor may follow blank lines (LF or CRLF), as age and backup verify
      * accept: up to 1 KiB of whitespace. */
-    while (n > 0 && i < (size_t)n && i < 1024 && memchr(" \t\r\n", head[i], 4) != NULL)
+    while (n > 0 && i < (size_t)n && i < 1024 &&
+           (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
         i++;
     if ((n >= 18 && memcmp(head, "age-encryption.org", 18) == 0) ||
         (n > 0 && (size_t)n - i >= 14 && memcmp(head + i, "-----BEGIN AGE", 14) == 0)) {

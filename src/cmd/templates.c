@@ -48,9 +48,7 @@ load(struct kz_state *st, unsigned char *id, json_t **doc, struct kz_err *err)
             kz_err_clear(err);
         kz_vault_new_record_id(id);
         *doc = json_pack("{s:s,s:i,s:{}}", "kind", "config", "v", 1, "settings");
-    } else if (rc != KZ_OK) {
-        return rc;
-    } else if ((rc = kz_rec_load(st, id, doc, err)) != KZ_OK) {
+    } else if (rc != KZ_OK || (rc = kz_rec_load(st, id, doc, err)) != KZ_OK) {
         return rc;
     }
     if (!json_is_object(json_object_get(*doc, "templates")))

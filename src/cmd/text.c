@@ -106,10 +106,10 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     if (file != NULL) {
         if (strcmp(file, "-") == 0 && stdin_is_script(st))
             return kz_ui_read_inline(st->script_in, NULL, out, len, err);
-        if (strcmp(file, "-") == 0)
+        if (strcmp(file, "-") == 0) {
             kz_ui_typing_hint();
-        if (strcmp(file, "-") == 0)
             return read_fd_all(STDIN_FILENO, "standard input", out, len, err);
+        }
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s",

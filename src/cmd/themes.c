@@ -50,8 +50,12 @@ kz_theme_fold(const char *name, char *buf, size_t size)
 
     if (n >= size)
         return name;
-    for (i = 0; i <= n; i++)
-        buf[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+    for (i = 0; i <= n; i++) {
+        if (name[i] >= 'A' && name[i] <= 'Z')
+            buf[i] = (char)(name[i] - 'A' + 'a');
+        else
+            buf[i] = name[i];
+    }
     return buf;
 }
 

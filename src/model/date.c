@@ -129,6 +129,7 @@ check_ymd(int y, int m, int d, char *why, size_t size)
 uint32_t
 kz_date_parse(const char *s)
 {
+    char ignored[128];
     int i;
 
     if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -138,7 +139,8 @@ kz_date_parse(const char *s)
             return 0;
     }
     return check_ymd((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
-                     (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), NULL, 0);
+                     (s[5] - '0') * 10 + (s[6] - '0'), (s[8] - '0') * 10 + (s[9] - '0'), ignored,
+                     sizeof(ignored));
 }
 
 uint32_t

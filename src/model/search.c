@@ -372,7 +372,10 @@ kz_note_first_line(const char *text)
     out = kz_xmalloc(n + 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)line[i];
-        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        if (c < 0x20 || c == 0x7f)
+            out[i] = '?';
+        else
+            out[i] = (char)c;
     }
     out[n] = '\0';
     return out;

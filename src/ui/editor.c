@@ -324,7 +324,7 @@ kz_ui_choose(const char *question, const char *keys)
         if (first >= 'A' && first <= 'Z')
             first = (char)(first - 'A' + 'a');
         if (first != 0 && strchr(keys, first) != NULL)
-            got = first;
+            got = (unsigned char)first;
     }
     close(fd);
     return got;

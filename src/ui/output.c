@@ -227,11 +227,10 @@ put_cell_char(FILE *f, const char *s, size_t n, int color)
 
     if (n == 1 && *u == (unsigned char)KZ_UI_MARK[0])
         fputs(color ? "\033[1;7m" : "", f);
-    else if (n == 1 && *u == (unsigned char)KZ_UI_UNMARK[0])
-        fputs(color ? "\033[0m" : "", f);
     else if (n == 1 && *u == (unsigned char)KZ_UI_STRIKE[0])
         fputs(color ? "\033[9m" : "", f);
-    else if (n == 1 && *u == (unsigned char)KZ_UI_UNSTRIKE[0])
+    else if (n == 1 && (*u == (unsigned char)KZ_UI_UNMARK[0] ||
+                        *u == (unsigned char)KZ_UI_UNSTRIKE[0]))
         fputs(color ? "\033[0m" : "", f);
     else if (n == 1 && (*u == '\n' || *u == '\r' || *u == '\t'))
         fputc(' ', f);

@@ -193,7 +193,7 @@ kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err
         tcsetattr(g.fd, TCSAFLUSH, &quiet);
     }
     tty_write(g.fd, prompt);
-    rc = read_line(-1, &g, out, len, "the passphrase", err);
+    rc = read_line(g.fd, &g, out, len, "the passphrase", err); /* (fd unused with g) */
     tty_write(g.fd, "\n");
     tty_close(&g);
     return rc;
