@@ -810,9 +810,11 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                json_pack("{s:s,s:I,s:I}", "imported", code, "sessions",
                          (json_int_t)json_array_size(json_object_get(doc, "sessions")), "goals",
                          (json_int_t)json_array_size(json_object_get(doc, "goals"))),
-               "imported couple %s with %zu sessions and %zu goals", code,
+               "imported couple %s with %zu session%s and %zu goal%s", code,
                json_array_size(json_object_get(doc, "sessions")),
-               json_array_size(json_object_get(doc, "goals")));
+               json_array_size(json_object_get(doc, "sessions")) == 1 ? "" : "s",
+               json_array_size(json_object_get(doc, "goals")),
+               json_array_size(json_object_get(doc, "goals")) == 1 ? "" : "s");
 out:
     kz_buf_free(&in);
     json_decref(doc);

@@ -100,4 +100,10 @@ PY
 	[ "$(echo "$output" | jq -r '.[] | select(.id == "s2") | .void.reason')" = "written for the wrong couple" ]
 	run "$KZ" --vault "$V" --passphrase-file "$T/p" couple show C015
 	[ "$status" -eq 0 ]
+	# The README's searches find what it says (all the words; the phrase), in C014
+	# and in its imported copy C015 (s3, s4).
+	run "$KZ" --vault "$V" --passphrase-file "$T/p" --json search holidays family
+	[ "$(echo "$output" | jq -r '[.[].id] | unique | join(",")')" = s1,s4 ]
+	run "$KZ" --vault "$V" --passphrase-file "$T/p" --json search --all "mother visited"
+	[ "$(echo "$output" | jq -r '[.[].id] | unique | join(",")')" = s2,s3 ]
 }
