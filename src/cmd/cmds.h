@@ -151,7 +151,9 @@ struct kz_rec_child {
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_head_info hi;
 };
-/* The sessions and goals whose parent is the couple id: *out (free it) and *n. */
+/* The sessions and goals whose parent is the couple id (NULL: of every
+ * couple): *out (free it with kz_wipe_free) and *n. The one scan for a
+ * couple's children; kz_couple_tally_add (model_couple.h) counts them. */
 int kz_rec_children(struct kz_state *st, const unsigned char *couple,
                     struct kz_rec_child **out, size_t *n, struct kz_err *err);
 /* The first record of a kind (config, themes): KZ_OK, or KZ_ENOTFOUND quietly. */

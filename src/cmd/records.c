@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "kizuna/wipe.h"
+#include "kizuna/model_couple.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
@@ -43,8 +44,8 @@ collect_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 {
     struct children *ch = ctx;
 
-    if ((hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_GOAL) ||
-        memcmp(hi->parent, ch->parent, KZ_RECORD_ID_BYTES) != 0)
+    if (!kz_couple_is_child(hi) ||
+        (ch->parent != NULL && memcmp(hi->parent, ch->parent, KZ_RECORD_ID_BYTES) != 0))
         return 0;
     if (ch->n == ch->cap) {
         size_t cap = ch->cap ? ch->cap * 2 : 64;

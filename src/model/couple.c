@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Couple profiles: the skeleton, dotted FIELD=VALUE setters with validation. */
+/* Couple profiles: the skeleton, dotted FIELD=VALUE setters with validation,
+ * and the fields as text (the strict check is in couple_json.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kizuna/model.h"
+#include "kizuna/model_couple.h"
 #include "kizuna/secmem.h"
 
 #define TEXT_MAX 4000
 
 /* The DSM-5 Cultural Formulation Interview's sections. */
-static const char *const formulation_keys[] = {
+const char *const kz_couple_formulation_keys[] = {
     "problem",      /* cultural definition of the problem */
     "causes",       /* cultural perceptions of cause, context and support */
     "stressors",    /* stressors and supports */
@@ -48,7 +49,7 @@ kz_couple_new(const char *code, const char *today)
     json_object_set_new(c, "support", json_string(""));
     json_object_set_new(c, "referral", json_string(""));
     json_object_set_new(c, "consent", json_object());
-    for (k = formulation_keys; *k != NULL; k++)
+    for (k = kz_couple_formulation_keys; *k != NULL; k++)
         json_object_set_new(f, *k, json_string(""));
     json_object_set_new(c, "formulation", f);
     json_object_set_new(c, "notes", json_string(""));
@@ -268,7 +269,7 @@ kz_couple_set(json_t *c, const char *field, const char *value, struct kz_err *er
         return KZ_OK;
     }
     if (strncmp(field, "formulation.", 12) == 0) {
-        for (k = formulation_keys; *k != NULL; k++) {
+        for (k = kz_couple_formulation_keys; *k != NULL; k++) {
             if (strcmp(*k, field + 12) == 0)
                 return text_value(json_object_get(c, "formulation"), *k, field, value, err);
         }
@@ -301,8 +302,7 @@ kz_couple_set(json_t *c, const char *field, const char *value, struct kz_err *er
             return KZ_OK;
         }
         if (strcmp(field, "status") == 0) {
-            b = kz_status_parse(value);
-            if (b < 0 || b > KZ_ST_CLOSED)
+            if (kz_couple_status_parse(value) < 0)
                 return kz_fail(err, KZ_EUSAGE, "status: active, paused or closed");
             json_object_set_new(c, "status", json_string(value));
             return KZ_OK;
@@ -449,7 +449,7 @@ kz_couple_fields(const json_t *c, void (*cb)(void *ctx, const char *field, const
         snprintf(field, sizeof(field), "consent.%s", key);
         emit(v, field, cb, ctx);
     }
-    for (k = formulation_keys; *k != NULL; k++) {
+    for (k = kz_couple_formulation_keys; *k != NULL; k++) {
         snprintf(field, sizeof(field), "formulation.%s", *k);
         emit(json_object_get(json_object_get(c, "formulation"), *k), field, cb, ctx);
     }

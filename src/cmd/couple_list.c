@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* couple list: the couples, with their sessions, active goals and last date. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
+#include "couple_cmd.h"
+
+struct stats {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    char code[KZ_CODE_MAX + 1];
+    int status;
+    struct kz_couple_tally t;
+};
+
+struct gather {
+    struct stats *s;
+    size_t n, cap;
+};
+
+static int
+gather_couples(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct gather *g = ctx;
+
+    if (hi->kind != KZ_KIND_COUPLE)
+        return 0;
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 32;
+        g->s = kz_xrealloc(g->s, g->cap * sizeof(*g->s));
+    }
+    memset(&g->s[g->n], 0, sizeof(g->s[g->n]));
+    memcpy(g->s[g->n].id, id, KZ_RECORD_ID_BYTES);
+    memcpy(g->s[g->n].code, hi->code, sizeof(hi->code));
+    g->s[g->n].status = hi->status;
+    g->n++;
+    return 0;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+    return memcmp(((const struct stats *)a)->id, ((const struct stats *)b)->id,
+                  KZ_RECORD_ID_BYTES);
+}
+
+/* Counts every couple's sessions and goals into g->s (sorted by id): one
+ * kz_rec_children for all of them. */
+static int
+count_children(struct kz_state *st, struct gather *g, struct kz_err *err)
+{
+    struct kz_rec_child *kids = NULL;
+    struct stats key, *s;
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = kz_rec_children(st, NULL, &kids, &n, err)) != KZ_OK)
+        return rc;
+    memset(&key, 0, sizeof(key));
+    for (i = 0; i < n && g->n > 0; i++) {
+        memcpy(key.id, kids[i].hi.parent, KZ_RECORD_ID_BYTES);
+        if ((s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) != NULL)
+            kz_couple_tally_add(&s->t, &kids[i].hi);
+    }
+    kz_wipe_free(kids, n * sizeof(*kids)); /* goal titles, themes */
+    return KZ_OK;
+}
+
+static int
+by_code(const void *a, const void *b)
+{
+    const char *x = ((const struct stats *)a)->code, *y = ((const struct stats *)b)->code;
+    int c = strcasecmp(x, y);
+
+    return c != 0 ? c : strcmp(x, y);
+}
+
+/* Text mode: what the filter left out ("2 closed, 1 paused: couple list
+ * --status all"), and codes that differ only in case (older vaults). */
+static void
+say_hidden(struct kz_state *st, const struct gather *g, int want)
+{
+    static const int order[] = {KZ_ST_ACTIVE, KZ_ST_PAUSED, KZ_ST_CLOSED};
+    char line[160] = "";
+    size_t i, k, used;
+
+    for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        int n = 0;
+        if (want < 0 || order[k] == want)
+            continue;
+        for (i = 0; i < g->n; i++)
+            n += g->s[i].status == order[k];
+        used = strlen(line);
+        if (n > 0)
+            snprintf(line + used, sizeof(line) - used, "%s%d %s", used ? ", " : "", n,
+                     kz_status_name(order[k]));
+    }
+    if (line[0] != '\0')
+        kz_ui_say(&st->ui, "%s: couple list --status all\n", line);
+    for (i = 0; i + 1 < g->n; i++) {
+        if (strcasecmp(g->s[i].code, g->s[i + 1].code) == 0)
+            kz_ui_warn(&st->ui,
+                       "couples %s and %s differ only in case: either code is refused as "
+                       "ambiguous (see 'help couple delete')",
+                       g->s[i].code, g->s[i + 1].code);
+    }
+}
+
+static int
+cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    static const struct kz_col cols[] = {
+        {"code", "CODE", 8},        {"status", "STATUS", 0}, {"partners", "PARTNERS", 47},
+        {"sessions", "SESS", 0},    {"last_session", "LAST", 0}, {NULL, NULL, 0},
+    };
+    const char *status = "active";
+    const struct kz_opt opts[] = {{"status", 0, 1, &status, NULL}, {NULL, 0, 0, NULL, NULL}};
+    struct gather g = {NULL, 0, 0};
+    char *pos[1], line[512], last[11];
+    json_t *rows = NULL;
+    int rc, npos, want, style;
+    size_t i;
+
+    if ((rc = kz_cmd_parse("couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+        return rc;
+    want = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
+    if (strcmp(status, "all") != 0 && (want < 0 || want > KZ_ST_CLOSED))
+        return kz_fail(err, KZ_EUSAGE, "couple list: --status active, paused, closed or all");
+    if ((rc = kz_rec_scan(st, gather_couples, &g, err)) != KZ_OK)
+        goto out;
+    if (g.n > 1)
+        qsort(g.s, g.n, sizeof(*g.s), by_id);
+    if ((rc = count_children(st, &g, err)) != KZ_OK)
+        goto out;
+    if (g.n > 1)
+        qsort(g.s, g.n, sizeof(*g.s), by_code);
+    rows = json_array();
+    style = kz_cmd_date_style(st);
+    for (i = 0; i < g.n; i++) {
+        json_t *c = NULL, *row;
+        if (want >= 0 && g.s[i].status != want)
+            continue;
+        if ((rc = kz_couple_load(st, g.s[i].id, &c, err)) != KZ_OK)
+            goto out;
+        kz_couple_partners_line(c, line, sizeof(line));
+        kz_date_format_style(g.s[i].t.last, style, last);
+        row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", g.s[i].code, "status",
+                        kz_status_name(g.s[i].status), "partners", line, "sessions",
+                        g.s[i].t.sessions, "active_goals", g.s[i].t.active_goals, "last_session",
+                        last);
+        if (st->ui.json) {
+            json_object_set(row, "partner1", json_object_get(c, "partner1"));
+            json_object_set(row, "partner2", json_object_get(c, "partner2"));
+            json_object_set(row, "residence", json_object_get(c, "residence"));
+        }
+        json_array_append_new(rows, row);
+        json_decref(c);
+    }
+    kz_ui_table(&st->ui, rows, cols,
+                g.n == 0 ? "no couples yet ('couple add CODE' adds one)" : "no couples");
+    rows = NULL;
+    say_hidden(st, &g, want);
+out:
+    json_decref(rows);
+    free(g.s);
+    return rc;
+}
+
+static const char *const list_opts[] = {"--status", NULL};
+
+const struct kz_cmd_entry kz_cmd_couple_list = {
+    "couple list", "[--status active|paused|closed|all]", "the couples, with sessions and last date",
+    "Shows the active couples and says how many it left out (1 paused, 2 closed).\n"
+    "A CODE is matched without regard to case everywhere: c014 is C014.",
+    CMD_NEEDS_KEY, list_opts, cmd_list};
