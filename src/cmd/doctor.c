@@ -12,7 +12,7 @@
 
 #include "kizuna/kdf.h"
 #include "kizuna/secmem.h"
-#include "cmds.h"
+#include "config_cmd.h"
 
 #define BACKUP_WARN_DAYS 7
 
@@ -266,12 +266,8 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         /* The practice's own threshold: config set backup.warn-days N. */
         unsigned char cid[KZ_RECORD_ID_BYTES];
         json_t *cfg = NULL;
-        if (kz_rec_find_kind(st, KZ_KIND_CONFIG, cid, NULL, NULL) == KZ_OK &&
-            kz_rec_load(st, cid, &cfg, NULL) == KZ_OK) {
-            json_t *w = json_object_get(json_object_get(cfg, "settings"), "backup.warn-days");
-            if (json_is_integer(w))
-                warn_days = (long)json_integer_value(w);
-        }
+        if (kz_config_load(st, cid, &cfg, NULL) == KZ_OK)
+            warn_days = kz_conf_warn_days(cfg, warn_days);
         json_decref(cfg);
     }
     check_backup(&r, &lb, warn_days);

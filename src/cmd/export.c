@@ -52,13 +52,11 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     "exported", now, "for_partner", for_partner ? json_integer(for_partner) : json_null(),
                     "process_notes", process, "couple", couple, "sessions", sessions, "goals", goals);
     couple = NULL;
-    if (kz_rec_find_kind(st, KZ_KIND_CONFIG, cfgid, NULL, NULL) == KZ_OK &&
-        kz_rec_load(st, cfgid, &cfg, NULL) == KZ_OK) {
-        json_t *set = json_object_get(cfg, "settings");
-        if (json_object_get(set, "practice.name"))
-            json_object_set(doc, "practice", json_object_get(set, "practice.name"));
-        if (json_object_get(set, "therapist.name"))
-            json_object_set(doc, "therapist", json_object_get(set, "therapist.name"));
+    if (kz_config_load(st, cfgid, &cfg, NULL) == KZ_OK) {
+        if (kz_conf_get(cfg, "practice.name"))
+            json_object_set(doc, "practice", kz_conf_get(cfg, "practice.name"));
+        if (kz_conf_get(cfg, "therapist.name"))
+            json_object_set(doc, "therapist", kz_conf_get(cfg, "therapist.name"));
     }
     for (i = 0; i < nkids; i++) {
         json_t *r = NULL;

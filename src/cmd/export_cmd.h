@@ -3,6 +3,7 @@
 #ifndef KIZUNA_CMD_EXPORT_CMD_H
 #define KIZUNA_CMD_EXPORT_CMD_H
 
+#include "config_cmd.h"
 #include "couple_cmd.h"
 
 struct kz_buf;

@@ -7,7 +7,7 @@
 #include "kizuna/wipe.h"
 #include "kizuna/model_couple.h"
 #include "kizuna/secmem.h"
-#include "cmds.h"
+#include "config_cmd.h"
 
 int
 kz_rec_scan(struct kz_state *st,
@@ -236,12 +236,6 @@ track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     return 0;
 }
 
-static const char *
-counter_name(int kind)
-{
-    return kind == KZ_KIND_SESSION ? "session" : "goal";
-}
-
 static int
 counter_of(int kind)
 {
@@ -254,18 +248,15 @@ kz_rec_next_num(struct kz_state *st, int kind)
     struct find f = {kind, NULL, 0, NULL, NULL, 0};
     unsigned char id[KZ_RECORD_ID_BYTES];
     json_t *cfg = NULL;
-    json_int_t used = 0;
-    uint32_t committed = 0;
+    uint32_t used = 0, committed = 0;
 
     kz_rec_scan(st, track_max, &f, NULL);
     /* Ids once given are never given again, even after a delete. */
-    if (kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, NULL) == KZ_OK &&
-        kz_rec_load(st, id, &cfg, NULL) == KZ_OK)
-        used = json_integer_value(json_object_get(json_object_get(cfg, "counters"),
-                                                  counter_name(kind)));
+    if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
+        used = kz_conf_counter(cfg, kind);
     json_decref(cfg);
-    if (used > (json_int_t)f.max && used < 0xffffffffLL)
-        f.max = (uint32_t)used; /* vaults before the counters moved to the commitment */
+    if (used > f.max)
+        f.max = used; /* vaults before the counters moved to the commitment */
     if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
         committed > f.max)
         f.max = committed;

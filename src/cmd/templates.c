@@ -4,74 +4,16 @@
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
-#include "cmds.h"
+#include "config_cmd.h"
 
 /* The therapist's templates live in the sealed config record, beside its
- * settings: "templates": {"NAME": {"text": "## ...", "created": TIME}}. */
-
-#define NAME_MAX_LEN 32
-#define TEMPLATE_MAX (16 * 1024)
-
-/* 1-32 characters of a-z, 0-9 and '-', not first. */
-static int
-name_ok(const char *name)
-{
-    size_t i, n = strlen(name);
-
-    if (n == 0 || n > NAME_MAX_LEN || name[0] == '-')
-        return 0;
-    for (i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return 0;
-    }
-    return 1;
-}
+ * settings: "templates": {"NAME": {"text": "## ...", "created": TIME}}
+ * (src/model/config.c). */
 
 static int
 builtin(const char *name)
 {
     return kz_template_skeleton(name) != NULL;
-}
-
-/* Loads the config record into *doc with its id, or (none yet) a new one with
- * a fresh id; *doc always has a "templates" object. */
-static int
-load(struct kz_state *st, unsigned char *id, json_t **doc, struct kz_err *err)
-{
-    int rc;
-
-    *doc = NULL;
-    rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, err);
-    if (rc == KZ_ENOTFOUND) {
-        if (err != NULL)
-            kz_err_clear(err);
-        kz_vault_new_record_id(id);
-        *doc = json_pack("{s:s,s:i,s:{}}", "kind", "config", "v", 1, "settings");
-    } else if (rc != KZ_OK || (rc = kz_rec_load(st, id, doc, err)) != KZ_OK) {
-        return rc;
-    }
-    if (!json_is_object(json_object_get(*doc, "templates")))
-        json_object_set_new(*doc, "templates", json_object());
-    return KZ_OK;
-}
-
-static int
-save(struct kz_state *st, const unsigned char *id, json_t *doc, struct kz_err *err)
-{
-    struct kz_head_info hi;
-
-    memset(&hi, 0, sizeof(hi));
-    hi.kind = KZ_KIND_CONFIG;
-    return kz_rec_save(st, id, &hi, doc, err);
-}
-
-/* The text of one of the therapist's templates in doc, or NULL. */
-static const char *
-own_text(const json_t *doc, const char *name)
-{
-    return json_string_value(
-        json_object_get(json_object_get(json_object_get(doc, "templates"), name), "text"));
 }
 
 int
@@ -87,11 +29,11 @@ kz_template_text(struct kz_state *st, const char *name, char **out, struct kz_er
         *out = kz_xstrdup(t);
         return KZ_OK;
     }
-    if (name == NULL || !name_ok(name))
+    if (name == NULL || !kz_template_name_ok(name))
         return kz_fail(err, KZ_ENOTFOUND, "no template %s", name != NULL ? name : "");
-    if ((rc = load(st, id, &doc, err)) != KZ_OK)
+    if ((rc = kz_config_load(st, id, &doc, err)) != KZ_OK)
         return rc;
-    if ((t = own_text(doc, name)) != NULL)
+    if ((t = kz_conf_template(doc, name)) != NULL)
         *out = kz_xstrdup(t);
     else
         rc = kz_fail(err, KZ_ENOTFOUND, "no template %s ('template list' shows them)", name);
@@ -99,19 +41,33 @@ kz_template_text(struct kz_state *st, const char *name, char **out, struct kz_er
     return rc;
 }
 
+struct forward {
+    void (*cb)(void *ctx, const char *name);
+    void *ctx;
+};
+
+static void
+own_name(void *ctx, const char *name, const char *text)
+{
+    const struct forward *fw = ctx;
+
+    (void)text;
+    fw->cb(fw->ctx, name);
+}
+
 void
 kz_templates_foreach(struct kz_state *st, void (*cb)(void *ctx, const char *name), void *ctx)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
-    const char *const *b, *key;
-    json_t *doc = NULL, *v;
+    struct forward fw = {cb, ctx};
+    const char *const *b;
+    json_t *doc = NULL;
 
     for (b = kz_template_names; *b != NULL; b++)
         cb(ctx, *b);
-    if (load(st, id, &doc, NULL) != KZ_OK)
+    if (kz_config_load(st, id, &doc, NULL) != KZ_OK)
         return;
-    json_object_foreach(json_object_get(doc, "templates"), key, v)
-        cb(ctx, key);
+    kz_conf_templates(doc, own_name, &fw);
     json_decref(doc);
 }
 
@@ -144,7 +100,7 @@ bad_name(const char *name, struct kz_err *err)
     return kz_fail(err, KZ_EUSAGE,
                    "'%s' is not a template name: 1-%d characters of a-z, 0-9 and '-' (not "
                    "first), e.g. intake or ifs-parts",
-                   name, NAME_MAX_LEN);
+                   name, KZ_TEMPLATE_NAME_MAX);
 }
 
 static int
@@ -158,7 +114,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     char *pos[1], *text = NULL, now[21];
     size_t len = 0;
-    json_t *doc = NULL, *body;
+    json_t *doc = NULL;
     int rc, npos;
 
     if ((rc = kz_cmd_parse("template add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -171,11 +127,11 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (builtin(pos[0]))
         return kz_fail(err, KZ_EUSAGE, "'%s' is a built-in template; choose another name",
                        pos[0]);
-    if (!name_ok(pos[0]))
+    if (!kz_template_name_ok(pos[0]))
         return bad_name(pos[0], err);
-    if ((rc = load(st, id, &doc, err)) != KZ_OK)
+    if ((rc = kz_config_load(st, id, &doc, err)) != KZ_OK)
         goto out;
-    if (json_object_get(json_object_get(doc, "templates"), pos[0]) != NULL) {
+    if (kz_conf_template(doc, pos[0]) != NULL) {
         rc = kz_fail(err, KZ_EUSAGE, "template %s already exists ('template remove %s' first)",
                      pos[0], pos[0]);
         goto out;
@@ -186,18 +142,10 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         rc = kz_fail(err, KZ_ERR, "nothing written; no template added");
         goto out;
     }
-    if (len > TEMPLATE_MAX) {
-        rc = kz_fail(err, KZ_EUSAGE, "a template is at most 16 KiB");
-        goto out;
-    }
     kz_time_now(now);
-    body = json_pack("{s:s%,s:s}", "text", text, len, "created", now);
-    if (body == NULL) {
-        rc = kz_fail(err, KZ_EUSAGE, "the template is not valid UTF-8 text");
+    if ((rc = kz_conf_template_add(doc, pos[0], text, len, now, err)) != KZ_OK)
         goto out;
-    }
-    json_object_set_new(json_object_get(doc, "templates"), pos[0], body);
-    if ((rc = save(st, id, doc, err)) != KZ_OK)
+    if ((rc = kz_config_save(st, id, doc, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui, json_pack("{s:s}", "added", pos[0]),
                "added template %s ('session add CODE --template %s' uses it)", pos[0], pos[0]);
@@ -208,6 +156,18 @@ out:
     return rc;
 }
 
+/* A row of template list for one of the therapist's templates. */
+static void
+own_row(void *ctx, const char *name, const char *text)
+{
+    struct kz_buf h = {NULL, 0, 0};
+
+    headings(text, &h);
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", name, "source", "own",
+                                         "headings", kz_buf_str(&h)));
+    kz_buf_free(&h);
+}
+
 static int
 cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -215,14 +175,14 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"name", "TEMPLATE", 0}, {"source", "SOURCE", 0}, {"headings", "HEADINGS", 50},
         {NULL, NULL, 0}};
     unsigned char id[KZ_RECORD_ID_BYTES];
-    const char *const *b, *key;
-    json_t *doc = NULL, *rows = NULL, *v;
+    const char *const *b;
+    json_t *doc = NULL, *rows = NULL;
     char *pos[1];
     int rc, npos;
 
     if ((rc = kz_cmd_parse("template list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
-    if ((rc = load(st, id, &doc, err)) != KZ_OK)
+    if ((rc = kz_config_load(st, id, &doc, err)) != KZ_OK)
         goto out;
     rows = json_array();
     for (b = kz_template_names; *b != NULL; b++) {
@@ -232,14 +192,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                               "headings", kz_buf_str(&h)));
         kz_buf_free(&h);
     }
-    json_object_foreach(json_object_get(doc, "templates"), key, v) {
-        struct kz_buf h = {NULL, 0, 0};
-        const char *t = json_string_value(json_object_get(v, "text"));
-        headings(t != NULL ? t : "", &h);
-        json_array_append_new(rows, json_pack("{s:s,s:s,s:s}", "name", key, "source", "own",
-                                              "headings", kz_buf_str(&h)));
-        kz_buf_free(&h);
-    }
+    kz_conf_templates(doc, own_row, rows);
     kz_ui_table(&st->ui, rows, cols, NULL);
     rows = NULL;
 out:
@@ -285,18 +238,17 @@ cmd_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "usage: template remove NAME");
     if (builtin(pos[0]))
         return kz_fail(err, KZ_EUSAGE, "'%s' is a built-in template and stays", pos[0]);
-    if (!name_ok(pos[0]))
+    if (!kz_template_name_ok(pos[0]))
         return bad_name(pos[0], err);
-    if ((rc = load(st, id, &doc, err)) != KZ_OK)
+    if ((rc = kz_config_load(st, id, &doc, err)) != KZ_OK)
         goto out;
-    if (json_object_get(json_object_get(doc, "templates"), pos[0]) == NULL) {
+    if (kz_conf_template_remove(doc, pos[0]) != 0) {
         rc = kz_fail(err, KZ_ENOTFOUND, "no template %s of your own ('template list' shows "
                                         "them)",
                      pos[0]);
         goto out;
     }
-    json_object_del(json_object_get(doc, "templates"), pos[0]);
-    if ((rc = save(st, id, doc, err)) != KZ_OK)
+    if ((rc = kz_config_save(st, id, doc, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui, json_pack("{s:s}", "removed", pos[0]),
                "removed template %s (notes written with it keep their text)", pos[0]);

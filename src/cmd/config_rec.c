@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The config record in the vault, and the settings the program acts on. */
+#include <string.h>
+
+#include "config_cmd.h"
+
+int
+kz_config_load(struct kz_state *st, unsigned char *id, json_t **cfg, struct kz_err *err)
+{
+    char *body = NULL, hex[17];
+    size_t len = 0;
+    int rc;
+
+    *cfg = NULL;
+    rc = kz_rec_find_kind(st, KZ_KIND_CONFIG, id, NULL, err);
+    if (rc == KZ_ENOTFOUND) {
+        kz_err_clear(err);
+        kz_vault_new_record_id(id);
+        *cfg = kz_conf_new();
+        return KZ_OK;
+    }
+    if (rc != KZ_OK || (rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
+        return rc;
+    rc = kz_conf_decode(body, len, cfg, err);
+    kz_vault_plain_free(body, len);
+    if (rc != KZ_OK && err != NULL) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        kz_hex(id, 8, hex);
+        kz_fail(err, rc, "record %s: %s", hex, msg);
+    }
+    return rc;
+}
+
+int
+kz_config_save(struct kz_state *st, const unsigned char *id, json_t *cfg, struct kz_err *err)
+{
+    struct kz_head_info hi;
+
+    memset(&hi, 0, sizeof(hi));
+    hi.kind = KZ_KIND_CONFIG;
+    return kz_rec_save(st, id, &hi, cfg, err);
+}
+
+/* The config record when the vault is open, else NULL (and the defaults apply). */
+static json_t *
+config_of(struct kz_state *st)
+{
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+
+    if (st->vault == NULL || !kz_vault_unlocked(st->vault) ||
+        kz_config_load(st, id, &cfg, NULL) != KZ_OK)
+        return NULL;
+    return cfg;
+}
+
+int
+kz_config_idle_lock(struct kz_state *st)
+{
+    json_t *cfg = config_of(st);
+    int secs = cfg != NULL ? kz_conf_idle_lock(cfg) : -1;
+
+    json_decref(cfg);
+    return secs;
+}
+
+int
+kz_config_date_style(struct kz_state *st)
+{
+    json_t *cfg = config_of(st);
+    int style = cfg != NULL ? kz_conf_date_style(cfg) : KZ_DATE_ISO;
+
+    json_decref(cfg);
+    return style;
+}
+
+int
+kz_config_pager(struct kz_state *st)
+{
+    json_t *cfg = config_of(st);
+    int on = cfg != NULL ? kz_conf_pager(cfg) : -1;
+
+    json_decref(cfg);
+    return on;
+}
