@@ -21,7 +21,8 @@ by_kind_date(const void *a, const void *b)
                                &((const struct kz_rec_child *)b)->hi);
 }
 
-/* Builds the export document of the couple CODE. for_partner 0: complete. */
+/* Builds the export document of the couple CODE. for_partner 0: complete.
+ * Long: one pass that also cuts the links to what a partner's copy leaves out. */
 static int
 build(struct kz_state *st, const char *code, int for_partner, int process, json_t **out,
       struct kz_err *err)
@@ -165,6 +166,8 @@ export_event(struct kz_state *st, const char *code, struct kz_err *err)
     return rc;
 }
 
+/* Long: the checks come in the order the guarantees need (synced folder, the
+ * question, the file made, the audit event, then the bytes). */
 static int
 cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {

@@ -49,6 +49,7 @@ md_partner(struct kz_buf *b, const json_t *p, int k)
     md_list(b, "Languages", json_object_get(p, "languages"));
 }
 
+/* Long: the document in reading order, one heading after another. */
 void
 kz_export_markdown(const json_t *doc, struct kz_buf *b)
 {

@@ -20,6 +20,8 @@ bad(struct kz_err *err, const char *what)
     return kz_fail(err, KZ_EUSAGE, "not a kizuna export: %s", what);
 }
 
+/* Long: one transaction, the couple then goals then sessions with their ids
+ * mapped, every refusal before anything is kept. */
 static int
 cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
