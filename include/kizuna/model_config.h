@@ -44,7 +44,7 @@ extern const struct kz_setting kz_settings[];
 const struct kz_setting *kz_setting_lookup(const char *key, struct kz_err *err);
 /* A value typed for s -> the JSON value to keep (new reference), or NULL with
  * KZ_EUSAGE naming the key and what it takes. */
-json_t *kz_setting_parse(const struct kz_setting *s, const char *text, struct kz_err *err);
+json_t *kz_setting_parse(const struct kz_setting *s, const char *val, struct kz_err *err);
 
 /* A new config body: {"kind":"config","v":1,"settings":{}}. */
 json_t *kz_conf_new(void);

@@ -71,6 +71,6 @@ int kz_couple_is_child(const struct kz_head_info *hi);
 void kz_couple_tally_add(struct kz_couple_tally *t, const struct kz_head_info *child);
 /* The order a couple's children are exported in: sessions by date, then
  * goals, each kind by short id within (a qsort-style comparison). */
-int kz_couple_child_cmp(const struct kz_head_info *a, const struct kz_head_info *b);
+int kz_couple_child_cmp(const struct kz_head_info *x, const struct kz_head_info *y);
 
 #endif
