@@ -873,7 +873,9 @@ const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file (armor may follow blank lines) opens\n"
+    "ids; the links between them follow. A session with a field kizuna never writes (or\n"
+    "of the wrong type) is refused, naming the field (exit 2). An age file (armor may\n"
+    "follow blank lines) opens\n"
     "with --identity or, if it has one, a passphrase;\n"
     "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};
