@@ -4,7 +4,10 @@
  * wrote. */
 #include "testutil.h"
 
+#include "kizuna/cmd.h"
 #include "kizuna/model_session.h"
+#include "kizuna/secmem.h"
+#include "kizuna/vault.h"
 #include "kizuna/wipe.h"
 
 #define HEX "00112233445566778899aabbccddeeff"
@@ -498,6 +501,102 @@ test_old_bodies_accepted(void **state)
     json_decref(e);
 }
 
+/* ---- the attack: a sealed body the model does not know ---- */
+
+static int
+run(struct kz_state *st, const char *line)
+{
+    char buf[256], *argv[16], *save = NULL, *w;
+    int argc = 0;
+
+    snprintf(buf, sizeof(buf), "%s", line);
+    for (w = strtok_r(buf, " ", &save); w != NULL && argc < 15; w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    argv[argc] = NULL;
+    return kz_cmd_run(st, argc, argv);
+}
+
+/* Replaces the body of the only session with FROM -> TO in its JSON text,
+ * sealed with the key as kizuna seals (someone who holds the key, or an older
+ * or foreign tool): the vault's own checks all pass. */
+static void
+forge_session(struct kz_state *st, const char *from, const char *to)
+{
+    const struct kz_head *heads;
+    struct kz_head_info hi;
+    struct kz_err err;
+    unsigned char id[KZ_RECORD_ID_BYTES], head[KZ_HEAD_MAX];
+    size_t n, i, hlen = 0, len;
+    char *body = NULL, *at, forged[4096];
+
+    assert_int_equal(kz_vault_heads(st->vault, &heads, &n, &err), KZ_OK);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(kz_head_decode(heads[i].data, heads[i].len, &hi), 0);
+        if (hi.kind == KZ_KIND_SESSION) {
+            memcpy(id, heads[i].id, sizeof(id));
+            hlen = heads[i].len;
+            memcpy(head, heads[i].data, hlen);
+        }
+    }
+    assert_true(hlen > 0);
+    assert_int_equal(kz_vault_record_get(st->vault, id, &body, &len, &err), KZ_OK);
+    at = strstr(body, from);
+    assert_non_null(at);
+    snprintf(forged, sizeof(forged), "%.*s%s%s", (int)(at - body), body, to, at + strlen(from));
+    kz_vault_plain_free(body, len);
+    assert_int_equal(kz_vault_begin(st->vault, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_put(st->vault, id, head, hlen, forged, strlen(forged), &err),
+                     KZ_OK);
+    assert_int_equal(kz_vault_commit(st->vault, &err), KZ_OK);
+}
+
+static void
+test_attack_sealed_unknown_or_duplicate_field(void **state)
+{
+    static const char *const forgeries[][2] = {
+        {"\"minutes\":50", "\"minutes\":50,\"mood\":\"good\""}, /* unknown */
+        {"\"minutes\":50,\"mood\":\"good\"", "\"minutes\":50,\"minutes\":55"}, /* twice */
+        {"\"minutes\":50,\"minutes\":55", "\"minutes\":\"50\""}, /* wrong type */
+    };
+    static const char *const views[] = {
+        "session show s1", "session list", "search hello", "export C001 --format json --yes",
+        "session edit s1 --minutes 40", "session sign s1 --yes", "session delete s1 --yes",
+    };
+    struct kz_kdf_params kdf = {1, 256, 1, {0}};
+    struct kz_state st;
+    struct kz_err err;
+    char dir[256], path[300], *recovery = NULL;
+    size_t f, i;
+
+    (void)state;
+    tu_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/a.kz", dir);
+    kz_state_init(&st);
+    st.ui.out = fopen("/dev/null", "w");
+    st.ui.errf = fopen("/dev/null", "w");
+    assert_int_equal(kz_vault_create(path, "attack test pass", 16, &kdf, &recovery, &st.vault,
+                                     &err),
+                     KZ_OK);
+    kz_secure_free(recovery);
+    st.vault_path = kz_xstrdup(path);
+    assert_int_equal(run(&st, "couple add C001"), KZ_OK);
+    assert_int_equal(run(&st, "session add C001 --text hello"), KZ_OK);
+    assert_int_equal(run(&st, "session show s1"), KZ_OK);
+    for (f = 0; f < sizeof(forgeries) / sizeof(forgeries[0]); f++) {
+        forge_session(&st, forgeries[f][0], forgeries[f][1]);
+        /* Every view and change of the note refuses it, as tampering. */
+        for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+            if (run(&st, views[i]) != KZ_EINTEGRITY)
+                fail_msg("forgery %zu: '%s' did not exit 4", f, views[i]);
+        }
+    }
+    /* And the forged body is still there, unchanged by the refused changes. */
+    forge_session(&st, "\"minutes\":\"50\"", "\"minutes\":50");
+    assert_int_equal(run(&st, "session show s1"), KZ_OK);
+    kz_state_free(&st);
+    tu_rmdir(dir);
+}
+
 static void
 test_first_line(void **state)
 {
@@ -532,9 +631,12 @@ main(void)
         cmocka_unit_test(test_sealed_unknown_duplicate_wrong_type),
         cmocka_unit_test(test_exported_names_the_field),
         cmocka_unit_test(test_old_bodies_accepted),
+        cmocka_unit_test(test_attack_sealed_unknown_or_duplicate_field),
         cmocka_unit_test(test_first_line),
     };
 
     kz_json_wipe_init();
+    if (kz_crypto_init() != 0)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
