@@ -14,6 +14,7 @@
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
+#include "goal.h"
 
 #define EXPORT_FORMAT "kizuna-export"
 #define IMPORT_MAX (64 * 1024 * 1024)
@@ -79,24 +80,26 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
+        /* Goals come after the sessions (by_kind_date): omitted is complete. */
+        if (kids[i].hi.kind == KZ_KIND_GOAL) {
+            if ((rc = kz_goal_cmd_export(st, &kids[i], code, omitted, goals, err)) != KZ_OK)
+                goto out;
+            continue;
+        }
         if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
             goto out;
         json_object_del(r, "kind");
         json_object_del(r, "v");
         json_object_set_new(r, "id", json_string(sid));
         json_object_set_new(r, "couple", json_string(code));
-        if (kids[i].hi.kind == KZ_KIND_SESSION) {
-            if (!process)
-                json_object_del(r, "process_notes");
-            json_array_append_new(sessions, r);
-        } else {
-            json_array_append_new(goals, r);
-        }
+        if (!process)
+            json_object_del(r, "process_notes");
+        json_array_append_new(sessions, r);
     }
-    /* Goal progress must not point at sessions left out, nor sessions at goals
-     * left out. */
+    /* Sessions must not point at goals left out (goal progress lost its links
+     * to sessions left out in kz_goal_cmd_export). */
     {
-        json_t *g, *p;
+        json_t *g;
         size_t gi, pi;
         json_array_foreach(sessions, gi, g) {
             json_t *links = json_object_get(g, "goals");
@@ -113,20 +116,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     json_array_remove(links, pi);
                 else
                     pi++;
-            }
-        }
-        json_array_foreach(goals, gi, g) {
-            json_array_foreach(json_object_get(g, "progress"), pi, p) {
-                const char *s = json_string_value(json_object_get(p, "session"));
-                size_t k;
-                json_t *o;
-                json_array_foreach(omitted, k, o) {
-                    if (s != NULL && strcmp(s, json_string_value(o)) == 0) {
-                        json_object_set_new(p, "session", json_null());
-                        json_object_del(p, "note");
-                        break;
-                    }
-                }
             }
         }
     }
@@ -724,32 +713,27 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_t *arr = json_object_get(doc, pass == 0 ? "goals" : "sessions");
         json_array_foreach(arr, i, e) {
             json_t *links, *l;
-            if (!json_is_object(e) || (pass == 1 && kz_date_parse(str(e, "date")) == 0) ||
-                (pass == 0 && *str(e, "title") == '\0')) {
-                rc = bad(err, pass == 0 ? "a goal without a title" : "a session without a date");
+            if (pass == 0) {
+                /* A goal goes through the model: read strictly, sealed. */
+                if ((rc = kz_goal_cmd_import(st, e, i, gnum + (uint32_t)i, cid, map, err)) !=
+                    KZ_OK)
+                    goto out;
+                kz_ui_progress(&st->ui, "importing", ++done, total);
+                continue;
+            }
+            if (!json_is_object(e) || kz_date_parse(str(e, "date")) == 0) {
+                rc = bad(err, "a session without a date");
                 goto out;
             }
             memset(&hi, 0, sizeof(hi));
-            hi.kind = pass == 0 ? KZ_KIND_GOAL : KZ_KIND_SESSION;
-            hi.num = (pass == 0 ? gnum : snum) + (uint32_t)i;
+            hi.kind = KZ_KIND_SESSION;
+            hi.num = snum + (uint32_t)i;
             memcpy(hi.parent, cid, KZ_RECORD_ID_BYTES);
-            json_object_set_new(e, "kind", json_string(pass == 0 ? "goal" : "session"));
+            json_object_set_new(e, "kind", json_string("session"));
             json_object_set_new(e, "v", json_integer(1));
             json_object_set_new(e, "id", json_integer(hi.num));
             json_object_set_new(e, "couple", json_string(hex));
-            if (pass == 0) {
-                const char *st_name = str(e, "status");
-                int gs = kz_status_parse(st_name);
-                json_int_t partner = json_integer_value(json_object_get(e, "partner"));
-                hi.date = kz_date_parse(str(e, "target"));
-                hi.status = (uint8_t)(gs == KZ_ST_ACHIEVED || gs == KZ_ST_DROPPED ? gs : 0);
-                hi.flags = partner == 1 ? KZ_HF_PARTNER1 : partner == 2 ? KZ_HF_PARTNER2 : 0;
-                snprintf(hi.tags, sizeof(hi.tags), "%s", str(e, "title"));
-                json_array_foreach(json_object_get(e, "progress"), k, l) {
-                    const char *s = remap(map, json_string_value(json_object_get(l, "session")));
-                    json_object_set_new(l, "session", s ? json_string(s) : json_null());
-                }
-            } else {
+            {
                 /* One vocabulary (kz_attended_parse): an individual
                  * session must stay one, or it would reach the other
                  * partner's export. */

@@ -22,5 +22,16 @@ int kz_goal_cmd_save(struct kz_state *st, const unsigned char *id, struct kz_goa
  * partner's name when the couple's profile c has one (c may be NULL).
  * Returns 1 if it is the name. */
 int kz_goal_cmd_for_text(const json_t *c, int partner, char *buf, size_t size);
+/* For export: the goal record kid as an export holds it (id "g3", couple
+ * code), without the links to the sessions in omitted ("s3": left out of an
+ * export for one partner) nor their notes, appended to goals. */
+int kz_goal_cmd_export(struct kz_state *st, const struct kz_rec_child *kid, const char *code,
+                       const json_t *omitted, json_t *goals, struct kz_err *err);
+/* For import: the exported goal e (the at-th, from 0) read strictly
+ * (KZ_EUSAGE naming the field), given short id num under the couple cid, its
+ * progress linked to the new session ids (map: old to new), sealed as a new
+ * record. */
+int kz_goal_cmd_import(struct kz_state *st, const json_t *e, size_t at, uint32_t num,
+                       const unsigned char *cid, const json_t *map, struct kz_err *err);
 
 #endif
