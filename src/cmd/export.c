@@ -830,5 +830,6 @@ const struct kz_cmd_entry kz_cmd_import = {
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
     "ids; the links between them follow. An age file (armor may follow blank lines) opens\n"
     "with --identity or, if it has one, a passphrase;\n"
-    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
+    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.\n"
+    "A goal with an unknown field, or a field goal add would refuse, is named (exit 2).",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};
