@@ -15,6 +15,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/model_session.h"
 #include "cmds.h"
+#include "goal.h"
 
 #define EXPORT_FORMAT "kizuna-export"
 #define IMPORT_MAX (64 * 1024 * 1024)
@@ -101,26 +102,25 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
-        if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
-            goto out;
-        if (kids[i].hi.kind == KZ_KIND_SESSION) {
-            if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
-                json_decref(r);
+        /* Goals come after the sessions (by_kind_date): omitted is complete. */
+        if (kids[i].hi.kind == KZ_KIND_GOAL) {
+            if ((rc = kz_goal_cmd_export(st, &kids[i], code, omitted, goals, err)) != KZ_OK)
                 goto out;
-            }
-            json_array_append_new(sessions, r);
             continue;
         }
-        json_object_del(r, "kind");
-        json_object_del(r, "v");
-        json_object_set_new(r, "id", json_string(sid));
-        json_object_set_new(r, "couple", json_string(code));
-        json_array_append_new(goals, r);
+        /* The other children are sessions, through the model (export_session). */
+        if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
+            goto out;
+        if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
+            json_decref(r);
+            goto out;
+        }
+        json_array_append_new(sessions, r);
     }
-    /* Goal progress must not point at sessions left out, nor sessions at goals
-     * left out. */
+    /* Sessions must not point at goals left out (goal progress lost its links
+     * to sessions left out in kz_goal_cmd_export). */
     {
-        json_t *g, *p;
+        json_t *g;
         size_t gi, pi;
         json_array_foreach(sessions, gi, g) {
             json_t *links = json_object_get(g, "goals");
@@ -137,20 +137,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     json_array_remove(links, pi);
                 else
                     pi++;
-            }
-        }
-        json_array_foreach(goals, gi, g) {
-            json_array_foreach(json_object_get(g, "progress"), pi, p) {
-                const char *s = json_string_value(json_object_get(p, "session"));
-                size_t k;
-                json_t *o;
-                json_array_foreach(omitted, k, o) {
-                    if (s != NULL && strcmp(s, json_string_value(o)) == 0) {
-                        json_object_set_new(p, "session", json_null());
-                        json_object_del(p, "note");
-                        break;
-                    }
-                }
             }
         }
     }
@@ -696,7 +682,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1], hex[2 * KZ_RECORD_ID_BYTES + 1], text[16], codebuf[KZ_CODE_MAX + 1];
     uint32_t snum, gnum;
     struct kz_head_info hi;
-    size_t i, k, total, done = 0;
+    size_t i, total, done = 0;
     json_error_t jerr;
     int rc, npos, pass;
 
@@ -779,48 +765,27 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     for (pass = 0; pass < 2; pass++) {
         json_t *arr = json_object_get(doc, pass == 0 ? "goals" : "sessions");
         json_array_foreach(arr, i, e) {
-            json_t *l;
-            if (!json_is_object(e) || (pass == 1 && kz_date_parse(str(e, "date")) == 0) ||
-                (pass == 0 && *str(e, "title") == '\0')) {
-                rc = bad(err, pass == 0 ? "a goal without a title" : "a session without a date");
-                goto out;
-            }
-            if (pass == 1) {
-                json_t *body = NULL;
-                if ((rc = import_session(e, map, cid, hex, snum + (uint32_t)i, &hi, &body,
-                                         err)) != KZ_OK)
-                    goto out;
-                kz_vault_new_record_id(id);
-                rc = kz_rec_save(st, id, &hi, body, err);
-                json_decref(body);
-                if (rc != KZ_OK)
+            json_t *body = NULL;
+            if (pass == 0) {
+                /* A goal goes through the model: read strictly, sealed. */
+                if ((rc = kz_goal_cmd_import(st, e, i, gnum + (uint32_t)i, cid, map, err)) !=
+                    KZ_OK)
                     goto out;
                 kz_ui_progress(&st->ui, "importing", ++done, total);
                 continue;
             }
-            memset(&hi, 0, sizeof(hi));
-            hi.kind = pass == 0 ? KZ_KIND_GOAL : KZ_KIND_SESSION;
-            hi.num = (pass == 0 ? gnum : snum) + (uint32_t)i;
-            memcpy(hi.parent, cid, KZ_RECORD_ID_BYTES);
-            json_object_set_new(e, "kind", json_string(pass == 0 ? "goal" : "session"));
-            json_object_set_new(e, "v", json_integer(1));
-            json_object_set_new(e, "id", json_integer(hi.num));
-            json_object_set_new(e, "couple", json_string(hex));
-            if (pass == 0) {
-                const char *st_name = str(e, "status");
-                int gs = kz_status_parse(st_name);
-                json_int_t partner = json_integer_value(json_object_get(e, "partner"));
-                hi.date = kz_date_parse(str(e, "target"));
-                hi.status = (uint8_t)(gs == KZ_ST_ACHIEVED || gs == KZ_ST_DROPPED ? gs : 0);
-                hi.flags = partner == 1 ? KZ_HF_PARTNER1 : partner == 2 ? KZ_HF_PARTNER2 : 0;
-                snprintf(hi.tags, sizeof(hi.tags), "%s", str(e, "title"));
-                json_array_foreach(json_object_get(e, "progress"), k, l) {
-                    const char *s = remap(map, json_string_value(json_object_get(l, "session")));
-                    json_object_set_new(l, "session", s ? json_string(s) : json_null());
-                }
+            if (!json_is_object(e) || kz_date_parse(str(e, "date")) == 0) {
+                rc = bad(err, "a session without a date");
+                goto out;
             }
+            /* A session goes through the model too (import_session). */
+            if ((rc = import_session(e, map, cid, hex, snum + (uint32_t)i, &hi, &body, err)) !=
+                KZ_OK)
+                goto out;
             kz_vault_new_record_id(id);
-            if ((rc = kz_rec_save(st, id, &hi, e, err)) != KZ_OK)
+            rc = kz_rec_save(st, id, &hi, body, err);
+            json_decref(body);
+            if (rc != KZ_OK)
                 goto out;
             kz_ui_progress(&st->ui, "importing", ++done, total);
         }
@@ -877,5 +842,6 @@ const struct kz_cmd_entry kz_cmd_import = {
     "of the wrong type) is refused, naming the field (exit 2). An age file (armor may\n"
     "follow blank lines) opens\n"
     "with --identity or, if it has one, a passphrase;\n"
-    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
+    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.\n"
+    "A goal with an unknown field, or a field goal add would refuse, is named (exit 2).",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};

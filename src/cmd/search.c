@@ -10,6 +10,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/wipe.h"
 #include "cmds.h"
+#include "goal.h"
 
 #define SNIPPET_WIDTH 34
 
@@ -179,8 +180,9 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
     struct kz_head_info hi;
     struct record *r;
     size_t mlen, i;
-    json_t *doc, *e;
-    char code[KZ_CODE_MAX + 1], sid[16], date[11];
+    json_t *doc;
+    char code[KZ_CODE_MAX + 1], sid[16], date[11], (*dates)[11] = NULL;
+    struct kz_goal g;
 
     if (kz_head_decode(head, headlen, &hi) != 0)
         return 0;
@@ -205,6 +207,7 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         return visit_session(s, &hi, body, bodylen);
     if ((doc = json_loadb(body, bodylen, 0, NULL)) == NULL)
         return 0;
+    memset(&g, 0, sizeof(g));
     r = kz_xcalloc(1, sizeof(*r));
     if (hi.kind == KZ_KIND_COUPLE) {
         r->code = hi.code;
@@ -214,14 +217,16 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         r->code = code;
         kz_rec_num_text(hi.kind, hi.num, sid, sizeof(sid));
         kz_date_format(hi.date, date);
-        {
-            add_field(r, json_string_value(json_object_get(doc, "title")), sid, "", "goal", 0);
-            add_field(r, json_string_value(json_object_get(doc, "description")), sid, "",
-                      "goal description", 0);
-            json_array_foreach(json_object_get(doc, "progress"), i, e)
-                add_field(r, json_string_value(json_object_get(e, "note")), sid,
-                          json_string_value(json_object_get(e, "date")), "goal progress",
-                          kz_date_parse(json_string_value(json_object_get(e, "date"))));
+        if (kz_goal_decode(doc, KZ_GOAL_SEALED, "goal", &g, NULL) == KZ_OK) {
+            /* A goal the model does not read is left out, as a body that is not JSON. */
+            dates = kz_xcalloc(g.nprogress + 1, sizeof(*dates));
+            add_field(r, g.title, sid, "", "goal", 0);
+            add_field(r, g.description, sid, "", "goal description", 0);
+            for (i = 0; i < g.nprogress; i++) {
+                kz_date_format(g.progress[i].date, dates[i]);
+                add_field(r, g.progress[i].note, sid, dates[i], "goal progress",
+                          g.progress[i].date);
+            }
         }
     }
     match_record(s, r);
@@ -231,6 +236,8 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
     }
     free(r->f);
     free(r);
+    kz_goal_free(&g);
+    free(dates);
     json_decref(doc);
     return 0;
 }
