@@ -12,13 +12,36 @@
 #include "kizuna/cleanup.h"
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
+#include "kizuna/model_session.h"
 #include "export_cmd.h"
+#include "goal.h"
 
 static int
 by_kind_date(const void *a, const void *b)
 {
     return kz_couple_child_cmp(&((const struct kz_rec_child *)a)->hi,
                                &((const struct kz_rec_child *)b)->hi);
+}
+
+/* A sealed session *r as exported: couple by its CODE, short id "s3", the
+ * process notes only when asked for (the body read through the model:
+ * strict, KZ_EINTEGRITY naming the session). */
+static int
+export_session(json_t **r, const char *sid, const char *code, int process, struct kz_err *err)
+{
+    struct kz_session s;
+    char what[32];
+    int rc;
+
+    snprintf(what, sizeof(what), "session %s", sid);
+    if ((rc = kz_session_decode(*r, KZ_SESSION_SEALED, what, &s, err)) != KZ_OK)
+        return rc;
+    kz_session_set(&s.couple, code);
+    s.has_process_notes = process;
+    json_decref(*r);
+    *r = kz_session_encode(&s, KZ_SESSION_EXPORTED);
+    kz_session_free(&s);
+    return KZ_OK;
 }
 
 /* Builds the export document of the couple CODE. for_partner 0: complete.
@@ -68,24 +91,25 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
+        /* Goals come after the sessions (by_kind_date): omitted is complete. */
+        if (kids[i].hi.kind == KZ_KIND_GOAL) {
+            if ((rc = kz_goal_cmd_export(st, &kids[i], code, omitted, goals, err)) != KZ_OK)
+                goto out;
+            continue;
+        }
+        /* The other children are sessions, through the model (export_session). */
         if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
             goto out;
-        json_object_del(r, "kind");
-        json_object_del(r, "v");
-        json_object_set_new(r, "id", json_string(sid));
-        json_object_set_new(r, "couple", json_string(code));
-        if (kids[i].hi.kind == KZ_KIND_SESSION) {
-            if (!process)
-                json_object_del(r, "process_notes");
-            json_array_append_new(sessions, r);
-        } else {
-            json_array_append_new(goals, r);
+        if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
+            json_decref(r);
+            goto out;
         }
+        json_array_append_new(sessions, r);
     }
-    /* Goal progress must not point at sessions left out, nor sessions at goals
-     * left out. */
+    /* Sessions must not point at goals left out (goal progress lost its links
+     * to sessions left out in kz_goal_cmd_export). */
     {
-        json_t *g, *p;
+        json_t *g;
         size_t gi, pi;
         json_array_foreach(sessions, gi, g) {
             json_t *links = json_object_get(g, "goals");
@@ -102,20 +126,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     json_array_remove(links, pi);
                 else
                     pi++;
-            }
-        }
-        json_array_foreach(goals, gi, g) {
-            json_array_foreach(json_object_get(g, "progress"), pi, p) {
-                const char *s = json_string_value(json_object_get(p, "session"));
-                size_t k;
-                json_t *o;
-                json_array_foreach(omitted, k, o) {
-                    if (s != NULL && strcmp(s, json_string_value(o)) == 0) {
-                        json_object_set_new(p, "session", json_null());
-                        json_object_del(p, "note");
-                        break;
-                    }
-                }
             }
         }
     }
