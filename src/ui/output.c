@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Output through one door: messages, done lines, progress, held output for
- * the pager, standard output in wiped memory. Tables: table.c; widths: width.c. */
+/* Output through one door: messages, done lines, progress, standard output in
+ * wiped memory. Tables: grid.c; widths: width.c; held output: pager.c. */
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
@@ -72,33 +72,6 @@ kz_ui_wipe_stdout(struct kz_ui *ui)
         sodium_memzero(ui->outbuf, ui->outbuf_size);
 }
 
-static ssize_t
-held_write(void *cookie, const char *data, size_t len)
-{
-    kz_buf_addn(cookie, data, len);
-    return (ssize_t)len;
-}
-
-void
-kz_ui_hold(struct kz_ui *ui)
-{
-    static const cookie_io_functions_t io = {NULL, held_write, NULL, NULL};
-    struct kz_buf *b;
-    FILE *f;
-
-    if (ui->held != NULL)
-        return;
-    b = kz_xcalloc(1, sizeof(*b));
-    if ((f = fopencookie(b, "w", io)) == NULL)
-        kz_die("out of memory");
-    /* Unbuffered: the text goes straight to the wiping buffer, and no stdio
-     * buffer is left holding a copy. */
-    setvbuf(f, NULL, _IONBF, 0);
-    ui->held = b;
-    ui->real_out = ui->out;
-    ui->out = f;
-}
-
 int
 kz_ui_columns(void)
 {
@@ -113,49 +86,6 @@ kz_ui_columns(void)
     if ((env = getenv("COLUMNS")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
         return (int)v;
     return 80;
-}
-
-/* The terminal's rows (TIOCGWINSZ, else $LINES, else 24). */
-static int
-screen_rows(void)
-{
-    struct winsize ws;
-    const char *env;
-    long v;
-
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-        return ws.ws_row;
-    if ((env = getenv("LINES")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
-        return (int)v;
-    return 24;
-}
-
-int
-kz_ui_release(struct kz_ui *ui, int show)
-{
-    struct kz_buf *b = ui->held;
-    int rc = 0;
-
-    if (b == NULL)
-        return 0;
-    fclose(ui->out);
-    ui->out = ui->real_out;
-    ui->real_out = NULL;
-    ui->held = NULL;
-    if (show && b->len > 0 && ui->page && !ui->no_pager && isatty(fileno(ui->out)) &&
-        kz_ui_rows(b->p, b->len, kz_ui_columns()) >= (size_t)screen_rows()) {
-        fflush(ui->out);
-        if (kz_ui_page(ui, b->p, b->len) == 0)
-            show = 0; /* shown */
-    }
-    if (show && b->len > 0) {
-        rc = fwrite(b->p, 1, b->len, ui->out) == b->len ? 0 : -1;
-        if (fflush(ui->out) != 0)
-            rc = -1;
-    }
-    kz_buf_free(b); /* wiped */
-    free(b);
-    return rc;
 }
 
 int

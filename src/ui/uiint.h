@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Private to src/ui: what output.c, table.c and width.c share. */
+/* Private to src/ui: what output.c, grid.c and width.c share. */
 #ifndef KIZUNA_UI_UIINT_H
 #define KIZUNA_UI_UIINT_H
 
