@@ -32,7 +32,7 @@ cmd_keygen(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t len;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
     kz_age_keygen(sk, pk);
     kz_age_identity_format(sk, id, KZ_AGE_IDENTITY_LEN + 1);
@@ -88,7 +88,7 @@ cmd_rcpt_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recipients add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: recipients add age1...");
@@ -119,7 +119,7 @@ cmd_rcpt_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     int rc, npos, found = 0;
 
-    if ((rc = kz_cmd_parse("recipients remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: recipients remove age1...");
@@ -152,7 +152,7 @@ cmd_rcpt_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *rows;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recipients list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
         return rc;
@@ -388,7 +388,7 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct stat sb;
 
     tmp[0] = snap[0] = '\0';
-    if ((rc = kz_cmd_parse("backup create", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup create", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE,
@@ -735,7 +735,7 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, fd = -1;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("backup verify", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup verify", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: backup verify FILE|- [--identity FILE]");
@@ -790,7 +790,7 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, fd = -1;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("backup restore", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup restore", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1 || dest == NULL)
         return kz_fail(err, KZ_EUSAGE, "usage: backup restore FILE|- --to-vault PATH");

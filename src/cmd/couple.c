@@ -83,7 +83,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple add", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse(st, "couple add", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 1)
@@ -153,7 +153,7 @@ cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple set", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse(st, "couple set", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 2)
@@ -296,7 +296,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, want, style;
     size_t i;
 
-    if ((rc = kz_cmd_parse("couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     want = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
     if (strcmp(status, "all") != 0 && (want < 0 || want > KZ_ST_CLOSED))
@@ -425,7 +425,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, style;
     size_t i;
 
-    if ((rc = kz_cmd_parse("couple show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple show CODE");
@@ -569,7 +569,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL, *work = NULL;
     int rc, npos, on_terminal = st->interactive || kz_ui_have_terminal();
 
-    if ((rc = kz_cmd_parse("couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple edit CODE");
@@ -635,7 +635,7 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("couple close", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple close", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple close CODE");
@@ -664,7 +664,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int sessions = 0, goals = 0;
     size_t i, nkids = 0;
 
-    if ((rc = kz_cmd_parse("couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple delete CODE [--yes]");

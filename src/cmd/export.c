@@ -340,7 +340,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *doc = NULL;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("export", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "export", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: export CODE [--format md|json] [-o FILE] ...");
@@ -644,7 +644,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_error_t jerr;
     int rc, npos, pass;
 
-    if ((rc = kz_cmd_parse("import", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "import", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         goto out;
     if (npos != 1) {
         rc = kz_fail(err, KZ_EUSAGE, "usage: import FILE [--identity FILE] [--as NEWCODE]");

@@ -159,7 +159,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     uint32_t num;
     int rc, npos, partner = 0;
 
-    if ((rc = kz_cmd_parse("goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
     if (rest != NULL && npos == 1)
         pos[npos++] = (char *)rest; /* goal add CODE [options] -- TITLE */
@@ -332,7 +332,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, style;
 
     memset(&l, 0, sizeof(l));
-    if ((rc = kz_cmd_parse("goal list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     l.status = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
     if (strcmp(status, "all") != 0 &&
@@ -445,7 +445,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t i;
     int rc, npos, partner, named, style;
 
-    if ((rc = kz_cmd_parse("goal show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: goal show ID");
@@ -555,7 +555,7 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t i, at;
     int rc, npos, score;
 
-    if ((rc = kz_cmd_parse("goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
     if (rest != NULL && npos == 1) {
         pos[npos++] = (char *)rest; /* goal progress ID -- SCORE (a "-1" is refused as a score) */
@@ -645,7 +645,7 @@ close_goal(struct kz_state *st, const char *name, int to, int argc, char **argv,
     uint32_t d;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse(name, argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, name, argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: %s ID [--date DATE]", name);

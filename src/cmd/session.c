@@ -237,7 +237,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     memset(&f, 0, sizeof(f));
-    if ((rc = kz_cmd_parse("session add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session add CODE [--date D] [--text TEXT] ...");
@@ -416,7 +416,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t i;
 
     memset(&l, 0, sizeof(l));
-    if ((rc = kz_cmd_parse("session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");
@@ -571,7 +571,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, alone, style;
     size_t i;
 
-    if ((rc = kz_cmd_parse("session show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session show ID");
@@ -705,7 +705,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     memset(&f, 0, sizeof(f));
-    if ((rc = kz_cmd_parse("session edit", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session edit", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session edit ID [options]");
@@ -763,7 +763,7 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session sign ID [--yes]");
@@ -812,7 +812,7 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *s = NULL, *add;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE,
@@ -870,7 +870,7 @@ cmd_void(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, i;
     size_t n;
 
-    if ((rc = kz_cmd_parse("session void", argc, argv, opts, pos, 64, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session void", argc, argv, opts, pos, 64, &npos, err)) != KZ_OK)
         return rc;
     if (npos < 1 || reason_opt == NULL)
         return kz_fail(err, KZ_EUSAGE, "usage: session void ID --reason TEXT (the reason is "
@@ -952,7 +952,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *s = NULL;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session delete ID [--yes]");

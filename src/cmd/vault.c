@@ -151,7 +151,7 @@ cmd_init(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct stat sb;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("init", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "init", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if (time_s != NULL) {
         char *end;
@@ -237,7 +237,7 @@ cmd_info(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("info", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "info", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_vault_info(st->vault, &info, err)) != KZ_OK)
         return rc;
@@ -267,7 +267,7 @@ cmd_unlock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"recovery", 0, 0, NULL, &recovery}, {NULL, 0, 0, NULL, NULL}};
     char *pos[1];
 
-    if ((rc = kz_cmd_parse("unlock", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "unlock", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     /* The unlock itself happens here (the entry does not ask for the key
      * first), so that --recovery is known before anything is asked. */
@@ -287,7 +287,7 @@ cmd_lock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int npos, rc;
 
-    if ((rc = kz_cmd_parse("lock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "lock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     kz_state_lock(st, "manual");
     kz_ui_done(&st->ui, json_pack("{s:s}", "state", "locked"),
@@ -364,7 +364,7 @@ cmd_passwd(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t len = 0;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("passwd", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "passwd", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     /* --passphrase-file/-fd carried the current passphrase; the new one comes
      * from --new-passphrase-file or the terminal. */
@@ -392,7 +392,7 @@ cmd_recovery_rotate(struct kz_state *st, int argc, char **argv, struct kz_err *e
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recovery rotate", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recovery rotate", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     return rekey_and_say(st, "recovery rotate", NULL, 0, 0,
                          "The old recovery key no longer opens this vault, and nothing\n"
@@ -407,7 +407,7 @@ cmd_rekey(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"progress", 0, 0, NULL, &progress}, {NULL, 0, 0, NULL, NULL}};
     char *pos[1];
 
-    if ((rc = kz_cmd_parse("rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     return rekey_and_say(st, "rekey", NULL, 0, progress,
                          "The old recovery key no longer opens this vault.", err);
