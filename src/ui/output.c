@@ -142,9 +142,12 @@ kz_ui_release(struct kz_ui *ui, int show)
     ui->held = NULL;
     if (show && b->len > 0 && ui->page && !ui->no_pager && isatty(fileno(ui->out)) &&
         kz_ui_rows(b->p, b->len, kz_ui_columns()) >= (size_t)screen_rows()) {
+        char why[512];
         fflush(ui->out);
-        if (kz_ui_page(ui, b->p, b->len) == 0)
+        if (kz_ui_page(b->p, b->len, why, sizeof(why)) == 0)
             show = 0; /* shown */
+        else
+            kz_ui_warn(ui, "%s", why);
     }
     if (show && b->len > 0) {
         rc = fwrite(b->p, 1, b->len, ui->out) == b->len ? 0 : -1;

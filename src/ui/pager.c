@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -72,7 +73,7 @@ fail:
 }
 
 int
-kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
+kz_ui_page(const char *text, size_t len, char *why, size_t size)
 {
     const char *env = getenv("PAGER");
     struct sigaction ign, old_int, old_quit, old_pipe;
@@ -82,16 +83,18 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
     ssize_t n;
     pid_t pid;
 
+    if (size > 0)
+        why[0] = '\0';
     if (env == NULL || *env == '\0')
         env = "less -R";
     cmd = kz_xstrdup(env);
     if (split_blanks(cmd, argv, PAGER_ARGS) == 0) {
-        kz_ui_warn(ui, "PAGER is blank; printing directly");
+        snprintf(why, size, "PAGER is blank; printing directly");
         free(cmd);
         return -1;
     }
     if (pipe2(data, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
-        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
+        snprintf(why, size, "cannot start the pager: %s; printing directly", strerror(errno));
         goto out;
     }
     /* Ctrl-C and Ctrl-\ reach the whole foreground group: while the pager
@@ -112,7 +115,7 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
     close(report[1]);
     data[0] = report[1] = -1;
     if (pid < 0) {
-        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
+        snprintf(why, size, "cannot start the pager: %s; printing directly", strerror(errno));
         goto restore;
     }
     while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
@@ -121,10 +124,10 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
         /* exec failed: nothing was shown */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        kz_ui_warn(ui,
-                   "cannot start the pager '%s': %s; printing directly (PAGER, or "
-                   "--no-pager / 'config set pager off')",
-                   argv[0], strerror(e));
+        snprintf(why, size,
+                 "cannot start the pager '%s': %s; printing directly (PAGER, or "
+                 "--no-pager / 'config set pager off')",
+                 argv[0], strerror(e));
         goto restore;
     }
     while (off < len) {
