@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "kizuna/buf.h"
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "cmds.h"
 
 /* Commands whose output is held (for the pager) although they neither write

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "kizuna/wipe.h"
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "cmds.h"
 
 static const struct {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "cmds.h"
 
 static void

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "kizuna/cmd.h"
 
 static void
@@ -16,6 +16,28 @@ push(char ***argv, int *argc, int *cap, char *word)
     }
     (*argv)[(*argc)++] = word;
     (*argv)[*argc] = NULL;
+}
+
+/* A lone "--" and after it the rest of the line (from rest on), verbatim but
+ * for the blanks that start it and the line end: one more word unless empty. */
+static void
+push_rest(char ***argv, int *argc, int *cap, const char *rest)
+{
+    char *word;
+    size_t rl;
+
+    push(argv, argc, cap, kz_xstrdup("--"));
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    rl = strlen(rest);
+    while (rl > 0 && (rest[rl - 1] == '\n' || rest[rl - 1] == '\r'))
+        rl--;
+    if (rl > 0) {
+        word = kz_xmalloc(rl + 1);
+        memcpy(word, rest, rl);
+        word[rl] = '\0';
+        push(argv, argc, cap, word);
+    }
 }
 
 int
@@ -50,21 +72,7 @@ kz_cmd_split(const char *line, int *argc, char ***argv, struct kz_err *err)
                 break;
             if (quote == 0 && c == '-' && p[1] == '-' &&
                 (p[2] == '\0' || p[2] == ' ' || p[2] == '\t')) {
-                /* A lone "--": the rest of the line is the text, verbatim. */
-                const char *rest = p + 2;
-                size_t rl;
-                push(argv, argc, &cap, kz_xstrdup("--"));
-                while (*rest == ' ' || *rest == '\t')
-                    rest++;
-                rl = strlen(rest);
-                while (rl > 0 && (rest[rl - 1] == '\n' || rest[rl - 1] == '\r'))
-                    rl--;
-                if (rl > 0) {
-                    word = kz_xmalloc(rl + 1);
-                    memcpy(word, rest, rl);
-                    word[rl] = '\0';
-                    push(argv, argc, &cap, word);
-                }
+                push_rest(argv, argc, &cap, p + 2);
                 break;
             }
             word = kz_xmalloc(n + 1 + home_len);
