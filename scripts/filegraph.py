@@ -8,7 +8,8 @@ between files and every layer violation (DESIGN.md, "Layout and layers").
 
 DIR (default $BUILD/src, else build/src) is searched for *.o; a file's name is
 its object's path under DIR's parent with .o turned into .c
-(build/src/cmd/cmd.o is src/cmd/cmd.c). Symbols come from nm: the global ones
+(build/src/cmd/cmd.o is src/cmd/cmd.c); an object whose source is gone from
+the tree beside the build folder (a file deleted or renamed since) is skipped. Symbols come from nm: the global ones
 an object defines (nm -g --defined-only) and the ones it leaves undefined
 (nm -u). Static functions are private to their file and draw no edge.
 
@@ -78,8 +79,11 @@ def nm_symbols(obj, nm):
 
 
 def load(objdir, nm):
-    """{file: (defined, undefined)} for every object under objdir."""
+    """{file: (defined, undefined)} for every object under objdir whose source
+    is still there (beside the build folder): an object left behind by a
+    deleted or renamed file is skipped, and said so on stderr."""
     base = os.path.dirname(os.path.normpath(objdir))
+    top = os.path.dirname(base)
     files = {}
     for root, _dirs, names in os.walk(objdir):
         for n in sorted(names):
@@ -87,6 +91,9 @@ def load(objdir, nm):
                 continue
             obj = os.path.join(root, n)
             src = os.path.relpath(obj, base)[: -len(".o")] + ".c"
+            if not os.path.exists(os.path.join(top, src)):
+                sys.stderr.write("filegraph: skipped %s (no %s any more)\n" % (obj, src))
+                continue
             files[src] = nm_symbols(obj, nm)
     return files
 

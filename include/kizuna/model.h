@@ -147,9 +147,4 @@ size_t kz_find_spans(const char *text, size_t len, const char *const *terms, siz
 char *kz_snippet_spans(const char *text, const struct kz_span *spans, size_t nspans, int width,
                        const char *open, const char *close);
 
-/* The first line of a note worth showing in a list: the first one not blank
- * and not a template heading ("## Plan"), trimmed, controls as '?' (malloc'd;
- * "" when there is none). */
-char *kz_note_first_line(const char *text);
-
 #endif

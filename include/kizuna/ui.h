@@ -117,9 +117,8 @@ int kz_ui_release(struct kz_ui *ui, int show);
 /* How many screen rows text takes at cols columns (escape sequences take none). */
 size_t kz_ui_rows(const char *text, size_t len, int cols);
 /* Shows text through the pager: 0 when shown, -1 when no pager could be
- * started (why says so, in size bytes: the caller warns and prints the text
- * itself). */
-int kz_ui_page(const char *text, size_t len, char *why, size_t size);
+ * started (the caller prints the text itself; a warning has said why). */
+int kz_ui_page(struct kz_ui *ui, const char *text, size_t len);
 
 /*
  * Secrets. Each returns a NUL-terminated string in secure memory (free with

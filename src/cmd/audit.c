@@ -86,7 +86,7 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     static const struct kz_col cols[] = {
         {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},
         {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
-        {"note", "NOTE", 20},    {NULL, NULL, 0},
+        {"note", "NOTE", 0},     {NULL, NULL, 0},
     };
     static const struct kz_col cols_no_note[] = {
         {"seq", "SEQ", 0},     {"t", "TIME (UTC)", 0}, {"event", "EVENT", 0},

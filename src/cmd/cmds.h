@@ -69,7 +69,8 @@ int kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahe
  * style is ISO or iso is not a date (an imported record may hold anything). */
 const char *kz_cmd_date_shown(int style, const char *iso, char *buf);
 
-/* ---- age for the commands (src/cmd/agecmd.c) ---- */
+/* ---- age for the commands (src/cmd/agecmd.c); new files: tmpfile, commit_file,
+ * abspath and sync_folder (src/cmd/newfile.c) ---- */
 struct kz_age_recipient;
 struct kz_age_identity;
 /* Recipients from "age1..." strings; KZ_EUSAGE naming a bad one. *r malloc'd. */

@@ -8,13 +8,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "kizuna/kdf.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
-
-#define BACKUP_WARN_DAYS 7
+#include "doctor.h"
 
 enum { OK_, WARN_, FAIL_, BAD_ }; /* BAD_: an integrity failure (exit 4) */
 
@@ -115,78 +113,129 @@ count_record(void *ctx, const unsigned char *id, const unsigned char *h, size_t 
     return 0;
 }
 
-/* The newest backup event written with the key, and the newest written without
- * it after that one (its fold time and claimed time): anyone who can write the
- * vault file can seal a backup event to the inbox key, so only the first counts. */
-struct last_backup {
-    char t[32];
-    char keyless[32], claimed[32];
-};
-
-static int
-find_backup(void *ctx, unsigned long long seq, const char *json, size_t len)
-{
-    struct last_backup *lb = ctx;
-    json_t *e = json_loadb(json, len, 0, NULL);
-    const char *ev = json_string_value(json_object_get(e, "event"));
-    const char *t, *claimed;
-
-    (void)seq;
-    if (ev != NULL && strcmp(ev, "backup") == 0) {
-        int unverified = kz_audit_unverified(e);
-        t = json_string_value(json_object_get(e, "t"));
-        claimed = json_string_value(json_object_get(e, "claimed"));
-        if (t != NULL && !unverified) {
-            snprintf(lb->t, sizeof(lb->t), "%s", t);
-            lb->keyless[0] = lb->claimed[0] = '\0'; /* only a keyless one after it counts */
-        } else if (t != NULL) {
-            snprintf(lb->keyless, sizeof(lb->keyless), "%s", t);
-            snprintf(lb->claimed, sizeof(lb->claimed), "%s", claimed != NULL ? claimed : "");
-        }
-    }
-    json_decref(e);
-    return 0;
-}
-
-static long
-days_since(const char *iso)
-{
-    struct tm tm;
-    time_t then;
-
-    memset(&tm, 0, sizeof(tm));
-    if (strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
-        return -1;
-    then = timegm(&tm);
-    return (long)((time(NULL) - then) / 86400);
-}
-
-/* Days since the last backup recorded with the key; a backup event recorded
- * without it is named but satisfies nothing (warn). */
+/* The last-backup row: its verdict and detail from doctor_backup.c. */
 static void
-check_backup(struct report *r, const struct last_backup *lb, long warn_days)
+check_backup(struct report *r, const struct kz_last_backup *lb, long warn_days)
 {
-    char unverified[160] = "";
-    long days;
+    char detail[512];
+    int warn = kz_doctor_backup_detail(lb, warn_days, detail, sizeof(detail));
 
-    if (lb->keyless[0] != '\0')
-        snprintf(unverified, sizeof(unverified),
-                 "the last backup event (folded %.10s%s%.10s) is unverified: it was written "
-                 "without the key, as anyone who can write the vault file can",
-                 lb->keyless, lb->claimed[0] != '\0' ? ", claimed " : "", lb->claimed);
-    if (lb->t[0] == '\0') {
-        if (unverified[0] != '\0')
-            check(r, "last backup", WARN_,
-                  "only keyless backups are recorded; %s ('backup create' in the unlocked "
-                  "shell records one with the key; 'backup verify FILE' checks a file)",
-                  unverified);
-        else
-            check(r, "last backup", WARN_, "no backup recorded yet ('backup create FILE')");
+    check(r, "last backup", warn ? WARN_ : OK_, "%s", detail);
+}
+
+/* The header, its key derivation and the key slots. */
+static void
+check_keys(struct kz_state *st, struct report *r)
+{
+    struct kz_vault_info info;
+    struct kz_err e;
+
+    kz_err_clear(&e);
+    if (kz_vault_info(st->vault, &info, &e) != KZ_OK) {
+        check(r, "vault header", BAD_, "%s", e.msg);
         return;
     }
-    days = days_since(lb->t);
-    check(r, "last backup", days > warn_days ? WARN_ : OK_, "%ld day%s ago (%.10s)%s%s", days,
-          days == 1 ? "" : "s", lb->t, unverified[0] != '\0' ? "; " : "", unverified);
+    check_kdf(r, &info);
+    kz_err_clear(&e);
+    if (!info.recovery_slot)
+        check(r, "key slots", FAIL_, "%s", "no recovery slot: 'recovery rotate' makes one");
+    else if (kz_vault_slots_check(st->vault, &e) != KZ_OK)
+        check(r, "key slots", BAD_, "%s (%s)", e.msg,
+              strstr(e.msg, "recovery") != NULL ? "'recovery rotate' makes a new one"
+                                                : "'passwd' seals it anew");
+    else
+        check(r, "key slots", OK_, "passphrase and recovery key slots as written");
+}
+
+/* What was sealed: SQLite integrity, the commitment, every record, the audit
+ * chain (the last backups into *lb on the way) and the backup recipients. */
+static void
+check_seals(struct kz_state *st, struct report *r, struct kz_last_backup *lb)
+{
+    unsigned long long gen = 0, count = 0;
+    atomic_long records = 0;
+    long long strays = 0;
+    struct kz_err e;
+
+    kz_err_clear(&e);
+    if (kz_store_integrity(kz_vault_store(st->vault), &e) != KZ_OK)
+        check(r, "SQLite integrity", BAD_, "%s", e.msg);
+    else
+        check(r, "SQLite integrity", OK_, "integrity_check ok");
+    kz_err_clear(&e);
+    if (kz_vault_commitment_check(st->vault, &gen, &count, &e) != KZ_OK)
+        check(r, "commitment", BAD_, "%s", e.msg);
+    else
+        check(r, "commitment", OK_,
+              "%llu records, the audit head and the header as committed (generation %llu)",
+              count, gen);
+    kz_err_clear(&e);
+    if (kz_vault_record_foreach_parallel(st->vault, count_record, &records, &e) != KZ_OK)
+        check(r, "records", BAD_, "%s", e.msg);
+    else if (kz_store_record_strays(kz_vault_store(st->vault), &strays, &e) != KZ_OK ||
+             strays > 0)
+        check(r, "records", BAD_, "%s",
+              strays > 0 ? "a head without its body or a body without its head: the file "
+                           "was altered"
+                         : e.msg);
+    else
+        check(r, "records", OK_, "all %ld records authenticate", (long)atomic_load(&records));
+    kz_err_clear(&e);
+    if (kz_vault_audit_walk(st->vault, kz_doctor_find_backup, lb, &e) != KZ_OK ||
+        kz_vault_audit_inbox_check(st->vault, &e) != KZ_OK)
+        check(r, "audit chain", BAD_, "%s", e.msg);
+    else
+        check(r, "audit chain", OK_, "verifies");
+    kz_err_clear(&e);
+    if (kz_vault_recipients_check(st->vault, &e) != KZ_OK)
+        check(r, "backup recipients", BAD_, "%s", e.msg);
+    else
+        check(r, "backup recipients", OK_, "as the therapist set them");
+}
+
+/* This process and this machine: secure_delete, core dumps, a test clock. */
+static void
+check_runtime(struct kz_state *st, struct report *r)
+{
+    struct rlimit rl;
+
+    check(r, "secure_delete", kz_store_secure_delete(kz_vault_store(st->vault)) ? OK_ : FAIL_,
+          "%s", kz_store_secure_delete(kz_vault_store(st->vault)) ? "on: freed pages are zeroed"
+                                                                  : "off");
+    if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 && prctl(PR_GET_DUMPABLE) == 0)
+        check(r, "core dumps", OK_, "disabled (RLIMIT_CORE 0, not dumpable)");
+    else if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0)
+        check(r, "core dumps", WARN_, "RLIMIT_CORE 0 (this build stays dumpable for its "
+                                      "sanitizer)");
+    else
+        check(r, "core dumps", FAIL_, "a crash could write memory to disk");
+    if (getenv("KIZUNA_TEST_TODAY") != NULL) {
+        char today[11];
+        kz_date_format(kz_date_today(), today);
+        check(r, "today", WARN_, "KIZUNA_TEST_TODAY is set (for the test suites only): "
+                                 "today is taken as %s", today);
+    }
+}
+
+/* Editor files a killed kizuna left in /dev/shm; shredded with fix (--fix). */
+static void
+check_editor(struct report *r, int fix)
+{
+    int fixed = 0, leftovers = kz_ui_editor_leftovers(fix, &fixed);
+
+    if (leftovers == 0)
+        check(r, "editor files", OK_, "none left in /dev/shm");
+    else if (fix && fixed == leftovers)
+        check(r, "editor files", OK_, "%d kizuna-edit file(s) left in /dev/shm: shredded",
+              fixed);
+    else if (fix)
+        check(r, "editor files", FAIL_,
+              "%d kizuna-edit file(s) left in /dev/shm, %d shredded: the others could not be "
+              "removed",
+              leftovers, fixed);
+    else
+        check(r, "editor files", FAIL_,
+              "%d kizuna-edit file(s) left in /dev/shm: 'doctor --fix' shreds them", leftovers);
 }
 
 static int
@@ -195,116 +244,20 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     static const struct kz_col cols[] = {
         {"status", "", 0}, {"check", "CHECK", 0}, {"detail", "DETAIL", 0}, {NULL, NULL, 0}};
     struct report r = {json_array(), 0};
-    struct kz_vault_info info;
-    struct last_backup lb = {"", "", ""};
-    struct rlimit rl;
-    struct kz_err e;
+    struct kz_last_backup lb = {"", "", ""};
     char *pos[1];
-    atomic_long records = 0;
-    long warn_days = BACKUP_WARN_DAYS;
-    int rc, npos, leftovers, fix = 0, fixed = 0;
+    int rc, npos, fix = 0;
     const struct kz_opt opts[] = {{"fix", 0, 0, NULL, &fix}, {NULL, 0, 0, NULL, NULL}};
 
     if ((rc = kz_cmd_parse(st, "doctor", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
+    /* The rows in this order: the table and the tests read them so. */
     check_files(st, &r);
-    kz_err_clear(&e);
-    if (kz_vault_info(st->vault, &info, &e) != KZ_OK) {
-        check(&r, "vault header", BAD_, "%s", e.msg);
-    } else {
-        check_kdf(&r, &info);
-        kz_err_clear(&e);
-        if (!info.recovery_slot)
-            check(&r, "key slots", FAIL_, "%s",
-                  "no recovery slot: 'recovery rotate' makes one");
-        else if (kz_vault_slots_check(st->vault, &e) != KZ_OK)
-            check(&r, "key slots", BAD_, "%s (%s)", e.msg,
-                  strstr(e.msg, "recovery") != NULL ? "'recovery rotate' makes a new one"
-                                                    : "'passwd' seals it anew");
-        else
-            check(&r, "key slots", OK_, "passphrase and recovery key slots as written");
-    }
-    kz_err_clear(&e);
-    if (kz_store_integrity(kz_vault_store(st->vault), &e) != KZ_OK)
-        check(&r, "SQLite integrity", BAD_, "%s", e.msg);
-    else
-        check(&r, "SQLite integrity", OK_, "integrity_check ok");
-    kz_err_clear(&e);
-    {
-        unsigned long long gen = 0, count = 0;
-        if (kz_vault_commitment_check(st->vault, &gen, &count, &e) != KZ_OK)
-            check(&r, "commitment", BAD_, "%s", e.msg);
-        else
-            check(&r, "commitment", OK_,
-                  "%llu records, the audit head and the header as committed (generation %llu)",
-                  count, gen);
-    }
-    kz_err_clear(&e);
-    long long strays = 0;
-    if (kz_vault_record_foreach_parallel(st->vault, count_record, &records, &e) != KZ_OK)
-        check(&r, "records", BAD_, "%s", e.msg);
-    else if (kz_store_record_strays(kz_vault_store(st->vault), &strays, &e) != KZ_OK ||
-             strays > 0)
-        check(&r, "records", BAD_, "%s",
-              strays > 0 ? "a head without its body or a body without its head: the file "
-                           "was altered"
-                         : e.msg);
-    else
-        check(&r, "records", OK_, "all %ld records authenticate", (long)atomic_load(&records));
-    kz_err_clear(&e);
-    if (kz_vault_audit_walk(st->vault, find_backup, &lb, &e) != KZ_OK ||
-        kz_vault_audit_inbox_check(st->vault, &e) != KZ_OK)
-        check(&r, "audit chain", BAD_, "%s", e.msg);
-    else
-        check(&r, "audit chain", OK_, "verifies");
-    kz_err_clear(&e);
-    if (kz_vault_recipients_check(st->vault, &e) != KZ_OK)
-        check(&r, "backup recipients", BAD_, "%s", e.msg);
-    else
-        check(&r, "backup recipients", OK_, "as the therapist set them");
-    {
-        /* The practice's own threshold: config set backup.warn-days N. */
-        unsigned char cid[KZ_RECORD_ID_BYTES];
-        json_t *cfg = NULL;
-        if (kz_rec_find_kind(st, KZ_KIND_CONFIG, cid, NULL, NULL) == KZ_OK &&
-            kz_rec_load(st, cid, &cfg, NULL) == KZ_OK) {
-            json_t *w = json_object_get(json_object_get(cfg, "settings"), "backup.warn-days");
-            if (json_is_integer(w))
-                warn_days = (long)json_integer_value(w);
-        }
-        json_decref(cfg);
-    }
-    check_backup(&r, &lb, warn_days);
-    check(&r, "secure_delete", kz_store_secure_delete(kz_vault_store(st->vault)) ? OK_ : FAIL_,
-          "%s", kz_store_secure_delete(kz_vault_store(st->vault)) ? "on: freed pages are zeroed"
-                                                                  : "off");
-    if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 && prctl(PR_GET_DUMPABLE) == 0)
-        check(&r, "core dumps", OK_, "disabled (RLIMIT_CORE 0, not dumpable)");
-    else if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0)
-        check(&r, "core dumps", WARN_, "RLIMIT_CORE 0 (this build stays dumpable for its "
-                                       "sanitizer)");
-    else
-        check(&r, "core dumps", FAIL_, "a crash could write memory to disk");
-    if (getenv("KIZUNA_TEST_TODAY") != NULL) {
-        char today[11];
-        kz_date_format(kz_date_today(), today);
-        check(&r, "today", WARN_, "KIZUNA_TEST_TODAY is set (for the test suites only): "
-                                  "today is taken as %s", today);
-    }
-    leftovers = kz_ui_editor_leftovers(fix, &fixed);
-    if (leftovers == 0)
-        check(&r, "editor files", OK_, "none left in /dev/shm");
-    else if (fix && fixed == leftovers)
-        check(&r, "editor files", OK_, "%d kizuna-edit file(s) left in /dev/shm: shredded",
-              fixed);
-    else if (fix)
-        check(&r, "editor files", FAIL_,
-              "%d kizuna-edit file(s) left in /dev/shm, %d shredded: the others could not be "
-              "removed",
-              leftovers, fixed);
-    else
-        check(&r, "editor files", FAIL_,
-              "%d kizuna-edit file(s) left in /dev/shm: 'doctor --fix' shreds them", leftovers);
+    check_keys(st, &r);
+    check_seals(st, &r, &lb);
+    check_backup(&r, &lb, kz_doctor_warn_days(st));
+    check_runtime(st, &r);
+    check_editor(&r, fix);
     kz_ui_table(&st->ui, r.rows, cols, NULL);
     r.rows = NULL;
     if (r.worst == BAD_)

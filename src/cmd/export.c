@@ -13,7 +13,9 @@
 #include "kizuna/cleanup.h"
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
+#include "kizuna/model_session.h"
 #include "cmds.h"
+#include "goal.h"
 
 #define EXPORT_FORMAT "kizuna-export"
 #define IMPORT_MAX (64 * 1024 * 1024)
@@ -29,6 +31,27 @@ by_kind_date(const void *a, const void *b)
     if (x->kind == KZ_KIND_SESSION && x->date != y->date)
         return x->date < y->date ? -1 : 1;
     return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/* A sealed session *r as exported: couple by its CODE, short id "s3", the
+ * process notes only when asked for (the body read through the model:
+ * strict, KZ_EINTEGRITY naming the session). */
+static int
+export_session(json_t **r, const char *sid, const char *code, int process, struct kz_err *err)
+{
+    struct kz_session s;
+    char what[32];
+    int rc;
+
+    snprintf(what, sizeof(what), "session %s", sid);
+    if ((rc = kz_session_decode(*r, KZ_SESSION_SEALED, what, &s, err)) != KZ_OK)
+        return rc;
+    kz_session_set(&s.couple, code);
+    s.has_process_notes = process;
+    json_decref(*r);
+    *r = kz_session_encode(&s, KZ_SESSION_EXPORTED);
+    kz_session_free(&s);
+    return KZ_OK;
 }
 
 /* Builds the export document of the couple CODE. for_partner 0: complete. */
@@ -79,24 +102,25 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(omitted, json_string(sid)); /* "s3" or "g2" */
             continue;
         }
+        /* Goals come after the sessions (by_kind_date): omitted is complete. */
+        if (kids[i].hi.kind == KZ_KIND_GOAL) {
+            if ((rc = kz_goal_cmd_export(st, &kids[i], code, omitted, goals, err)) != KZ_OK)
+                goto out;
+            continue;
+        }
+        /* The other children are sessions, through the model (export_session). */
         if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
             goto out;
-        json_object_del(r, "kind");
-        json_object_del(r, "v");
-        json_object_set_new(r, "id", json_string(sid));
-        json_object_set_new(r, "couple", json_string(code));
-        if (kids[i].hi.kind == KZ_KIND_SESSION) {
-            if (!process)
-                json_object_del(r, "process_notes");
-            json_array_append_new(sessions, r);
-        } else {
-            json_array_append_new(goals, r);
+        if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
+            json_decref(r);
+            goto out;
         }
+        json_array_append_new(sessions, r);
     }
-    /* Goal progress must not point at sessions left out, nor sessions at goals
-     * left out. */
+    /* Sessions must not point at goals left out (goal progress lost its links
+     * to sessions left out in kz_goal_cmd_export). */
     {
-        json_t *g, *p;
+        json_t *g;
         size_t gi, pi;
         json_array_foreach(sessions, gi, g) {
             json_t *links = json_object_get(g, "goals");
@@ -113,20 +137,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     json_array_remove(links, pi);
                 else
                     pi++;
-            }
-        }
-        json_array_foreach(goals, gi, g) {
-            json_array_foreach(json_object_get(g, "progress"), pi, p) {
-                const char *s = json_string_value(json_object_get(p, "session"));
-                size_t k;
-                json_t *o;
-                json_array_foreach(omitted, k, o) {
-                    if (s != NULL && strcmp(s, json_string_value(o)) == 0) {
-                        json_object_set_new(p, "session", json_null());
-                        json_object_del(p, "note");
-                        break;
-                    }
-                }
             }
         }
     }
@@ -622,6 +632,38 @@ bad(struct kz_err *err, const char *what)
     return kz_fail(err, KZ_EUSAGE, "not a kizuna export: %s", what);
 }
 
+/* An exported session e as sealed under the short id num of the couple cid
+ * (hex: its record id): read strictly through the model (a field it does not
+ * know is named, exit 2), its goal links mapped to the new short ids (links
+ * to goals not imported dropped). *out: the body; hi: its head. */
+static int
+import_session(const json_t *e, json_t *map, const unsigned char *cid, const char *hex,
+               uint32_t num, struct kz_head_info *hi, json_t **out, struct kz_err *err)
+{
+    struct kz_session s;
+    const char **links;
+    size_t k, n = 0;
+    int rc;
+
+    *out = NULL;
+    if ((rc = kz_session_decode(e, KZ_SESSION_EXPORTED, NULL, &s, err)) != KZ_OK)
+        return rc;
+    links = kz_xcalloc(s.ngoals + 1, sizeof(*links));
+    for (k = 0; k < s.ngoals; k++) {
+        const char *g = remap(map, s.goals[k]);
+        if (g != NULL)
+            links[n++] = g;
+    }
+    kz_session_set_list(&s.goals, &s.ngoals, links, n);
+    free(links);
+    s.num = num;
+    kz_session_set(&s.couple, hex);
+    kz_session_head(&s, cid, hi);
+    *out = kz_session_encode(&s, KZ_SESSION_SEALED);
+    kz_session_free(&s);
+    return KZ_OK;
+}
+
 static int
 cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -640,7 +682,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1], hex[2 * KZ_RECORD_ID_BYTES + 1], text[16], codebuf[KZ_CODE_MAX + 1];
     uint32_t snum, gnum;
     struct kz_head_info hi;
-    size_t i, k, total, done = 0;
+    size_t i, total, done = 0;
     json_error_t jerr;
     int rc, npos, pass;
 
@@ -723,75 +765,27 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     for (pass = 0; pass < 2; pass++) {
         json_t *arr = json_object_get(doc, pass == 0 ? "goals" : "sessions");
         json_array_foreach(arr, i, e) {
-            json_t *links, *l;
-            if (!json_is_object(e) || (pass == 1 && kz_date_parse(str(e, "date")) == 0) ||
-                (pass == 0 && *str(e, "title") == '\0')) {
-                rc = bad(err, pass == 0 ? "a goal without a title" : "a session without a date");
+            json_t *body = NULL;
+            if (pass == 0) {
+                /* A goal goes through the model: read strictly, sealed. */
+                if ((rc = kz_goal_cmd_import(st, e, i, gnum + (uint32_t)i, cid, map, err)) !=
+                    KZ_OK)
+                    goto out;
+                kz_ui_progress(&st->ui, "importing", ++done, total);
+                continue;
+            }
+            if (!json_is_object(e) || kz_date_parse(str(e, "date")) == 0) {
+                rc = bad(err, "a session without a date");
                 goto out;
             }
-            memset(&hi, 0, sizeof(hi));
-            hi.kind = pass == 0 ? KZ_KIND_GOAL : KZ_KIND_SESSION;
-            hi.num = (pass == 0 ? gnum : snum) + (uint32_t)i;
-            memcpy(hi.parent, cid, KZ_RECORD_ID_BYTES);
-            json_object_set_new(e, "kind", json_string(pass == 0 ? "goal" : "session"));
-            json_object_set_new(e, "v", json_integer(1));
-            json_object_set_new(e, "id", json_integer(hi.num));
-            json_object_set_new(e, "couple", json_string(hex));
-            if (pass == 0) {
-                const char *st_name = str(e, "status");
-                int gs = kz_status_parse(st_name);
-                json_int_t partner = json_integer_value(json_object_get(e, "partner"));
-                hi.date = kz_date_parse(str(e, "target"));
-                hi.status = (uint8_t)(gs == KZ_ST_ACHIEVED || gs == KZ_ST_DROPPED ? gs : 0);
-                hi.flags = partner == 1 ? KZ_HF_PARTNER1 : partner == 2 ? KZ_HF_PARTNER2 : 0;
-                snprintf(hi.tags, sizeof(hi.tags), "%s", str(e, "title"));
-                json_array_foreach(json_object_get(e, "progress"), k, l) {
-                    const char *s = remap(map, json_string_value(json_object_get(l, "session")));
-                    json_object_set_new(l, "session", s ? json_string(s) : json_null());
-                }
-            } else {
-                /* One vocabulary (kz_attended_parse): an individual
-                 * session must stay one, or it would reach the other
-                 * partner's export. */
-                const char *att = json_object_get(e, "attended") == NULL
-                                      ? "both"
-                                      : kz_attended_parse(str(e, "attended"));
-                size_t n = 0;
-                json_t *t;
-                if (att == NULL) {
-                    rc = bad(err, "a session's 'attended' is not both, partner1 or partner2");
-                    goto out;
-                }
-                json_object_set_new(e, "attended", json_string(att));
-                hi.date = kz_date_parse(str(e, "date"));
-                hi.minutes = (uint16_t)json_integer_value(json_object_get(e, "minutes"));
-                hi.flags = (json_is_string(json_object_get(e, "signed")) ? KZ_HF_SIGNED : 0) |
-                           (json_is_object(json_object_get(e, "void")) ? KZ_HF_VOID : 0) |
-                           (strcmp(att, "partner1") == 0 ? KZ_HF_PARTNER1 : 0) |
-                           (strcmp(att, "partner2") == 0 ? KZ_HF_PARTNER2 : 0);
-                json_array_foreach(json_object_get(e, "themes"), k, t) {
-                    const char *name = json_string_value(t);
-                    size_t tl = name != NULL ? strlen(name) : 0;
-                    if (tl == 0 || n + tl + 2 > sizeof(hi.tags))
-                        continue;
-                    if (n > 0)
-                        hi.tags[n++] = ',';
-                    memcpy(hi.tags + n, name, tl);
-                    n += tl;
-                }
-                hi.tags[n] = '\0';
-                links = json_array();
-                json_array_foreach(json_object_get(e, "goals"), k, l) {
-                    const char *g = remap(map, json_string_value(l));
-                    if (g != NULL)
-                        json_array_append_new(links, json_string(g));
-                }
-                json_object_set_new(e, "goals", links);
-                if (json_object_get(e, "process_notes") == NULL)
-                    json_object_set_new(e, "process_notes", json_string(""));
-            }
+            /* A session goes through the model too (import_session). */
+            if ((rc = import_session(e, map, cid, hex, snum + (uint32_t)i, &hi, &body, err)) !=
+                KZ_OK)
+                goto out;
             kz_vault_new_record_id(id);
-            if ((rc = kz_rec_save(st, id, &hi, e, err)) != KZ_OK)
+            rc = kz_rec_save(st, id, &hi, body, err);
+            json_decref(body);
+            if (rc != KZ_OK)
                 goto out;
             kz_ui_progress(&st->ui, "importing", ++done, total);
         }
@@ -844,7 +838,10 @@ const struct kz_cmd_entry kz_cmd_import = {
     "import", "FILE [--identity FILE] [--as NEWCODE] [--max-work-factor N]",
     "read a couple exported as JSON (plain or age) in one transaction",
     "A couple whose CODE exists is refused unless --as NEWCODE. Sessions and goals get new\n"
-    "ids; the links between them follow. An age file (armor may follow blank lines) opens\n"
+    "ids; the links between them follow. A session with a field kizuna never writes (or\n"
+    "of the wrong type) is refused, naming the field (exit 2). An age file (armor may\n"
+    "follow blank lines) opens\n"
     "with --identity or, if it has one, a passphrase;\n"
-    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.",
+    "an scrypt work factor above 20 is refused (exit 1) unless --max-work-factor N allows it.\n"
+    "A goal with an unknown field, or a field goal add would refuse, is named (exit 2).",
     CMD_NEEDS_KEY | CMD_WRITES, import_opts, cmd_import};

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kizuna/model_session.h"
 #include "kizuna/secmem.h"
 #include "kizuna/wipe.h"
 #include "cmds.h"
+#include "goal.h"
 
 #define SNIPPET_WIDTH 34
 
@@ -29,6 +31,7 @@ struct search {
     const char *open, *close;
     json_t *rows;
     pthread_mutex_t mu; /* visit runs on two threads: rows is shared */
+    struct kz_err bad;  /* a note the model refused (under mu) */
 };
 
 /* One searchable field of a record, and where its row points. */
@@ -132,6 +135,43 @@ profile_field(void *ctx, const char *field, const char *value)
     f->text = f->own;
 }
 
+/* A session's fields: the note, process notes, interventions, homework and
+ * each addendum, read through the model (strict: a body it refuses stops the
+ * search with KZ_EINTEGRITY naming the note). */
+static int
+visit_session(struct search *s, const struct kz_head_info *hi, const char *body, size_t bodylen)
+{
+    struct kz_session n;
+    struct kz_err e;
+    struct record r;
+    char code[KZ_CODE_MAX + 1], sid[16], date[11], what[32];
+    size_t i;
+
+    kz_rec_num_text(KZ_KIND_SESSION, hi->num, sid, sizeof(sid));
+    snprintf(what, sizeof(what), "session %s", sid);
+    if (kz_session_parse(body, bodylen, KZ_SESSION_SEALED, what, &n, &e) != KZ_OK) {
+        pthread_mutex_lock(&s->mu);
+        if (s->bad.code == KZ_OK)
+            s->bad = e;
+        pthread_mutex_unlock(&s->mu);
+        return KZ_EINTEGRITY;
+    }
+    memset(&r, 0, sizeof(r));
+    kz_rec_parent_code(s->st, hi->parent, code);
+    r.code = code;
+    kz_date_format(hi->date, date);
+    add_field(&r, n.text, sid, date, "note", hi->date);
+    add_field(&r, n.process_notes, sid, date, "process notes", hi->date);
+    add_field(&r, n.interventions, sid, date, "interventions", hi->date);
+    add_field(&r, n.homework, sid, date, "homework", hi->date);
+    for (i = 0; i < n.naddenda; i++)
+        add_field(&r, n.addenda[i].text, sid, n.addenda[i].date, "addendum", hi->date);
+    match_record(s, &r);
+    free(r.f);
+    kz_session_free(&n);
+    return 0;
+}
+
 static int
 visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
       const char *body, size_t bodylen)
@@ -140,8 +180,9 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
     struct kz_head_info hi;
     struct record *r;
     size_t mlen, i;
-    json_t *doc, *e;
-    char code[KZ_CODE_MAX + 1], sid[16], date[11];
+    json_t *doc;
+    char code[KZ_CODE_MAX + 1], sid[16], date[11], (*dates)[11] = NULL;
+    struct kz_goal g;
 
     if (kz_head_decode(head, headlen, &hi) != 0)
         return 0;
@@ -162,8 +203,11 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         if (s->raw_test[i] && kz_find_folded(body, bodylen, s->terms[i], &mlen) < 0)
             return 0;
     }
+    if (hi.kind == KZ_KIND_SESSION)
+        return visit_session(s, &hi, body, bodylen);
     if ((doc = json_loadb(body, bodylen, 0, NULL)) == NULL)
         return 0;
+    memset(&g, 0, sizeof(g));
     r = kz_xcalloc(1, sizeof(*r));
     if (hi.kind == KZ_KIND_COUPLE) {
         r->code = hi.code;
@@ -173,26 +217,16 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         r->code = code;
         kz_rec_num_text(hi.kind, hi.num, sid, sizeof(sid));
         kz_date_format(hi.date, date);
-        if (hi.kind == KZ_KIND_SESSION) {
-            add_field(r, json_string_value(json_object_get(doc, "text")), sid, date, "note",
-                      hi.date);
-            add_field(r, json_string_value(json_object_get(doc, "process_notes")), sid, date,
-                      "process notes", hi.date);
-            add_field(r, json_string_value(json_object_get(doc, "interventions")), sid, date,
-                      "interventions", hi.date);
-            add_field(r, json_string_value(json_object_get(doc, "homework")), sid, date,
-                      "homework", hi.date);
-            json_array_foreach(json_object_get(doc, "addenda"), i, e)
-                add_field(r, json_string_value(json_object_get(e, "text")), sid,
-                          json_string_value(json_object_get(e, "date")), "addendum", hi.date);
-        } else {
-            add_field(r, json_string_value(json_object_get(doc, "title")), sid, "", "goal", 0);
-            add_field(r, json_string_value(json_object_get(doc, "description")), sid, "",
-                      "goal description", 0);
-            json_array_foreach(json_object_get(doc, "progress"), i, e)
-                add_field(r, json_string_value(json_object_get(e, "note")), sid,
-                          json_string_value(json_object_get(e, "date")), "goal progress",
-                          kz_date_parse(json_string_value(json_object_get(e, "date"))));
+        if (kz_goal_decode(doc, KZ_GOAL_SEALED, "goal", &g, NULL) == KZ_OK) {
+            /* A goal the model does not read is left out, as a body that is not JSON. */
+            dates = kz_xcalloc(g.nprogress + 1, sizeof(*dates));
+            add_field(r, g.title, sid, "", "goal", 0);
+            add_field(r, g.description, sid, "", "goal description", 0);
+            for (i = 0; i < g.nprogress; i++) {
+                kz_date_format(g.progress[i].date, dates[i]);
+                add_field(r, g.progress[i].note, sid, dates[i], "goal progress",
+                          g.progress[i].date);
+            }
         }
     }
     match_record(s, r);
@@ -202,6 +236,8 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
     }
     free(r->f);
     free(r);
+    kz_goal_free(&g);
+    free(dates);
     json_decref(doc);
     return 0;
 }
@@ -307,8 +343,11 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
             goto out;
     }
-    if ((rc = kz_vault_record_foreach_parallel(st->vault, visit, &s, err)) != KZ_OK)
+    if ((rc = kz_vault_record_foreach_parallel(st->vault, visit, &s, err)) != KZ_OK) {
+        if (s.bad.code != KZ_OK)
+            *err = s.bad;
         goto out;
+    }
     n = json_array_size(s.rows);
     sorted = kz_xcalloc(n, sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): json_t * */
     json_array_foreach(s.rows, i, row)

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The pager: held output longer than the screen, shown through $PAGER or less. */
+/* The pager: output held while a command runs (kz_ui_hold, kz_ui_release) and,
+ * when longer than the screen, shown through $PAGER or less. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
 
@@ -73,7 +76,7 @@ fail:
 }
 
 int
-kz_ui_page(const char *text, size_t len, char *why, size_t size)
+kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
 {
     const char *env = getenv("PAGER");
     struct sigaction ign, old_int, old_quit, old_pipe;
@@ -83,18 +86,16 @@ kz_ui_page(const char *text, size_t len, char *why, size_t size)
     ssize_t n;
     pid_t pid;
 
-    if (size > 0)
-        why[0] = '\0';
     if (env == NULL || *env == '\0')
         env = "less -R";
     cmd = kz_xstrdup(env);
     if (split_blanks(cmd, argv, PAGER_ARGS) == 0) {
-        snprintf(why, size, "PAGER is blank; printing directly");
+        kz_ui_warn(ui, "PAGER is blank; printing directly");
         free(cmd);
         return -1;
     }
     if (pipe2(data, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
-        snprintf(why, size, "cannot start the pager: %s; printing directly", strerror(errno));
+        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
         goto out;
     }
     /* Ctrl-C and Ctrl-\ reach the whole foreground group: while the pager
@@ -115,7 +116,7 @@ kz_ui_page(const char *text, size_t len, char *why, size_t size)
     close(report[1]);
     data[0] = report[1] = -1;
     if (pid < 0) {
-        snprintf(why, size, "cannot start the pager: %s; printing directly", strerror(errno));
+        kz_ui_warn(ui, "cannot start the pager: %s; printing directly", strerror(errno));
         goto restore;
     }
     while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
@@ -124,10 +125,10 @@ kz_ui_page(const char *text, size_t len, char *why, size_t size)
         /* exec failed: nothing was shown */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        snprintf(why, size,
-                 "cannot start the pager '%s': %s; printing directly (PAGER, or "
-                 "--no-pager / 'config set pager off')",
-                 argv[0], strerror(e));
+        kz_ui_warn(ui,
+                   "cannot start the pager '%s': %s; printing directly (PAGER, or "
+                   "--no-pager / 'config set pager off')",
+                   argv[0], strerror(e));
         goto restore;
     }
     while (off < len) {
@@ -157,5 +158,75 @@ out:
     if (report[1] >= 0)
         close(report[1]);
     free(cmd);
+    return rc;
+}
+
+static ssize_t
+held_write(void *cookie, const char *data, size_t len)
+{
+    kz_buf_addn(cookie, data, len);
+    return (ssize_t)len;
+}
+
+void
+kz_ui_hold(struct kz_ui *ui)
+{
+    static const cookie_io_functions_t io = {NULL, held_write, NULL, NULL};
+    struct kz_buf *b;
+    FILE *f;
+
+    if (ui->held != NULL)
+        return;
+    b = kz_xcalloc(1, sizeof(*b));
+    if ((f = fopencookie(b, "w", io)) == NULL)
+        kz_die("out of memory");
+    /* Unbuffered: the text goes straight to the wiping buffer, and no stdio
+     * buffer is left holding a copy. */
+    setvbuf(f, NULL, _IONBF, 0);
+    ui->held = b;
+    ui->real_out = ui->out;
+    ui->out = f;
+}
+
+/* The terminal's rows (TIOCGWINSZ, else $LINES, else 24). */
+static int
+screen_rows(void)
+{
+    struct winsize ws;
+    const char *env;
+    long v;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        return ws.ws_row;
+    if ((env = getenv("LINES")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
+        return (int)v;
+    return 24;
+}
+
+int
+kz_ui_release(struct kz_ui *ui, int show)
+{
+    struct kz_buf *b = ui->held;
+    int rc = 0;
+
+    if (b == NULL)
+        return 0;
+    fclose(ui->out);
+    ui->out = ui->real_out;
+    ui->real_out = NULL;
+    ui->held = NULL;
+    if (show && b->len > 0 && ui->page && !ui->no_pager && isatty(fileno(ui->out)) &&
+        kz_ui_rows(b->p, b->len, kz_ui_columns()) >= (size_t)screen_rows()) {
+        fflush(ui->out);
+        if (kz_ui_page(ui, b->p, b->len) == 0)
+            show = 0; /* shown */
+    }
+    if (show && b->len > 0) {
+        rc = fwrite(b->p, 1, b->len, ui->out) == b->len ? 0 : -1;
+        if (fflush(ui->out) != 0)
+            rc = -1;
+    }
+    kz_buf_free(b); /* wiped */
+    free(b);
     return rc;
 }

@@ -166,7 +166,7 @@ note_in() { "$KZ" --vault "$1" --passphrase-file "$T/pass" --json session show s
 	{ printf '\r\n \r\n\t\r\n'; sed 's/$/\r/' "$T/c.asc"; } >"$T/crlf.asc"
 	run kzp import "$T/lf.asc" -i "$T/id" --as C015
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"imported couple C015 with 1 sessions"* ]]
+	[[ "$output" == *"imported couple C015 with 1 session"* ]]
 	run kzp import "$T/crlf.asc" -i "$T/id" --as C016
 	[ "$status" -eq 0 ]
 	[ "$(kzp --json session list C016 | jq length)" -eq 1 ]

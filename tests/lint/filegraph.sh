@@ -105,6 +105,18 @@ else
 	fail "layer violations are named" "$out"
 fi
 
+# An object whose source was deleted since (a stale build) is not drawn: its
+# loop is not one any more.
+rm "$tmp/shared/src/cmd/c.c"
+if check shared 1 &&
+	grep -q '^filegraph: skipped .*/build/src/cmd/c.o (no src/cmd/c.c any more)' <<<"$out" &&
+	grep -qx 'loop 1: src/cmd/a.c -> src/cmd/b.c -> src/cmd/a.c' <<<"$out" &&
+	! grep -q 'src/cmd/c.c ->' <<<"$out"; then
+	ok "an object without its source is skipped"
+else
+	fail "an object without its source is skipped" "$out"
+fi
+
 # No objects: an error, not a pass.
 mkdir -p "$tmp/empty/build/src"
 if check empty 2; then

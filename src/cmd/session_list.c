@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* session list, and the count of past notes left unsigned (the shell's hint). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
+#include "session.h"
+
+struct row {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    uint32_t num, date;
+    uint16_t minutes;
+    uint8_t flags;
+    unsigned char parent[KZ_RECORD_ID_BYTES];
+    char tags[KZ_TAGS_MAX + 1];
+};
+
+struct listing {
+    const unsigned char *couple; /* NULL: all */
+    uint32_t from, to;
+    int all;      /* voided notes too */
+    int unsigned_; /* only notes not yet signed (nor voided) */
+    const char *theme;
+    struct row *rows;
+    size_t n, cap;
+};
+
+static int
+gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct listing *l = ctx;
+    struct row *r;
+
+    if (hi->kind != KZ_KIND_SESSION)
+        return 0;
+    if ((hi->flags & KZ_HF_VOID) && !l->all)
+        return 0;
+    if (l->unsigned_ && (hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)))
+        return 0;
+    if (l->couple != NULL && memcmp(hi->parent, l->couple, KZ_RECORD_ID_BYTES) != 0)
+        return 0;
+    if ((l->from && hi->date < l->from) || (l->to && hi->date > l->to))
+        return 0;
+    if (l->theme != NULL && !kz_head_has_tag(hi->tags, l->theme))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        l->rows = kz_wipe_grow(l->rows, l->cap * sizeof(*l->rows), cap * sizeof(*l->rows));
+        l->cap = cap;
+    }
+    r = &l->rows[l->n++];
+    memcpy(r->id, id, KZ_RECORD_ID_BYTES);
+    r->num = hi->num;
+    r->date = hi->date;
+    r->minutes = hi->minutes;
+    r->flags = hi->flags;
+    memcpy(r->parent, hi->parent, KZ_RECORD_ID_BYTES);
+    memcpy(r->tags, hi->tags, sizeof(r->tags));
+    return 0;
+}
+
+static int
+by_date(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static int
+parse_range(struct kz_state *st, const char *from, const char *to, uint32_t *f, uint32_t *t,
+            struct kz_err *err)
+{
+    int rc;
+
+    *f = *t = 0;
+    if (from != NULL && (rc = kz_cmd_date_read(st, "--from", from, f, err)) != KZ_OK)
+        return rc;
+    if (to != NULL && (rc = kz_cmd_date_read(st, "--to", to, t, err)) != KZ_OK)
+        return rc;
+    return KZ_OK;
+}
+
+/* The row of r: its note's first line and void from the body (heads hold no
+ * text); for people a voided note says VOID where SIGNED stands, its line
+ * struck through. */
+static int
+row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct kz_err *err)
+{
+    char id[16], date[11], code[KZ_CODE_MAX + 1], what[32], *first;
+    struct kz_session s;
+    json_t *doc = NULL, *v;
+    int rc;
+
+    *row = NULL;
+    kz_rec_num_text(KZ_KIND_SESSION, r->num, id, sizeof(id));
+    kz_date_format_style(r->date, style, date);
+    kz_rec_parent_code(st, r->parent, code);
+    snprintf(what, sizeof(what), "session %s", id);
+    if ((rc = kz_rec_load(st, r->id, &doc, err)) != KZ_OK)
+        return rc;
+    rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, &s, err);
+    json_decref(doc);
+    if (rc != KZ_OK)
+        return rc;
+    first = kz_note_first_line(s.text);
+    v = s.voided ? json_pack("{s:s,s:s}", "reason", s.void_reason, "time", s.void_time)
+                 : json_null();
+    *row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:s}", "id", id, "date", date, "couple",
+                     code, "minutes", (int)r->minutes, "attended", kz_session_who(r->flags),
+                     "themes", kz_sess_split(r->tags), "signed", (r->flags & KZ_HF_SIGNED) != 0,
+                     "void", v, "first_line", first);
+    if (!st->ui.json && (r->flags & KZ_HF_VOID)) {
+        size_t fl = strlen(first);
+        char *struck = kz_xmalloc(fl + 3);
+        struck[0] = KZ_UI_STRIKE[0];
+        memcpy(struck + 1, first, fl);
+        struck[fl + 1] = KZ_UI_UNSTRIKE[0];
+        struck[fl + 2] = '\0';
+        json_object_set_new(*row, "signed", json_string("VOID"));
+        json_object_set_new(*row, "first_line", json_string(struck));
+        kz_wipe_free(struck, fl + 3);
+    }
+    kz_wipe_free(first, strlen(first) + 1);
+    kz_session_free(&s);
+    return KZ_OK;
+}
+
+static int
+cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
+{
+    static const struct kz_col cols[] = {
+        {"id", "ID", 0},       {"date", "DATE", 0},     {"couple", "COUPLE", 10},
+        {"minutes", "MIN", 0}, {"attended", "WHO", 0},  {"themes", "THEMES", 24},
+        {"signed", "SIGNED", 0}, {"first_line", "NOTE", 32}, {NULL, NULL, 0},
+    };
+    const char *from = NULL, *to = NULL, *theme = NULL;
+    int all = 0, unsig = 0;
+    const struct kz_opt opts[] = {
+        {"from", 0, 1, &from, NULL},
+        {"to", 0, 1, &to, NULL},
+        {"theme", 0, 1, &theme, NULL},
+        {"all", 0, 0, NULL, &all},
+        {"unsigned", 0, 0, NULL, &unsig},
+        {NULL, 0, 0, NULL, NULL},
+    };
+    unsigned char cid[KZ_RECORD_ID_BYTES];
+    struct listing l;
+    char *pos[1], folded[KZ_THEME_BUF];
+    json_t *rows = NULL, *row;
+    int rc, npos, style;
+    size_t i;
+
+    memset(&l, 0, sizeof(l));
+    if ((rc = kz_cmd_parse(st, "session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+        return rc;
+    if (theme != NULL && *theme == '\0')
+        return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");
+    if ((rc = parse_range(st, from, to, &l.from, &l.to, err)) != KZ_OK)
+        return rc;
+    if (npos == 1) {
+        if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
+            return rc;
+        l.couple = cid;
+    }
+    l.theme = theme != NULL ? kz_theme_fold(theme, folded, sizeof(folded)) : NULL;
+    l.all = all;
+    l.unsigned_ = unsig;
+    if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
+        goto out;
+    if (l.n > 1)
+        qsort(l.rows, l.n, sizeof(*l.rows), by_date);
+    rows = json_array();
+    style = kz_cmd_date_style(st);
+    for (i = 0; i < l.n; i++) {
+        if ((rc = row_of(st, &l.rows[i], style, &row, err)) != KZ_OK)
+            goto out;
+        json_array_append_new(rows, row);
+    }
+    kz_ui_table(&st->ui, rows, cols, unsig ? "no unsigned sessions" : "no sessions");
+    rows = NULL;
+out:
+    json_decref(rows);
+    kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
+    return rc;
+}
+
+struct past {
+    uint32_t today;
+    size_t n;
+};
+
+static int
+count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct past *p = ctx;
+
+    (void)id;
+    if (hi->kind == KZ_KIND_SESSION && !(hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)) &&
+        hi->date != 0 && hi->date < p->today)
+        p->n++;
+    return 0;
+}
+
+int
+kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
+{
+    struct past p = {kz_date_today(), 0};
+    struct kz_err err;
+    int rc;
+
+    *n = 0;
+    if (st->vault == NULL || !kz_vault_unlocked(st->vault))
+        return KZ_EAUTH;
+    /* From the committed state, as every command reads (another process may
+     * have signed since). */
+    if ((rc = kz_vault_begin_read(st->vault, &err)) != KZ_OK)
+        return rc;
+    rc = kz_rec_scan(st, count_past, &p, &err);
+    kz_vault_end_read(st->vault);
+    if (rc == KZ_OK)
+        *n = p.n;
+    return rc;
+}
+
+static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all", NULL};
+
+const struct kz_cmd_entry kz_cmd_session_list = {
+    "session list", "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all]",
+    "sessions by date (all couples, or one), with each note's first line",
+    "--unsigned lists the notes not yet signed. Voided notes are left out unless --all;\n"
+    "then SIGNED says VOID and the line is struck through where the terminal can.",
+    CMD_NEEDS_KEY, list_opts, cmd_list};
