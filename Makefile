@@ -58,7 +58,7 @@ TOOLS := $(BUILD)/tests/kzage $(BUILD)/tests/kzforge $(BUILD)/tests/failio.so \
          $(BUILD)/tests/kzmemscan $(BUILD)/tests/kzpause.so
 
 .PHONY: all deps run demo check test unit cli tty asan install uninstall clean fmt bench lint \
-        fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy
+        fuzz fuzz-smoke fuzz-build lint-cppcheck lint-tidy lint-graph
 
 all: $(BIN) $(UNIT_BIN) $(TOOLS)
 
@@ -193,16 +193,21 @@ fuzz-smoke:
 	@FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh smoke 4
 
 # Static analysis: cppcheck and clang-tidy with the checked-in configuration
-# (.clang-tidy, tests/lint/); clean means exit 0 (scripts/lint.sh says what runs where).
+# (.clang-tidy, tests/lint/), and the file graph of the build (no two files
+# using each other, no loop, no layer used from below: scripts/filegraph.py);
+# clean means exit 0 (scripts/lint.sh says what runs where).
 lint:
 	@scripts/deps.sh test
-	@scripts/lint.sh all
+	@BUILD=$(BUILD) scripts/lint.sh all
 
 lint-cppcheck:
 	@scripts/lint.sh cppcheck
 
 lint-tidy:
 	@scripts/lint.sh tidy
+
+lint-graph:
+	@BUILD=$(BUILD) scripts/lint.sh graph
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -90,9 +90,10 @@ suite() { # build-dir label [make args...]
 
 # The libFuzzer smoke (make fuzz-smoke: each harness 4 s over its committed
 # corpus, one test per harness; KZ_SKIP_FUZZ=1 leaves it out) and the static
-# analysis (make lint: cppcheck and clang-tidy, one test each; KZ_SKIP_LINT=1
-# leaves it out) use the CPU the CLI and terminal tests leave idle: they run in
-# the background, niced, from the first CLI suite on, and are counted at the end.
+# analysis (make lint: cppcheck, clang-tidy and the file graph, one test each;
+# KZ_SKIP_LINT=1 leaves it out) use the CPU the CLI and terminal tests leave
+# idle: they run in the background, niced, from the first CLI suite on, and are
+# counted at the end.
 extras_pid=""
 start_extras() {
 	[ -z "$extras_pid" ] || return 0
@@ -101,7 +102,7 @@ start_extras() {
 			nice -n 15 make --no-print-directory -j"$jobs" fuzz-smoke >"$log_dir/fuzz.log" 2>&1
 		fi
 		if [ "${KZ_SKIP_LINT:-0}" != 1 ]; then
-			for tool in cppcheck tidy; do
+			for tool in cppcheck tidy graph; do
 				nice -n 15 scripts/lint.sh "$tool" >"$log_dir/lint-$tool.log" 2>&1
 				echo $? >"$log_dir/lint-$tool.rc"
 			done
@@ -146,8 +147,8 @@ fuzz_report() {
 
 lint_report() {
 	local tool
-	echo "== lint (cppcheck, clang-tidy)"
-	for tool in cppcheck tidy; do
+	echo "== lint (cppcheck, clang-tidy, file graph)"
+	for tool in cppcheck tidy graph; do
 		if [ "$(cat "$log_dir/lint-$tool.rc" 2>/dev/null)" = 0 ]; then
 			count "lint $tool" ok
 		else

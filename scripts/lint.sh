@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Static analysis (make lint): cppcheck and clang-tidy with the checked-in
-# configuration, over src/ and the test programs (see below).
-#   scripts/lint.sh [cppcheck|tidy|all]     (default all)
+# configuration, over src/ and the test programs (see below), and the file
+# graph of the build (scripts/filegraph.py: no loop between files, no layer
+# used from below).
+#   scripts/lint.sh [cppcheck|tidy|graph|all]     (default all)
 # cppcheck: options here, library configuration in tests/lint/kizuna.cfg,
 #   suppressions (each with its reason) in tests/lint/cppcheck.supp.
 # clang-tidy: checks in .clang-tidy; tests/lint/clang-tidy.supp lists
@@ -88,15 +90,44 @@ run_tidy() {
 	fi
 }
 
+# The file graph of the objects in $BUILD (default build), built first when
+# they are missing or stale; the checker's own test (tests/lint/filegraph.sh)
+# runs first, so that a checker that sees no loop is known to see one.
+run_graph() {
+	local build=${BUILD:-build} out=$tmp/graph.txt
+	if ! tests/lint/filegraph.sh >"$tmp/graph-test.txt" 2>&1; then
+		cat "$tmp/graph-test.txt"
+		echo "lint graph: the checker's own test fails"
+		return 1
+	fi
+	if ! make --no-print-directory -s BUILD="$build" "$build/libkizuna.a" "$build/src/main.o" \
+		>"$tmp/graph-build.txt" 2>&1; then
+		tail -n 20 "$tmp/graph-build.txt"
+		echo "lint graph: the build failed"
+		return 1
+	fi
+	scripts/filegraph.py --objdir "$build/src" >"$out" 2>&1
+	local rc=$?
+	cat "$out"
+	if [ "$rc" -eq 0 ]; then
+		echo "lint graph: ok"
+	else
+		echo "lint graph: $(grep -c '^loop [0-9]' "$out") loops, $(grep -c '^layer: ' "$out") layer violations"
+		return 1
+	fi
+}
+
 case "$what" in
 cppcheck) run_cppcheck || status=1 ;;
 tidy) run_tidy || status=1 ;;
+graph) run_graph || status=1 ;;
 all)
 	run_cppcheck || status=1
 	run_tidy || status=1
+	run_graph || status=1
 	;;
 *)
-	echo "usage: scripts/lint.sh [cppcheck|tidy|all]" >&2
+	echo "usage: scripts/lint.sh [cppcheck|tidy|graph|all]" >&2
 	exit 2
 	;;
 esac

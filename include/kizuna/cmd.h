@@ -20,6 +20,8 @@ enum {
     CMD_SHELL = 1 << 3,       /* meaningful in the interactive shell only */
 };
 
+struct kz_cmd_entry;
+
 /* The one state every command receives first (after SQLite's ShellState). */
 struct kz_state {
     struct kz_ui ui;
@@ -44,6 +46,15 @@ struct kz_state {
     int audited;                /* the command saved its own event (export: before its
                                    file or bytes appear) */
     int pager_setting;          /* config pager as last read: 0 unknown, 1 on, 2 off */
+    const struct kz_cmd_entry *const *cmds; /* the command table (kz_cmd_run sets it;
+                                               help reads it) */
+    /* The parser's state for the running command (kz_cmd_parse; kz_cmd_run
+     * clears it before and after the command): */
+    const char *first_positional; /* the first positional argument it gave: the record
+                                     it names, for the audit trail when the command
+                                     set no audit_ref (only kz_cmd_parse knows which
+                                     words are option values: export -o FILE C014) */
+    char *rest_text;            /* the free text after "--" (KZ_OPT_REST), wiped */
 };
 
 struct kz_cmd_entry {
@@ -84,6 +95,10 @@ const struct kz_cmd_entry *const *kz_cmd_table(void);
  * or ambiguous, naming the candidates. */
 int kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
                 struct kz_err *err);
+/* The same in the table t (a command that reads the table, help, gets it from
+ * st->cmds). */
+int kz_cmd_find_in(const struct kz_cmd_entry *const *t, int argc, char **argv,
+                   const struct kz_cmd_entry **out, int *used, struct kz_err *err);
 
 /* Runs one command line (argv already split). Returns its kz code; on failure
  * the error has been reported through st->ui. */
@@ -111,9 +126,15 @@ int kz_state_unlock(struct kz_state *st, struct kz_err *err);
 /* Parses argv against opts; positional arguments are gathered into pos
  * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise.
  * After "--": the free text (KZ_OPT_REST) if opts has one, else positionals
- * only. The free text lives until the next parse or the end of kz_cmd_run. */
-int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *opts,
-                 char **pos, int maxpos, int *npos, struct kz_err *err);
+ * only. The free text (st->rest_text) lives until the next parse or
+ * kz_cmd_parse_end; the first positional of the command is kept in
+ * st->first_positional. */
+int kz_cmd_parse(struct kz_state *st, const char *cmd, int argc, char **argv,
+                 const struct kz_opt *opts, char **pos, int maxpos, int *npos,
+                 struct kz_err *err);
+/* Wipes the free text and forgets the first positional (kz_cmd_run calls it
+ * before and after each command). */
+void kz_cmd_parse_end(struct kz_state *st);
 
 /* Completion: calls add for each word that may come after argv: command words,
  * the entry's options, and while unlocked couple CODEs, session and goal ids
@@ -121,11 +142,6 @@ int kz_cmd_parse(const char *cmd, int argc, char **argv, const struct kz_opt *op
 void kz_cmd_complete(struct kz_state *st, int argc, char **argv,
                      void (*add)(void *ctx, const char *word), void *ctx);
 
-/* Records an audit event (JSON: time, event, command, record, couple): in the
- * chain when unlocked, else sealed to the vault's inbox for the next unlock.
- * Runs in the current transaction if one is open, else in its own. */
-int kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
-                   const char *how, struct kz_err *err);
 /* Logs the lock (how: "manual", "idle", "quit") and wipes the keys. */
 void kz_state_lock(struct kz_state *st, const char *how);
 

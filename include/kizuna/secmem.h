@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+/* The x* wrappers and kz_die live at the bottom (src/util/xalloc.c). */
+#include "kizuna/xalloc.h"
+
 /*
  * Secure memory: every secret (keys, passphrases, plaintext of keys) lives in
  * sodium_malloc'd pages (guard pages, mlock'd, never swapped or dumped) and is
@@ -22,18 +25,5 @@ void kz_secure_free(void *p);
 
 /* Like kz_secure_alloc(len + 1) holding a NUL-terminated copy of s[0..len). */
 char *kz_secure_strndup(const char *s, size_t len);
-
-/* Ordinary allocation that aborts cleanly on exhaustion (x* wrappers). */
-void *kz_xmalloc(size_t size);
-void *kz_xcalloc(size_t n, size_t size);
-void *kz_xrealloc(void *p, size_t size);
-char *kz_xstrdup(const char *s);
-
-/* Registers a function that wipes all key material; called before an
- * out-of-memory abort and from fatal signal handlers. */
-void kz_secure_on_fatal(void (*wipe)(void));
-
-/* Dies with a message after calling the registered wipe function. */
-_Noreturn void kz_die(const char *msg);
 
 #endif

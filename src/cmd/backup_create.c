@@ -257,7 +257,7 @@ cmd_create(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct stat sb;
 
     tmp[0] = snap[0] = '\0';
-    if ((rc = kz_cmd_parse("backup create", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup create", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE,

@@ -24,7 +24,7 @@ cmd_verify(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, fd = -1;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("backup verify", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup verify", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: backup verify FILE|- [--identity FILE]");
@@ -80,7 +80,7 @@ cmd_restore(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, fd = -1;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("backup restore", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "backup restore", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1 || dest == NULL)
         return kz_fail(err, KZ_EUSAGE, "usage: backup restore FILE|- --to-vault PATH");

@@ -5,6 +5,7 @@
 
 #include "kizuna/cmd.h"
 #include "kizuna/model.h"
+#include "events.h"
 
 extern const struct kz_cmd_entry kz_cmd_init, kz_cmd_info, kz_cmd_passwd, kz_cmd_lock,
     kz_cmd_unlock, kz_cmd_recovery_rotate;
@@ -26,22 +27,6 @@ extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
 extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
     kz_cmd_doctor, kz_cmd_rekey;
 
-/* The audit event a command is (NULL: not audited). */
-const char *kz_audit_event_of(const char *cmd);
-/* Records a command's own event before its output appears (views, exports):
- * when the event cannot be saved, err says what was refused and why. */
-int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const char *ref,
-                   const char *refused, struct kz_err *err);
-/* kz_audit_event with a reason the event carries (a void's), shown in audit log. */
-int kz_audit_event_reason(struct kz_state *st, const char *event, const char *cmd,
-                          const char *ref, const char *reason, struct kz_err *err);
-/* A pending (keyless) event as it joins the chain, for kz_vault_audit_fold. */
-char *kz_audit_vet_pending(const char *json, size_t len);
-/* True if the chain event e was recorded without the key (anyone who can write
- * the vault file could have sealed it); then "t" is when it was folded and
- * "claimed" the time it claimed (an event folded by an older kizuna is
- * rewritten so in e). */
-int kz_audit_unverified(json_t *e);
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
     kz_cmd_backup_restore;

@@ -14,7 +14,7 @@ cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[2];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("config set", argc, argv, NULL, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "config set", argc, argv, NULL, pos, 2, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 2)
         return kz_fail(err, KZ_EUSAGE, "usage: config set KEY VALUE");
@@ -43,7 +43,7 @@ cmd_unset(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("config unset", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "config unset", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: config unset KEY");
@@ -68,7 +68,7 @@ cmd_get(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("config get", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "config get", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: config get KEY");
@@ -104,7 +104,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("config list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "config list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_config_load(st, id, &cfg, err)) != KZ_OK)
         return rc;

@@ -80,7 +80,7 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("couple close", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple close", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple close CODE");
@@ -110,7 +110,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int sessions, goals;
     size_t i, nkids = 0;
 
-    if ((rc = kz_cmd_parse("couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple delete CODE [--yes]");

@@ -53,7 +53,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple add", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse(st, "couple add", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 1)
@@ -108,7 +108,7 @@ cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, yes = 0;
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("couple set", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
+    if ((rc = kz_cmd_parse(st, "couple set", argc, argv, opts, pos, MAX_FIELDS + 1, &npos, err)) !=
         KZ_OK)
         return rc;
     if (npos < 2)

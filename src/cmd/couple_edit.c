@@ -91,7 +91,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL, *work = NULL;
     int rc, npos, on_terminal = st->interactive || kz_ui_have_terminal();
 
-    if ((rc = kz_cmd_parse("couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple edit CODE");

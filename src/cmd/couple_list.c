@@ -123,7 +123,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, want, style;
     size_t i;
 
-    if ((rc = kz_cmd_parse("couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     want = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
     if (strcmp(status, "all") != 0 && (want < 0 || want > KZ_ST_CLOSED))

@@ -89,7 +89,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, style;
     size_t i;
 
-    if ((rc = kz_cmd_parse("couple show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "couple show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple show CODE");

@@ -249,7 +249,7 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, fix = 0;
     const struct kz_opt opts[] = {{"fix", 0, 0, NULL, &fix}, {NULL, 0, 0, NULL, NULL}};
 
-    if ((rc = kz_cmd_parse("doctor", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "doctor", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
     /* The rows in this order: the table and the tests read them so. */
     check_files(st, &r);

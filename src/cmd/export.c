@@ -197,7 +197,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *doc = NULL;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("export", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "export", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: export CODE [--format md|json] [-o FILE] ...");

@@ -27,7 +27,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     kz_goal_init(&g, 0, "");
-    if ((rc = kz_cmd_parse("goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         goto out;
     if (rest != NULL && npos == 1) {
         pos[npos++] = (char *)rest; /* goal add CODE [options] -- TITLE */
@@ -115,7 +115,7 @@ cmd_progress(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, score;
 
     memset(&g, 0, sizeof(g));
-    if ((rc = kz_cmd_parse("goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal progress", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
         return rc;
     if (rest != NULL && npos == 1) {
         pos[npos++] = (char *)rest; /* goal progress ID -- SCORE (a "-1" is refused as a score) */
@@ -176,7 +176,7 @@ close_goal(struct kz_state *st, const char *name, int to, int argc, char **argv,
     int rc, npos;
 
     memset(&g, 0, sizeof(g));
-    if ((rc = kz_cmd_parse(name, argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, name, argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: %s ID [--date DATE]", name);

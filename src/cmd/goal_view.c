@@ -142,7 +142,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     memset(&l, 0, sizeof(l));
     memset(&g, 0, sizeof(g));
-    if ((rc = kz_cmd_parse("goal list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK ||
+    if ((rc = kz_cmd_parse(st, "goal list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK ||
         (rc = kz_goal_status_filter(status, &l.status, err)) != KZ_OK)
         return rc;
     if (npos == 1) {
@@ -261,7 +261,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, named;
 
     memset(&g, 0, sizeof(g));
-    if ((rc = kz_cmd_parse("goal show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "goal show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: goal show ID");

@@ -40,7 +40,7 @@ append(char **buf, size_t *len, const char *s)
 static int
 cmd_help(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
-    const struct kz_cmd_entry *const *t = kz_cmd_table();
+    const struct kz_cmd_entry *const *t = st->cmds; /* kz_cmd_run sets it */
     const struct kz_cmd_entry *e = NULL;
     char *text = NULL, line[512];
     size_t len = 0;
@@ -74,7 +74,7 @@ cmd_help(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return KZ_OK;
     }
     /* "help config" lists the group; "help config set" shows one entry. */
-    if ((rc = kz_cmd_find(argc, argv, &e, &used, err)) != KZ_OK) {
+    if ((rc = kz_cmd_find_in(t, argc, argv, &e, &used, err)) != KZ_OK) {
         size_t plen = strlen(argv[0]);
         arr = json_array();
         for (i = 0; t[i] != NULL; i++) {
@@ -125,7 +125,7 @@ cmd_quit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int npos, rc;
 
-    if ((rc = kz_cmd_parse("quit", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "quit", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     st->quit = 1;
     return KZ_OK;

@@ -79,7 +79,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_error_t jerr;
     int rc, npos, pass;
 
-    if ((rc = kz_cmd_parse("import", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "import", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         goto out;
     if (npos != 1) {
         rc = kz_fail(err, KZ_EUSAGE, "usage: import FILE [--identity FILE] [--as NEWCODE]");

@@ -23,7 +23,7 @@ cmd_keygen(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t len;
 
     tmp[0] = '\0';
-    if ((rc = kz_cmd_parse("keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "keygen", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         goto out;
     kz_age_keygen(sk, pk);
     kz_age_identity_format(sk, id, KZ_AGE_IDENTITY_LEN + 1);

@@ -19,7 +19,7 @@ cmd_rcpt_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recipients add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: recipients add age1...");
@@ -50,7 +50,7 @@ cmd_rcpt_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf b = {NULL, 0, 0};
     int rc, npos, found = 0;
 
-    if ((rc = kz_cmd_parse("recipients remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: recipients remove age1...");
@@ -83,7 +83,7 @@ cmd_rcpt_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *rows;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recipients list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recipients list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_vault_recipients(st->vault, &text, err)) != KZ_OK)
         return rc;

@@ -296,7 +296,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("search", argc, argv, opts, pos, TERMS_MAX + 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "search", argc, argv, opts, pos, TERMS_MAX + 1, &npos, err)) !=
+        KZ_OK)
         return rc;
     if (npos == 0)
         return kz_fail(err, KZ_EUSAGE, "usage: search WORD... [--couple CODE] [--theme T] "

@@ -20,7 +20,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     memset(&f, 0, sizeof(f));
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session add CODE [--date D] [--text TEXT] ...");

@@ -47,7 +47,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     memset(&f, 0, sizeof(f));
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session edit", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session edit", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session edit ID [options]");
@@ -90,7 +90,7 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session sign", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session sign ID [--yes]");
@@ -133,7 +133,7 @@ cmd_amend(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session amend", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE,

@@ -21,7 +21,7 @@ cmd_void(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t n = 0;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session void", argc, argv, opts, pos, 64, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session void", argc, argv, opts, pos, 64, &npos, err)) != KZ_OK)
         return rc;
     if (npos < 1 || reason_opt == NULL)
         return kz_fail(err, KZ_EUSAGE, "usage: session void ID --reason TEXT (the reason is "
@@ -66,7 +66,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session delete ID [--yes]");

@@ -155,7 +155,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t i;
 
     memset(&l, 0, sizeof(l));
-    if ((rc = kz_cmd_parse("session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");

@@ -125,7 +125,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     int rc, npos, alone;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse("session show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "session show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session show ID");

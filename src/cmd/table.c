@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The command table: every entry, in help order. The dispatcher (cmd.c),
+ * completion and main read it; help gets it through st->cmds, so that no
+ * command file uses this file, which uses them all. */
 #include "cmds.h"
 
 static const struct kz_cmd_entry *const table[] = {
@@ -65,4 +68,11 @@ const struct kz_cmd_entry *const *
 kz_cmd_table(void)
 {
     return table;
+}
+
+int
+kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *used,
+            struct kz_err *err)
+{
+    return kz_cmd_find_in(table, argc, argv, out, used, err);
 }

@@ -117,7 +117,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *doc = NULL;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("template add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "template add", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE,
@@ -180,7 +180,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("template list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "template list", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_config_load(st, id, &doc, err)) != KZ_OK)
         goto out;
@@ -207,7 +207,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1], *text;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("template show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "template show", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: template show NAME");
@@ -232,7 +232,7 @@ cmd_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("template remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "template remove", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: template remove NAME");

@@ -115,7 +115,7 @@ list(struct kz_state *st, const char *name, int argc, char **argv, struct kz_err
     size_t i;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse(name, argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, name, argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = load(st, id, &doc, err)) != KZ_OK)
         goto out;
@@ -156,7 +156,7 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t i, at;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("themes add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "themes add", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: themes add NAME");

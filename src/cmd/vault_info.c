@@ -39,7 +39,7 @@ cmd_info(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("info", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "info", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((rc = kz_vault_info(st->vault, &info, err)) != KZ_OK)
         return rc;

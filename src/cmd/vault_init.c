@@ -120,7 +120,7 @@ cmd_init(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct stat sb;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("init", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "init", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if (time_s != NULL) {
         char *end;

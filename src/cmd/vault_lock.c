@@ -9,7 +9,7 @@ cmd_unlock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"recovery", 0, 0, NULL, &recovery}, {NULL, 0, 0, NULL, NULL}};
     char *pos[1];
 
-    if ((rc = kz_cmd_parse("unlock", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "unlock", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     /* The unlock itself happens here (the entry does not ask for the key
      * first), so that --recovery is known before anything is asked. */
@@ -29,7 +29,7 @@ cmd_lock(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1];
     int npos, rc;
 
-    if ((rc = kz_cmd_parse("lock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "lock", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     kz_state_lock(st, "manual");
     kz_ui_done(&st->ui, json_pack("{s:s}", "state", "locked"),

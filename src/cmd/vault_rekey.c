@@ -74,7 +74,7 @@ cmd_passwd(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     size_t len = 0;
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("passwd", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "passwd", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     /* --passphrase-file/-fd carried the current passphrase; the new one comes
      * from --new-passphrase-file or the terminal. */
@@ -102,7 +102,7 @@ cmd_recovery_rotate(struct kz_state *st, int argc, char **argv, struct kz_err *e
     char *pos[1];
     int rc, npos;
 
-    if ((rc = kz_cmd_parse("recovery rotate", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "recovery rotate", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     return rekey_and_say(st, "recovery rotate", NULL, 0, 0,
                          "The old recovery key no longer opens this vault, and nothing\n"
@@ -117,7 +117,7 @@ cmd_rekey(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {{"progress", 0, 0, NULL, &progress}, {NULL, 0, 0, NULL, NULL}};
     char *pos[1];
 
-    if ((rc = kz_cmd_parse("rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     return rekey_and_say(st, "rekey", NULL, 0, progress,
                          "The old recovery key no longer opens this vault.", err);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "kizuna/buf.h"
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "kizuna/store.h"
 
 #define APPLICATION_ID 0x4b5a4e41 /* "KZNA" */

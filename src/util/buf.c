@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kizuna/buf.h"
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 
 static void
 grow(struct kz_buf *b, size_t more)

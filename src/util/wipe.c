@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kizuna/secmem.h"
+#include "kizuna/xalloc.h"
 #include "kizuna/wipe.h"
 
 /* The header before each block: its size, padded so that the block keeps

@@ -71,7 +71,7 @@ parse(const char *name, int argc, char **argv)
     struct kz_err err;
 
     kz_err_clear(&err);
-    rc = kz_cmd_parse(name, argc, argv, opts, pos, MAXPOS, &npos, &err);
+    rc = kz_cmd_parse(&st, name, argc, argv, opts, pos, MAXPOS, &npos, &err);
     KZF_CHECK(rc == KZ_OK || (rc == KZ_EUSAGE && err.msg[0] != '\0'));
     KZF_CHECK(npos >= 0 && npos <= MAXPOS && nto >= 0 && nto <= KZ_OPT_MAX);
     for (i = 0; i < npos; i++) {
@@ -81,7 +81,7 @@ parse(const char *name, int argc, char **argv)
     }
     /* Without options every dash word is unknown. */
     kz_err_clear(&err);
-    (void)kz_cmd_parse(name, argc, argv, NULL, pos, MAXPOS, &npos, &err);
+    (void)kz_cmd_parse(&st, name, argc, argv, NULL, pos, MAXPOS, &npos, &err);
 }
 
 static void

@@ -99,20 +99,33 @@ test_parse_options(void **state)
     char *bad1[] = {"--nope"}, *bad2[] = {"--kdf-memory"}, *bad3[] = {"a", "b"};
     char *pos[4];
     struct kz_err err;
+    struct kz_state st;
 
     (void)state;
-    assert_int_equal(kz_cmd_parse("t", 7, argv, opts, pos, 4, &npos, &err), KZ_OK);
+    kz_state_init(&st);
+    assert_int_equal(kz_cmd_parse(&st, "t", 7, argv, opts, pos, 4, &npos, &err), KZ_OK);
     assert_string_equal(mem, "8M");
     assert_string_equal(iter, "2");
     assert_int_equal(yes, 1);
     assert_int_equal(npos, 2);
     assert_string_equal(pos[0], "pos1");
     assert_string_equal(pos[1], "--not-an-option");
-    assert_int_equal(kz_cmd_parse("t", 1, bad1, opts, pos, 4, &npos, &err), KZ_EUSAGE);
+    /* The record the command names, for the audit trail: the first positional
+     * word, not an option's value; a later parse of the same command keeps it. */
+    assert_ptr_equal(st.first_positional, argv[0]);
+    assert_int_equal(kz_cmd_parse(&st, "t", 2, argv + 5, opts, pos, 4, &npos, &err), KZ_OK);
+    assert_ptr_equal(st.first_positional, argv[0]);
+    kz_cmd_parse_end(&st);
+    assert_null(st.first_positional);
+    assert_int_equal(kz_cmd_parse(&st, "t", 4, argv + 1, opts, pos, 4, &npos, &err), KZ_OK);
+    assert_int_equal(npos, 0);
+    assert_null(st.first_positional); /* "8M" and "2" are values */
+    assert_int_equal(kz_cmd_parse(&st, "t", 1, bad1, opts, pos, 4, &npos, &err), KZ_EUSAGE);
     assert_non_null(strstr(err.msg, "unknown option '--nope'"));
-    assert_int_equal(kz_cmd_parse("t", 1, bad2, opts, pos, 4, &npos, &err), KZ_EUSAGE);
+    assert_int_equal(kz_cmd_parse(&st, "t", 1, bad2, opts, pos, 4, &npos, &err), KZ_EUSAGE);
     assert_non_null(strstr(err.msg, "needs a value"));
-    assert_int_equal(kz_cmd_parse("t", 2, bad3, opts, pos, 1, &npos, &err), KZ_EUSAGE);
+    assert_int_equal(kz_cmd_parse(&st, "t", 2, bad3, opts, pos, 1, &npos, &err), KZ_EUSAGE);
+    kz_state_free(&st);
 }
 
 /* Held output reaches the real stream only on release(1); release(0) drops it. */

@@ -78,23 +78,31 @@ test_parse_rest_joins_and_refuses_twice(void **state)
     char *pos[2];
     int npos = 0;
     struct kz_err err;
+    struct kz_state st;
 
     (void)state;
-    assert_int_equal(kz_cmd_parse("t", 7, argv, opts, pos, 2, &npos, &err), KZ_OK);
+    kz_state_init(&st);
+    assert_int_equal(kz_cmd_parse(&st, "t", 7, argv, opts, pos, 2, &npos, &err), KZ_OK);
     assert_int_equal(npos, 1);
     assert_string_equal(date, "d");
     assert_string_equal(text, "a --date b");
     text = NULL;
-    assert_int_equal(kz_cmd_parse("t", 2, none, opts, pos, 2, &npos, &err), KZ_OK);
+    assert_int_equal(kz_cmd_parse(&st, "t", 2, none, opts, pos, 2, &npos, &err), KZ_OK);
     assert_non_null(text);
     assert_string_equal(text, "");
     text = NULL;
-    assert_int_equal(kz_cmd_parse("t", 4, twice, opts, pos, 2, &npos, &err), KZ_EUSAGE);
+    assert_int_equal(kz_cmd_parse(&st, "t", 4, twice, opts, pos, 2, &npos, &err), KZ_EUSAGE);
     assert_non_null(strstr(err.msg, "given twice"));
     text = NULL;
     /* The rest option has no name to be given as "--=x". */
-    assert_int_equal(kz_cmd_parse("t", 1, rest_named, opts, pos, 2, &npos, &err), KZ_EUSAGE);
+    assert_int_equal(kz_cmd_parse(&st, "t", 1, rest_named, opts, pos, 2, &npos, &err), KZ_EUSAGE);
     assert_null(text);
+    /* The joined text lives in the state until the parse ends. */
+    assert_int_equal(kz_cmd_parse(&st, "t", 7, argv, opts, pos, 2, &npos, &err), KZ_OK);
+    assert_ptr_equal(text, st.rest_text);
+    kz_cmd_parse_end(&st);
+    assert_null(st.rest_text);
+    kz_state_free(&st);
 }
 
 static void

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Short ids (s12, g3): the next one to give, and claiming one inside the
+ * write transaction. Apart from records.c so that the config record's loader
+ * (config_rec.c), which uses records.c, is not used by it in turn. */
+#include "cmds.h"
+#include "config_cmd.h"
+
+/* A kind's largest short id (next) or how often num is given (claim). */
+struct ids {
+    int kind;
+    uint32_t num;
+    uint32_t max;
+};
+
+static int
+track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct ids *f = ctx;
+
+    (void)id;
+    if (hi->kind == f->kind && hi->num > f->max)
+        f->max = hi->num;
+    return 0;
+}
+
+static int
+counter_of(int kind)
+{
+    return kind == KZ_KIND_SESSION ? KZ_COUNTER_SESSION : KZ_COUNTER_GOAL;
+}
+
+uint32_t
+kz_rec_next_num(struct kz_state *st, int kind)
+{
+    struct ids f = {kind, 0, 0};
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+    uint32_t used = 0, committed = 0;
+
+    kz_rec_scan(st, track_max, &f, NULL);
+    /* Ids once given are never given again, even after a delete. */
+    if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
+        used = kz_conf_counter(cfg, kind);
+    json_decref(cfg);
+    if (used > f.max)
+        f.max = used; /* vaults before the counters moved to the commitment */
+    if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
+        committed > f.max)
+        f.max = committed;
+    return f.max + 1;
+}
+
+static int
+count_num(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct ids *f = ctx;
+
+    (void)id;
+    if (hi->kind == f->kind && hi->num == f->num)
+        f->max++;
+    return 0;
+}
+
+int
+kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
+{
+    struct ids dup = {kind, num, 0};
+    char text[16];
+    int rc;
+
+    /* A short id given twice fails the whole change: the write transaction
+     * started from the committed state, so this holds unless the file lies. */
+    if ((rc = kz_rec_scan(st, count_num, &dup, err)) != KZ_OK)
+        return rc;
+    if (dup.max > 1) {
+        kz_rec_num_text(kind, num, text, sizeof(text));
+        return kz_fail(err, KZ_EINTEGRITY, "short id %s would be given twice; nothing was saved",
+                       text);
+    }
+    /* Kept in the vault's commitment, which every change rewrites (a counter in
+     * a record of its own would show which changes add sessions or goals). */
+    return kz_vault_counter_claim(st->vault, counter_of(kind), num, err);
+}
