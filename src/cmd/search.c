@@ -274,6 +274,9 @@ by_couple_date(const void *a, const void *b)
     return strcmp(wx != NULL ? wx : "", wy != NULL ? wy : "");
 }
 
+/* Long (about 90 lines) because it is the options, the terms and their
+ * checks, one walk and the table in the order a reader follows them; each
+ * part is a few lines over helpers. */
 static int
 cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {

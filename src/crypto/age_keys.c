@@ -165,6 +165,9 @@ line_span(const char *buf, size_t len, size_t *pos, size_t *start, size_t *l)
     return 0;
 }
 
+/* Long (about 85 lines): one pass over the file's lines, each of the
+ * format's cases (comment, blank, AGE-SECRET-KEY-1, anything else) handled
+ * where it is met, with the secret wiped on every way out. */
 int
 kz_age_identity_file_read(const char *path, struct kz_age_identity **ids,
                           size_t *n, struct kz_err *err)

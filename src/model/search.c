@@ -220,6 +220,9 @@ fwd_chars(const char *text, size_t len, size_t i, size_t n)
 
 #define FRAGS_MAX 8
 
+/* Long (about 115 lines): choosing the fragments around each match, merging
+ * those that touch, then writing them with their marks, in one place so the
+ * byte offsets of the spans are computed and used side by side. */
 char *
 kz_snippet_spans(const char *text, const struct kz_span *spans, size_t nspans, int width,
                  const char *open, const char *close)

@@ -447,6 +447,9 @@ remind_unsigned(struct kz_state *st)
               n == 1 ? "" : "s", n == 1 ? "is" : "are");
 }
 
+/* Long (about 115 lines): the readline loop with its idle lock, signals,
+ * re-prompt after a rekey and wiping, kept as one loop so the order of those
+ * steps each turn can be read at once. */
 int
 kz_shell_run(struct kz_state *st)
 {

@@ -75,6 +75,8 @@ fail:
     _exit(127);
 }
 
+/* Long (about 80 lines): the signal dispositions set before the fork must
+ * be put back on every way out, so setup, write and wait stay together. */
 int
 kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
 {

@@ -1976,6 +1976,10 @@ pass_kek(struct kz_vault *v, const char *pass, size_t passlen, unsigned char **k
     return rc;
 }
 
+/* Long (about 110 lines): the steps of a rekey (check the passphrase, walk
+ * the chain, new keys, reseal in batches, new slots, key history, commit)
+ * must run in this order inside one transaction, with every secret wiped on
+ * each way out; split, each piece would need the whole state passed along. */
 int
 kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char *newpass,
                size_t newpasslen, char **recovery,
