@@ -81,7 +81,6 @@ struct find {
     uint32_t num;
     unsigned char *id;
     struct kz_head_info *hi;
-    uint32_t max;
 };
 
 static int
@@ -113,7 +112,7 @@ int
 kz_rec_find_kind(struct kz_state *st, int kind, unsigned char *id, struct kz_head_info *hi,
                  struct kz_err *err)
 {
-    struct find f = {kind, NULL, 0, id, hi, 0};
+    struct find f = {kind, NULL, 0, id, hi};
 
     return find(st, &f, err);
 }
@@ -196,7 +195,7 @@ kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned char *i
     const char *p = arg;
     char *end;
     unsigned long v;
-    struct find f = {kind, NULL, 0, id, hi, 0};
+    struct find f = {kind, NULL, 0, id, hi};
     int rc;
 
     if (*p == prefix || *p == (char)(prefix - 32))

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,37 +17,56 @@
 
 #define TEXT_FILE_MAX (4 * 1024 * 1024)
 
+/* Waits until fd can be read with SIGINT let in only meanwhile (ppoll): a
+ * Ctrl-C typed just before the wait is not lost while a read blocks.
+ * Returns 0 when readable, -1 with errno EINTR when interrupted. */
 static int
-read_fd_all(int fd, const char *name, char **out, size_t *len, struct kz_err *err)
+wait_readable(int fd, const sigset_t *let_in)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+
+    return ppoll(&p, 1, NULL, let_in) < 0 ? -1 : 0;
+}
+
+/* Reads fd to its end. let_in (a terminal: SIGINT is blocked by the caller)
+ * is the mask to wait with, so that Ctrl-C cancels; NULL otherwise. */
+static int
+read_fd_all(int fd, const char *name, const sigset_t *let_in, char **out, size_t *len,
+            struct kz_err *err)
 {
     struct kz_buf b = {NULL, 0, 0};
     char chunk[4096];
     ssize_t r;
+    int rc = KZ_OK;
 
-    while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (r < 0 && errno == EINTR && isatty(fd)) {
+    for (;;) {
+        if (let_in != NULL && wait_readable(fd, let_in) < 0 && errno == EINTR) {
             /* Ctrl-C while typing the text in the shell: nothing is kept. */
-            sodium_memzero(chunk, sizeof(chunk));
-            kz_buf_free(&b);
-            return kz_fail(err, KZ_ERR, "cancelled; nothing written");
+            rc = kz_fail(err, KZ_ERR, "cancelled; nothing written");
+            break;
         }
+        r = read(fd, chunk, sizeof(chunk));
+        if (r == 0)
+            break;
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            kz_buf_free(&b);
-            return kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+            rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+            break;
         }
         kz_buf_addn(&b, chunk, (size_t)r);
         if (b.len > TEXT_FILE_MAX) {
-            kz_buf_free(&b);
-            return kz_fail(err, KZ_EUSAGE, "%s is larger than 4 MiB", name);
+            rc = kz_fail(err, KZ_EUSAGE, "%s is larger than 4 MiB", name);
+            break;
         }
     }
     sodium_memzero(chunk, sizeof(chunk));
-    *out = kz_xstrdup(kz_buf_str(&b));
-    *len = b.len;
+    if (rc == KZ_OK) {
+        *out = kz_xstrdup(kz_buf_str(&b));
+        *len = b.len;
+    }
     kz_buf_free(&b);
-    return KZ_OK;
+    return rc;
 }
 
 /* s[0..n) without the blanks (spaces, tabs, line breaks) at either end. */
@@ -106,15 +127,26 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     if (file != NULL) {
         if (strcmp(file, "-") == 0 && stdin_is_script(st))
             return kz_ui_read_inline(st->script_in, NULL, out, len, err);
-        if (strcmp(file, "-") == 0) {
+        if (strcmp(file, "-") == 0 && isatty(STDIN_FILENO)) {
+            /* Typed in the shell: SIGINT is blocked before the hint appears and
+             * let in only while waiting, so a Ctrl-C typed after the hint
+             * always cancels (never lost before the read). */
+            sigset_t block, old;
+            sigemptyset(&block);
+            sigaddset(&block, SIGINT);
+            sigprocmask(SIG_BLOCK, &block, &old);
             kz_ui_typing_hint();
-            return read_fd_all(STDIN_FILENO, "standard input", out, len, err);
+            rc = read_fd_all(STDIN_FILENO, "standard input", &old, out, len, err);
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return rc;
         }
+        if (strcmp(file, "-") == 0)
+            return read_fd_all(STDIN_FILENO, "standard input", NULL, out, len, err);
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s",
                            file, strerror(errno));
-        rc = read_fd_all(fd, file, out, len, err);
+        rc = read_fd_all(fd, file, NULL, out, len, err);
         close(fd);
         return rc;
     }
