@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
+t0=$SECONDS
 failures=()
 jobs=$(nproc 2>/dev/null || echo 2)
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/kizuna-check.XXXXXX")
@@ -71,19 +72,19 @@ run_tap() { # label log
 suite() { # build-dir label [make args...]
 	local dir=$1 label=$2
 	shift 2
-	echo "== $label build ($dir)"
+	echo "== $label build ($dir) [$((SECONDS - t0)) s]"
 	if ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
 		tail -n 40 "$log_dir/$label-build.log"
 		count "$label build" fail
 		return
 	fi
-	echo "== $label unit tests"
+	echo "== $label unit tests [$((SECONDS - t0)) s]"
 	run_unit "$dir" "$label"
 	[ "$extras" = 1 ] && start_extras
-	echo "== $label CLI tests (bats)"
+	echo "== $label CLI tests (bats) [$((SECONDS - t0)) s]"
 	KIZUNA="$PWD/$dir/kizuna" bats --tap tests/cli >"$log_dir/$label-cli.tap" 2>&1
 	run_tap "$label cli" "$log_dir/$label-cli.tap"
-	echo "== $label terminal tests (expect)"
+	echo "== $label terminal tests (expect) [$((SECONDS - t0)) s]"
 	tests/tty/run.sh "$PWD/$dir/kizuna" >"$log_dir/$label-tty.tap" 2>&1
 	run_tap "$label tty" "$log_dir/$label-tty.tap"
 }
@@ -169,13 +170,15 @@ extras=0
 [ "${1:-}" = --one ] || extras=1
 suite "${BUILD:-build}" normal
 if [ "$extras" = 1 ]; then
-	# Under ASan every process runs several times slower: the stress test runs
-	# 15 s and the I/O-error test fails every 2nd call (the normal build above
-	# ran them whole: 25 s and every call), so that make check stays near 11 min.
-	export STRESS_SECONDS="${STRESS_SECONDS_ASAN:-15}" KZ_IOERR_STEP="${KZ_IOERR_STEP_ASAN:-2}"
+	# Under ASan every process runs several times slower, so the four longest
+	# tests take a sample there (the normal build above ran them whole): the
+	# stress test 10 s (25), the I/O-error test every 3rd call (every one), the
+	# crash test 25 kills (100), the tamper matrix every 307th byte (101).
+	export STRESS_SECONDS="${STRESS_SECONDS_ASAN:-10}" KZ_IOERR_STEP="${KZ_IOERR_STEP_ASAN:-3}" \
+		KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS_ASAN:-25}" KZ_TAMPER_STEP="${KZ_TAMPER_STEP_ASAN:-307}"
 	suite build-asan asan SANITIZE=1 CC=clang
 	start_extras # if no CLI suite ran
-	echo "== waiting for the fuzz smoke, lint and valgrind"
+	echo "== waiting for the fuzz smoke, lint and valgrind [$((SECONDS - t0)) s]"
 	wait "$extras_pid"
 	[ "${KZ_SKIP_FUZZ:-0}" = 1 ] || fuzz_report
 	[ "${KZ_SKIP_LINT:-0}" = 1 ] || lint_report
