@@ -166,6 +166,11 @@ uint32_t kz_rec_next_num(struct kz_state *st, int kind);
 int kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err);
 /* Opens and parses a body (KZ_EINTEGRITY if it is not a JSON object). */
 int kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err);
+/* Opens a body and reads it with a kind's strict decoder (kz_couple_decode,
+ * kz_conf_decode); a refusal names the record ("record 0c49...: ..."). */
+int kz_rec_load_as(struct kz_state *st, const unsigned char *id,
+                   int (*decode)(const char *text, size_t len, json_t **out, struct kz_err *err),
+                   json_t **doc, struct kz_err *err);
 /* Seals doc with the head hi under id. */
 int kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_info *hi,
                 json_t *doc, struct kz_err *err);

@@ -7,8 +7,6 @@
 int
 kz_config_load(struct kz_state *st, unsigned char *id, json_t **cfg, struct kz_err *err)
 {
-    char *body = NULL, hex[17];
-    size_t len = 0;
     int rc;
 
     *cfg = NULL;
@@ -19,17 +17,9 @@ kz_config_load(struct kz_state *st, unsigned char *id, json_t **cfg, struct kz_e
         *cfg = kz_conf_new();
         return KZ_OK;
     }
-    if (rc != KZ_OK || (rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
+    if (rc != KZ_OK)
         return rc;
-    rc = kz_conf_decode(body, len, cfg, err);
-    kz_vault_plain_free(body, len);
-    if (rc != KZ_OK && err != NULL) {
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        kz_hex(id, 8, hex);
-        kz_fail(err, rc, "record %s: %s", hex, msg);
-    }
-    return rc;
+    return kz_rec_load_as(st, id, kz_conf_decode, cfg, err);
 }
 
 int

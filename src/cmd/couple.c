@@ -10,22 +10,7 @@
 int
 kz_couple_load(struct kz_state *st, const unsigned char *id, json_t **c, struct kz_err *err)
 {
-    char *body = NULL, hex[17];
-    size_t len = 0;
-    int rc;
-
-    *c = NULL;
-    if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
-        return rc;
-    rc = kz_couple_decode(body, len, c, err);
-    kz_vault_plain_free(body, len);
-    if (rc != KZ_OK && err != NULL) {
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        kz_hex(id, 8, hex);
-        kz_fail(err, rc, "record %s: %s", hex, msg);
-    }
-    return rc;
+    return kz_rec_load_as(st, id, kz_couple_decode, c, err);
 }
 
 int

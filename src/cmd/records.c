@@ -225,6 +225,29 @@ kz_rec_parent_code(struct kz_state *st, const unsigned char *parent, char *code)
 }
 
 int
+kz_rec_load_as(struct kz_state *st, const unsigned char *id,
+               int (*decode)(const char *text, size_t len, json_t **out, struct kz_err *err),
+               json_t **doc, struct kz_err *err)
+{
+    char *body = NULL, hex[17];
+    size_t len = 0;
+    int rc;
+
+    *doc = NULL;
+    if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
+        return rc;
+    rc = decode(body, len, doc, err);
+    kz_vault_plain_free(body, len);
+    if (rc != KZ_OK && err != NULL) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        kz_hex(id, 8, hex);
+        kz_fail(err, rc, "record %s: %s", hex, msg);
+    }
+    return rc;
+}
+
+int
 kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err)
 {
     char *body = NULL;
