@@ -19,6 +19,7 @@ enum kz_kind {
     KZ_KIND_SESSION = 3,
     KZ_KIND_GOAL = 4,
     KZ_KIND_THEMES = 5,
+    KZ_KIND_SCORE = 6, /* a partner's score on a measure at a session (model_measure.h) */
 };
 
 /* Head flags. */
