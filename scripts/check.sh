@@ -16,7 +16,8 @@ t0=$SECONDS
 failures=()
 jobs=$(nproc 2>/dev/null || echo 2)
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/kizuna-check.XXXXXX")
-trap '[ -z "${extras_pid:-}" ] || kill "$extras_pid" 2>/dev/null; rm -rf "$log_dir"' EXIT
+trap '[ -z "${extras_pid:-}" ] || kill "$extras_pid" 2>/dev/null
+[ -z "${asan_build_pid:-}" ] || kill "$asan_build_pid" 2>/dev/null; rm -rf "$log_dir"' EXIT
 
 count() { # label status
 	if [ "$2" = ok ]; then
@@ -69,15 +70,33 @@ run_tap() { # label log
 	fi
 }
 
+# The sanitizer build compiles in the background (niced) while the normal
+# build's tests run, which mostly wait on processes and terminals; its suite
+# waits for it.
+asan_args=(SANITIZE=1 CC=clang)
+asan_build_pid=""
+start_asan_build() {
+	nice -n 10 make --no-print-directory -j"$jobs" BUILD=build-asan "${asan_args[@]}" all \
+		>"$log_dir/asan-build.log" 2>&1 &
+	asan_build_pid=$!
+}
+
 suite() { # build-dir label [make args...]
-	local dir=$1 label=$2
+	local dir=$1 label=$2 ok=1
 	shift 2
 	echo "== $label build ($dir) [$((SECONDS - t0)) s]"
-	if ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
+	if [ "$label" = asan ] && [ -n "$asan_build_pid" ]; then
+		wait "$asan_build_pid" || ok=0
+		asan_build_pid=""
+	elif ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
+		ok=0
+	fi
+	if [ "$ok" = 0 ]; then
 		tail -n 40 "$log_dir/$label-build.log"
 		count "$label build" fail
 		return
 	fi
+	[ "$label" = normal ] && [ "$extras" = 1 ] && start_asan_build
 	echo "== $label unit tests [$((SECONDS - t0)) s]"
 	run_unit "$dir" "$label"
 	[ "$extras" = 1 ] && start_extras
@@ -176,7 +195,7 @@ if [ "$extras" = 1 ]; then
 	# crash test 25 kills (100), the tamper matrix every 307th byte (101).
 	export STRESS_SECONDS="${STRESS_SECONDS_ASAN:-10}" KZ_IOERR_STEP="${KZ_IOERR_STEP_ASAN:-3}" \
 		KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS_ASAN:-25}" KZ_TAMPER_STEP="${KZ_TAMPER_STEP_ASAN:-307}"
-	suite build-asan asan SANITIZE=1 CC=clang
+	suite build-asan asan "${asan_args[@]}"
 	start_extras # if no CLI suite ran
 	echo "== waiting for the fuzz smoke, lint and valgrind [$((SECONDS - t0)) s]"
 	wait "$extras_pid"
