@@ -78,6 +78,9 @@ void kz_ui_done(struct kz_ui *ui, json_t *doc, const char *fmt, ...)
 void kz_ui_say(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning on stderr, in both modes (JSON mode: {"warning": "..."} line). */
 void kz_ui_warn(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line for the person at the keyboard on stderr, in both modes, never in
+ * what a command writes to stdout (JSON mode: {"note": "..."} line). */
+void kz_ui_note(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The error as one line on stderr ("kizuna: msg", or the JSON error object). */
 void kz_ui_error(struct kz_ui *ui, const struct kz_err *err);
 /* A composed view: JSON mode prints doc, text mode prints text. Steals doc. */

@@ -168,9 +168,21 @@ write_out(struct kz_state *st, int fd, const char *text, size_t len,
 }
 
 static int
-export_event(struct kz_state *st, const char *code, struct kz_err *err)
+export_event(struct kz_state *st, const char *code, int pseudo, struct kz_err *err)
 {
-    int rc = kz_audit_first(st, "export", "export", code, "not exported", err);
+    int rc;
+
+    if (pseudo) {
+        /* The event says what kind of copy left: "reason: pseudonymized". */
+        if ((rc = kz_audit_event_reason(st, "export", "export", code, "pseudonymized", err)) !=
+            KZ_OK) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            rc = kz_fail(err, rc, "not exported: the audit trail could not note it (%s)", why);
+        }
+    } else {
+        rc = kz_audit_first(st, "export", "export", code, "not exported", err);
+    }
 
     st->audited = rc == KZ_OK;
     return rc;
@@ -183,11 +195,14 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     const char *format = "md", *outpath = NULL, *partner = NULL, *to[KZ_OPT_MAX];
     int nto = 0, process = 0, armor = 0, yes = 0, rc, npos, fp = 0, fd = -1, cleanup = -1;
+    int pseudo = 0;
     const struct kz_opt opts[] = {
         {"format", 0, 1, &format, NULL},          {"output", 'o', 1, &outpath, NULL},
         {"to", 0, KZ_OPT_REPEAT, to, &nto},        {"for-partner", 0, 1, &partner, NULL},
         {"include-process-notes", 0, 0, NULL, &process}, {"armor", 'a', 0, NULL, &armor},
-        {"yes", 'y', 0, NULL, &yes},               {NULL, 0, 0, NULL, NULL},
+        {"yes", 'y', 0, NULL, &yes},
+        {"pseudonymize", 0, 0, NULL, &pseudo},     {"process-notes", 0, 0, NULL, &process},
+        {NULL, 0, 0, NULL, NULL},
     };
     struct kz_age_recipient *r = NULL;
     struct kz_buf b = {NULL, 0, 0};
@@ -211,6 +226,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (nto > 0 && (rc = kz_cmd_parse_recipients(to, nto, &r, &nr, err)) != KZ_OK)
         return rc;
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
+        goto out;
+    if (pseudo && (rc = kz_export_pseudonymize(st, doc)) != KZ_OK)
         goto out;
     if (strcmp(format, "json") == 0) {
         char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -275,21 +292,22 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     /* The event is saved before a byte reaches the screen or the file gets its
      * name: an export the audit trail could not note does not happen. */
-    if (fd < 0 && (rc = export_event(st, pos[0], err)) != KZ_OK)
+    if (fd < 0 && (rc = export_event(st, pos[0], pseudo, err)) != KZ_OK)
         goto out;
     if ((rc = write_out(st, fd, text, len, r, nr, armor || (fd < 0 && nr > 0), err)) != KZ_OK)
         goto out;
     if (fd >= 0) {
         /* Never replaces a file, even one that appeared since the check above. */
-        if ((rc = export_event(st, pos[0], err)) != KZ_OK ||
+        if ((rc = export_event(st, pos[0], pseudo, err)) != KZ_OK ||
             (rc = kz_cmd_commit_file(fd, tmp, outpath, 1, err)) != KZ_OK)
             goto out;
         tmp[0] = '\0';
         kz_ui_done(&st->ui,
-                   json_pack("{s:s,s:s,s:s,s:b}", "exported", pos[0], "file", shown, "format",
-                             format, "encrypted", nr > 0),
-                   "exported %s (%s, %s) to %s", pos[0],
+                   json_pack("{s:s,s:s,s:s,s:b,s:b}", "exported", pos[0], "file", shown,
+                             "format", format, "encrypted", nr > 0, "pseudonymized", pseudo),
+                   "exported %s (%s%s, %s) to %s", pos[0],
                    strcmp(format, "md") == 0 ? "Markdown" : "JSON",
+                   pseudo ? ", pseudonymized" : "",
                    nr > 0 ? "age-encrypted" : "plain text: keep it safe", shown);
     }
 out:
@@ -307,12 +325,13 @@ out:
 }
 
 static const char *const export_opts[] = {"--format", "--output", "--to", "--for-partner",
-                                          "--include-process-notes", "--armor", "--yes", NULL};
+                                          "--include-process-notes", "--armor", "--yes",
+                                          "--pseudonymize", "--process-notes", NULL};
 
 const struct kz_cmd_entry kz_cmd_export = {
     "export",
     "CODE [--format md|json] [-o FILE] [--to RECIPIENT ...] [--for-partner 1|2] "
-    "[--include-process-notes]",
+    "[--include-process-notes] [--pseudonymize]",
     "one couple's record as Markdown or JSON, plain (0600) or age-encrypted",
     "--for-partner N leaves out the other partner's individual sessions and goals (their\n"
     "disclosures); process notes stay out unless --include-process-notes. With --to the\n"
@@ -320,5 +339,12 @@ const struct kz_cmd_entry kz_cmd_export = {
     "asks first on a terminal; scripts say --yes only for the terminal case, or when FILE's\n"
     "folder is a git work tree or synced (Dropbox, OneDrive, Nextcloud, iCloud, Syncthing:\n"
     "found by their marker files; else exit 2). -o FILE never replaces a file, even one\n"
-    "that appears while the export is written; the reply names its absolute path.",
+    "that appears while the export is written; the reply names its absolute path.\n"
+    "--pseudonymize: a copy for supervision or intervision. The profile's names and places\n"
+    "become roles everywhere, in the notes too (any case, whole words, CJK names anywhere):\n"
+    "Partner A (Japan), Partner B, Child 1, city in Germany, support person 1, referrer;\n"
+    "every date becomes a therapy week (week 1 starts on the intake, or the first session\n"
+    "if earlier); creation and change times, practice and therapist are left out. The\n"
+    "list of replacements goes to stderr (not into the copy): check it, and the text, for\n"
+    "names the profile does not hold. --process-notes is --include-process-notes.",
     CMD_NEEDS_KEY, export_opts, cmd_export};

@@ -22,6 +22,9 @@ str(const json_t *o, const char *key)
 
 /* The export document doc as Markdown into b (export_md.c). */
 void kz_export_markdown(const json_t *doc, struct kz_buf *b);
+/* export --pseudonymize: doc (an export document) with names, places and
+ * dates replaced (model_pseudo.h); the replacements listed on stderr. */
+int kz_export_pseudonymize(struct kz_state *st, json_t *doc);
 /* Reads the file at path, plain or age (opened with identity, or a passphrase
  * from passfile or the terminal, scrypt work factor up to max_work), into out:
  * at most 64 MiB (import_read.c). */

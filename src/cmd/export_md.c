@@ -26,6 +26,9 @@ md_list(struct kz_buf *b, const char *label, const json_t *arr)
             if (json_is_integer(json_object_get(e, "birth_year")))
                 kz_buf_printf(b, " (born %" JSON_INTEGER_FORMAT ")",
                               json_integer_value(json_object_get(e, "birth_year")));
+            if (json_is_integer(json_object_get(e, "age_at_start"))) /* pseudonymized */
+                kz_buf_printf(b, " (about %" JSON_INTEGER_FORMAT " at the start)",
+                              json_integer_value(json_object_get(e, "age_at_start")));
         }
     }
     kz_buf_add(b, "\n");
@@ -66,7 +69,11 @@ kz_export_markdown(const json_t *doc, struct kz_buf *b)
     size_t i, k;
 
     kz_buf_printf(b, "# Couple record %s\n\n", str(c, "code"));
-    kz_buf_printf(b, "Exported %.10s", str(doc, "exported"));
+    if (json_is_object(json_object_get(doc, "pseudonymized")))
+        kz_buf_add(b, "Pseudonymized for supervision: names and places are roles, dates are "
+                      "therapy weeks (week 1 from the first day of therapy)");
+    else
+        kz_buf_printf(b, "Exported %.10s", str(doc, "exported"));
     if (*str(doc, "therapist"))
         kz_buf_printf(b, " by %s", str(doc, "therapist"));
     if (*str(doc, "practice"))

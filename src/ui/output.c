@@ -181,6 +181,27 @@ kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
 }
 
 void
+kz_ui_note(struct kz_ui *ui, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ui->json) {
+        json_t *w = json_pack("{s:s}", "note", msg);
+        json_dumpf(w, ui->errf, JSON_COMPACT);
+        fputc('\n', ui->errf);
+        json_decref(w);
+    } else {
+        put_message(ui->errf, msg);
+        fputc('\n', ui->errf);
+    }
+    fflush(ui->errf);
+}
+
+void
 kz_ui_error(struct kz_ui *ui, const struct kz_err *err)
 {
     const char *msg = err->msg[0] != '\0' ? err->msg : "failed";
