@@ -124,7 +124,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL, *rows = NULL, *row;
     char *pos[1];
     size_t i, k;
-    int rc, npos, style, have_m;
+    int rc, npos, style, have_m, marked = 0;
 
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse(st, "score list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -154,6 +154,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         have_m = kz_measure_find(st, s.measure, &m, NULL) == KZ_OK;
         if ((row = row_of(&s, &l.it[i], have_m ? &m : NULL, c, style)) == NULL)
             kz_die("out of memory");
+        marked |= json_is_true(json_object_get(row, "beyond_cutoff"));
         if (st->ui.json) {
             json_object_del(row, "subscales");
             json_object_del(row, "shown");
@@ -163,7 +164,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_ui_table(&st->ui, rows, cols,
                 "no scores ('score add SESSION --partner 1|2 --measure ORS VALUES' adds one)");
     rows = NULL;
-    if (!st->ui.json && l.n > 0)
+    if (!st->ui.json && marked)
         kz_ui_say(&st->ui, "* beyond the measure's cut-off\n");
 out:
     json_decref(rows);
