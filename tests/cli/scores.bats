@@ -76,7 +76,7 @@ assert rows[1]["values"] == [] and rows[1]["beyond_cutoff"] is True'
 import json, sys
 s = json.load(sys.stdin)
 assert sorted(s) == sorted(["id", "couple", "session", "date", "partner", "measure", "values",
-                            "total", "created", "for", "beyond_cutoff"]), s
+                            "total", "created", "for", "beyond_cutoff", "void"]), s
 assert s["id"] == "r3" and s["couple"] == "C014" and s["values"] == [9, 9.5, 9, 9.9]
 assert s["total"] == 37.4 and s["beyond_cutoff"] is False'
 	run kzp score show r1
