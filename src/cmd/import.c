@@ -152,7 +152,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(map, str(e, "id"), json_string(text));
         /* What a score of it needs: its new number, its date, who attended. */
         json_object_set_new(smap, str(e, "id"),
-                            json_pack("{s:I,s:s,s:s}", "num", (json_int_t)(snum + (uint32_t)i),
+                            json_pack("{s:I,s:s,s:s}", "num", (json_int_t)snum + (json_int_t)i,
                                       "date", str(e, "date"), "attended", str(e, "attended")));
     }
     total += json_array_size(scores);

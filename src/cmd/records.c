@@ -190,8 +190,11 @@ int
 kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned char *id,
                 struct kz_head_info *hi, struct kz_err *err)
 {
-    const char *what = kind == KZ_KIND_SESSION ? "session" : kind == KZ_KIND_SCORE ? "score" : "goal";
-    char prefix = kind == KZ_KIND_SESSION ? 's' : kind == KZ_KIND_SCORE ? 'r' : 'g';
+    const char *what = kind == KZ_KIND_SESSION ? "session"
+                       : kind == KZ_KIND_SCORE ? "score"
+                                               : "goal";
+    const char *prefixes = kind == KZ_KIND_SESSION ? "s" : kind == KZ_KIND_SCORE ? "r" : "g";
+    char prefix = prefixes[0];
     const char *p = arg;
     char *end;
     unsigned long v;

@@ -259,7 +259,7 @@ import_check(struct kz_state *st, struct kz_score *s, const char *label, const j
                                             "%s ...' first)",
                                             label, s->measure, s->measure)
                                   : rc;
-    if ((rc = kz_score_check(s, &m, err)) != KZ_OK) {
+    if (kz_score_check(s, &m, err) != KZ_OK) {
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);
         return kz_fail(err, KZ_EUSAGE, "%s: %s", label, why);
