@@ -7,6 +7,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/wipe.h"
 #include "couple_cmd.h"
+#include "flags.h"
 
 struct stats {
     unsigned char id[KZ_RECORD_ID_BYTES];
@@ -112,7 +113,8 @@ static int
 cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     static const struct kz_col cols[] = {
-        {"code", "CODE", 8},        {"status", "STATUS", 0}, {"partners", "PARTNERS", 47},
+        {"code", "CODE", 8},        {"mark", "F", 0},        {"status", "STATUS", 0},
+        {"partners", "PARTNERS", 47},
         {"sessions", "SESS", 0},    {"last_session", "LAST", 0}, {NULL, NULL, 0},
     };
     const char *status = "active";
@@ -140,8 +142,13 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     style = kz_cmd_date_style(st);
     for (i = 0; i < g.n; i++) {
         json_t *c = NULL, *row;
+        struct kz_flag *flags = NULL;
+        size_t nflags = 0;
         if (want >= 0 && g.s[i].status != want)
             continue;
+        if ((rc = kz_couple_flags(st, g.s[i].id, &flags, &nflags, err)) != KZ_OK)
+            goto out;
+        kz_wipe_free(flags, nflags * sizeof(*flags));
         if ((rc = kz_couple_load(st, g.s[i].id, &c, err)) != KZ_OK)
             goto out;
         kz_couple_partners_line(c, line, sizeof(line));
@@ -151,9 +158,12 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                         g.s[i].t.sessions, "active_goals", g.s[i].t.active_goals, "last_session",
                         last);
         if (st->ui.json) {
+            json_object_set_new(row, "flags", json_integer((json_int_t)nflags));
             json_object_set(row, "partner1", json_object_get(c, "partner1"));
             json_object_set(row, "partner2", json_object_get(c, "partner2"));
             json_object_set(row, "residence", json_object_get(c, "residence"));
+        } else {
+            json_object_set_new(row, "mark", json_string(nflags > 0 ? kz_flags_mark(st) : ""));
         }
         json_array_append_new(rows, row);
         json_decref(c);
