@@ -242,6 +242,7 @@ cmd_flags(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     } else {
         if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
             goto out;
+        snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", pos[0]); /* as stored */
         rc = add_couple(st, id, pos[0], c, "", doc, &text, err);
     }
     if (rc != KZ_OK)
