@@ -124,7 +124,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_t *c = NULL, *rows = NULL, *row;
     char *pos[1];
     size_t i, k;
-    int rc, npos, style, have_m;
+    int rc, npos, style, have_m, marked = 0;
 
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse(st, "score list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -154,6 +154,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         have_m = kz_measure_find(st, s.measure, &m, NULL) == KZ_OK;
         if ((row = row_of(&s, &l.it[i], have_m ? &m : NULL, c, style)) == NULL)
             kz_die("out of memory");
+        marked |= json_is_true(json_object_get(row, "beyond_cutoff"));
         if (st->ui.json) {
             json_object_del(row, "subscales");
             json_object_del(row, "shown");
@@ -163,7 +164,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_ui_table(&st->ui, rows, cols,
                 "no scores ('score add SESSION --partner 1|2 --measure ORS VALUES' adds one)");
     rows = NULL;
-    if (!st->ui.json && l.n > 0)
+    if (!st->ui.json && marked)
         kz_ui_say(&st->ui, "* beyond the measure's cut-off\n");
 out:
     json_decref(rows);
@@ -200,6 +201,19 @@ show_text(struct kz_buf *b, const struct kz_score *s, const struct kz_measure *m
     kz_buf_add(b, "\n");
 }
 
+/* 1 if the session num is void (0 when it is gone). */
+static int
+session_void(struct kz_state *st, uint32_t num)
+{
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+    char sid[16];
+
+    snprintf(sid, sizeof(sid), "s%u", num);
+    return kz_rec_find_num(st, KZ_KIND_SESSION, sid, id, &hi, NULL) == KZ_OK &&
+           (hi.flags & KZ_HF_VOID) != 0;
+}
+
 static int
 cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -229,6 +243,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(doc, "for", json_string(who));
         json_object_set_new(doc, "beyond_cutoff",
                             json_boolean(have_m && kz_measure_beyond_cutoff(&m, s.total)));
+        json_object_set_new(doc, "void", json_boolean(session_void(st, s.session)));
         kz_ui_show(&st->ui, doc, NULL);
     } else {
         show_text(&b, &s, have_m ? &m : NULL, code, who, kz_cmd_date_style(st));
