@@ -98,6 +98,11 @@ struct kz_flag {
     double from, to;      /* the totals compared */
     uint32_t session;     /* the session of the latest score considered */
     size_t count;         /* scores considered */
+    /* Added for the texts (kz_flag_text, model_flags.h): */
+    double rci;           /* the measure's reliable-change amount */
+    double cutoff;        /* the measure's cut-off (LOW_ALLIANCE) */
+    double other_from, other_to; /* DIVERGING: the other partner's first and latest */
+    size_t other_count;   /* DIVERGING: the other partner's scores */
 };
 
 #endif

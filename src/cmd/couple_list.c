@@ -7,6 +7,7 @@
 #include "kizuna/secmem.h"
 #include "kizuna/wipe.h"
 #include "couple_cmd.h"
+#include "flags.h"
 
 struct stats {
     unsigned char id[KZ_RECORD_ID_BYTES];
@@ -108,6 +109,43 @@ say_hidden(struct kz_state *st, const struct gather *g, int want)
     }
 }
 
+/* The couple's row into rows: its flags (a mark in text, the objects in
+ * JSON; *marked counts the couples with flags), its partners from the body. */
+static int
+add_row(struct kz_state *st, const struct stats *s, int style, json_t *rows, size_t *marked,
+        struct kz_err *err)
+{
+    struct kz_flag *flags = NULL;
+    size_t nflags = 0;
+    char line[512], last[11];
+    json_t *c = NULL, *row;
+    int rc;
+
+    if ((rc = kz_couple_flags(st, s->id, &flags, &nflags, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_couple_load(st, s->id, &c, err)) != KZ_OK)
+        goto out;
+    *marked += nflags > 0;
+    kz_couple_partners_line(c, line, sizeof(line));
+    kz_date_format_style(s->t.last, style, last);
+    row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", s->code, "status",
+                    kz_status_name(s->status), "partners", line, "sessions", s->t.sessions,
+                    "active_goals", s->t.active_goals, "last_session", last);
+    if (st->ui.json) {
+        json_object_set_new(row, "flags", kz_flags_json(st, s->code, c, flags, nflags));
+        json_object_set(row, "partner1", json_object_get(c, "partner1"));
+        json_object_set(row, "partner2", json_object_get(c, "partner2"));
+        json_object_set(row, "residence", json_object_get(c, "residence"));
+    } else {
+        json_object_set_new(row, "mark", json_string(nflags > 0 ? kz_flags_mark(st) : ""));
+    }
+    json_array_append_new(rows, row);
+out:
+    kz_wipe_free(flags, nflags * sizeof(*flags));
+    json_decref(c);
+    return rc;
+}
+
 static int
 cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -115,13 +153,19 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"code", "CODE", 8},        {"status", "STATUS", 0}, {"partners", "PARTNERS", 47},
         {"sessions", "SESS", 0},    {"last_session", "LAST", 0}, {NULL, NULL, 0},
     };
+    /* With a mark column when a couple shown has flags (flags.h). */
+    static const struct kz_col cols_marked[] = {
+        {"code", "CODE", 8},        {"mark", "F", 0},        {"status", "STATUS", 0},
+        {"partners", "PARTNERS", 47},
+        {"sessions", "SESS", 0},    {"last_session", "LAST", 0}, {NULL, NULL, 0},
+    };
     const char *status = "active";
     const struct kz_opt opts[] = {{"status", 0, 1, &status, NULL}, {NULL, 0, 0, NULL, NULL}};
     struct gather g = {NULL, 0, 0};
-    char *pos[1], line[512], last[11];
+    char *pos[1];
     json_t *rows = NULL;
     int rc, npos, want, style;
-    size_t i;
+    size_t i, marked = 0;
 
     if ((rc = kz_cmd_parse(st, "couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
@@ -139,26 +183,12 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     rows = json_array();
     style = kz_cmd_date_style(st);
     for (i = 0; i < g.n; i++) {
-        json_t *c = NULL, *row;
         if (want >= 0 && g.s[i].status != want)
             continue;
-        if ((rc = kz_couple_load(st, g.s[i].id, &c, err)) != KZ_OK)
+        if ((rc = add_row(st, &g.s[i], style, rows, &marked, err)) != KZ_OK)
             goto out;
-        kz_couple_partners_line(c, line, sizeof(line));
-        kz_date_format_style(g.s[i].t.last, style, last);
-        row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", g.s[i].code, "status",
-                        kz_status_name(g.s[i].status), "partners", line, "sessions",
-                        g.s[i].t.sessions, "active_goals", g.s[i].t.active_goals, "last_session",
-                        last);
-        if (st->ui.json) {
-            json_object_set(row, "partner1", json_object_get(c, "partner1"));
-            json_object_set(row, "partner2", json_object_get(c, "partner2"));
-            json_object_set(row, "residence", json_object_get(c, "residence"));
-        }
-        json_array_append_new(rows, row);
-        json_decref(c);
     }
-    kz_ui_table(&st->ui, rows, cols,
+    kz_ui_table(&st->ui, rows, marked > 0 ? cols_marked : cols,
                 g.n == 0 ? "no couples yet ('couple add CODE' adds one)" : "no couples");
     rows = NULL;
     say_hidden(st, &g, want);

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "kizuna/buf.h"
+#include "kizuna/wipe.h"
 #include "couple_cmd.h"
+#include "flags.h"
 
 /* A JSON string's text, "" when it is missing or not a string (an imported
  * record may hold anything): never a NULL for %s. */
@@ -84,6 +86,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char id[KZ_RECORD_ID_BYTES];
     struct kz_buf b = {NULL, 0, 0};
     struct kz_couple_tally n;
+    struct kz_flag *flags = NULL;
+    size_t nflags = 0;
     json_t *c = NULL, *f;
     char *pos[1], last[11], intake[11], canon[KZ_CODE_MAX + 1];
     int rc, npos, style;
@@ -97,6 +101,8 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     if ((rc = kz_couple_count(st, id, &n, err)) != KZ_OK)
         goto out;
+    if ((rc = kz_couple_flags(st, id, &flags, &nflags, err)) != KZ_OK)
+        goto out;
     kz_date_format(n.last, last);
     if (st->ui.json) {
         /* The shape couple list gives, and more (kizuna(1), JSON output). */
@@ -109,6 +115,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(c, "sessions", json_integer(n.sessions));
         json_object_set_new(c, "active_goals", json_integer(n.active_goals));
         json_object_set_new(c, "last_session", json_string(last));
+        json_object_set_new(c, "flags", kz_flags_json(st, pos[0], c, flags, nflags));
         kz_ui_show(&st->ui, c, NULL);
         c = NULL;
         goto out;
@@ -135,8 +142,13 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_buf_printf(&b, "\n%d session%s (last %s), %d active goal%s\n", n.sessions,
                   n.sessions == 1 ? "" : "s", *last ? last : "none", n.active_goals,
                   n.active_goals == 1 ? "" : "s");
+    if (nflags > 0) {
+        kz_buf_add(&b, "\nFlags\n");
+        kz_flags_lines(st, &b, "  ", c, flags, nflags);
+    }
     kz_ui_show(&st->ui, json_null(), kz_buf_str(&b));
 out:
+    kz_wipe_free(flags, nflags * sizeof(*flags));
     kz_buf_free(&b);
     json_decref(c);
     return rc;
