@@ -234,8 +234,8 @@ struct kz_tl {
     const char *(*date_text)(void *ctx, uint32_t date, char *buf);
     void *date_ctx;
 };
-/* The axis for dates first..last in at most avail columns: the finest of 8,
- * 6, 4, 3, 2 or 1 columns a month that fits, else 2, 3, 4, 6, 12, 24, 60 or
+/* The axis for dates first..last in at most avail columns: the finest of 31
+ * (a day each), 16, 8, 6, 4, 3, 2 or 1 columns a month that fits, else 2, 3, 4, 6, 12, 24, 60 or
  * 120 months a column (aligned to a year's start). */
 void kz_tl_axis_fit(uint32_t first, uint32_t last, int avail, struct kz_tl_axis *ax);
 /* The column of date on the axis (may fall outside 0..ncols-1). */

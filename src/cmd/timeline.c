@@ -357,7 +357,7 @@ cmd_timeline(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_tl t;
     struct kz_buf b = {NULL, 0, 0};
     char *pos[1];
-    int rc, npos, width;
+    int rc, npos, width = 80;
 
     memset(&d, 0, sizeof(d));
     if ((rc = kz_cmd_parse(st, "timeline", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)

@@ -44,7 +44,7 @@ kz_tl_days(uint32_t a, uint32_t b)
 void
 kz_tl_axis_fit(uint32_t first, uint32_t last, int avail, struct kz_tl_axis *ax)
 {
-    static const int cpms[] = {8, 6, 4, 3, 2, 1};
+    static const int cpms[] = {31, 16, 8, 6, 4, 3, 2, 1};
     static const int mpcs[] = {2, 3, 4, 6, 12, 24, 60, 120};
     long m0 = month_of(first), m1 = month_of(last), months;
     size_t i;

@@ -655,6 +655,8 @@ kz_tl_render(const struct kz_tl *t, int width, int lines, int ascii, int color,
     ngap = kz_tl_gaps(t->s, t->ns, gaps, GAPS_MAX);
     columns(&d, &k, th, nth < THEMES_MAX ? nth : THEMES_MAX);
     kz_tl_axis_fit(k.lo, k.hi, d.aw, &d.ax);
+    if (d.ax.ncols < d.aw)
+        d.aw = d.ax.ncols; /* the summaries follow the axis */
     d.cells = kz_xcalloc((size_t)d.aw, 1);
     fixed = 3 + (d.ax.cpm > 0) + k.who[0] + k.who[1] + k.who[2] + since_line(&d, &k, 0);
     need[SEC_SCORES] = t->nscores;
