@@ -19,20 +19,20 @@
 /* Glyphs: UTF-8 and ASCII. Session marks by rank: 1 void, 2 signed, 3 unsigned. */
 struct glyphs {
     const char *mark[3][4]; /* [who][rank] */
-    const char *theme, *bars[8], *arrow;
+    const char *shade[4], *bars[8], *arrow;
 };
 static const struct glyphs utf8_glyphs = {
     {{" ", "\xc3\x97", "\xe2\x97\x8f", "\xe2\x97\x8b"},  /* × ● ○ */
      {" ", "\xc3\x97", "\xe2\x97\x90", "\xe2\x97\x8b"},  /* × ◐ ○ */
      {" ", "\xc3\x97", "\xe2\x97\x91", "\xe2\x97\x8b"}}, /* × ◑ ○ */
-    "\xe2\x96\xa0",                                      /* ■ */
+    {"\xe2\x96\x91", "\xe2\x96\x92", "\xe2\x96\x93", "\xe2\x96\x88"}, /* ░ ▒ ▓ █ */
     {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84", "\xe2\x96\x85",
      "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"}, /* ▁ .. █ */
     "\xe2\x86\x92",                                   /* → */
 };
 static const struct glyphs ascii_glyphs = {
     {{" ", "x", "*", "o"}, {" ", "x", "1", "o"}, {" ", "x", "2", "o"}},
-    "#",
+    {".", ":", "+", "#"},
     {"_", ".", "-", "=", "+", "*", "#", "@"},
     "->",
 };
@@ -51,6 +51,7 @@ struct draw {
     int lw, rw, aw; /* label, axis and summary widths */
     struct kz_tl_axis ax;
     unsigned char *cells; /* aw of them, one row at a time */
+    size_t *held, *hits;  /* per column: sessions held, of them with a theme */
     struct kz_buf *out;
 };
 
@@ -181,7 +182,7 @@ theme_glyph(struct draw *d, int arg, int v, const char **color)
 {
     (void)arg;
     *color = C_THEME;
-    return v ? d->g->theme : " ";
+    return v ? d->g->shade[v - 1] : " ";
 }
 
 static const char *
@@ -228,21 +229,42 @@ sessions_row(struct draw *d, int who, const char *label)
     put_row(d, label, session_glyph, who, sum);
 }
 
+/* A theme's cells: how many of a column's sessions have it, in four shades
+ * (a column of one session is either blank or full). */
 static void
 theme_row(struct draw *d, const struct kz_tl_theme *th)
 {
     const struct kz_tl *t = d->t;
     char sum[24];
     size_t i;
+    int c;
 
-    clear_cells(d);
+    memset(d->hits, 0, (size_t)d->aw * sizeof(*d->hits));
     for (i = 0; i < t->ns; i++) {
-        if (t->s[i].state != KZ_TL_VOID && t->s[i].tags != NULL &&
+        c = kz_tl_col(&d->ax, t->s[i].date);
+        if (t->s[i].state != KZ_TL_VOID && t->s[i].tags != NULL && c >= 0 && c < d->aw &&
             kz_tl_has_tag(t->s[i].tags, th->name))
-            mark(d, t->s[i].date, 1, 0);
+            d->hits[c]++;
     }
+    for (c = 0; c < d->aw; c++)
+        d->cells[c] = d->hits[c] == 0 ? 0
+                      : (unsigned char)((d->hits[c] * 4 + d->held[c] - 1) / d->held[c]);
     snprintf(sum, sizeof(sum), "%zu", th->count);
     put_row(d, th->name, theme_glyph, 0, sum);
+}
+
+/* Sessions held (not void) in each column: the themes' denominators. */
+static void
+count_held(struct draw *d)
+{
+    size_t i;
+    int c;
+
+    for (i = 0; i < d->t->ns; i++) {
+        c = kz_tl_col(&d->ax, d->t->s[i].date);
+        if (d->t->s[i].state != KZ_TL_VOID && c >= 0 && c < d->aw)
+            d->held[c]++;
+    }
 }
 
 static unsigned char
@@ -519,18 +541,23 @@ legend(struct draw *d, int values)
 
 enum { SEC_SCORES, SEC_GOALS, SEC_GAPS, SEC_THEMES, NSEC };
 
-/* Lines for each section out of avail: a few of each first, then more, then
- * all that fit; a section's heading takes a line with its first row. */
+/* Lines for each section out of avail: a few of each first, then more (the
+ * themes first), then all that fit; a section's heading takes a line with its
+ * first row. */
 static void
 allot(const size_t *need, int avail, size_t *got)
 {
     static const size_t caps[2][NSEC] = {{4, 3, 2, 3}, {8, 6, 4, 8}};
     static const int head[NSEC] = {1, 1, 0, 1};
+    static const int order[3][NSEC] = {{SEC_SCORES, SEC_GOALS, SEC_GAPS, SEC_THEMES},
+                                       {SEC_THEMES, SEC_GOALS, SEC_GAPS, SEC_SCORES},
+                                       {SEC_THEMES, SEC_GOALS, SEC_SCORES, SEC_GAPS}};
     size_t want;
-    int r, s, cost;
+    int r, i, s, cost;
 
     for (r = 0; r < 3; r++) {
-        for (s = 0; s < NSEC; s++) {
+        for (i = 0; i < NSEC; i++) {
+            s = order[r][i];
             want = r < 2 && caps[r][s] < need[s] ? caps[r][s] : need[s];
             while (got[s] < want) {
                 cost = got[s] == 0 && head[s] ? 2 : 1;
@@ -658,6 +685,9 @@ kz_tl_render(const struct kz_tl *t, int width, int lines, int ascii, int color,
     if (d.ax.ncols < d.aw)
         d.aw = d.ax.ncols; /* the summaries follow the axis */
     d.cells = kz_xcalloc((size_t)d.aw, 1);
+    d.held = kz_xcalloc((size_t)d.aw, sizeof(*d.held));
+    d.hits = kz_xcalloc((size_t)d.aw, sizeof(*d.hits));
+    count_held(&d);
     fixed = 3 + (d.ax.cpm > 0) + k.who[0] + k.who[1] + k.who[2] + since_line(&d, &k, 0);
     need[SEC_SCORES] = t->nscores;
     need[SEC_GOALS] = t->ngoals;
@@ -681,4 +711,6 @@ kz_tl_render(const struct kz_tl *t, int width, int lines, int ascii, int color,
 out:
     kz_wipe_free(th, THEMES_MAX * sizeof(*th));
     free(d.cells);
+    free(d.held);
+    free(d.hits);
 }
