@@ -416,7 +416,7 @@ struct counts {
 };
 
 static void
-span(struct counts *k, uint32_t date)
+stretch(struct counts *k, uint32_t date)
 {
     if (date == 0)
         return;
@@ -434,7 +434,7 @@ count(const struct kz_tl *t, struct counts *k)
     memset(k, 0, sizeof(*k));
     for (i = 0; i < t->ns; i++) {
         const struct kz_tl_session *s = &t->s[i];
-        span(k, s->date);
+        stretch(k, s->date);
         k->who[s->who >= 0 && s->who <= 2 ? s->who : 0] = 1;
         if (s->state == KZ_TL_VOID) {
             k->voided++;
@@ -448,11 +448,11 @@ count(const struct kz_tl *t, struct counts *k)
     }
     for (i = 0; i < t->ngoals; i++) {
         for (j = 0; j < t->goals[i].n; j++)
-            span(k, t->goals[i].p[j].date);
+            stretch(k, t->goals[i].p[j].date);
     }
     for (i = 0; i < t->nscores; i++) {
         for (j = 0; j < t->scores[i].n; j++)
-            span(k, t->scores[i].p[j].date);
+            stretch(k, t->scores[i].p[j].date);
     }
 }
 

@@ -183,3 +183,18 @@ tl() { LC_ALL=C.UTF-8 KIZUNA_TEST_TODAY=2026-07-01 kzp timeline T1 "$@"; }
 	tl >"$T/out"
 	diff -u "$EXPECTED" "$T/out"
 }
+
+@test "timeline: colour on a terminal only, never with NO_COLOR or --no-color" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	t1
+	run_tty() { PAGER=cat script -qec "$*" /dev/null; }
+	base="LC_ALL=C.UTF-8 KIZUNA_TEST_TODAY=2026-07-01 '$KZ' --vault '$V' --passphrase-file '$T/pass'"
+	run_tty "$base timeline T1 --width 80" >"$T/tty"
+	grep -q $'\033\\[33m\xe2\x97\x8b\033\\[0m' "$T/tty" # unsigned in yellow
+	run_tty "NO_COLOR=1 $base timeline T1 --width 80" >"$T/tty"
+	! grep -q $'\033' "$T/tty"
+	run_tty "$base --no-color timeline T1 --width 80" >"$T/tty"
+	! grep -q $'\033' "$T/tty"
+	# The same picture as without a terminal, but for the line ends.
+	tr -d '\r' <"$T/tty" | diff -u "$EXPECTED" -
+}
