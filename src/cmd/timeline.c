@@ -153,6 +153,22 @@ gather_scores(struct kz_state *st, const unsigned char *cid, struct tl_data *d,
     return KZ_OK;
 }
 
+/* s cut by snprintf ends at a whole UTF-8 character. */
+static void
+utf8_whole(char *s)
+{
+    size_t n = strlen(s), i = n, need;
+    unsigned char lead;
+
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0 || (lead = (unsigned char)s[i - 1]) < 0xc0)
+        return;
+    need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 /* Labels: "g1 Fewer fights", "ORS P1". */
 static void
 label_lines(struct tl_data *d)
@@ -163,6 +179,7 @@ label_lines(struct tl_data *d)
     d->labels = kz_xcalloc(d->ngoals + d->nscores + 1, sizeof(*d->labels));
     for (i = 0; i < d->ngoals; i++, line++) {
         snprintf(d->labels[line], TL_LABEL, "g%u %s", (unsigned)d->g[i].num, d->g[i].title);
+        utf8_whole(d->labels[line]);
         d->goals[i].label = d->labels[line];
     }
     for (i = 0; i < d->nseries; i++) {
