@@ -201,6 +201,19 @@ show_text(struct kz_buf *b, const struct kz_score *s, const struct kz_measure *m
     kz_buf_add(b, "\n");
 }
 
+/* 1 if the session num is void (0 when it is gone). */
+static int
+session_void(struct kz_state *st, uint32_t num)
+{
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    struct kz_head_info hi;
+    char sid[16];
+
+    snprintf(sid, sizeof(sid), "s%u", num);
+    return kz_rec_find_num(st, KZ_KIND_SESSION, sid, id, &hi, NULL) == KZ_OK &&
+           (hi.flags & KZ_HF_VOID) != 0;
+}
+
 static int
 cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -230,6 +243,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_object_set_new(doc, "for", json_string(who));
         json_object_set_new(doc, "beyond_cutoff",
                             json_boolean(have_m && kz_measure_beyond_cutoff(&m, s.total)));
+        json_object_set_new(doc, "void", json_boolean(session_void(st, s.session)));
         kz_ui_show(&st->ui, doc, NULL);
     } else {
         show_text(&b, &s, have_m ? &m : NULL, code, who, kz_cmd_date_style(st));
