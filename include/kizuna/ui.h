@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "kizuna/err.h"
@@ -179,5 +180,89 @@ int kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, stru
 /* The editor files left in /dev/shm by a kizuna that is gone (doctor); with
  * fix, each is shredded and removed, and *fixed (may be NULL) says how many. */
 int kz_ui_editor_leftovers(int fix, int *fixed);
+
+/*
+ * The timeline of one couple (src/ui/timeline.c, the `timeline` command): one
+ * screen with the sessions along a time axis, the most frequent themes as a
+ * band over the same axis, goals' progress and scores as rows of bars, and the
+ * gaps of more than a month named. Plain data in, text out: the command fills
+ * struct kz_tl from the heads index (dates are yyyymmdd numbers).
+ */
+enum { KZ_TL_JOINT = 0, KZ_TL_P1 = 1, KZ_TL_P2 = 2 };          /* who attended */
+enum { KZ_TL_SIGNED = 0, KZ_TL_UNSIGNED = 1, KZ_TL_VOID = 2 }; /* a note's state */
+struct kz_tl_session {
+    uint32_t num, date;
+    int who;          /* KZ_TL_JOINT, KZ_TL_P1, KZ_TL_P2 */
+    int state;        /* KZ_TL_SIGNED, KZ_TL_UNSIGNED, KZ_TL_VOID */
+    const char *tags; /* themes "a,b" as the head holds them */
+};
+struct kz_tl_point {
+    uint32_t date;
+    double value;
+};
+/* A row of values over the axis: a goal's 0-10 scores or a partner's totals
+ * on a measure, drawn between min and max. */
+struct kz_tl_line {
+    const char *label;  /* "g1 Fewer fights", "ORS P1" */
+    const char *status; /* a goal's status, or NULL */
+    const struct kz_tl_point *p; /* sorted by date */
+    size_t n;
+    double min, max;
+};
+#define KZ_TL_THEME_MAX 164 /* bytes of a theme name and its NUL */
+struct kz_tl_theme {
+    char name[KZ_TL_THEME_MAX];
+    size_t count;         /* sessions (not void) with the theme */
+    uint32_t first, last; /* their dates */
+};
+struct kz_tl_gap {
+    uint32_t from, to; /* the sessions either side */
+    long days;
+};
+/* The axis: columns from the month start_month (year * 12 + month - 1) on,
+ * either cpm columns per month (each a part of it) or mpc months per column. */
+struct kz_tl_axis {
+    long start_month;
+    int cpm, mpc;
+    int ncols;
+};
+struct kz_tl {
+    const char *code;
+    uint32_t today;
+    const struct kz_tl_session *s; /* sorted by date, then number */
+    size_t ns;
+    const struct kz_tl_line *goals, *scores;
+    size_t ngoals, nscores;
+    /* A date as the therapist reads it (buf: 11 bytes); NULL: YYYY-MM-DD. */
+    const char *(*date_text)(void *ctx, uint32_t date, char *buf);
+    void *date_ctx;
+};
+/* The axis for dates first..last in at most avail columns: the finest of 31
+ * (a day each), 16, 8, 6, 4, 3, 2 or 1 columns a month that fits, else 2, 3, 4, 6, 12, 24, 60 or
+ * 120 months a column (aligned to a year's start). */
+void kz_tl_axis_fit(uint32_t first, uint32_t last, int avail, struct kz_tl_axis *ax);
+/* The column of date on the axis (may fall outside 0..ncols-1). */
+int kz_tl_col(const struct kz_tl_axis *ax, uint32_t date);
+/* Days from a to b (both yyyymmdd). */
+long kz_tl_days(uint32_t a, uint32_t b);
+/* The gaps of more than 31 days between sessions that are not void (s sorted
+ * by date): up to max into out, longest first (then the earliest); returns
+ * how many there are. */
+size_t kz_tl_gaps(const struct kz_tl_session *s, size_t n, struct kz_tl_gap *out, size_t max);
+/* 1 if the comma-separated tags hold theme as a whole tag (never for ""). */
+int kz_tl_has_tag(const char *tags, const char *theme);
+/* "6 weeks", "4 months" for a gap of days into buf. */
+void kz_tl_span_text(long days, char *buf, size_t size);
+/* The themes of sessions that are not void: up to max into out, the most
+ * frequent first (then by name); returns how many different ones there are. */
+size_t kz_tl_themes(const struct kz_tl_session *s, size_t n, struct kz_tl_theme *out,
+                    size_t max);
+/* The timeline as text in width columns (at least 40) and at most lines
+ * lines (at least 16): rows are left out (the least frequent themes, then
+ * goals, gaps and scores beyond the first few) to fit, and say so. ascii: no
+ * character beyond ASCII; color: ANSI colours. Appended to out. */
+struct kz_buf;
+void kz_tl_render(const struct kz_tl *t, int width, int lines, int ascii, int color,
+                  struct kz_buf *out);
 
 #endif

@@ -28,6 +28,7 @@ extern const struct kz_cmd_entry kz_cmd_flags; /* src/cmd/flags.c */
 extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,
     kz_cmd_template_show, kz_cmd_template_remove;
 extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
+extern const struct kz_cmd_entry kz_cmd_timeline;
 extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
     kz_cmd_doctor, kz_cmd_rekey;
 

@@ -31,6 +31,7 @@ static const struct {
     {"score add", "create"},         {"score remove", "delete"},    {"score list", "view"},
     {"score show", "view"},          {"measure define", "create"},  {"measure remove", "delete"},
     {"flags", "view"}, /* the flags name partners and carry their scores */
+    {"timeline", "view"},
 };
 
 const char *

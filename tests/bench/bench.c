@@ -385,6 +385,8 @@ main(int argc, char **argv)
     t_slist = time_cmd(&st, line, 20);
     printf("  couple list %.1f ms, session list C042 (%ld sessions) %.1f ms (target < 20 ms)\n",
            t_clist * 1e3, n / ncouples, t_slist * 1e3);
+    printf("  timeline C042 (%ld sessions) %.1f ms (target < 50 ms)\n", n / ncouples,
+           time_cmd(&st, "timeline C042", 20) * 1e3);
 
     /* Audit: a chain as long as the notes, verified; then rekey of everything. */
     {
