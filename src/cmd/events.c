@@ -28,6 +28,7 @@ static const struct {
     {"config set", "setting"},       {"config unset", "setting"},   {"recipients add", "setting"},
     {"recipients remove", "setting"}, {"session void", "void"},   {"session delete", "delete"},
     {"template add", "create"},      {"template remove", "delete"},
+    {"report", "export"},
 };
 
 const char *

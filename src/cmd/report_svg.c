@@ -169,6 +169,7 @@ static void
 axes(struct kz_buf *b, const struct axis *a, const uint32_t *dates, size_t nd, int style)
 {
     size_t k = nd < 6 ? nd : 6, i, last = (size_t)-1;
+    double lastx = -1000;
     char shown[11];
 
     for (i = 0; i <= 4; i++) {
@@ -188,6 +189,9 @@ axes(struct kz_buf *b, const struct axis *a, const uint32_t *dates, size_t nd, i
             continue;
         last = j;
         x = xpos(a, dates[j]);
+        if (x - lastx < 72) /* labels a date wide apart */
+            continue;
+        lastx = x;
         kz_date_format_style(dates[j], style, shown);
         kz_buf_printf(b,
                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n"
@@ -374,8 +378,8 @@ picture(struct kz_buf *b, const struct kz_report *r)
     kz_buf_printf(b, "</text>\n<text x=\"20\" y=\"50\" font-size=\"11\" fill=\"#444\">Made %s. "
                      "Totals per partner and session; a prompt to talk it over, never a "
                      "diagnosis.</text>\n", made);
-    bands(b, &a, s);
     axes(b, &a, dates, nd, r->date_style);
+    bands(b, &a, s);
     series(b, &a, s);
     if (s->n[0] + s->n[1] == 0) {
         kz_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"14\">"
