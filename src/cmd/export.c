@@ -204,7 +204,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (strcmp(format, "json") == 0) {
-        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
         if (dumped == NULL)
             kz_die("out of memory");
         text = kz_xstrdup(dumped); /* one way to free it below, whatever the format */
