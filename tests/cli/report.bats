@@ -25,6 +25,13 @@ setup_couple() {
 	kzp session add C014 --date 2026-01-12 --attended 1 --text "$NOTE" >/dev/null
 	kzp session add C014 --date 2026-01-19 --attended 2 --text "$NOTE" >/dev/null
 	kzp session add C014 --date 2026-04-01 --text "$NOTE" >/dev/null
+	kzp score add s1 --partner 1 --measure ORS 4,5,5,6 >/dev/null
+	kzp score add s2 --partner 1 --measure ORS 22.5 >/dev/null
+	kzp score add s4 --partner 1 --measure ORS 31 >/dev/null
+	kzp score add s1 --partner 2 --measure ORS 30 >/dev/null
+	kzp score add s3 --partner 2 --measure ORS 24 >/dev/null
+	kzp score add s4 --partner 2 --measure ORS 19 >/dev/null
+	kzp score add s4 --partner 2 --measure SRS 33 >/dev/null
 	export KIZUNA_TEST_TODAY=2026-04-10
 }
 
@@ -82,6 +89,19 @@ assert_self_contained() {
 	grep -q '2026-01-05' "$T/r.svg"
 	grep -q '10 weeks' "$T/r.svg"
 	grep -q 'Partner 2 alone' "$T/r.svg"
+	# Both partners' scores: a line each (partner 2's dashed), three circles
+	# and three squares in the chart, the bands around 20 and 30 (+-5).
+	[ "$(grep -c '^<polyline' "$T/r.svg")" = 2 ]
+	grep -q '^<polyline fill="none" stroke="#c2410c" stroke-width="2" stroke-dasharray="7 4"' "$T/r.svg"
+	grep -q 'No scores yet' "$T/r.svg" && false
+	grep -q 'Made 2026-04-10' "$T/r.svg"
+	# The first ORS total (20) sits at y 180, partner 1's band from 25 to 15.
+	grep -q '<circle cx="[0-9.]*" cy="180.0" r="4"' "$T/r.svg"
+	grep -q '<rect x="150.0" y="152.5" width="620.0" height="55.0" fill="#1b6ca8"' "$T/r.svg"
+	kzp report C014 -o "$T/srs.svg" --measure srs >/dev/null
+	grep -q 'SRS (Session Rating Scale)' "$T/srs.svg"
+	grep -q 'cut-off 36' "$T/srs.svg"
+	[ "$(grep -c '^<polyline' "$T/srs.svg")" = 0 ]
 	rsvg-convert -f png "$T/r.svg" >"$T/r.png"
 	[ "$(png_check "$T/r.png")" = "800 560 True" ]
 	# The check can fail: a blank picture of that size does not pass.
@@ -89,7 +109,7 @@ assert_self_contained() {
 	rsvg-convert -f png -b white "$T/blank.svg" >"$T/blank.png"
 	[ "$(png_check "$T/blank.png")" = "800 560 False" ]
 	# Audited as an export by report.
-	kzp --json audit log | jq -e 'map(select(.event == "export" and .cmd == "report" and .couple == "C014")) | length == 1'
+	kzp --json audit log | jq -e 'map(select(.event == "export" and .cmd == "report" and .couple == "C014")) | length == 2'
 }
 
 @test "report: the HTML page is well-formed HTML and XML, the same picture inline, no script" {
@@ -194,6 +214,8 @@ assert_self_contained() {
 	[[ "$output" == *"--to"* ]]
 	run kzp report C014 -o "$T/r.svg" --to age1notakey
 	[ "$status" -eq 2 ]
+	run kzp report C014 -o "$T/r.svg" --measure NOPE
+	[ "$status" -eq 6 ]
 	run kzp report C999 -o "$T/r.svg"
 	[ "$status" -eq 6 ]
 	[ "${#lines[@]}" -eq 1 ]
