@@ -34,7 +34,7 @@ kz_report_xml_text(struct kz_buf *b, const char *s, size_t max)
 
     while (*p != '\0') {
         unsigned long c = *p;
-        size_t len = 1, i;
+        size_t len, i;
         if (max > 0 && chars == max) {
             kz_buf_add(b, "\xe2\x80\xa6");
             return;
@@ -145,9 +145,10 @@ all_dates(const struct kz_report *r, size_t *n)
         for (i = 0; i < r->s->n[p]; i++)
             d[k++] = r->s->p[p][i].date;
     qsort(d, k, sizeof(*d), by_date);
-    for (i = 0, *n = 0; i < k; i++)
-        if (*n == 0 || d[*n - 1] != d[i])
-            d[(*n)++] = d[i];
+    for (i = 0, p = 0; i < k; i++)
+        if (p == 0 || d[p - 1] != d[i])
+            d[p++] = d[i];
+    *n = p;
     return d;
 }
 
@@ -168,7 +169,7 @@ marker(struct kz_buf *b, int p, double x, double y, const char *fill)
 static void
 axes(struct kz_buf *b, const struct axis *a, const uint32_t *dates, size_t nd, int style)
 {
-    size_t k = nd < 6 ? nd : 6, i, last = (size_t)-1;
+    size_t i, last = (size_t)-1;
     double lastx = -1000;
     char shown[11];
 
@@ -182,8 +183,9 @@ axes(struct kz_buf *b, const struct axis *a, const uint32_t *dates, size_t nd, i
     }
     kz_buf_printf(b, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#000\"/>\n", PL,
                   PT, PB, PR);
-    for (i = 0; i < k; i++) {
-        size_t j = k == 1 ? 0 : i * (nd - 1) / (k - 1);
+    /* Six dates at most, the first and the last among them. */
+    for (i = 0; i < nd && i < 6; i++) {
+        size_t j = nd <= 6 ? i : i * (nd - 1) / 5;
         double x;
         if (j == last)
             continue;
