@@ -12,9 +12,11 @@ libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime libzxcvbn-dev"
 # editor test (tests/cli/editor.bats types into a real vim), less for the pager
 # test (tests/tty/read_pager.exp); sqlite3 and python3
 # (its sqlite3 module) hold the vault's write lock in the concurrency tests;
-# rclone carries 'backup create -' to a local remote and back (week_backup.bats).
+# rclone carries 'backup create -' to a local remote and back (week_backup.bats);
+# xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin) check and render the
+# pictures 'report' writes (report.bats).
 test_pkgs="libcmocka-dev zlib1g-dev bats expect age jq sqlite3 clang libclang-rt-dev \
-clang-tidy cppcheck valgrind perl vim python3 less rclone"
+clang-tidy cppcheck valgrind perl vim python3 less rclone libxml2-utils librsvg2-bin"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

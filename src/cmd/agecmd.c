@@ -31,6 +31,22 @@ kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient 
 }
 
 int
+kz_cmd_age_write(int *fd, const void *text, size_t len, const struct kz_age_recipient *r,
+                 size_t nr, int armor, struct kz_err *err)
+{
+    struct kz_age_enc *enc = NULL;
+    int rc;
+
+    if ((rc = kz_age_enc_begin(&enc, r, nr, armor, kz_age_fd_write, fd, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_age_enc_update(enc, text, len, err)) != KZ_OK) {
+        kz_age_enc_abort(enc);
+        return rc;
+    }
+    return kz_age_enc_final(enc, err);
+}
+
+int
 kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *passfile,
                   const char *max_work, struct kz_age_identity **ids, size_t *n,
                   struct kz_err *err)

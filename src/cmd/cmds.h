@@ -29,6 +29,7 @@ extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,
     kz_cmd_template_show, kz_cmd_template_remove;
 extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;
 extern const struct kz_cmd_entry kz_cmd_timeline;
+extern const struct kz_cmd_entry kz_cmd_report;
 extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
     kz_cmd_doctor, kz_cmd_rekey;
 
@@ -81,6 +82,10 @@ struct kz_age_identity;
 /* Recipients from "age1..." strings; KZ_EUSAGE naming a bad one. *r malloc'd. */
 int kz_cmd_parse_recipients(const char *const *to, int nto, struct kz_age_recipient **r,
                             size_t *n, struct kz_err *err);
+/* text (len bytes) as an age file for the nr recipients r (armor: ASCII
+ * armour) written to the descriptor *fd: export and report. */
+int kz_cmd_age_write(int *fd, const void *text, size_t len, const struct kz_age_recipient *r,
+                     size_t nr, int armor, struct kz_err *err);
 /* Identities to open an age file: the X25519 identities in identity_file, else a
  * passphrase from passfile or the terminal, which runs scrypt work factors up to
  * max_work (--max-work-factor: "1" to "22"; NULL: 20; else KZ_EUSAGE before

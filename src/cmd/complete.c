@@ -45,7 +45,7 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
                                                "couple close", "couple delete", "session add",
                                                "session list", "goal add", "goal list",
                                                "export", "score list", "flags",
-                                               "timeline", NULL};
+                                               "timeline", "report", NULL};
     static const char *const takes_session[] = {"session show", "session edit", "session sign",
                                                 "session amend", "session void",
                                                 "session delete", "score add", NULL};

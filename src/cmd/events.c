@@ -32,6 +32,7 @@ static const struct {
     {"score show", "view"},          {"measure define", "create"},  {"measure remove", "delete"},
     {"flags", "view"}, /* the flags name partners and carry their scores */
     {"timeline", "view"},
+    {"report", "export"},
 };
 
 const char *

@@ -153,9 +153,6 @@ static int
 write_out(struct kz_state *st, int fd, const char *text, size_t len,
           const struct kz_age_recipient *r, size_t nr, int armor, struct kz_err *err)
 {
-    struct kz_age_enc *enc = NULL;
-    int rc;
-
     if (nr == 0) {
         if (fd < 0)
             return kz_ui_raw(&st->ui, text, len) == 0
@@ -167,13 +164,7 @@ write_out(struct kz_state *st, int fd, const char *text, size_t len,
     }
     if (fd < 0)
         fd = STDOUT_FILENO;
-    if ((rc = kz_age_enc_begin(&enc, r, nr, armor, kz_age_fd_write, &fd, err)) != KZ_OK)
-        return rc;
-    if ((rc = kz_age_enc_update(enc, text, len, err)) != KZ_OK) {
-        kz_age_enc_abort(enc);
-        return rc;
-    }
-    return kz_age_enc_final(enc, err);
+    return kz_cmd_age_write(&fd, text, len, r, nr, armor, err);
 }
 
 static int

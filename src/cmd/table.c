@@ -47,6 +47,7 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_search,
     &kz_cmd_timeline,
     &kz_cmd_export,
+    &kz_cmd_report,
     &kz_cmd_import,
     &kz_cmd_backup_create,
     &kz_cmd_backup_verify,
