@@ -51,6 +51,11 @@ session add C021 --date 2026-03-02 --modality video --theme language,parenting -
 session add C021 --date 2026-03-23 --modality video --theme autonomy,family-of-origin --text "Marisol's sisters visit daily. Tom asks for one evening a week alone; Marisol hears rejection of her family."
 session add C033 --date 2025-10-20 --theme bridge-role,parenting --goal g4 --text "Sanne handles every call with the school; Karim feels sidelined as a father. Karim's mother calls daily in Darija."
 session add C033 --date 2025-11-10 --theme dependency,migration --text "Karim's residence permit depends on the marriage; both avoid saying it. Named it today."
+session add C014 --date 2026-03-23 --theme holidays,bridge-role --goal g1 --text "Aiko has joined a Japanese mothers' group; she glows telling it. Jonas is glad and quiet; asked, he says the house feels emptier on Saturdays."
+session add C014 --date 2026-04-13 --theme family-of-origin,conflict --text "Jonas's mother's birthday. Aiko went and left early without drama. Jonas felt caught between the two of them all afternoon."
+session add C014 --date 2026-05-04 --theme language,identity --text "Aiko speaks more German in the session. Jonas says he misses the English they met in; it was theirs."
+session add C014 --date 2026-05-25 --theme silence --text "Jonas: 'everyone is getting better except me.' First time he names his own loneliness. Aiko surprised, then tender."
+session add C014 --date 2026-06-15 --theme holidays,bridge-role --goal g1 --text "Planning Osaka together. Jonas again quieter; he wonders aloud whether these sessions are 'for her'. We agreed to talk about what he would need from them."
 session sign s1
 session sign s2
 session amend s1 --text "Correction: the Sunday lunches are fortnightly, not weekly."
@@ -58,6 +63,62 @@ session amend s1 --text "Correction: the Sunday lunches are fortnightly, not wee
 goal progress g1 3 --date 2026-01-12 --session s1 --note "Blame in both directions"
 goal progress g1 4 --date 2026-02-02 --session s2
 goal progress g1 6 --date 2026-03-09 --session s4 --note "Planned the first day of the visit together"
+
+# Feedback every session (ORS before, SRS after): Aiko improves, Jonas stays flat
+# and his alliance slips: the partners diverge (chart C014, flags C014).
+score add s1 --partner 1 --measure ORS 4,4.5,5,4
+score add s1 --partner 1 --measure SRS 8,8.5,8,8
+score add s1 --partner 2 --measure ORS 6,6,6.5,6
+score add s1 --partner 2 --measure SRS 9,9,9,9
+score add s2 --partner 1 --measure ORS 4.5,5,5.5,5
+score add s2 --partner 1 --measure SRS 9,9,8.5,9
+score add s2 --partner 2 --measure ORS 6.5,6,6,6
+score add s2 --partner 2 --measure SRS 9,9.5,9,9
+score add s3 --partner 1 --measure ORS 5.5,5,6,5.5
+score add s3 --partner 1 --measure SRS 9.5,9.5,9,9.5
+score add s4 --partner 1 --measure ORS 6,6,6.5,6
+score add s4 --partner 1 --measure SRS 9.5,9.5,9.5,9.5
+score add s4 --partner 2 --measure ORS 6,6.5,6.5,6.5
+score add s4 --partner 2 --measure SRS 9,9,9,9.5
+score add s9 --partner 1 --measure ORS 6.5,7,6.5,7
+score add s9 --partner 1 --measure SRS 9.5,9.5,10,9.5
+score add s9 --partner 2 --measure ORS 6,6,6,6
+score add s9 --partner 2 --measure SRS 9,8.5,9,9
+score add s10 --partner 1 --measure ORS 7,7.5,7,7
+score add s10 --partner 1 --measure SRS 9.5,10,9.5,9.5
+score add s10 --partner 2 --measure ORS 6.5,6,6.5,6
+score add s10 --partner 2 --measure SRS 9,9,9,9
+score add s11 --partner 1 --measure ORS 7.5,7.5,7,7.5
+score add s11 --partner 1 --measure SRS 10,9.5,10,9.5
+score add s11 --partner 2 --measure ORS 6,6,6.5,6
+score add s11 --partner 2 --measure SRS 8.5,9,8.5,9
+score add s12 --partner 1 --measure ORS 7.5,8,7.5,8
+score add s12 --partner 1 --measure SRS 10,9.5,10,9.5
+score add s12 --partner 2 --measure ORS 6,5.5,6,6
+score add s12 --partner 2 --measure SRS 8.5,8.5,8.5,8.5
+score add s13 --partner 1 --measure ORS 8,8,7.5,8
+score add s13 --partner 1 --measure SRS 9.5,10,10,9.5
+score add s13 --partner 2 --measure ORS 6,6,6,6
+score add s13 --partner 2 --measure SRS 8.5,8.5,9,8.5
+score add s1 --partner 1 --measure CSI-4 9
+score add s1 --partner 2 --measure CSI-4 12.5
+score add s13 --partner 1 --measure CSI-4 15
+score add s13 --partner 2 --measure CSI-4 12
+# C021: both a little better; C033: Karim improves reliably, Sanne was fine from the start.
+score add s5 --partner 1 --measure ORS 22
+score add s5 --partner 2 --measure ORS 19
+score add s5 --partner 1 --measure SRS 37
+score add s5 --partner 2 --measure SRS 35
+score add s6 --partner 1 --measure ORS 24
+score add s6 --partner 2 --measure ORS 20.5
+score add s6 --partner 1 --measure SRS 38
+score add s6 --partner 2 --measure SRS 37
+score add s7 --partner 1 --measure ORS 5,5,6,5
+score add s7 --partner 2 --measure ORS 7,7,7.5,7
+score add s8 --partner 1 --measure ORS 6.5,7,7,6.5
+score add s8 --partner 2 --measure ORS 7,7.5,7.5,7
+score add s7 --partner 1 --measure CSI-4 11
+score add s7 --partner 2 --measure CSI-4 14
 goal progress g3 2 --date 2026-03-02 --session s5
 goal progress g4 5 --date 2025-11-10 --session s8
 SCRIPT

@@ -63,9 +63,10 @@ struct kz_couple_tally {
     int sessions;     /* every session, voided ones too */
     int goals;        /* every goal */
     int active_goals; /* goals still active */
+    int scores;       /* every score (model_measure.h) */
     uint32_t last;    /* the latest session date (yyyymmdd), 0 for none */
 };
-/* 1 if hi is a session or a goal (a child of some couple). */
+/* 1 if hi is a session, a goal or a score (a child of some couple). */
 int kz_couple_is_child(const struct kz_head_info *hi);
 /* Counts one child into t (heads of other kinds are ignored). */
 void kz_couple_tally_add(struct kz_couple_tally *t, const struct kz_head_info *child);

@@ -215,7 +215,7 @@ int kz_vault_commitment_check(struct kz_vault *v, unsigned long long *gen,
  * commitment, which every change rewrites: no write tells a record's kind by
  * what else it touches. counter: as committed (and raised in this change);
  * claim: raises it to num inside a change. */
-enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTERS = 4 };
+enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTER_SCORE = 2, KZ_COUNTERS = 4 };
 int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
 int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
 

@@ -19,6 +19,9 @@ extern const struct kz_cmd_entry kz_cmd_session_add, kz_cmd_session_list, kz_cmd
     kz_cmd_session_delete;
 extern const struct kz_cmd_entry kz_cmd_goal_add, kz_cmd_goal_list, kz_cmd_goal_show,
     kz_cmd_goal_progress, kz_cmd_goal_done, kz_cmd_goal_drop;
+extern const struct kz_cmd_entry kz_cmd_score_add, kz_cmd_score_list, kz_cmd_score_show,
+    kz_cmd_score_remove, kz_cmd_measure_define, kz_cmd_measure_list, kz_cmd_measure_show,
+    kz_cmd_measure_remove;
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
 extern const struct kz_cmd_entry kz_cmd_search;
 extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,

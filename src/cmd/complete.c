@@ -44,10 +44,10 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
     static const char *const takes_couple[] = {"couple set", "couple show", "couple edit",
                                                "couple close", "couple delete", "session add",
                                                "session list", "goal add", "goal list",
-                                               "export", NULL};
+                                               "export", "score list", NULL};
     static const char *const takes_session[] = {"session show", "session edit", "session sign",
                                                 "session amend", "session void",
-                                                "session delete", NULL};
+                                                "session delete", "score add", NULL};
     static const char *const takes_goal[] = {"goal show", "goal progress", "goal done",
                                              "goal drop", NULL};
     const char *const *k;

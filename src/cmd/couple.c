@@ -123,9 +123,11 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK)
         goto out;
     kz_ui_done(&st->ui,
-               json_pack("{s:s,s:i,s:i}", "deleted", pos[0], "sessions", sessions, "goals", goals),
-               "deleted couple %s, %d session%s and %d goal%s", pos[0], sessions,
-               sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s");
+               json_pack("{s:s,s:i,s:i,s:i}", "deleted", pos[0], "sessions", sessions, "goals",
+                         goals, "scores", t.scores),
+               "deleted couple %s, %d session%s and %d goal%s%s", pos[0], sessions,
+               sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s",
+               t.scores > 0 ? " with their scores" : "");
 out:
     kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
     return rc;

@@ -28,6 +28,8 @@ static const struct {
     {"config set", "setting"},       {"config unset", "setting"},   {"recipients add", "setting"},
     {"recipients remove", "setting"}, {"session void", "void"},   {"session delete", "delete"},
     {"template add", "create"},      {"template remove", "delete"},
+    {"score add", "create"},         {"score remove", "delete"},    {"score list", "view"},
+    {"score show", "view"},          {"measure define", "create"},  {"measure remove", "delete"},
 };
 
 const char *
@@ -175,6 +177,9 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
         kind = KZ_KIND_SESSION;
     else if (strncmp(cmd, "goal", 4) == 0 && (ref[0] == 'g' || (ref[0] >= '1' && ref[0] <= '9')))
         kind = KZ_KIND_GOAL;
+    else if (strcmp(cmd, "score add") == 0 || strcmp(cmd, "score show") == 0 ||
+             strcmp(cmd, "score remove") == 0)
+        kind = KZ_KIND_SCORE;
     if (kind != 0) {
         char pc[KZ_CODE_MAX + 1];
         if (kz_rec_find_num(st, kind, ref, id, &hi, NULL) == KZ_OK) {
@@ -187,7 +192,7 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
         strcmp(cmd, "import") == 0 || kz_code_check(ref) == 0)
         if (strncmp(cmd, "config", 6) != 0 && strncmp(cmd, "recipients", 10) != 0 &&
             strcmp(cmd, "search") != 0 && strncmp(cmd, "template", 8) != 0 &&
-            strncmp(cmd, "themes", 6) != 0) {
+            strncmp(cmd, "themes", 6) != 0 && strncmp(cmd, "measure", 7) != 0) {
             /* The code as stored (c014 typed is C014); as typed when it is gone. */
             if (kz_rec_find_couple(st, ref, id, &hi, NULL) == KZ_OK)
                 snprintf(code, size, "%s", hi.code);

@@ -15,6 +15,7 @@
 #include "kizuna/model_session.h"
 #include "export_cmd.h"
 #include "goal.h"
+#include "score.h"
 
 static int
 by_kind_date(const void *a, const void *b)
@@ -53,7 +54,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     unsigned char cid[KZ_RECORD_ID_BYTES], cfgid[KZ_RECORD_ID_BYTES];
     struct kz_rec_child *kids = NULL;
     size_t nkids = 0;
-    json_t *doc = NULL, *couple = NULL, *sessions, *goals, *cfg = NULL, *omitted = NULL;
+    json_t *doc = NULL, *couple = NULL, *sessions, *goals, *scores, *cfg = NULL, *omitted = NULL;
     char now[21], sid[16];
     size_t i;
     int rc;
@@ -76,6 +77,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
                     "exported", now, "for_partner", for_partner ? json_integer(for_partner) : json_null(),
                     "process_notes", process, "couple", couple, "sessions", sessions, "goals", goals);
     couple = NULL;
+    scores = json_array();
+    json_object_set_new(doc, "scores", scores);
     if (kz_config_load(st, cfgid, &cfg, NULL) == KZ_OK) {
         if (kz_conf_get(cfg, "practice.name"))
             json_object_set(doc, "practice", kz_conf_get(cfg, "practice.name"));
@@ -94,6 +97,12 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         /* Goals come after the sessions (by_kind_date): omitted is complete. */
         if (kids[i].hi.kind == KZ_KIND_GOAL) {
             if ((rc = kz_goal_cmd_export(st, &kids[i], code, omitted, goals, err)) != KZ_OK)
+                goto out;
+            continue;
+        }
+        /* Scores come last (by_kind_date); the other partner's were left out above. */
+        if (kids[i].hi.kind == KZ_KIND_SCORE) {
+            if ((rc = kz_score_cmd_export(st, &kids[i], code, scores, err)) != KZ_OK)
                 goto out;
             continue;
         }
@@ -213,7 +222,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (strcmp(format, "json") == 0) {
-        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
         if (dumped == NULL)
             kz_die("out of memory");
         text = kz_xstrdup(dumped); /* one way to free it below, whatever the format */

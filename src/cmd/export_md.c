@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kizuna/buf.h"
+#include "kizuna/model_score.h"
 #include "export_cmd.h"
 
 static void
@@ -50,6 +51,38 @@ md_partner(struct kz_buf *b, const json_t *p, int k)
 }
 
 /* Long: the document in reading order, one heading after another. */
+/* The scores as one table: session, date, partner, measure, subscales, total. */
+static void
+md_scores(struct kz_buf *b, const json_t *doc)
+{
+    const json_t *scores = json_object_get(doc, "scores"), *s, *v;
+    size_t i, k;
+    char num[16];
+
+    kz_buf_add(b, "\n## Scores\n");
+    if (json_array_size(scores) == 0) {
+        kz_buf_add(b, "\nNone.\n");
+        return;
+    }
+    kz_buf_add(b, "\n| Score | Session | Date | Partner | Measure | Subscales | Total |\n"
+                  "|---|---|---|---|---|---|---|\n");
+    json_array_foreach(scores, i, s) {
+        char key[9];
+        const char *name;
+        snprintf(key, sizeof(key), "partner%d",
+                 (int)json_integer_value(json_object_get(s, "partner")) == 2 ? 2 : 1);
+        name = str(json_object_get(json_object_get(doc, "couple"), key), "name");
+        kz_buf_printf(b, "| %s | %s | %s | %s | %s | ", str(s, "id"), str(s, "session"),
+                      str(s, "date"), *name ? name : key, str(s, "measure"));
+        json_array_foreach(json_object_get(s, "values"), k, v) {
+            kz_score_fmt(json_number_value(v), num, sizeof(num));
+            kz_buf_printf(b, "%s%s", k ? " " : "", num);
+        }
+        kz_score_fmt(json_number_value(json_object_get(s, "total")), num, sizeof(num));
+        kz_buf_printf(b, " | %s |\n", num);
+    }
+}
+
 void
 kz_export_markdown(const json_t *doc, struct kz_buf *b)
 {
@@ -140,4 +173,5 @@ kz_export_markdown(const json_t *doc, struct kz_buf *b)
         json_array_foreach(json_object_get(s, "addenda"), k, e)
             kz_buf_printf(b, "\n#### Addendum %s\n\n%s\n", str(e, "date"), str(e, "text"));
     }
+    md_scores(b, doc);
 }

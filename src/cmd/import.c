@@ -9,6 +9,7 @@
 #include "kizuna/secmem.h"
 #include "export_cmd.h"
 #include "goal.h"
+#include "score.h"
 
 /* Maps an exported short id ("s3") to the new one. */
 static const char *
@@ -70,10 +71,11 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     unsigned char cid[KZ_RECORD_ID_BYTES], id[KZ_RECORD_ID_BYTES];
     struct kz_buf in = {NULL, 0, 0};
-    json_t *doc = NULL, *couple, *e, *map = json_object();
+    json_t *doc = NULL, *couple, *e, *map = json_object(), *smap = json_object(),
+           *seen = json_object(), *scores = NULL;
     const char *code;
     char *pos[1], hex[2 * KZ_RECORD_ID_BYTES + 1], text[16], codebuf[KZ_CODE_MAX + 1];
-    uint32_t snum, gnum;
+    uint32_t snum, gnum, rnum;
     struct kz_head_info hi;
     size_t i, total, done = 0;
     json_error_t jerr;
@@ -99,6 +101,11 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         !json_is_array(json_object_get(doc, "sessions")) ||
         !json_is_array(json_object_get(doc, "goals"))) {
         rc = bad(err, "format, couple, sessions or goals missing");
+        goto out;
+    }
+    /* Exports before scores have none. */
+    if ((scores = json_object_get(doc, "scores")) != NULL && !json_is_array(scores)) {
+        rc = bad(err, "'scores' is not a list");
         goto out;
     }
     code = newcode != NULL ? newcode : str(couple, "code");
@@ -143,7 +150,12 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     json_array_foreach(json_object_get(doc, "sessions"), i, e) {
         kz_rec_num_text(KZ_KIND_SESSION, snum + (uint32_t)i, text, sizeof(text));
         json_object_set_new(map, str(e, "id"), json_string(text));
+        /* What a score of it needs: its new number, its date, who attended. */
+        json_object_set_new(smap, str(e, "id"),
+                            json_pack("{s:I,s:s,s:s}", "num", (json_int_t)(snum + (uint32_t)i),
+                                      "date", str(e, "date"), "attended", str(e, "attended")));
     }
+    total += json_array_size(scores);
     for (pass = 0; pass < 2; pass++) {
         json_t *arr = json_object_get(doc, pass == 0 ? "goals" : "sessions");
         json_array_foreach(arr, i, e) {
@@ -172,6 +184,18 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             kz_ui_progress(&st->ui, "importing", ++done, total);
         }
     }
+    rnum = kz_rec_next_num(st, KZ_KIND_SCORE);
+    json_array_foreach(scores, i, e) {
+        /* After the sessions: read strictly, mapped to them, sealed. */
+        if ((rc = kz_score_cmd_import(st, e, i, rnum + (uint32_t)i, cid, smap, seen, err)) !=
+            KZ_OK)
+            goto out;
+        kz_ui_progress(&st->ui, "importing", ++done, total);
+    }
+    if (json_array_size(scores) > 0 &&
+        (rc = kz_rec_claim_num(st, KZ_KIND_SCORE, rnum + (uint32_t)json_array_size(scores) - 1,
+                               err)) != KZ_OK)
+        goto out;
     if ((json_array_size(json_object_get(doc, "sessions")) > 0 &&
          (rc = kz_rec_claim_num(st, KZ_KIND_SESSION,
                                 snum + (uint32_t)json_array_size(json_object_get(doc, "sessions")) - 1,
@@ -195,6 +219,8 @@ out:
     kz_buf_free(&in);
     json_decref(doc);
     json_decref(map);
+    json_decref(smap);
+    json_decref(seen);
     return rc;
 }
 

@@ -190,8 +190,8 @@ int
 kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned char *id,
                 struct kz_head_info *hi, struct kz_err *err)
 {
-    const char *what = kind == KZ_KIND_SESSION ? "session" : "goal";
-    char prefix = kind == KZ_KIND_SESSION ? 's' : 'g';
+    const char *what = kind == KZ_KIND_SESSION ? "session" : kind == KZ_KIND_SCORE ? "score" : "goal";
+    char prefix = kind == KZ_KIND_SESSION ? 's' : kind == KZ_KIND_SCORE ? 'r' : 'g';
     const char *p = arg;
     char *end;
     unsigned long v;
@@ -276,7 +276,7 @@ kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_i
 {
     unsigned char head[KZ_HEAD_MAX];
     size_t hlen = kz_head_encode(hi, head);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
     int rc;
 
     if (text == NULL)
@@ -289,5 +289,6 @@ kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_i
 void
 kz_rec_num_text(int kind, uint32_t num, char *buf, size_t size)
 {
-    snprintf(buf, size, "%c%u", kind == KZ_KIND_SESSION ? 's' : 'g', num);
+    snprintf(buf, size, "%c%u",
+             kind == KZ_KIND_SESSION ? 's' : kind == KZ_KIND_SCORE ? 'r' : 'g', num);
 }

@@ -5,6 +5,7 @@
 
 #include "kizuna/buf.h"
 #include "session.h"
+#include "score.h"
 
 static int
 cmd_void(struct kz_state *st, int argc, char **argv, struct kz_err *err)
@@ -63,7 +64,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_head_info hi;
     struct kz_session s;
     char *pos[1], sid[16], code[KZ_CODE_MAX + 1], question[160];
-    int rc, npos;
+    int rc, npos, nscores = 0;
 
     memset(&s, 0, sizeof(s));
     if ((rc = kz_cmd_parse(st, "session delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -82,10 +83,18 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_audit_event(st, "delete", "session delete", sid, NULL, err)) != KZ_OK)
         goto out;
     st->audited = 1;
-    if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK)
+    /* Its scores go with it, in the same transaction. */
+    if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK ||
+        (rc = kz_score_cmd_drop_session(st, hi.parent, hi.num, &nscores, err)) != KZ_OK)
         goto out;
-    kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "deleted", sid, "couple", code),
-               "deleted session %s of %s", sid, code);
+    if (nscores > 0)
+        snprintf(question, sizeof(question), " and its %d score%s", nscores,
+                 nscores == 1 ? "" : "s");
+    else
+        question[0] = '\0';
+    kz_ui_done(&st->ui,
+               json_pack("{s:s,s:s,s:i}", "deleted", sid, "couple", code, "scores", nscores),
+               "deleted session %s of %s%s", sid, code, question);
 out:
     kz_session_free(&s);
     return rc;

@@ -26,7 +26,9 @@ track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 static int
 counter_of(int kind)
 {
-    return kind == KZ_KIND_SESSION ? KZ_COUNTER_SESSION : KZ_COUNTER_GOAL;
+    return kind == KZ_KIND_SESSION ? KZ_COUNTER_SESSION
+           : kind == KZ_KIND_SCORE ? KZ_COUNTER_SCORE
+                                   : KZ_COUNTER_GOAL;
 }
 
 uint32_t

@@ -8,6 +8,7 @@
 
 #include "kizuna/model.h"
 #include "kizuna/model_config.h"
+#include "kizuna/model_score.h"
 
 /* The shell's idle lock (KZ_IDLE_LOCK_DEFAULT) and doctor's backup age
  * (BACKUP_WARN_DAYS) are the numbers the defaults here show. */
@@ -211,6 +212,8 @@ kz_conf_check(const json_t *cfg, struct kz_err *err)
             rc = check_templates(v, err);
         else if (strcmp(key, "counters") == 0)
             rc = check_counters(v, err);
+        else if (strcmp(key, "measures") == 0)
+            rc = kz_measure_conf_check(v, err);
         else
             rc = kz_fail(err, KZ_EINTEGRITY, "config record: unknown field '%s'", key);
         if (rc != KZ_OK)
@@ -291,7 +294,11 @@ kz_conf_pager(const json_t *cfg)
 uint32_t
 kz_conf_counter(const json_t *cfg, int kind)
 {
-    json_int_t used = json_integer_value(json_object_get(
+    json_int_t used;
+
+    if (kind != KZ_KIND_SESSION && kind != KZ_KIND_GOAL)
+        return 0; /* scores came after the counters moved */
+    used = json_integer_value(json_object_get(
         json_object_get(cfg, "counters"), kind == KZ_KIND_SESSION ? "session" : "goal"));
 
     return used > 0 && used < 0xffffffffLL ? (uint32_t)used : 0;

@@ -257,7 +257,7 @@ kz_couple_head(const json_t *c, struct kz_head_info *hi)
 int
 kz_couple_is_child(const struct kz_head_info *hi)
 {
-    return hi->kind == KZ_KIND_SESSION || hi->kind == KZ_KIND_GOAL;
+    return hi->kind == KZ_KIND_SESSION || hi->kind == KZ_KIND_GOAL || hi->kind == KZ_KIND_SCORE;
 }
 
 void
@@ -266,6 +266,8 @@ kz_couple_tally_add(struct kz_couple_tally *t, const struct kz_head_info *child)
     if (child->kind == KZ_KIND_GOAL) {
         t->goals++;
         t->active_goals += child->status == KZ_ST_ACTIVE;
+    } else if (child->kind == KZ_KIND_SCORE) {
+        t->scores++;
     } else if (child->kind == KZ_KIND_SESSION) {
         t->sessions++;
         if (child->date > t->last)

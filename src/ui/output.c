@@ -97,7 +97,7 @@ kz_ui_have_terminal(void)
 void
 kz_ui_emit_json(struct kz_ui *ui, json_t *doc)
 {
-    if (json_dumpf(doc, ui->out, JSON_COMPACT) != 0)
+    if (json_dumpf(doc, ui->out, JSON_COMPACT | JSON_REAL_PRECISION(12)) != 0)
         kz_die("cannot write output");
     fputc('\n', ui->out);
     fflush(ui->out);
