@@ -30,6 +30,7 @@ static const struct {
     {"template add", "create"},      {"template remove", "delete"},
     {"score add", "create"},         {"score remove", "delete"},    {"score list", "view"},
     {"score show", "view"},          {"measure define", "create"},  {"measure remove", "delete"},
+    {"chart", "view"},
 };
 
 const char *

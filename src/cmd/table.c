@@ -43,6 +43,7 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_template_list,
     &kz_cmd_template_show,
     &kz_cmd_template_remove,
+    &kz_cmd_chart, /* src/cmd/chart.c */
     &kz_cmd_search,
     &kz_cmd_export,
     &kz_cmd_import,

@@ -507,7 +507,7 @@ legend_series(struct kz_buf *b, const struct kz_chart *c, int k, int namew)
         last = s->p[s->n - 1].y;
         d = last - first;
         kz_buf_printf(&t, "%g %s %g  %s%g", first, c->ascii ? "->" : "→", last,
-                      d > 0 ? "+" : d < 0 ? "-" : "±", d < 0 ? -d : d);
+                      d > 0 ? "+" : d < 0 ? "-" : "", d < 0 ? -d : d);
         if (c->rci > 0 && (d >= c->rci - 1e-9 || -d >= c->rci - 1e-9))
             kz_buf_add(&t, (d > 0) == (c->higher_is_better != 0) ? " reliably better"
                                                                    : " reliably worse");
