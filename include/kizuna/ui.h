@@ -129,6 +129,7 @@ struct kz_chart_series {
     double band_lo, band_hi;          /* the reliable-change band; lo > hi: none */
 };
 struct kz_chart {
+    const char *title;          /* the first line and a blank one (NULL: none) */
     double ymin, ymax;          /* the y range (ymin < ymax) */
     double cutoff;              /* drawn when has_cutoff */
     int has_cutoff;

@@ -114,7 +114,7 @@ chart_text(struct kz_state *st, const char *code, const json_t *c, const struct 
     struct kz_chart ch;
     struct kz_chart_point *pts[2];
     uint32_t *dates;
-    char names[2][200], from[11], to[11], caption[128];
+    char names[2][200], from[11], to[11], caption[128], title[160];
     int k, style = kz_cmd_date_style(st);
 
     memset(&ch, 0, sizeof(ch));
@@ -146,9 +146,10 @@ chart_text(struct kz_state *st, const char *code, const json_t *c, const struct 
     ch.height = CHART_HEIGHT;
     ch.color = st->ui.color;
     ch.ascii = st->ui.ascii;
-    kz_buf_printf(b, "%s  %s%s%s, %g to %g, %s is better\n\n", code, m->name,
-                  m->title[0] != '\0' ? " " : "", m->title, m->min, m->max,
-                  m->higher_is_better ? "higher" : "lower");
+    snprintf(title, sizeof(title), "%s  %s%s%s, %g to %g, %s is better", code, m->name,
+             m->title[0] != '\0' ? " " : "", m->title, m->min, m->max,
+             m->higher_is_better ? "higher" : "lower");
+    ch.title = title;
     kz_ui_chart(&ch, b);
     free(pts[0]);
     free(pts[1]);

@@ -600,6 +600,10 @@ kz_ui_chart(const struct kz_chart *chart, struct kz_buf *out)
     pl.cells = kz_xcalloc((size_t)pl.w * (size_t)pl.h, sizeof(*pl.cells));
     draw_series(&pl, 0);
     draw_series(&pl, 1);
+    if (c.title != NULL) {
+        add_text(out, c.title, c.width, 0, c.ascii);
+        kz_buf_add(out, "\n\n");
+    }
     draw_rows(out, &pl);
     draw_x_axis(out, &pl);
     if (c.xcaption != NULL && *c.xcaption != '\0') {
