@@ -109,6 +109,50 @@ void kz_ui_hold(struct kz_ui *ui);
 int kz_ui_release(struct kz_ui *ui, int show);
 
 /*
+ * A chart of two series over sessions (src/ui/chart.c), for `chart`: plain
+ * values, no model types. Each series is a line of braille dots (U+2800..,
+ * 2x4 dots a cell) with a marker at each plotted point (partner 1 "●",
+ * partner 2 "○", both in one cell "◆"; ASCII: '*', 'o', '#', lines '.'), so
+ * that the two are told apart without colour too (with colour: cyan and
+ * yellow). The cut-off is a row of "┄" ('-') labelled "cut-off N" at its
+ * right end where free; each series' reliable-change band (its first score
+ * ± rci) is shaded "░" where no point or line is drawn ("▒" where both bands
+ * lie; ASCII ':'). More sessions than columns: several sessions share a
+ * column and its point is their mean. Below: the x axis with labels thinned
+ * to fit (the first, then every k-th, k in 1, 2, 5, 10, 20, 50, ...), and a
+ * legend with each series' first -> latest value and the change.
+ */
+struct kz_chart_point {
+    size_t x; /* the position on the x axis, 0 .. nx - 1 (ascending in a series) */
+    double y;
+};
+struct kz_chart_series {
+    const char *name;                 /* for the legend (controls shown as '?') */
+    const struct kz_chart_point *p;   /* n points, x ascending */
+    size_t n;
+    double band_lo, band_hi;          /* the reliable-change band; lo > hi: none */
+};
+struct kz_chart {
+    const char *title;          /* the first line and a blank one (NULL: none) */
+    double ymin, ymax;          /* the y range (ymin < ymax) */
+    double cutoff;              /* drawn when has_cutoff */
+    int has_cutoff;
+    double rci;                 /* a change this large is "reliable" in the legend (0: never) */
+    int higher_is_better;       /* which way a reliable change is better */
+    struct kz_chart_series s[2];
+    const char *const *xlabels; /* nx labels, one per x position (NULL: 1, 2, 3, ...) */
+    size_t nx;
+    const char *xcaption;       /* a line under the x labels (NULL: none) */
+    int width;                  /* columns of every line (at least 20) */
+    int height;                 /* rows of the plot (at least 3) */
+    int color;                  /* ANSI colours */
+    int ascii;                  /* no UTF-8: ASCII characters only */
+};
+/* Appends the chart to out as lines, each at most c->width columns. */
+struct kz_buf;
+void kz_ui_chart(const struct kz_chart *c, struct kz_buf *out);
+
+/*
  * The pager (src/ui/pager.c). kz_ui_release shows held text through it when
  * ui->page is set, stdout is a terminal and the text would not fit on the
  * screen. The program is $PAGER split at blanks (no shell, no quotes), else

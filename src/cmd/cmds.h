@@ -25,6 +25,7 @@ extern const struct kz_cmd_entry kz_cmd_score_add, kz_cmd_score_list, kz_cmd_sco
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
 extern const struct kz_cmd_entry kz_cmd_search;
 extern const struct kz_cmd_entry kz_cmd_flags; /* src/cmd/flags.c */
+extern const struct kz_cmd_entry kz_cmd_chart;
 extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,
     kz_cmd_template_show, kz_cmd_template_remove;
 extern const struct kz_cmd_entry kz_cmd_export, kz_cmd_import;

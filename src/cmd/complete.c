@@ -2,9 +2,12 @@
 /* Completion candidates, from the command table and (unlocked) the index. */
 #include <string.h>
 
+#include "kizuna/model_score.h"
 #include "cmds.h"
+#include "config_cmd.h"
 
-enum arg_kind { ARG_NONE, ARG_COUPLE, ARG_SESSION, ARG_GOAL, ARG_THEME, ARG_TEMPLATE };
+enum arg_kind { ARG_NONE, ARG_COUPLE, ARG_SESSION, ARG_GOAL, ARG_THEME, ARG_TEMPLATE,
+                ARG_MEASURE };
 
 struct emit {
     int kind;
@@ -37,6 +40,31 @@ emit_theme(void *ctx, const char *name)
     e->add(e->ctx, name);
 }
 
+static void
+emit_measure(void *ctx, const struct kz_measure *m)
+{
+    struct emit *e = ctx;
+
+    e->add(e->ctx, m->name);
+}
+
+/* The built-in measures, then the therapist's own (the sealed config record). */
+static void
+emit_measures(struct kz_state *st, struct emit *e)
+{
+    const struct kz_measure *b;
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+    size_t i, n;
+
+    b = kz_measure_builtins(&n);
+    for (i = 0; i < n; i++)
+        e->add(e->ctx, b[i].name);
+    if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
+        kz_measure_conf_each(cfg, emit_measure, e);
+    json_decref(cfg);
+}
+
 /* What the next word is, from the entry and the word before it. */
 static int
 arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
@@ -45,7 +73,7 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
                                                "couple close", "couple delete", "session add",
                                                "session list", "goal add", "goal list",
                                                "export", "score list", "flags",
-                                               "timeline", "report", NULL};
+                                               "timeline", "report", "chart", NULL};
     static const char *const takes_session[] = {"session show", "session edit", "session sign",
                                                 "session amend", "session void",
                                                 "session delete", "score add", NULL};
@@ -63,6 +91,8 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
         return ARG_THEME;
     if (prev != NULL && strcmp(prev, "--template") == 0)
         return ARG_TEMPLATE;
+    if (prev != NULL && strcmp(prev, "--measure") == 0)
+        return ARG_MEASURE;
     if (npos > 0)
         return ARG_NONE;
     if (strcmp(e->name, "template show") == 0 || strcmp(e->name, "template remove") == 0)
@@ -132,6 +162,8 @@ kz_cmd_complete(struct kz_state *st, int argc, char **argv,
         kz_themes_foreach(st, emit_theme, &em);
     else if (em.kind == ARG_TEMPLATE)
         kz_templates_foreach(st, emit_theme, &em);
+    else if (em.kind == ARG_MEASURE)
+        emit_measures(st, &em);
     else
         kz_rec_scan(st, emit_ids, &em, NULL);
 }

@@ -33,6 +33,7 @@ static const struct {
     {"flags", "view"}, /* the flags name partners and carry their scores */
     {"timeline", "view"},
     {"report", "export"},
+    {"chart", "view"},
 };
 
 const char *

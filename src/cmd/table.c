@@ -44,6 +44,7 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_template_show,
     &kz_cmd_template_remove,
     &kz_cmd_flags, /* feedback flags (src/cmd/flags.c) */
+    &kz_cmd_chart, /* src/cmd/chart.c */
     &kz_cmd_search,
     &kz_cmd_timeline,
     &kz_cmd_export,
