@@ -28,10 +28,13 @@ x_positions(const struct kz_series *s, struct kz_chart_point *pts[2], uint32_t *
     while (i[0] < s->n[0] || i[1] < s->n[1]) {
         const struct kz_score_point *a = i[0] < s->n[0] ? &s->p[0][i[0]] : NULL;
         const struct kz_score_point *b = i[1] < s->n[1] ? &s->p[1][i[1]] : NULL;
-        const struct kz_score_point *first = a;
-        if (a == NULL || (b != NULL && (b->date < a->date ||
-                                        (b->date == a->date && b->session < a->session))))
-            first = b;
+        const struct kz_score_point *first =
+            a == NULL || (b != NULL && (b->date < a->date ||
+                                        (b->date == a->date && b->session < a->session)))
+                ? b
+                : a;
+        if (first == NULL)
+            break;
         for (k = 0; k < 2; k++) {
             const struct kz_score_point *q = k == 0 ? a : b;
             if (q != NULL && q->date == first->date && q->session == first->session) {
@@ -212,5 +215,6 @@ const struct kz_cmd_entry kz_cmd_chart = {
     "a dotted row; each partner's first score ± the reliable change shaded ░.\n"
     "More sessions than columns: a column shows the mean of its sessions.\n"
     "--width N fixes the width (20-1000; default: the terminal's, 80 in a pipe).\n"
-    "No colour with NO_COLOR, --no-color or when output is not a terminal.",
+    "No colour with NO_COLOR, --no-color or when output is not a terminal.\n"
+    "No scores on the measure yet: says so (exit 0). --json: each partner's points.",
     CMD_NEEDS_KEY, chart_opts, cmd_chart};

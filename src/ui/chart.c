@@ -265,6 +265,7 @@ y_labels(struct plot *pl)
 {
     const struct kz_chart *c = pl->c;
     double span = c->ymax - c->ymin, step = 1e-6, v;
+    long long j;
     int r, i = 0;
 
     if (pl->cut_row >= 0)
@@ -273,7 +274,7 @@ y_labels(struct plot *pl)
     set_label(pl, pl->h - 1, c->ymin, 0);
     while (span / step > pl->h / 2.0 && step < 1e12)
         step *= (i++ % 3 == 1) ? 2.5 : 2; /* 1, 2, 5, 10, 20, 50, ... */
-    for (v = (double)(long long)(c->ymin / step) * step; v <= c->ymax; v += step) {
+    for (j = (long long)(c->ymin / step); (v = (double)j * step) <= c->ymax; j++) {
         if (v >= c->ymin)
             set_label(pl, dot_row(pl, v) / 4, v, 1);
     }
@@ -318,8 +319,8 @@ put_cell(struct kz_buf *b, const struct plot *pl, const struct cell *x, int row,
     unsigned int dots = x->dots[0] | x->dots[1];
 
     if (x->mark != 0) {
-        set_color(b, c, cur, x->mark);
-        kz_buf_add(b, c->ascii ? mark_a[x->mark] : mark_u[x->mark]);
+        set_color(b, c, cur, x->mark & 3);
+        kz_buf_add(b, c->ascii ? mark_a[x->mark & 3] : mark_u[x->mark & 3]);
     } else if (dots != 0) {
         set_color(b, c, cur, x->dots[0] && x->dots[1] ? C_BOTH : x->dots[0] ? C_S1 : C_S2);
         if (c->ascii)
