@@ -121,7 +121,8 @@ add_row(struct kz_state *st, const struct stats *s, int style, json_t *rows, siz
     json_t *c = NULL, *row;
     int rc;
 
-    if ((rc = kz_couple_flags(st, s->id, &flags, &nflags, err)) != KZ_OK)
+    /* Only a couple with scores can have flags: the others cost no scan. */
+    if (s->t.scores > 0 && (rc = kz_couple_flags(st, s->id, &flags, &nflags, err)) != KZ_OK)
         return rc;
     if ((rc = kz_couple_load(st, s->id, &c, err)) != KZ_OK)
         goto out;
