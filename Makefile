@@ -143,16 +143,21 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/bench
 	@$(BUILD)/bench $(BENCH_N)
 
-# The concurrency stress test alone (tests/cli/concurrency.bats: a shell, two
-# writers, backups, audits, a rekey and a passwd on one vault), for longer than
-# the 25 s make check gives it: make stress [STRESS_SECONDS=300] [KZ_STRESS_SEED=N]
+# The long runs make check samples: the concurrency stress test
+# (tests/cli/concurrency.bats: a shell, two writers, backups, audits, a rekey
+# and a passwd on one vault) for longer than its 25 s, the crash test with 100
+# kills (50) and the I/O-error tests failing every call (every 2nd):
+# make stress [STRESS_SECONDS=300] [KZ_STRESS_SEED=N] [KZ_CRASH_TRIALS=100]
 STRESS_SECONDS ?= 300
+KZ_CRASH_TRIALS ?= 100
 .PHONY: stress
 stress:
 	@scripts/deps.sh all
 	@$(MAKE) --no-print-directory $(BIN)
 	@KIZUNA=$(CURDIR)/$(BIN) STRESS_SECONDS=$(STRESS_SECONDS) \
 	    bats --tap -f '^stress: ' tests/cli/concurrency.bats
+	@KIZUNA=$(CURDIR)/$(BIN) KZ_CRASH_TRIALS=$(KZ_CRASH_TRIALS) KZ_IOERR_STEP=1 \
+	    bats --tap -f '^(crash: |I/O errors)' tests/cli/hardening.bats tests/cli/ioerror.bats
 
 # The CLI suite with every kizuna under valgrind's memcheck (slow; not in make check).
 .PHONY: valgrind

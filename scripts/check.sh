@@ -187,7 +187,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 extras=0
 [ "${1:-}" = --one ] || extras=1
-suite "${BUILD:-build}" normal
+# The normal build samples two long tests too (make stress runs them whole):
+# 50 crash kills (100), every 2nd I/O error (every one).
+KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS:-50}" KZ_IOERR_STEP="${KZ_IOERR_STEP:-2}" \
+	suite "${BUILD:-build}" normal
 if [ "$extras" = 1 ]; then
 	# Under ASan every process runs several times slower, so the four longest
 	# tests take a sample there (the normal build above ran them whole): the

@@ -136,8 +136,11 @@ chart_text(struct kz_state *st, const char *code, const json_t *c, const struct 
     }
     kz_date_format_style(dates[0], style, from);
     kz_date_format_style(dates[ch.nx - 1], style, to);
-    snprintf(caption, sizeof(caption), "sessions with scores: 1 = %s, %zu = %s", from, ch.nx,
-             to);
+    if (ch.nx == 1)
+        snprintf(caption, sizeof(caption), "one session with scores: 1 = %s", from);
+    else
+        snprintf(caption, sizeof(caption), "sessions with scores: 1 = %s, %zu = %s", from,
+                 ch.nx, to);
     ch.ymin = m->min;
     ch.ymax = m->max;
     ch.cutoff = m->cutoff;

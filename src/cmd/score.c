@@ -106,7 +106,7 @@ check_session(struct kz_state *st, const struct kz_head_info *shi, const char *s
         kz_score_id_text(dup.c[0].hi.num, rid, sizeof(rid));
         free(dup.c);
         return kz_fail(err, KZ_EUSAGE,
-                       "partner %d already has a %s score for session %s: %s ('score remove %s' "
+                       "partner %d already has a score on %s for session %s: %s ('score remove %s' "
                        "first to replace it)",
                        partner, m->name, sid, rid, rid);
     }

@@ -103,7 +103,7 @@ crash_check() { # trial-code
 	done <"$T/counts"
 }
 
-@test "crash: kill -9 at random points of 100 imports of 1,000 sessions; each is whole or absent" {
+@test "crash: kill -9 at random points of imports of 1,000 sessions (100, or KZ_CRASH_TRIALS); each is whole or absent" {
 	local seed=${KZ_CRASH_SEED:-$RANDOM} trials=${KZ_CRASH_TRIALS:-100}
 	local i code delay size when full_ms t0 pid st wal killed=0 completed=0 partial=0 after=0
 	report "crash: seed $seed (replay with KZ_CRASH_SEED=$seed)"

@@ -108,7 +108,7 @@ assert s["total"] == 37.4 and s["beyond_cutoff"] is False'
 	refused 2 score add s2 --partner 2 --measure ORS 20
 	[[ "$output" == *"session s2 was partner 1's alone: only partner 1's score belongs to it"* ]]
 	refused 2 score add s1 --partner 1 --measure ors 20
-	[[ "$output" == *"partner 1 already has a ORS score for session s1: r1 ('score remove r1' first"* ]]
+	[[ "$output" == *"partner 1 already has a score on ORS for session s1: r1 ('score remove r1' first"* ]]
 	refused 2 score add s4 --partner 1 --measure ORS 20
 	[[ "$output" == *"session s4 is void"* ]]
 	refused 6 score show r9
