@@ -10,7 +10,7 @@ CC       ?= cc
 
 VERSION  := 0.1.0
 
-PKGS := libsodium sqlite3 libargon2 readline jansson pwquality
+PKGS := libsodium sqlite3 libargon2 readline jansson pwquality libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # zxcvbn (the passphrase meter) has no pkg-config file in Debian's libzxcvbn-dev.
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn
@@ -106,6 +106,7 @@ $(BUILD)/tests/kzpause.so: tests/tools/kzpause.c
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz
+TEST_LIBS_test_shamir := -lm
 
 # The default vault, or KIZUNA_VAULT / VAULT= when given. The first time, and
 # while no kizuna is on PATH, says where the binary is and how to install it.
