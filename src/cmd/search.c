@@ -382,8 +382,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     kz_ui_table(&st->ui, out, cols, "no match");
     if (s.left_out > 0)
-        kz_ui_say(&st->ui, "%zu match%s in closed (archived) couples left out: search ... "
-                           "--archived\n",
+        kz_ui_say(&st->ui, "%zu match%s in closed (archived) couples left out: add --archived\n",
                   s.left_out, s.left_out == 1 ? "" : "es");
 out:
     free(sorted);
