@@ -203,6 +203,7 @@ out:
 }
 
 struct past {
+    struct kz_state *st;
     uint32_t today;
     size_t n;
 };
@@ -214,7 +215,8 @@ count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 
     (void)id;
     if (hi->kind == KZ_KIND_SESSION && !(hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)) &&
-        hi->date != 0 && hi->date < p->today)
+        hi->date != 0 && hi->date < p->today &&
+        !kz_rec_couple_closed(p->st, hi->parent, NULL)) /* archived: cannot be signed */
         p->n++;
     return 0;
 }
@@ -222,7 +224,7 @@ count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 int
 kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
 {
-    struct past p = {kz_date_today(), 0};
+    struct past p = {st, kz_date_today(), 0};
     struct kz_err err;
     int rc;
 
