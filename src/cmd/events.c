@@ -34,6 +34,8 @@ static const struct {
     {"timeline", "view"},
     {"report", "export"},
     {"chart", "view"},
+    {"couple reopen", "change"},    {"couple hold", "hold"},      {"couple release", "release"},
+    {"retention", "view"}, /* names closed couples and their dates */
 };
 
 const char *
