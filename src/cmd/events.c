@@ -34,6 +34,8 @@ static const struct {
     {"timeline", "view"},
     {"report", "export"},
     {"chart", "view"},
+    {"custodian setup", "custodian"}, {"custodian revoke", "rekey"},
+    {"custodian acknowledge", "custodian"},
 };
 
 const char *

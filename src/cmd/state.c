@@ -30,6 +30,8 @@ kz_state_free(struct kz_state *st)
     free(st->passphrase_file);
     free(st->recovery_file);
     st->vault_path = st->passphrase_file = st->recovery_file = NULL;
+    while (st->nshare_files > 0)
+        free(st->share_files[--st->nshare_files]);
     kz_cmd_parse_end(st);
     kz_ui_wipe_stdout(&st->ui);
 }
@@ -61,8 +63,8 @@ unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
  * and a fold that fails (a damaged inbox key) does not keep the unlock out.
  * KZ_EAUTH when another process re-keyed the vault meanwhile (the key just
  * opened is no longer the vault's, and the vault locked itself): unlock again. */
-static int
-after_unlock(struct kz_state *st, const char *how)
+int
+kz_state_after_unlock(struct kz_state *st, const char *how)
 {
     struct kz_err err;
     int folded = 0, rc;
@@ -91,8 +93,8 @@ after_unlock(struct kz_state *st, const char *how)
     return KZ_OK;
 }
 
-static void
-failed_unlock(struct kz_state *st, const char *how)
+void
+kz_state_failed_unlock(struct kz_state *st, const char *how)
 {
     struct kz_err err;
 
@@ -112,10 +114,10 @@ unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len
     for (attempt = 0; attempt < 3; attempt++) {
         if ((rc = unlock_with(st, recovery, secret, len, err)) != KZ_OK) {
             if (rc == KZ_EAUTH && len > 0)
-                failed_unlock(st, how);
+                kz_state_failed_unlock(st, how);
             return rc;
         }
-        if (after_unlock(st, how) == KZ_OK)
+        if (kz_state_after_unlock(st, how) == KZ_OK)
             return KZ_OK;
     }
     return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
@@ -208,6 +210,8 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         return rc;
     if (kz_vault_unlocked(st->vault))
         return KZ_OK;
+    if (st->nshare_files > 0 || st->want_shares)
+        return kz_cmd_unlock_shares(st, err);
     if (st->recovery_file != NULL ||
         (!st->want_recovery && (st->passphrase_file != NULL || st->passphrase_fd >= 0)))
         return unlock_from_option(st, err);
