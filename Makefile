@@ -106,6 +106,7 @@ $(BUILD)/tests/kzpause.so: tests/tools/kzpause.c
 
 # Extra libraries for one unit test (the age testkit runner inflates zlib vectors).
 TEST_LIBS_test_age_cctv := -lz
+TEST_LIBS_test_shamir := -lm
 
 # The default vault, or KIZUNA_VAULT / VAULT= when given. The first time, and
 # while no kizuna is on PATH, says where the binary is and how to install it.
