@@ -47,11 +47,15 @@ int kz_cmd_new_passphrase(struct kz_state *st, const char *file, int use_global,
                           size_t *len, struct kz_err *err);
 
 /* ---- custodian (src/cmd/custodian*.c): emergency access ---- */
-/* Unlocks with custodian shares: from the --share-file files, else asked on
- * the terminal one after another (unlock --shares); the unlock is settled and
- * audited as "custodian shares X, Y, Z" and a new passphrase offered. */
-int kz_cmd_unlock_shares(struct kz_state *st, struct kz_err *err);
 struct kz_share;
+/* Custodian shares for an unlock (at most KZ_CMD_SHARES_MAX into s): from the
+ * --share-file files, else asked on the terminal one after another (unlock
+ * --shares), each decoded as typed and a mistyped one asked again. */
+#define KZ_CMD_SHARES_MAX 16
+int kz_cmd_read_shares(struct kz_state *st, struct kz_share *s, size_t *count,
+                       struct kz_err *err);
+/* How an unlock with shares is logged: "custodian shares 1, 3, 5". */
+void kz_cmd_shares_how(const struct kz_share *s, size_t count, char *how, size_t size);
 /* Share s's printable sheet (plain text; qr: the share's QR code as text, or
  * NULL) into out (size bytes; give secure memory: it holds the share):
  * 0, or -1 when it does not fit. */
@@ -65,10 +69,6 @@ void kz_cmd_share_date(long long t, char *buf, size_t size);
  * when no 'custodian acknowledge' followed it. */
 int kz_cmd_custodian_opening(struct kz_state *st, char *t, size_t tsize, char *how,
                              size_t howsize, int *pending, struct kz_err *err);
-/* The unlock's settling and its audit event (src/cmd/state.c), for unlocks
- * made elsewhere; the failed unlock's event. */
-int kz_state_after_unlock(struct kz_state *st, const char *how);
-void kz_state_failed_unlock(struct kz_state *st, const char *how);
 /* A new master key as rekey makes (src/cmd/vault_rekey.c): the passphrase asked
  * again, revoked said, the new recovery key shown once. */
 int kz_cmd_rekey_and_say(struct kz_state *st, const char *cmd, const char *newpass,

@@ -191,7 +191,7 @@ shares_from_terminal(struct kz_state *st, unsigned need, unsigned n, struct kz_s
             rc = kz_share_decode(text, &s[*count], err);
             kz_secure_free(text);
             text = NULL;
-            if (rc == KZ_OK || rc != KZ_EUSAGE)
+            if (rc != KZ_EUSAGE)
                 break;
             if (tries + 1 < 3)
                 kz_ui_error(&st->ui, err);
@@ -202,9 +202,8 @@ shares_from_terminal(struct kz_state *st, unsigned need, unsigned n, struct kz_s
     return KZ_OK;
 }
 
-/* "custodian shares 1, 3, 5": how the unlock is logged (never the shares). */
-static void
-shares_how(const struct kz_share *s, size_t count, char *how, size_t size)
+void
+kz_cmd_shares_how(const struct kz_share *s, size_t count, char *how, size_t size)
 {
     size_t i, len = 0;
 
@@ -214,35 +213,24 @@ shares_how(const struct kz_share *s, size_t count, char *how, size_t size)
 }
 
 int
-kz_cmd_unlock_shares(struct kz_state *st, struct kz_err *err)
+kz_cmd_read_shares(struct kz_state *st, struct kz_share *s, size_t *count, struct kz_err *err)
 {
-    struct kz_share *s = kz_secure_alloc(16 * sizeof(*s));
     struct kz_custodian_info ci;
-    size_t count = 0;
-    char how[96];
     int rc = KZ_OK, i;
 
+    *count = 0;
     if (st->nshare_files > 0) {
         for (i = 0; i < st->nshare_files && rc == KZ_OK; i++)
-            rc = share_from_file(st->share_files[i], &s[count++], err);
-    } else if (!st->interactive && !kz_ui_have_terminal()) {
-        rc = kz_fail(err, KZ_EAUTH, "no terminal to ask for the shares (use --share-file, "
-                                    "once per share)");
-    } else if ((rc = kz_vault_custodian_info(st->vault, &ci, err)) == KZ_OK) {
-        rc = ci.present ? shares_from_terminal(st, ci.k, ci.n, s, &count, err)
-                        : kz_fail(err, KZ_EAUTH, "this vault has no custodian setup (revoked, "
-                                                 "or never made): shares open nothing");
+            rc = share_from_file(st->share_files[i], &s[(*count)++], err);
+        return rc;
     }
-    if (rc == KZ_OK) {
-        shares_how(s, count, how, sizeof(how));
-        rc = kz_vault_unlock_shares(st->vault, s, count, err);
-        if (rc == KZ_OK)
-            rc = kz_state_after_unlock(st, how);
-        else if (rc == KZ_EAUTH)
-            kz_state_failed_unlock(st, "custodian shares");
-    }
-    if (rc == KZ_OK)
-        st->offer_passwd = 2;
-    kz_secure_free(s);
-    return rc;
+    if (!st->interactive && !kz_ui_have_terminal())
+        return kz_fail(err, KZ_EAUTH, "no terminal to ask for the shares (use --share-file, "
+                                      "once per share)");
+    if ((rc = kz_vault_custodian_info(st->vault, &ci, err)) != KZ_OK)
+        return rc;
+    if (!ci.present)
+        return kz_fail(err, KZ_EAUTH, "this vault has no custodian setup (revoked, or never "
+                                      "made): shares open nothing");
+    return shares_from_terminal(st, ci.k, ci.n, s, count, err);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kizuna/secmem.h"
+#include "kizuna/shamir.h"
 #include "kizuna/wipe.h"
 #include "cmds.h"
 
@@ -63,8 +64,8 @@ unlock_with(struct kz_state *st, int recovery, const char *secret, size_t len,
  * and a fold that fails (a damaged inbox key) does not keep the unlock out.
  * KZ_EAUTH when another process re-keyed the vault meanwhile (the key just
  * opened is no longer the vault's, and the vault locked itself): unlock again. */
-int
-kz_state_after_unlock(struct kz_state *st, const char *how)
+static int
+after_unlock(struct kz_state *st, const char *how)
 {
     struct kz_err err;
     int folded = 0, rc;
@@ -93,8 +94,8 @@ kz_state_after_unlock(struct kz_state *st, const char *how)
     return KZ_OK;
 }
 
-void
-kz_state_failed_unlock(struct kz_state *st, const char *how)
+static void
+failed_unlock(struct kz_state *st, const char *how)
 {
     struct kz_err err;
 
@@ -114,13 +115,37 @@ unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len
     for (attempt = 0; attempt < 3; attempt++) {
         if ((rc = unlock_with(st, recovery, secret, len, err)) != KZ_OK) {
             if (rc == KZ_EAUTH && len > 0)
-                kz_state_failed_unlock(st, how);
+                failed_unlock(st, how);
             return rc;
         }
-        if (kz_state_after_unlock(st, how) == KZ_OK)
+        if (after_unlock(st, how) == KZ_OK)
             return KZ_OK;
     }
     return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
+}
+
+/* Unlocks with custodian shares (--share-file, or asked: unlock --shares); the
+ * unlock is audited as "custodian shares 1, 3, 5" and a new passphrase offered. */
+static int
+unlock_with_shares(struct kz_state *st, struct kz_err *err)
+{
+    struct kz_share *s = kz_secure_alloc(KZ_CMD_SHARES_MAX * sizeof(*s));
+    size_t count = 0;
+    char how[96];
+    int rc;
+
+    if ((rc = kz_cmd_read_shares(st, s, &count, err)) == KZ_OK) {
+        kz_cmd_shares_how(s, count, how, sizeof(how));
+        rc = kz_vault_unlock_shares(st->vault, s, count, err);
+        if (rc == KZ_OK)
+            rc = after_unlock(st, how);
+        else if (rc == KZ_EAUTH)
+            failed_unlock(st, "custodian shares");
+    }
+    if (rc == KZ_OK)
+        st->offer_passwd = 2;
+    kz_secure_free(s);
+    return rc;
 }
 
 /* Unlocks with the secret given on the command line: the recovery-key file,
@@ -211,7 +236,7 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
     if (kz_vault_unlocked(st->vault))
         return KZ_OK;
     if (st->nshare_files > 0 || st->want_shares)
-        return kz_cmd_unlock_shares(st, err);
+        return unlock_with_shares(st, err);
     if (st->recovery_file != NULL ||
         (!st->want_recovery && (st->passphrase_file != NULL || st->passphrase_fd >= 0)))
         return unlock_from_option(st, err);

@@ -13,9 +13,6 @@
 #include "kizuna/vault.h"
 #include "internal.h"
 
-#define H_CUST_INFO "custodian"
-#define H_CUST_SLOT "slot.custodian"
-#define H_CUST_MAC "slot.custodian.mac"
 #define INFO_VERSION 1
 #define INFO_BYTES (1 + KZ_SHARE_SETUP_ID + 1 + 1 + 8)
 #define LABEL_CUST "kizuna slot custodian v1"
@@ -72,56 +69,6 @@ kz_vault_custodian_info(struct kz_vault *v, struct kz_custodian_info *ci, struct
         rc = info_decode(b, len, ci, err);
     kz_vault_end_read(v);
     free(b);
-    return rc;
-}
-
-int
-kz_vault_custodian_check(struct kz_vault *v, struct kz_err *err)
-{
-    unsigned char *info = NULL, *blob = NULL, *mac = NULL, want[32];
-    size_t infolen = 0, bloblen = 0, maclen = 0;
-    int rc, ri, rb, rm;
-
-    ri = kz_store_header_get(v->st, H_CUST_INFO, &info, &infolen, err);
-    rb = kz_store_header_get(v->st, H_CUST_SLOT, &blob, &bloblen, err);
-    rm = kz_store_header_get(v->st, H_CUST_MAC, &mac, &maclen, err);
-    if ((ri != KZ_OK && ri != KZ_ENOTFOUND) || (rb != KZ_OK && rb != KZ_ENOTFOUND) ||
-        (rm != KZ_OK && rm != KZ_ENOTFOUND)) {
-        rc = ri != KZ_OK && ri != KZ_ENOTFOUND ? ri : rb != KZ_OK && rb != KZ_ENOTFOUND ? rb : rm;
-        goto out;
-    }
-    if (ri == KZ_ENOTFOUND && rb == KZ_ENOTFOUND && rm == KZ_ENOTFOUND) {
-        rc = KZ_OK;
-        goto out;
-    }
-    if (ri != KZ_OK || rb != KZ_OK || rm != KZ_OK) {
-        rc = kz_fail(err, KZ_EINTEGRITY,
-                     "the custodian slot is incomplete (its %s is missing): it was planted or "
-                     "removed outside kizuna",
-                     ri != KZ_OK ? "setup" : rb != KZ_OK ? "key slot" : "MAC");
-        goto out;
-    }
-    kz_vault_slot_mac(v, H_CUST_SLOT, blob, bloblen, info, infolen, want);
-    rc = (maclen == sizeof(want) && sodium_memcmp(mac, want, sizeof(want)) == 0)
-             ? KZ_OK
-             : kz_fail(err, KZ_EINTEGRITY,
-                       "the custodian slot was altered or planted outside kizuna: its MAC "
-                       "does not match (the custodian's shares may not open the vault)");
-out:
-    free(info);
-    free(blob);
-    free(mac);
-    return rc;
-}
-
-int
-kz_vault_custodian_drop(struct kz_vault *v, struct kz_err *err)
-{
-    int rc;
-
-    if ((rc = kz_store_header_delete(v->st, H_CUST_INFO, err)) == KZ_OK &&
-        (rc = kz_store_header_delete(v->st, H_CUST_SLOT, err)) == KZ_OK)
-        rc = kz_store_header_delete(v->st, H_CUST_MAC, err);
     return rc;
 }
 

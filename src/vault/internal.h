@@ -69,7 +69,10 @@ int kz_vault_inbox_create(struct kz_vault *v, struct kz_err *err);
 int kz_vault_audit_rekey(struct kz_vault *v, const unsigned char *new_master, uint32_t new_epoch,
                          struct kz_err *err);
 
-/* Shared with src/vault/custodian.c (the custodian slot). */
+/* Shared with src/vault/custodian.c (the custodian slot): its header rows. */
+#define H_CUST_INFO "custodian"
+#define H_CUST_SLOT "slot.custodian"
+#define H_CUST_MAC "slot.custodian.mac"
 /* mac = BLAKE2b(slots key, vault id || slot name || blob || extra). */
 void kz_vault_slot_mac(const struct kz_vault *v, const char *name, const unsigned char *blob,
                        size_t bloblen, const unsigned char *extra, size_t extralen,
@@ -81,11 +84,5 @@ int kz_vault_open_slot(struct kz_vault *v, const char *slot, const unsigned char
                        const unsigned char *ad, size_t adlen, struct kz_err *err);
 /* After a slot opened: upgrade an old vault, load and check the heads index. */
 int kz_vault_after_open(struct kz_vault *v, struct kz_err *err);
-/* The custodian slot's rows against their MAC (none at all is fine):
- * KZ_EINTEGRITY naming it when altered, planted or partly removed. */
-int kz_vault_custodian_check(struct kz_vault *v, struct kz_err *err);
-/* Removes the custodian slot's rows (rekey: its key cannot wrap a new master
- * key). Inside the caller's change. */
-int kz_vault_custodian_drop(struct kz_vault *v, struct kz_err *err);
 
 #endif

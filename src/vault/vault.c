@@ -683,6 +683,61 @@ out:
     return rc;
 }
 
+/* The custodian slot (src/vault/custodian.c makes it): its rows against their
+ * MAC, and their removal at a rekey. */
+/* None of the rows at all is fine; KZ_EINTEGRITY naming the slot when one is
+ * altered, planted or missing. */
+static int
+custodian_check(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char *info = NULL, *blob = NULL, *mac = NULL, want[32];
+    size_t infolen = 0, bloblen = 0, maclen = 0;
+    int rc, ri, rb, rm;
+
+    ri = kz_store_header_get(v->st, H_CUST_INFO, &info, &infolen, err);
+    rb = kz_store_header_get(v->st, H_CUST_SLOT, &blob, &bloblen, err);
+    rm = kz_store_header_get(v->st, H_CUST_MAC, &mac, &maclen, err);
+    if ((ri != KZ_OK && ri != KZ_ENOTFOUND) || (rb != KZ_OK && rb != KZ_ENOTFOUND) ||
+        (rm != KZ_OK && rm != KZ_ENOTFOUND)) {
+        rc = ri != KZ_OK && ri != KZ_ENOTFOUND ? ri : rb != KZ_OK && rb != KZ_ENOTFOUND ? rb : rm;
+        goto out;
+    }
+    if (ri == KZ_ENOTFOUND && rb == KZ_ENOTFOUND && rm == KZ_ENOTFOUND) {
+        rc = KZ_OK;
+        goto out;
+    }
+    if (ri != KZ_OK || rb != KZ_OK || rm != KZ_OK) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the custodian slot is incomplete (its %s is missing): it was planted or "
+                     "removed outside kizuna",
+                     ri != KZ_OK ? "setup" : rb != KZ_OK ? "key slot" : "MAC");
+        goto out;
+    }
+    kz_vault_slot_mac(v, H_CUST_SLOT, blob, bloblen, info, infolen, want);
+    rc = (maclen == sizeof(want) && sodium_memcmp(mac, want, sizeof(want)) == 0)
+             ? KZ_OK
+             : kz_fail(err, KZ_EINTEGRITY,
+                       "the custodian slot was altered or planted outside kizuna: its MAC "
+                       "does not match (the custodian's shares may not open the vault)");
+out:
+    free(info);
+    free(blob);
+    free(mac);
+    return rc;
+}
+
+/* Rekey: the slot's key cannot wrap a new master key. In the caller's change. */
+static int
+custodian_drop(struct kz_vault *v, struct kz_err *err)
+{
+    int rc;
+
+    if ((rc = kz_store_header_delete(v->st, H_CUST_INFO, err)) == KZ_OK &&
+        (rc = kz_store_header_delete(v->st, H_CUST_SLOT, err)) == KZ_OK)
+        rc = kz_store_header_delete(v->st, H_CUST_MAC, err);
+    return rc;
+}
+
 int
 kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
 {
@@ -695,7 +750,7 @@ kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
     if ((rc = slot_check(v, H_SLOT_RECOVERY, H_SLOT_RECOVERY_MAC, NULL, "recovery key", err)) !=
         KZ_OK)
         return rc;
-    return kz_vault_custodian_check(v, err);
+    return custodian_check(v, err);
 }
 
 void
@@ -2052,7 +2107,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
     /* The custodian slot's key is only in the shares: it cannot wrap the new
      * key, and an old share set must open nothing from now on. */
     if (rc == KZ_OK)
-        rc = kz_vault_custodian_drop(v, err);
+        rc = custodian_drop(v, err);
     kz_put32(b4, new_epoch);
     if (rc == KZ_OK)
         rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err);
