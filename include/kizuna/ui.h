@@ -312,4 +312,21 @@ struct kz_buf;
 void kz_tl_render(const struct kz_tl *t, int width, int lines, int ascii, int color,
                   struct kz_buf *out);
 
+
+/*
+ * A QR code as text (src/ui/qr.c, libqrencode), for a custodian share's
+ * sheet: error correction level M, the smallest version that holds payload,
+ * and the quiet zone of 4 modules around it. utf8: two module rows per line
+ * in half blocks ("\u2580" upper, "\u2584" lower, "\u2588" both, space for
+ * none), (w + 8) columns by (w + 9) / 2 lines; else "##" for a dark module and
+ * two spaces for a light one, 2 (w + 8) columns by w + 8 lines. Dark is ink.
+ * Returns the symbol's width w in modules (17 + 4 * version), or -1 when the
+ * payload does not fit a QR code (nothing appended).
+ */
+struct kz_buf;
+int kz_ui_qr_text(const char *payload, struct kz_buf *out, int utf8);
+/* The drawing alone, of a width x width matrix (row by row, bit 0 of each
+ * byte set for a dark module, as libqrencode gives it). */
+void kz_ui_qr_draw(const unsigned char *m, int width, struct kz_buf *out, int utf8);
+
 #endif

@@ -162,6 +162,8 @@ test_bad_arguments(void **state)
 }
 
 /* Every subset of n shares (bitmask): those of k or more open, those of k-1 not. */
+static unsigned opened, refused;
+
 static void
 check_subsets(const unsigned char *secret, unsigned char *const *ys, unsigned k, unsigned n)
 {
@@ -179,10 +181,13 @@ check_subsets(const unsigned char *secret, unsigned char *const *ys, unsigned k,
         if (m + 1 < k)
             continue;
         assert_int_equal(kz_shamir_combine(xs, sub, m, KZ_SHARE_SECRET, got), 0);
-        if (m >= k)
+        if (m >= k) {
             assert_memory_equal(got, secret, KZ_SHARE_SECRET);
-        else
+            opened++;
+        } else {
             assert_memory_not_equal(got, secret, KZ_SHARE_SECRET);
+            refused++;
+        }
     }
 }
 
@@ -202,6 +207,8 @@ test_every_subset(void **state)
             assert_int_equal(kz_shamir_split(secret, sizeof(secret), k, n, ys), 0);
             check_subsets(secret, ys, k, n);
         }
+    assert_int_equal(opened, 7181);  /* sum of C(N, m) for m >= K */
+    assert_int_equal(refused, 2026); /* sum of C(N, K - 1) */
 }
 
 /* ---- K-1 shares say nothing about the secret (chi-square) ---- */
