@@ -59,7 +59,7 @@ void kz_cmd_shares_how(const struct kz_share *s, size_t count, char *how, size_t
 /* Share s's printable sheet (plain text; qr: the share's QR code as text, or
  * NULL) into out (size bytes; give secure memory: it holds the share):
  * 0, or -1 when it does not fit. */
-#define KZ_SHARE_SHEET_MAX 8192
+#define KZ_SHARE_SHEET_MAX 16384
 int kz_cmd_share_sheet(const struct kz_share *s, long long created, const char *qr, char *out,
                        size_t size);
 /* A time in seconds as YYYY-MM-DD (UTC) into buf. */

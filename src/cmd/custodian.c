@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "kizuna/shamir.h"
 #include "cmds.h"
@@ -140,22 +141,41 @@ show_sheet(struct kz_state *st, const struct kz_share *s, const char *sheet, str
     return KZ_OK;
 }
 
+/* Share s's one-line text as a QR code into qr (emptied first): its text,
+ * or NULL when it does not fit one. */
+static const char *
+share_qr(const struct kz_share *s, struct kz_buf *qr)
+{
+    char *text = kz_secure_alloc(KZ_SHARE_TEXT_SIZE);
+    int w = -1;
+
+    kz_buf_clear(qr);
+    if (kz_share_encode(s, text, KZ_SHARE_TEXT_SIZE) == 0)
+        w = kz_ui_qr_text(text, qr, 1);
+    kz_secure_free(text);
+    return w > 0 ? kz_buf_str(qr) : NULL;
+}
+
 static int
 give_sheets(struct kz_state *st, const char *out, struct kz_share *s, unsigned n,
             long long created, struct kz_err *err)
 {
     char *sheet = kz_secure_alloc(KZ_SHARE_SHEET_MAX);
+    struct kz_buf qr = {NULL, 0, 0};
     unsigned i;
     int rc = KZ_OK;
 
     for (i = 0; i < n && rc == KZ_OK; i++) {
-        if (kz_cmd_share_sheet(&s[i], created, NULL, sheet, KZ_SHARE_SHEET_MAX) != 0)
+        if (kz_cmd_share_sheet(&s[i], created, share_qr(&s[i], &qr), sheet,
+                               KZ_SHARE_SHEET_MAX) != 0)
             rc = kz_fail(err, KZ_ERR, "internal error: share sheet too long");
         else if (out != NULL)
             rc = write_sheet(out, &s[i], sheet, err);
         else
             rc = show_sheet(st, &s[i], sheet, err);
     }
+    kz_buf_clear(&qr); /* wipes the code: it is the share */
+    kz_buf_free(&qr);
     kz_secure_free(sheet);
     return rc;
 }

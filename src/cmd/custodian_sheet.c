@@ -14,7 +14,7 @@
 #include "kizuna/shamir.h"
 #include "cmds.h"
 
-#define SHEET_FILE_MAX 16384
+#define SHEET_FILE_MAX 32768
 
 static void
 add(char *out, size_t size, size_t *len, const char *fmt, ...)
@@ -70,7 +70,8 @@ kz_cmd_share_sheet(const struct kz_share *s, long long created, const char *qr, 
         "The share (type it exactly; each group of 5 ends in a check character):\n\n%s\n",
         vid, vid, s->x, s->n, s->k, setup, date, lines);
     if (qr != NULL)
-        add(out, size, &len, "The same share as a QR code:\n\n%s\n", qr);
+        add(out, size, &len, "The same share as a QR code (it is the share: keep it as "
+                             "sealed as the text):\n\n%s\n", qr);
     else
         add(out, size, &len, "(No QR code: this kizuna was built without one; type the share.)\n\n");
     add(out, size, &len,
@@ -80,13 +81,13 @@ kz_cmd_share_sheet(const struct kz_share *s, long long created, const char *qr, 
         "  clients and hand the records on. Alone this sheet reveals nothing at all;\n"
         "  any %u of the %u sheets together open the vault, and with it every record.\n\n"
         "Keep it\n"
-        "  Sealed in an envelope, somewhere safe, apart from the other sheets. Do not copy,\n"
-        "  photograph or scan it. Do not open the envelope unless it is needed.\n\n"
+        "  Sealed in an envelope, somewhere safe, apart from the other sheets. Do not copy\n"
+        "  or photograph it. Do not open the envelope unless it is needed.\n\n"
         "Use it (only when the records must be reached)\n"
         "  Meet %u custodians at the computer that holds the vault, then run\n"
         "      kizuna unlock --shares\n"
         "  and type each share when asked (a mistyped group is named and asked again),\n"
-        "  or with each share's text saved in a file:\n"
+        "  or with each sheet (or the share's text, or what its QR code reads) in a file:\n"
         "      kizuna --share-file A --share-file B ... unlock\n"
         "  kizuna then asks you to set a new passphrase.\n\n"
         "What is logged\n"

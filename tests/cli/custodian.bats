@@ -39,6 +39,7 @@ kzs() { # share numbers (of N=$N), then the command
 		grep -q "^Share     $x of 5, any 3 open the vault$" "$f"
 		grep -q 'kizuna unlock --shares' "$f"
 		grep -q 'Sealed in an envelope' "$f"
+		grep -q '^The same share as a QR code' "$f"
 		[ "$(grep -cE '^[1-5]: ([0-9A-Z]{5} ){4}[0-9A-Z]{5}$' "$f")" -eq 5 ]
 	done
 	# The five sheets hold five different shares, of one vault and one setup.
