@@ -35,6 +35,8 @@ static const char usage_text[] =
     "      --passphrase-fd N       read the passphrase from file descriptor N\n"
     "      --passphrase-file FILE  read the passphrase from the first line of FILE\n"
     "      --recovery-key-file F   unlock with the recovery key in F\n"
+    "      --share-file F          unlock with custodian shares: one file (a share\n"
+    "                              sheet or its text) per share, the option repeated\n"
     "      --json                  one JSON document per command on stdout\n"
     "      --idle-lock SECONDS     shell: lock after this much idle time (0 never)\n"
     "  -f, --file SCRIPT           run commands from SCRIPT ('#' starts a comment)\n"
@@ -52,6 +54,7 @@ enum {
     OPT_PASS_FD = 256,
     OPT_PASS_FILE,
     OPT_RECOVERY,
+    OPT_SHARE_FILE,
     OPT_JSON,
     OPT_IDLE,
     OPT_KEEP_GOING,
@@ -115,6 +118,7 @@ static const struct option longopts[] = {
     {"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
     {"passphrase-file", required_argument, NULL, OPT_PASS_FILE},
     {"recovery-key-file", required_argument, NULL, OPT_RECOVERY},
+    {"share-file", required_argument, NULL, OPT_SHARE_FILE},
     {"json", no_argument, NULL, OPT_JSON},
     {"idle-lock", required_argument, NULL, OPT_IDLE},
     {"file", required_argument, NULL, 'f'},
@@ -163,6 +167,13 @@ take_option(struct kz_state *st, struct globals *g, int c, const char *arg, int 
     case OPT_RECOVERY:
         free(st->recovery_file);
         st->recovery_file = kz_xstrdup(optarg);
+        return 0;
+    case OPT_SHARE_FILE:
+        if (st->nshare_files == (int)(sizeof(st->share_files) / sizeof(st->share_files[0]))) {
+            *rc = usage_error(st, "--share-file: at most 16 shares");
+            return 1;
+        }
+        st->share_files[st->nshare_files++] = kz_xstrdup(optarg);
         return 0;
     case OPT_JSON:
         g->json = 1;

@@ -38,7 +38,11 @@ struct kz_state {
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
     int script_fd;              /* the descriptor a script is read from, -1 if none */
     int want_recovery;          /* unlock --recovery: the terminal asks for the recovery key */
-    int offer_passwd;           /* unlocked with the recovery key: offer a new passphrase */
+    int offer_passwd;           /* unlocked with the recovery key (1) or custodian shares
+                                   (2): offer a new passphrase */
+    int want_shares;            /* unlock --shares: the terminal asks for custodian shares */
+    char *share_files[16];      /* --share-file F, repeated: custodian shares (scripts) */
+    int nshare_files;
     int unlock_hint_shown;      /* the shell said how to reach the recovery key */
     const char *script_name;    /* while a script runs: its name and the line being run, */
     int script_line;            /* which start each error message ("nightly.kz:3: ...") */

@@ -174,6 +174,9 @@ int kz_ui_page(struct kz_ui *ui, const char *text, size_t len);
  */
 /* Prompts on /dev/tty with echo off; Ctrl-C cancels (KZ_EAUTH "cancelled"). */
 int kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err *err);
+/* The same with echo (a custodian share typed from its sheet: the person
+ * sees what they type); secure memory all the same. */
+int kz_ui_read_text_tty(const char *prompt, char **out, size_t *len, struct kz_err *err);
 /* First line of a file descriptor or file (newline stripped). */
 int kz_ui_read_secret_fd(int fd, char **out, size_t *len, struct kz_err *err);
 int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_err *err);

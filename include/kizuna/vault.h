@@ -225,6 +225,38 @@ struct kz_store *kz_vault_store(struct kz_vault *v);
 /* Wipes the keys of every open vault (fatal paths: out of memory, signals). */
 void kz_vault_wipe_all(void);
 
+/*
+ * Emergency access (issue #16): a custodian key slot. A random 32-byte slot
+ * key wraps the master key (XChaCha20-Poly1305, AD: label, vault id, setup id,
+ * key epoch, K, N) and is split into N Shamir shares, any K of which open the
+ * slot; the key itself is kept nowhere. The header keeps the setup (id, K, N,
+ * created) and the slot, both under a MAC of the master key and in the
+ * commitment. A new master key (rekey, custodian revoke) drops the slot.
+ */
+struct kz_share;
+
+struct kz_custodian_info {
+    int present; /* 0: no custodian setup (the fields below are 0) */
+    unsigned char setup_id[8];
+    unsigned k, n;
+    long long created; /* seconds since the epoch */
+};
+
+/* The setup as the header says (no key needed). */
+int kz_vault_custodian_info(struct kz_vault *v, struct kz_custodian_info *ci,
+                            struct kz_err *err);
+/* A new setup (replacing any old one: its shares then name another setup):
+ * shares[0..n-1] get shares 1..n (caller's memory: secure, wiped by the
+ * caller). 2 <= k <= n <= 10, else KZ_EUSAGE. Needs the key; one change. */
+int kz_vault_custodian_setup(struct kz_vault *v, unsigned k, unsigned n, struct kz_share *shares,
+                             struct kz_err *err);
+/* Unlocks with shares: KZ_EAUTH "share 2 is a share of another vault", "share 2
+ * is from another custodian setup (revoked or replaced)", "this vault has no
+ * custodian setup", "3 shares needed, 2 given" (distinct share numbers) or
+ * "these shares do not open the custodian slot"; KZ_EUSAGE when none given. */
+int kz_vault_unlock_shares(struct kz_vault *v, const struct kz_share *shares, size_t count,
+                           struct kz_err *err);
+
 /* Formats bytes as lower-case hex into out (2n+1 bytes). */
 void kz_hex(const unsigned char *b, size_t n, char *out);
 

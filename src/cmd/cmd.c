@@ -60,15 +60,18 @@ static int
 offer_new_passphrase(struct kz_state *st, int rc)
 {
     char *passwd_argv[] = {"passwd", NULL};
-    int prc;
+    int prc, shares = st->offer_passwd == 2;
 
-    if (!st->offer_passwd || rc != KZ_OK || st->vault == NULL || !kz_vault_unlocked(st->vault))
+    if (st->offer_passwd == 0 || rc != KZ_OK || st->vault == NULL ||
+        !kz_vault_unlocked(st->vault))
         return rc;
     st->offer_passwd = 0;
     if (st->script_name != NULL || st->script_in != NULL ||
         !(st->interactive || kz_ui_have_terminal()))
         return rc;
-    if (!kz_ui_confirm_yes("Unlocked with the recovery key. Set a new passphrase now?")) {
+    if (!kz_ui_confirm_yes(shares
+                               ? "Unlocked with custodian shares. Set a new passphrase now?"
+                               : "Unlocked with the recovery key. Set a new passphrase now?")) {
         kz_ui_say(&st->ui, "The passphrase is unchanged; 'passwd' sets a new one.\n");
         return rc;
     }

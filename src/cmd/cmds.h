@@ -35,6 +35,8 @@ extern const struct kz_cmd_entry kz_cmd_timeline;
 extern const struct kz_cmd_entry kz_cmd_report;
 extern const struct kz_cmd_entry kz_cmd_audit_log, kz_cmd_audit_verify, kz_cmd_audit_head,
     kz_cmd_doctor, kz_cmd_rekey;
+extern const struct kz_cmd_entry kz_cmd_custodian_setup, kz_cmd_custodian_status,
+    kz_cmd_custodian_revoke, kz_cmd_custodian_acknowledge;
 
 extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_recipients_list,
     kz_cmd_recipients_remove, kz_cmd_backup_create, kz_cmd_backup_verify,
@@ -45,6 +47,34 @@ extern const struct kz_cmd_entry kz_cmd_keygen, kz_cmd_recipients_add, kz_cmd_re
  * *out in secure memory. */
 int kz_cmd_new_passphrase(struct kz_state *st, const char *file, int use_global, char **out,
                           size_t *len, struct kz_err *err);
+
+/* ---- custodian (src/cmd/custodian*.c): emergency access ---- */
+struct kz_share;
+/* Custodian shares for an unlock (at most KZ_CMD_SHARES_MAX into s): from the
+ * --share-file files, else asked on the terminal one after another (unlock
+ * --shares), each decoded as typed and a mistyped one asked again. */
+#define KZ_CMD_SHARES_MAX 16
+int kz_cmd_read_shares(struct kz_state *st, struct kz_share *s, size_t *count,
+                       struct kz_err *err);
+/* How an unlock with shares is logged: "custodian shares 1, 3, 5". */
+void kz_cmd_shares_how(const struct kz_share *s, size_t count, char *how, size_t size);
+/* Share s's printable sheet (plain text; qr: the share's QR code as text, or
+ * NULL) into out (size bytes; give secure memory: it holds the share):
+ * 0, or -1 when it does not fit. */
+#define KZ_SHARE_SHEET_MAX 16384
+int kz_cmd_share_sheet(const struct kz_share *s, long long created, const char *qr, char *out,
+                       size_t size);
+/* A time in seconds as YYYY-MM-DD (UTC) into buf. */
+void kz_cmd_share_date(long long t, char *buf, size_t size);
+/* The newest opening by custodian shares in the audit trail: its time into t
+ * ("" when none) and how ("custodian shares 1, 3, 5") into how; *pending 1
+ * when no 'custodian acknowledge' followed it. */
+int kz_cmd_custodian_opening(struct kz_state *st, char *t, size_t tsize, char *how,
+                             size_t howsize, int *pending, struct kz_err *err);
+/* A new master key as rekey makes (src/cmd/vault_rekey.c): the passphrase asked
+ * again, revoked said, the new recovery key shown once. */
+int kz_cmd_rekey_and_say(struct kz_state *st, const char *cmd, const char *newpass,
+                         size_t newlen, int progress, const char *revoked, struct kz_err *err);
 
 /* Text for a note: --text, --text-file FILE ("-" for stdin), else $EDITOR on a
  * terminal (starting from initial), else inline lines from the script ending

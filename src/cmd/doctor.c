@@ -142,10 +142,32 @@ check_keys(struct kz_state *st, struct report *r)
         check(r, "key slots", FAIL_, "%s", "no recovery slot: 'recovery rotate' makes one");
     else if (kz_vault_slots_check(st->vault, &e) != KZ_OK)
         check(r, "key slots", BAD_, "%s (%s)", e.msg,
-              strstr(e.msg, "recovery") != NULL ? "'recovery rotate' makes a new one"
-                                                : "'passwd' seals it anew");
+              strstr(e.msg, "custodian") != NULL  ? "'custodian revoke' removes it"
+              : strstr(e.msg, "recovery") != NULL ? "'recovery rotate' makes a new one"
+                                                  : "'passwd' seals it anew");
     else
         check(r, "key slots", OK_, "passphrase and recovery key slots as written");
+}
+
+/* An opening by custodian shares that the therapist has not acknowledged. */
+static void
+check_custodian(struct kz_state *st, struct report *r)
+{
+    char t[32], how[96];
+    int pending = 0;
+    struct kz_err e;
+
+    kz_err_clear(&e);
+    if (kz_cmd_custodian_opening(st, t, sizeof(t), how, sizeof(how), &pending, &e) != KZ_OK)
+        return; /* the audit chain row names it */
+    if (pending)
+        check(r, "custodian opening", WARN_,
+              "the vault was opened with %s at %s: 'custodian acknowledge' once you know why", how,
+              t);
+    else
+        check(r, "custodian opening", OK_, "%s",
+              *t != '\0' ? "the last opening by custodian shares was acknowledged"
+                         : "never opened with custodian shares");
 }
 
 /* What was sealed: SQLite integrity, the commitment, every record, the audit
@@ -276,6 +298,7 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     check_files(st, &r);
     check_keys(st, &r);
     check_seals(st, &r, &lb);
+    check_custodian(st, &r);
     check_backup(&r, &lb, kz_doctor_warn_days(st));
     check_runtime(st, &r);
     check_editor(&r, fix);
@@ -297,7 +320,8 @@ const struct kz_cmd_entry kz_cmd_doctor = {
     "doctor", "[--fix]", "security self-check; exit 4 on an integrity failure, 1 on another",
     "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
     "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
-    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers.\n"
+    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers,\n"
+    "an opening by custodian shares not yet acknowledged ('custodian acknowledge').\n"
     "Only a backup whose event was written with the key counts: a keyless (unverified)\n"
     "one is named, and leaves the backup check at warn. --fix shreds (zeros, then removes)\n"
     "the editor files a kizuna that was killed left in /dev/shm; those of a kizuna still\n"

@@ -36,6 +36,8 @@ static const struct {
     {"chart", "view"},
     {"couple reopen", "change"},    {"couple hold", "hold"},      {"couple release", "release"},
     {"retention", "view"}, /* names closed couples and their dates */
+    {"custodian setup", "custodian"}, {"custodian revoke", "rekey"},
+    {"custodian acknowledge", "custodian"},
 };
 
 const char *

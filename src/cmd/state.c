@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kizuna/secmem.h"
+#include "kizuna/shamir.h"
 #include "kizuna/wipe.h"
 #include "cmds.h"
 
@@ -30,6 +31,8 @@ kz_state_free(struct kz_state *st)
     free(st->passphrase_file);
     free(st->recovery_file);
     st->vault_path = st->passphrase_file = st->recovery_file = NULL;
+    while (st->nshare_files > 0)
+        free(st->share_files[--st->nshare_files]);
     kz_cmd_parse_end(st);
     kz_ui_wipe_stdout(&st->ui);
 }
@@ -121,6 +124,30 @@ unlock_settled(struct kz_state *st, int recovery, const char *secret, size_t len
     return kz_fail(err, KZ_EAUTH, "the vault was re-keyed by another process: unlock it again");
 }
 
+/* Unlocks with custodian shares (--share-file, or asked: unlock --shares); the
+ * unlock is audited as "custodian shares 1, 3, 5" and a new passphrase offered. */
+static int
+unlock_with_shares(struct kz_state *st, struct kz_err *err)
+{
+    struct kz_share *s = kz_secure_alloc(KZ_CMD_SHARES_MAX * sizeof(*s));
+    size_t count = 0;
+    char how[96];
+    int rc;
+
+    if ((rc = kz_cmd_read_shares(st, s, &count, err)) == KZ_OK) {
+        kz_cmd_shares_how(s, count, how, sizeof(how));
+        rc = kz_vault_unlock_shares(st->vault, s, count, err);
+        if (rc == KZ_OK)
+            rc = after_unlock(st, how);
+        else if (rc == KZ_EAUTH)
+            failed_unlock(st, "custodian shares");
+    }
+    if (rc == KZ_OK)
+        st->offer_passwd = 2;
+    kz_secure_free(s);
+    return rc;
+}
+
 /* Unlocks with the secret given on the command line: the recovery-key file,
  * else the passphrase file or descriptor. */
 static int
@@ -208,6 +235,8 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
         return rc;
     if (kz_vault_unlocked(st->vault))
         return KZ_OK;
+    if (st->nshare_files > 0 || st->want_shares)
+        return unlock_with_shares(st, err);
     if (st->recovery_file != NULL ||
         (!st->want_recovery && (st->passphrase_file != NULL || st->passphrase_fd >= 0)))
         return unlock_from_option(st, err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* passwd, recovery rotate and rekey: a new passphrase slot, or a new master key. */
 #include <stddef.h>
+#include <string.h>
 
 #include "kizuna/secmem.h"
 #include "cmds.h"
@@ -29,14 +30,17 @@ rekey_progress(void *ctx, unsigned long long done, unsigned long long total)
 
 /* A new master key (kz_vault_rekey), with a new passphrase when newpass is
  * given; says what was revoked and shows the new recovery key once. */
-static int
-rekey_and_say(struct kz_state *st, const char *cmd, const char *newpass, size_t newlen,
-              int progress, const char *revoked, struct kz_err *err)
+int
+kz_cmd_rekey_and_say(struct kz_state *st, const char *cmd, const char *newpass, size_t newlen,
+                     int progress, const char *revoked, struct kz_err *err)
 {
     char *pass = NULL, *recovery = NULL;
+    struct kz_custodian_info ci;
     size_t len = 0;
     int rc;
 
+    if ((rc = kz_vault_custodian_info(st->vault, &ci, err)) != KZ_OK)
+        return rc;
     if ((rc = pass_again(st, cmd, &pass, &len, err)) != KZ_OK)
         return rc;
     rc = kz_vault_rekey(st->vault, pass, len, newpass, newlen, &recovery,
@@ -55,6 +59,11 @@ rekey_and_say(struct kz_state *st, const char *cmd, const char *newpass, size_t 
                   "on under it. %s\nThe new recovery key, shown only this once:\n\n    %s\n\n",
                   revoked, recovery);
         st->ui.emitted = 1;
+        if (ci.present && strcmp(cmd, "custodian revoke") != 0)
+            kz_ui_say(&st->ui,
+                      "The custodian setup (any %u of %u shares) went with the old key: its\n"
+                      "shares open nothing now. 'custodian setup' makes new ones.\n",
+                      ci.k, ci.n);
     }
     kz_secure_free(recovery);
     return KZ_OK;
@@ -81,11 +90,11 @@ cmd_passwd(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_cmd_new_passphrase(st, file, 0, &pass, &len, err)) != KZ_OK)
         return rc;
     if (rekey) {
-        rc = rekey_and_say(st, "passwd --rekey", pass, len, 0,
-                           "The old passphrase and the old recovery key no longer open this "
-                           "vault,\nand nothing written from now on opens with the old master "
-                           "key.",
-                           err);
+        rc = kz_cmd_rekey_and_say(st, "passwd --rekey", pass, len, 0,
+                                  "The old passphrase and the old recovery key no longer open "
+                                  "this vault,\nand nothing written from now on opens with the "
+                                  "old master key.",
+                                  err);
         goto out;
     }
     if ((rc = kz_vault_set_passphrase(st->vault, pass, len, NULL, err)) != KZ_OK)
@@ -104,10 +113,10 @@ cmd_recovery_rotate(struct kz_state *st, int argc, char **argv, struct kz_err *e
 
     if ((rc = kz_cmd_parse(st, "recovery rotate", argc, argv, NULL, pos, 0, &npos, err)) != KZ_OK)
         return rc;
-    return rekey_and_say(st, "recovery rotate", NULL, 0, 0,
-                         "The old recovery key no longer opens this vault, and nothing\n"
-                         "written from now on opens with the master key it unwrapped.",
-                         err);
+    return kz_cmd_rekey_and_say(st, "recovery rotate", NULL, 0, 0,
+                                "The old recovery key no longer opens this vault, and nothing\n"
+                                "written from now on opens with the master key it unwrapped.",
+                                err);
 }
 
 static int
@@ -119,8 +128,8 @@ cmd_rekey(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
     if ((rc = kz_cmd_parse(st, "rekey", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
-    return rekey_and_say(st, "rekey", NULL, 0, progress,
-                         "The old recovery key no longer opens this vault.", err);
+    return kz_cmd_rekey_and_say(st, "rekey", NULL, 0, progress,
+                                "The old recovery key no longer opens this vault.", err);
 }
 
 static const char *const no_opts[] = {NULL};

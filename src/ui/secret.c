@@ -200,6 +200,22 @@ kz_ui_read_secret_tty(const char *prompt, char **out, size_t *len, struct kz_err
 }
 
 int
+kz_ui_read_text_tty(const char *prompt, char **out, size_t *len, struct kz_err *err)
+{
+    struct tty_guard g;
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    if (tty_open(&g) != 0)
+        return kz_fail(err, KZ_EAUTH, "no terminal to ask on");
+    tty_write(g.fd, prompt);
+    rc = read_line(g.fd, &g, out, len, "the answer", err);
+    tty_close(&g);
+    return rc;
+}
+
+int
 kz_ui_read_secret_fd(int fd, char **out, size_t *len, struct kz_err *err)
 {
     *out = NULL;

@@ -69,4 +69,20 @@ int kz_vault_inbox_create(struct kz_vault *v, struct kz_err *err);
 int kz_vault_audit_rekey(struct kz_vault *v, const unsigned char *new_master, uint32_t new_epoch,
                          struct kz_err *err);
 
+/* Shared with src/vault/custodian.c (the custodian slot): its header rows. */
+#define H_CUST_INFO "custodian"
+#define H_CUST_SLOT "slot.custodian"
+#define H_CUST_MAC "slot.custodian.mac"
+/* mac = BLAKE2b(slots key, vault id || slot name || blob || extra). */
+void kz_vault_slot_mac(const struct kz_vault *v, const char *name, const unsigned char *blob,
+                       size_t bloblen, const unsigned char *extra, size_t extralen,
+                       unsigned char mac[32]);
+/* Opens the slot blob in the header row slot with kek (AD ad): KZ_OK and the
+ * vault holds the master key, KZ_EAUTH when it does not open. Inside the
+ * caller's snapshot. */
+int kz_vault_open_slot(struct kz_vault *v, const char *slot, const unsigned char *kek,
+                       const unsigned char *ad, size_t adlen, struct kz_err *err);
+/* After a slot opened: upgrade an old vault, load and check the heads index. */
+int kz_vault_after_open(struct kz_vault *v, struct kz_err *err);
+
 #endif

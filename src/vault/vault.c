@@ -191,7 +191,6 @@ derive_record_key(struct kz_vault *v)
 }
 
 static void heads_drop(struct kz_vault *v);
-static int after_open(struct kz_vault *v, struct kz_err *err);
 static int heads_load(struct kz_vault *v, struct kz_err *err);
 
 void
@@ -320,9 +319,10 @@ fail:
 }
 
 /* mac = BLAKE2b(slots key, vault id || slot name || blob || extra). */
-static void
-slot_mac(const struct kz_vault *v, const char *name, const unsigned char *blob, size_t bloblen,
-         const unsigned char *extra, size_t extralen, unsigned char mac[32])
+void
+kz_vault_slot_mac(const struct kz_vault *v, const char *name, const unsigned char *blob,
+                  size_t bloblen, const unsigned char *extra, size_t extralen,
+                  unsigned char mac[32])
 {
     unsigned char key[KZ_KEY_BYTES];
     crypto_generichash_state s;
@@ -352,7 +352,7 @@ seal_pass_slot(struct kz_vault *v, const unsigned char *kek,
     unsigned char mac[32];
 
     kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
-    slot_mac(v, H_SLOT_PASS, blob, bloblen, enc, KZ_KDF_ENCODED_BYTES, mac);
+    kz_vault_slot_mac(v, H_SLOT_PASS, blob, bloblen, enc, KZ_KDF_ENCODED_BYTES, mac);
     if ((rc = kz_store_header_put(v->st, H_KDF, enc, KZ_KDF_ENCODED_BYTES, err)) == KZ_OK &&
         (rc = kz_store_header_put(v->st, H_SLOT_PASS, blob, bloblen, err)) == KZ_OK)
         rc = kz_store_header_put(v->st, H_SLOT_PASS_MAC, mac, sizeof(mac), err);
@@ -390,7 +390,7 @@ write_recovery_slot(struct kz_vault *v, char **recovery, struct kz_err *err)
     unsigned char mac[32];
 
     kz_seal(kek, ad, adlen, v->master, KZ_KEY_BYTES, 1, &blob, &bloblen);
-    slot_mac(v, H_SLOT_RECOVERY, blob, bloblen, NULL, 0, mac);
+    kz_vault_slot_mac(v, H_SLOT_RECOVERY, blob, bloblen, NULL, 0, mac);
     rc = kz_store_header_put(v->st, H_SLOT_RECOVERY, blob, bloblen, err);
     if (rc == KZ_OK)
         rc = kz_store_header_put(v->st, H_SLOT_RECOVERY_MAC, mac, sizeof(mac), err);
@@ -505,9 +505,9 @@ out:
 }
 
 /* Opens a slot blob with kek; on success the vault holds the master key. */
-static int
-open_slot(struct kz_vault *v, const char *slot, const unsigned char *kek,
-          const unsigned char *ad, size_t adlen, struct kz_err *err)
+int
+kz_vault_open_slot(struct kz_vault *v, const char *slot, const unsigned char *kek,
+                   const unsigned char *ad, size_t adlen, struct kz_err *err)
 {
     unsigned char *blob = NULL, *mk = NULL;
     size_t bloblen = 0, mklen = 0;
@@ -558,7 +558,7 @@ kz_vault_unlock(struct kz_vault *v, const char *pass, size_t passlen, struct kz_
     if ((rc = kz_kdf_derive(&kdf, pass, passlen, kek, err)) != KZ_OK)
         goto out;
     adlen = slot_ad(ad, LABEL_PASS, v->id, enc);
-    rc = open_slot(v, H_SLOT_PASS, kek, ad, adlen, err);
+    rc = kz_vault_open_slot(v, H_SLOT_PASS, kek, ad, adlen, err);
     if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
         kz_fail(err, KZ_EAUTH, "wrong passphrase");
 out:
@@ -566,7 +566,7 @@ out:
         kz_vault_end_read(v);
     kz_secure_free(kek);
     free(enc);
-    return rc == KZ_OK ? after_open(v, err) : rc;
+    return rc == KZ_OK ? kz_vault_after_open(v, err) : rc;
 }
 
 int
@@ -580,7 +580,7 @@ kz_vault_unlock_as(struct kz_vault *v, const struct kz_vault *keyed, struct kz_e
     v->master = kz_secure_alloc(KZ_KEY_BYTES);
     memcpy(v->master, keyed->master, KZ_KEY_BYTES);
     derive_record_key(v);
-    return after_open(v, err);
+    return kz_vault_after_open(v, err);
 }
 
 int
@@ -601,14 +601,14 @@ kz_vault_unlock_recovery(struct kz_vault *v, const char *code, size_t len, struc
     kz_vault_lock(v);
     if ((rc = kz_vault_begin_read(v, err)) != KZ_OK)
         goto out;
-    rc = open_slot(v, H_SLOT_RECOVERY, kek, ad, adlen, err);
+    rc = kz_vault_open_slot(v, H_SLOT_RECOVERY, kek, ad, adlen, err);
     if (rc == KZ_EAUTH && err != NULL && err->code != KZ_EAUTH)
         kz_fail(err, KZ_EAUTH, "wrong recovery key");
     kz_vault_end_read(v);
 out:
     kz_secure_free(raw);
     kz_secure_free(kek);
-    return rc == KZ_OK ? after_open(v, err) : rc;
+    return rc == KZ_OK ? kz_vault_after_open(v, err) : rc;
 }
 
 static int
@@ -670,7 +670,7 @@ slot_check(struct kz_vault *v, const char *name, const char *mac_name, const cha
     rc = kz_store_header_get(v->st, mac_name, &mac, &maclen, err);
     if (rc != KZ_OK && rc != KZ_ENOTFOUND)
         goto out;
-    slot_mac(v, name, blob, bloblen, extra, extralen, want);
+    kz_vault_slot_mac(v, name, blob, bloblen, extra, extralen, want);
     rc = (mac != NULL && maclen == sizeof(want) && sodium_memcmp(mac, want, sizeof(want)) == 0)
              ? KZ_OK
              : kz_fail(err, KZ_EINTEGRITY,
@@ -683,6 +683,61 @@ out:
     return rc;
 }
 
+/* The custodian slot (src/vault/custodian.c makes it): its rows against their
+ * MAC, and their removal at a rekey. */
+/* None of the rows at all is fine; KZ_EINTEGRITY naming the slot when one is
+ * altered, planted or missing. */
+static int
+custodian_check(struct kz_vault *v, struct kz_err *err)
+{
+    unsigned char *info = NULL, *blob = NULL, *mac = NULL, want[32];
+    size_t infolen = 0, bloblen = 0, maclen = 0;
+    int rc, ri, rb, rm;
+
+    ri = kz_store_header_get(v->st, H_CUST_INFO, &info, &infolen, err);
+    rb = kz_store_header_get(v->st, H_CUST_SLOT, &blob, &bloblen, err);
+    rm = kz_store_header_get(v->st, H_CUST_MAC, &mac, &maclen, err);
+    if ((ri != KZ_OK && ri != KZ_ENOTFOUND) || (rb != KZ_OK && rb != KZ_ENOTFOUND) ||
+        (rm != KZ_OK && rm != KZ_ENOTFOUND)) {
+        rc = ri != KZ_OK && ri != KZ_ENOTFOUND ? ri : rb != KZ_OK && rb != KZ_ENOTFOUND ? rb : rm;
+        goto out;
+    }
+    if (ri == KZ_ENOTFOUND && rb == KZ_ENOTFOUND && rm == KZ_ENOTFOUND) {
+        rc = KZ_OK;
+        goto out;
+    }
+    if (ri != KZ_OK || rb != KZ_OK || rm != KZ_OK) {
+        rc = kz_fail(err, KZ_EINTEGRITY,
+                     "the custodian slot is incomplete (its %s is missing): it was planted or "
+                     "removed outside kizuna",
+                     ri != KZ_OK ? "setup" : rb != KZ_OK ? "key slot" : "MAC");
+        goto out;
+    }
+    kz_vault_slot_mac(v, H_CUST_SLOT, blob, bloblen, info, infolen, want);
+    rc = (maclen == sizeof(want) && sodium_memcmp(mac, want, sizeof(want)) == 0)
+             ? KZ_OK
+             : kz_fail(err, KZ_EINTEGRITY,
+                       "the custodian slot was altered or planted outside kizuna: its MAC "
+                       "does not match (the custodian's shares may not open the vault)");
+out:
+    free(info);
+    free(blob);
+    free(mac);
+    return rc;
+}
+
+/* Rekey: the slot's key cannot wrap a new master key. In the caller's change. */
+static int
+custodian_drop(struct kz_vault *v, struct kz_err *err)
+{
+    int rc;
+
+    if ((rc = kz_store_header_delete(v->st, H_CUST_INFO, err)) == KZ_OK &&
+        (rc = kz_store_header_delete(v->st, H_CUST_SLOT, err)) == KZ_OK)
+        rc = kz_store_header_delete(v->st, H_CUST_MAC, err);
+    return rc;
+}
+
 int
 kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
 {
@@ -692,7 +747,10 @@ kz_vault_slots_check(struct kz_vault *v, struct kz_err *err)
         return rc;
     if ((rc = slot_check(v, H_SLOT_PASS, H_SLOT_PASS_MAC, H_KDF, "passphrase", err)) != KZ_OK)
         return rc;
-    return slot_check(v, H_SLOT_RECOVERY, H_SLOT_RECOVERY_MAC, NULL, "recovery key", err);
+    if ((rc = slot_check(v, H_SLOT_RECOVERY, H_SLOT_RECOVERY_MAC, NULL, "recovery key", err)) !=
+        KZ_OK)
+        return rc;
+    return custodian_check(v, err);
 }
 
 void
@@ -1449,8 +1507,9 @@ commit_check(struct kz_vault *v, struct kz_err *err)
             (rc = kz_vault_recipients_check(v, err)) != KZ_OK)
             goto out;
         rc = kz_fail(err, KZ_EINTEGRITY,
-                     "the vault header was changed outside kizuna (a key slot, the key-"
-                     "derivation settings, the recipients or the audit inbox key)");
+                     "the vault header was changed outside kizuna (a key slot, the custodian "
+                     "slot among them, the key-derivation settings, the recipients or the "
+                     "audit inbox key)");
         goto out;
     }
     v->gen = kz_get64(pt + 1);
@@ -2045,6 +2104,10 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
     }
     if (rc == KZ_OK)
         rc = write_recovery_slot(v, recovery, err);
+    /* The custodian slot's key is only in the shares: it cannot wrap the new
+     * key, and an old share set must open nothing from now on. */
+    if (rc == KZ_OK)
+        rc = custodian_drop(v, err);
     kz_put32(b4, new_epoch);
     if (rc == KZ_OK)
         rc = kz_store_header_put(v->st, H_EPOCH, b4, 4, err);
@@ -2135,8 +2198,8 @@ fail:
 
 /* After a slot opened: upgrade an old vault, then load the heads index and
  * check it against the commitment. A vault that fails the check stays locked. */
-static int
-after_open(struct kz_vault *v, struct kz_err *err)
+int
+kz_vault_after_open(struct kz_vault *v, struct kz_err *err)
 {
     const struct kz_head *heads;
     size_t n;
