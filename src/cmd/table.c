@@ -12,6 +12,7 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_couple_edit,
     &kz_cmd_couple_close,
     &kz_cmd_couple_delete,
+    &kz_cmd_couple_erase,
     &kz_cmd_session_add,
     &kz_cmd_session_list,
     &kz_cmd_session_show,
