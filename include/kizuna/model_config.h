@@ -26,7 +26,15 @@ enum kz_setting_type {
     KZ_SET_DAYS,     /* 0 to 3650 days (an integer) */
     KZ_SET_DATEFMT,  /* a date style's canonical name (a string) */
     KZ_SET_ONOFF,    /* "on" or "off" (a string) */
+    KZ_SET_YEARS,    /* 1 to 100 years (an integer): retention.years */
 };
+
+/* retention.years (issue #16): how long a closed couple's records are kept
+ * after closing. The default is Germany's (630f BGB: ten years after the end
+ * of treatment); other jurisdictions set their own. */
+#define KZ_RETENTION_YEARS_DEFAULT 10
+#define KZ_RETENTION_YEARS_MIN 1
+#define KZ_RETENTION_YEARS_MAX 100
 
 #define KZ_SETTING_TEXT_MAX 200
 
@@ -66,6 +74,8 @@ int kz_conf_idle_lock(const json_t *cfg);
 long kz_conf_warn_days(const json_t *cfg, long def);
 int kz_conf_date_style(const json_t *cfg);
 int kz_conf_pager(const json_t *cfg);
+/* retention.years: 1 to 100, KZ_RETENTION_YEARS_DEFAULT when unset. */
+int kz_conf_retention_years(const json_t *cfg);
 /* The short-id counter an older vault kept for kind (KZ_KIND_SESSION or
  * KZ_KIND_GOAL), 0 if none. */
 uint32_t kz_conf_counter(const json_t *cfg, int kind);

@@ -25,7 +25,13 @@
  *   home_languages, children_languages: [string];
  *   children: [{name: string, birth_year: integer, languages: [string]}];
  *   consent: {NAME: true|false}; formulation: {problem, causes, stressors,
- *     identity, coping, relationship: string}.
+ *     identity, coping, relationship: string};
+ *   closed, reopened: "YYYY-MM-DD" (issue #16: the day couple close archived
+ *     it, only while closed; the day couple reopen last opened it again);
+ *   hold: null or {reason: string, since: "YYYY-MM-DD"} (a legal hold).
+ * Bodies older than issue #16 have none of the last three and still open: a
+ * couple closed then has no closing date (retention counts from its last
+ * session, see kz_couple_retention_end).
  */
 
 #define KZ_COUPLE_VERSION 1
@@ -73,5 +79,53 @@ void kz_couple_tally_add(struct kz_couple_tally *t, const struct kz_head_info *c
 /* The order a couple's children are exported in: sessions by date, then
  * goals, each kind by short id within (a qsort-style comparison). */
 int kz_couple_child_cmp(const struct kz_head_info *x, const struct kz_head_info *y);
+
+/* The record's lifecycle (issue #16; src/model/couple_life.c). */
+
+/* The rules of closed, reopened and hold beyond their types, for
+ * kz_couple_check: closed and reopened are real calendar days, closed only on
+ * a closed couple; a hold has a non-empty reason and a since date. Refused as
+ * from asks (sealed KZ_EINTEGRITY, import KZ_EUSAGE) naming the field. */
+int kz_couple_check_life(const json_t *c, int from, struct kz_err *err);
+/* The closing date (yyyymmdd), or 0 (not closed, or closed before issue #16). */
+uint32_t kz_couple_closed_on(const json_t *c);
+/* d (yyyymmdd) plus years; 29 February becomes 28 February in a common year. */
+uint32_t kz_date_add_years(uint32_t d, int years);
+/* The last day a closed couple's records are kept: its closing date, else
+ * (closed before closing dates were written) last_session (yyyymmdd, 0 for
+ * none), else its intake date, plus years. 0 when the couple is active or
+ * paused (retention runs only once treatment has ended) or has no date. A
+ * couple is past retention when today > this date. */
+uint32_t kz_couple_retention_end(const json_t *c, uint32_t last_session, int years);
+/* 1 if c is under a legal hold (*reason, if reason is not NULL, then points
+ * into c: its text), else 0. */
+int kz_couple_on_hold(const json_t *c, const char **reason);
+/* The hold's since date (yyyymmdd), or 0 when not on hold. */
+uint32_t kz_couple_hold_since(const json_t *c);
+/* KZ_OK if c may be changed; a closed couple is archived, read-only:
+ * KZ_ERR "C014 is closed (archived): couple reopen C014 to change it". */
+int kz_couple_writable(const json_t *c, struct kz_err *err);
+/* Whether c may be erased on today (yyyymmdd): KZ_OK, or KZ_ERR with the
+ * refusal, in this order: under a legal hold ("C014 is on legal hold since
+ * 2026-03-01 (reason): couple release C014 first"); not closed ("C014 is
+ * active: couple close C014 first"); closed but today is not past its
+ * retention end and before_retention is 0 ("C014 is kept until 2036-06-15
+ * (10 years after closing, config retention.years): --before-retention
+ * --reason TEXT for a client's erasure request"). before_retention lifts only
+ * the last refusal, never a hold. */
+int kz_couple_erase_check(const json_t *c, uint32_t last_session, int years, uint32_t today,
+                          int before_retention, struct kz_err *err);
+/* couple close: status closed, closed today. KZ_ERR if already closed. */
+int kz_couple_close(json_t *c, uint32_t today, struct kz_err *err);
+/* couple reopen: status active, closed dropped, reopened today. KZ_ERR if the
+ * couple is not closed. */
+int kz_couple_reopen(json_t *c, uint32_t today, struct kz_err *err);
+/* couple hold: hold {reason, since today}. KZ_EUSAGE for an empty reason, one
+ * with a control character or longer than KZ_HOLD_REASON_MAX bytes; KZ_ERR if
+ * already on hold (the hold and how to release it). */
+#define KZ_HOLD_REASON_MAX 500
+int kz_couple_hold(json_t *c, const char *reason, uint32_t today, struct kz_err *err);
+/* couple release: the hold removed. KZ_ERR if c is not on hold. */
+int kz_couple_release(json_t *c, struct kz_err *err);
 
 #endif

@@ -23,6 +23,8 @@ const struct kz_setting kz_settings[] = {
      "how dates are shown: iso, dd.mm.yyyy, dd/mm/yyyy, mm/dd/yyyy", "iso"},
     {"pager", KZ_SET_ONOFF, "on: long output on a terminal goes through $PAGER (less -R); off",
      "on"},
+    {"retention.years", KZ_SET_YEARS,
+     "years a closed couple's records are kept after closing (Germany, 630f BGB: 10)", "10"},
     {NULL, KZ_SET_TEXT, NULL, NULL},
 };
 
@@ -65,14 +67,18 @@ parse_number(const struct kz_setting *s, const char *val, struct kz_err *err)
             goto bad;
         if (v > 86400)
             goto bad;
+    } else if (s->type == KZ_SET_YEARS) {
+        if (*end != '\0' || v < KZ_RETENTION_YEARS_MIN || v > KZ_RETENTION_YEARS_MAX)
+            goto bad;
     } else if (*end != '\0' || v > 3650) {
         goto bad;
     }
     return json_integer(v);
 bad:
     kz_fail(err, KZ_EUSAGE, "%s: %s", s->key,
-            s->type == KZ_SET_DURATION
-                ? "takes seconds (or 10m, 1h), at most a day; 0 means never"
+            s->type == KZ_SET_DURATION ? "takes seconds (or 10m, 1h), at most a day; 0 means never"
+            : s->type == KZ_SET_YEARS
+                ? "takes a number of years from 1 to 100 (the default 10 is Germany's, 630f BGB)"
                 : "takes a number of days from 0 to 3650");
     return NULL;
 }
@@ -107,6 +113,7 @@ kz_setting_parse(const struct kz_setting *s, const char *val, struct kz_err *err
         return json_string(kz_date_style_name(style));
     case KZ_SET_DURATION:
     case KZ_SET_DAYS:
+    case KZ_SET_YEARS:
         return parse_number(s, val, err);
     }
     kz_fail(err, KZ_EUSAGE, "%s: not a value", s->key);
@@ -273,6 +280,17 @@ kz_conf_warn_days(const json_t *cfg, long def)
     json_t *v = kz_conf_get(cfg, "backup.warn-days");
 
     return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+int
+kz_conf_retention_years(const json_t *cfg)
+{
+    json_t *v = kz_conf_get(cfg, "retention.years");
+    json_int_t y = json_is_integer(v) ? json_integer_value(v) : KZ_RETENTION_YEARS_DEFAULT;
+
+    if (y < KZ_RETENTION_YEARS_MIN || y > KZ_RETENTION_YEARS_MAX)
+        return KZ_RETENTION_YEARS_DEFAULT;
+    return (int)y;
 }
 
 int

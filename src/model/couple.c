@@ -302,8 +302,14 @@ kz_couple_set(json_t *c, const char *field, const char *value, struct kz_err *er
             return KZ_OK;
         }
         if (strcmp(field, "status") == 0) {
-            if (kz_couple_status_parse(value) < 0)
+            int was = kz_couple_status(c), now = kz_couple_status_parse(value);
+            if (now < 0)
                 return kz_fail(err, KZ_EUSAGE, "status: active, paused or closed");
+            /* Closing records its date (model_couple.h); leaving closed drops it. */
+            if (now == KZ_ST_CLOSED && was != KZ_ST_CLOSED)
+                return kz_couple_close(c, kz_date_today(), err);
+            if (now != KZ_ST_CLOSED)
+                json_object_del(c, "closed");
             json_object_set_new(c, "status", json_string(value));
             return KZ_OK;
         }

@@ -17,6 +17,7 @@ enum type {
     T_CHILDREN, /* a list of {name, birth_year, languages} */
     T_CONSENT,  /* an object of booleans, any names */
     T_FORM,     /* an object: formulation sections */
+    T_HOLD,     /* null, or an object: {reason, since} (a legal hold) */
 };
 
 struct field {
@@ -33,6 +34,8 @@ static const struct field top_fields[] = {
     {"residence", T_STR},  {"home_languages", T_STRS}, {"children_languages", T_STRS},
     {"children", T_CHILDREN}, {"support", T_STR},  {"referral", T_STR},
     {"consent", T_CONSENT}, {"formulation", T_FORM}, {"notes", T_STR},
+    /* Issue #16: the closing date, the last reopening, a legal hold. */
+    {"closed", T_STR},     {"reopened", T_STR},    {"hold", T_HOLD},
     {NULL, T_STR},
 };
 static const struct field partner_fields[] = {
@@ -42,6 +45,7 @@ static const struct field partner_fields[] = {
 static const struct field lang_fields[] = {{"lang", T_STR}, {"fluency", T_STR}, {NULL, T_STR}};
 static const struct field child_fields[] = {
     {"name", T_STR}, {"birth_year", T_INT}, {"languages", T_STRS}, {NULL, T_STR}};
+static const struct field hold_fields[] = {{"reason", T_STR}, {"since", T_STR}, {NULL, T_STR}};
 static const struct field form_fields[] = {
     {"problem", T_STR},  {"causes", T_STR}, {"stressors", T_STR},     {"identity", T_STR},
     {"coping", T_STR},   {"relationship", T_STR}, {NULL, T_STR},
@@ -62,6 +66,7 @@ what(enum type t)
     case T_PARTNER:
     case T_CONSENT:
     case T_FORM: return "an object";
+    case T_HOLD: return "null or an object";
     }
     return "valid";
 }
@@ -166,6 +171,11 @@ check_value(const json_t *v, enum type t, const char *path, int from, struct kz_
     case T_FORM:
         return json_is_object(v) ? check_object(v, form_fields, path, from, err)
                                  : wrong_type(from, err, path, t);
+    case T_HOLD:
+        if (json_is_null(v))
+            return KZ_OK;
+        return json_is_object(v) ? check_object(v, hold_fields, path, from, err)
+                                 : wrong_type(from, err, path, t);
     case T_CONSENT:
         if (!json_is_object(v))
             return wrong_type(from, err, path, t);
@@ -185,6 +195,7 @@ kz_couple_check(const json_t *c, int from, struct kz_err *err)
 {
     const char *kind = json_string_value(json_object_get(c, "kind"));
     json_t *v = json_object_get(c, "v");
+    int rc;
 
     if (!json_is_object(c))
         return from == KZ_COUPLE_IMPORT
@@ -202,7 +213,9 @@ kz_couple_check(const json_t *c, int from, struct kz_err *err)
         return refuse(from, err, "kind", "is not \"couple\"");
     if (!json_is_integer(v) || json_integer_value(v) != KZ_COUPLE_VERSION)
         return refuse(from, err, "v", "is not 1");
-    return check_object(c, top_fields, "", from, err);
+    if ((rc = check_object(c, top_fields, "", from, err)) != KZ_OK)
+        return rc;
+    return kz_couple_check_life(c, from, err);
 }
 
 int

@@ -90,6 +90,14 @@ test_setting_messages(void **state)
         {"backup.warn-days", "3651", "backup.warn-days: takes a number of days from 0 to 3650"},
         {"backup.warn-days", "7d", "backup.warn-days: takes a number of days from 0 to 3650"},
         {"practice.name", "\xff", "practice.name: at most 200 bytes of UTF-8 text"},
+        {"retention.years", "0", "retention.years: takes a number of years from 1 to 100 (the "
+                                  "default 10 is Germany's, 630f BGB)"},
+        {"retention.years", "101", "retention.years: takes a number of years from 1 to 100 (the "
+                                    "default 10 is Germany's, 630f BGB)"},
+        {"retention.years", "10y", "retention.years: takes a number of years from 1 to 100 (the "
+                                    "default 10 is Germany's, 630f BGB)"},
+        {"retention.years", "-3", "retention.years: takes a number of years from 1 to 100 (the "
+                                   "default 10 is Germany's, 630f BGB)"},
     };
     struct kz_err err;
     char long_name[202];
@@ -119,7 +127,20 @@ test_setting_messages(void **state)
     assert_int_equal(err.code, KZ_EUSAGE);
     assert_string_equal(err.msg, "unknown setting 'colour' (known: practice.name, "
                                  "therapist.name, idle-lock, backup.warn-days, date-format, "
-                                 "pager)");
+                                 "pager, retention.years)");
+    /* retention.years: 1 to 100, 10 when unset. */
+    {
+        json_t *cfg = kz_conf_new();
+        assert_int_equal(kz_conf_retention_years(cfg), KZ_RETENTION_YEARS_DEFAULT);
+        v = kz_setting_parse(kz_setting_lookup("retention.years", NULL), "1", &err);
+        assert_non_null(v);
+        kz_conf_put(cfg, "retention.years", v);
+        assert_int_equal(kz_conf_retention_years(cfg), 1);
+        v = kz_setting_parse(kz_setting_lookup("retention.years", NULL), "100", &err);
+        kz_conf_put(cfg, "retention.years", v);
+        assert_int_equal(kz_conf_retention_years(cfg), 100);
+        json_decref(cfg);
+    }
 }
 
 static void
