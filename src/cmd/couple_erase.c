@@ -7,6 +7,7 @@
 #include "kizuna/model_erase.h"
 #include "kizuna/store.h"
 #include "kizuna/wipe.h"
+#include "config_cmd.h"
 #include "couple_cmd.h"
 #include "events.h"
 
@@ -54,18 +55,22 @@ check_reason(const char *r, struct kz_err *err)
     return KZ_OK;
 }
 
-/* May the couple c go now? Closed, or early with --before-retention. */
+/* May the couple c go now (kz_couple_erase_check): not under a legal hold;
+ * closed and past its retention (config retention.years from its closing
+ * date, else its last session), or early with --before-retention. */
 static int
-erase_allowed(const json_t *c, const char *code, const struct erase_req *rq, struct kz_err *err)
+erase_allowed(struct kz_state *st, const json_t *c, uint32_t last_session,
+              const struct erase_req *rq, struct kz_err *err)
 {
-    if (rq->before)
-        return KZ_OK;
-    if (kz_couple_status(c) != KZ_ST_CLOSED)
-        return kz_fail(err, KZ_ERR,
-                       "couple %s is not closed: 'couple close %s' first, or --before-retention "
-                       "--reason TEXT for a client's erasure request",
-                       code, code);
-    return KZ_OK;
+    unsigned char cid[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+    int rc, years;
+
+    if ((rc = kz_config_load(st, cid, &cfg, err)) != KZ_OK)
+        return rc;
+    years = kz_conf_retention_years(cfg);
+    json_decref(cfg);
+    return kz_couple_erase_check(c, last_session, years, kz_date_today(), rq->before, err);
 }
 
 /* Asks on a terminal for the code typed again; a script must have said --yes. */
@@ -134,6 +139,7 @@ erase_couple(struct kz_state *st, struct erase_req *rq, struct kz_err *err)
     struct kz_head_info hi;
     char what[160], done[256];
     json_t *c = NULL, *counts = NULL;
+    uint32_t last = 0;
     size_t i, n = 0;
     int rc;
 
@@ -142,11 +148,15 @@ erase_couple(struct kz_state *st, struct erase_req *rq, struct kz_err *err)
         return rc;
     rq->code = hi.code;
     if ((rc = kz_couple_load(st, id, &c, err)) != KZ_OK ||
-        (rc = erase_allowed(c, rq->code, rq, err)) != KZ_OK ||
         (rc = kz_rec_children(st, id, &kids, &n, err)) != KZ_OK)
         goto out;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         kz_erase_tally_add(&t, &kids[i].hi);
+        if (kids[i].hi.kind == KZ_KIND_SESSION && kids[i].hi.date > last)
+            last = kids[i].hi.date;
+    }
+    if ((rc = erase_allowed(st, c, last, rq, err)) != KZ_OK)
+        goto out;
     b.since = json_string_value(json_object_get(c, "created"));
     if ((rc = kz_vault_audit_walk(st->vault, count_backup, &b, err)) != KZ_OK)
         goto out;
