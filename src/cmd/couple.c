@@ -62,6 +62,7 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     char *pos[1], canon[KZ_CODE_MAX + 1];
+    struct kz_head_info hi;
     json_t *c = NULL;
     int rc, npos;
 
@@ -69,7 +70,12 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple close CODE");
-    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
+    /* Exact among case twins, as erase: closing is the way to erasing one. */
+    if ((rc = kz_rec_find_couple_exact(st, pos[0], id, &hi, err)) != KZ_OK)
+        goto out;
+    memcpy(canon, hi.code, sizeof(hi.code));
+    pos[0] = canon;
+    if ((rc = kz_couple_load(st, id, &c, err)) != KZ_OK)
         goto out;
     json_object_set_new(c, "status", json_string("closed"));
     if ((rc = kz_couple_save(st, id, c, err)) != KZ_OK)
