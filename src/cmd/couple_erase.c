@@ -17,7 +17,8 @@ struct erase_req {
     const char *cmd; /* "couple erase" or "couple delete": the audit event says which */
     int yes, before, finish;
     const char *reason;
-    char *code;
+    const char *arg;             /* the code as typed */
+    char code[KZ_CODE_MAX + 1]; /* the code as stored, once found */
 };
 
 /* The backups the audit trail records since the couple was created. */
@@ -144,9 +145,9 @@ erase_couple(struct kz_state *st, struct erase_req *rq, struct kz_err *err)
     int rc;
 
     /* Among two codes that differ only in case the exact one: the way out. */
-    if ((rc = kz_rec_find_couple_exact(st, rq->code, id, &hi, err)) != KZ_OK)
+    if ((rc = kz_rec_find_couple_exact(st, rq->arg, id, &hi, err)) != KZ_OK)
         return rc;
-    rq->code = hi.code;
+    memcpy(rq->code, hi.code, sizeof(rq->code));
     if ((rc = kz_couple_load(st, id, &c, err)) != KZ_OK ||
         (rc = kz_rec_children(st, id, &kids, &n, err)) != KZ_OK)
         goto out;
@@ -211,7 +212,7 @@ erase_finish(struct kz_state *st, struct kz_err *err)
 static int
 run_erase(struct kz_state *st, const char *cmd, int argc, char **argv, struct kz_err *err)
 {
-    struct erase_req rq = {cmd, 0, 0, 0, NULL, NULL};
+    struct erase_req rq = {cmd, 0, 0, 0, NULL, NULL, ""};
     const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &rq.yes},
                                   {"before-retention", 0, 0, NULL, &rq.before},
                                   {"reason", 0, 1, &rq.reason, NULL},
@@ -230,7 +231,7 @@ run_erase(struct kz_state *st, const char *cmd, int argc, char **argv, struct kz
                        cmd, cmd);
     if ((rq.before || rq.reason != NULL) && (rc = check_reason(rq.reason, err)) != KZ_OK)
         return rc;
-    rq.code = pos[0];
+    rq.arg = pos[0];
     return erase_couple(st, &rq, err);
 }
 
