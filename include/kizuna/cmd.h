@@ -145,7 +145,8 @@ void kz_cmd_complete(struct kz_state *st, int argc, char **argv,
 /* Logs the lock (how: "manual", "idle", "quit") and wipes the keys. */
 void kz_state_lock(struct kz_state *st, const char *how);
 
-/* How many notes dated before today are neither signed nor void (the shell's
+/* How many notes dated before today are neither signed nor void, closed (archived)
+ * couples' left out (they cannot be signed) (the shell's
  * reminder at quit): KZ_OK and *n, or a kz code (KZ_EAUTH when locked). Only
  * reads; asks nothing. */
 int kz_cmd_unsigned_past(struct kz_state *st, size_t *n);

@@ -82,7 +82,7 @@ int kz_couple_child_cmp(const struct kz_head_info *x, const struct kz_head_info 
 
 /* The record's lifecycle (issue #16; src/model/couple_life.c). */
 
-/* The rules of closed, reopened and hold beyond their types, for
+/* (couple_json.c) The rules of closed, reopened and hold beyond their types, for
  * kz_couple_check: closed and reopened are real calendar days, closed only on
  * a closed couple; a hold has a non-empty reason and a since date. Refused as
  * from asks (sealed KZ_EINTEGRITY, import KZ_EUSAGE) naming the field. */

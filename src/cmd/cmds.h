@@ -15,6 +15,8 @@ extern const struct kz_cmd_entry kz_cmd_help, kz_cmd_quit;
 extern const struct kz_cmd_entry kz_cmd_couple_add, kz_cmd_couple_set, kz_cmd_couple_list,
     kz_cmd_couple_show, kz_cmd_couple_edit, kz_cmd_couple_close, kz_cmd_couple_delete;
 extern const struct kz_cmd_entry kz_cmd_couple_erase; /* couple_erase.c */
+extern const struct kz_cmd_entry kz_cmd_couple_reopen, kz_cmd_couple_hold, kz_cmd_couple_release,
+    kz_cmd_retention; /* issue #16: couple_life.c, retention.c */
 extern const struct kz_cmd_entry kz_cmd_session_add, kz_cmd_session_list, kz_cmd_session_show,
     kz_cmd_session_edit, kz_cmd_session_sign, kz_cmd_session_amend, kz_cmd_session_void,
     kz_cmd_session_delete;
@@ -183,7 +185,16 @@ int kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, stru
 int kz_rec_load_as(struct kz_state *st, const unsigned char *id,
                    int (*decode)(const char *text, size_t len, json_t **out, struct kz_err *err),
                    json_t **doc, struct kz_err *err);
-/* Seals doc with the head hi under id. */
+/* 1 if the record couple is a closed (archived) couple, its code then in
+ * code (KZ_CODE_MAX + 1 bytes; may be NULL); else 0. Reads the heads only. */
+int kz_rec_couple_closed(struct kz_state *st, const unsigned char *couple, char *code);
+/* KZ_OK unless hi is a session, goal or score of a closed couple (archived,
+ * read-only): then KZ_ERR "C014 is closed (archived): couple reopen C014 to
+ * change it". kz_rec_save checks it; deletions of a child call it first. */
+int kz_rec_child_writable(struct kz_state *st, const struct kz_head_info *hi,
+                          struct kz_err *err);
+/* Seals doc with the head hi under id (refused for a closed couple's child,
+ * see kz_rec_child_writable). */
 int kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_info *hi,
                 json_t *doc, struct kz_err *err);
 /* "s12" / "g3" for display. */

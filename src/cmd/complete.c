@@ -74,7 +74,9 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
                                                "couple erase",
                                                "session list", "goal add", "goal list",
                                                "export", "score list", "flags",
-                                               "timeline", "report", "chart", NULL};
+                                               "timeline", "report", "chart",
+                                               "couple reopen", "couple hold",
+                                               "couple release", NULL};
     static const char *const takes_session[] = {"session show", "session edit", "session sign",
                                                 "session amend", "session void",
                                                 "session delete", "score add", NULL};

@@ -16,4 +16,8 @@ int kz_config_load(struct kz_state *st, unsigned char *id, json_t **cfg, struct 
 int kz_config_save(struct kz_state *st, const unsigned char *id, json_t *cfg,
                    struct kz_err *err);
 
+/* config retention.years (1-100, KZ_RETENTION_YEARS_DEFAULT unset) into
+ * *years; a config record the model refuses is its error (the default then). */
+int kz_config_retention_years(struct kz_state *st, int *years, struct kz_err *err);
+
 #endif

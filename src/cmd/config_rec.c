@@ -74,3 +74,15 @@ kz_config_pager(struct kz_state *st)
     json_decref(cfg);
     return on;
 }
+
+int
+kz_config_retention_years(struct kz_state *st, int *years, struct kz_err *err)
+{
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    json_t *cfg = NULL;
+    int rc = kz_config_load(st, id, &cfg, err);
+
+    *years = rc == KZ_OK ? kz_conf_retention_years(cfg) : KZ_RETENTION_YEARS_DEFAULT;
+    json_decref(cfg);
+    return rc;
+}

@@ -31,6 +31,18 @@ kz_couple_find_load(struct kz_state *st, char **code, char *canon, unsigned char
 int
 kz_couple_save(struct kz_state *st, const unsigned char *id, json_t *c, struct kz_err *err)
 {
+    char code[KZ_CODE_MAX + 1];
+
+    /* A closed couple is archived: only its lifecycle commands change it. */
+    if (kz_rec_couple_closed(st, id, code))
+        return kz_fail(err, KZ_ERR, "%s is closed (archived): couple reopen %s to change it",
+                       code, code);
+    return kz_couple_save_life(st, id, c, err);
+}
+
+int
+kz_couple_save_life(struct kz_state *st, const unsigned char *id, json_t *c, struct kz_err *err)
+{
     struct kz_head_info hi;
     char now[21];
 
@@ -77,11 +89,14 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     pos[0] = canon;
     if ((rc = kz_couple_load(st, id, &c, err)) != KZ_OK)
         goto out;
-    json_object_set_new(c, "status", json_string("closed"));
-    if ((rc = kz_couple_save(st, id, c, err)) != KZ_OK)
+    if ((rc = kz_couple_close(c, kz_date_today(), err)) != KZ_OK ||
+        (rc = kz_couple_save_life(st, id, c, err)) != KZ_OK)
         goto out;
-    kz_ui_done(&st->ui, json_pack("{s:s,s:s}", "code", pos[0], "status", "closed"),
-               "closed couple %s (its records stay; 'couple set %s status=active' reopens)",
+    kz_ui_done(&st->ui,
+               json_pack("{s:s,s:s,s:s}", "code", pos[0], "status", "closed", "closed",
+                         json_string_value(json_object_get(c, "closed"))),
+               "closed couple %s: archived (read-only, hidden from lists; its records stay; "
+               "'couple reopen %s' opens it again)",
                pos[0], pos[0]);
 out:
     json_decref(c);
@@ -91,5 +106,8 @@ out:
 static const char *const no_opts[] = {NULL};
 
 const struct kz_cmd_entry kz_cmd_couple_close = {
-    "couple close", "CODE", "mark the couple's therapy closed (records stay)", NULL,
+    "couple close", "CODE", "close the couple's therapy: archived, read-only, hidden",
+    "Records the closing date (retention counts from it: config retention.years, see\n"
+    "retention). Nothing of a closed couple changes until couple reopen; lists leave it\n"
+    "out unless --status all, search unless --archived.",
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};

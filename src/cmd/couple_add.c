@@ -113,7 +113,8 @@ cmd_set(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos < 2)
         return kz_fail(err, KZ_EUSAGE, "usage: couple set CODE FIELD=VALUE ...");
-    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
+    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK ||
+        (rc = kz_couple_writable(c, err)) != KZ_OK)
         goto out;
     snprintf(before, sizeof(before), "%s",
              json_is_string(json_object_get(c, "intake"))

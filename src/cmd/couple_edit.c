@@ -95,7 +95,8 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple edit CODE");
-    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
+    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK ||
+        (rc = kz_couple_writable(c, err)) != KZ_OK) /* before the editor opens */
         goto out;
     kz_buf_printf(&b, "# Couple %s. Change the values after '='; lines starting with # are "
                       "ignored.\n# Lists: a, b, c   languages: ja:native, de:B2   children: "

@@ -132,7 +132,13 @@ add_row(struct kz_state *st, const struct stats *s, int style, json_t *rows, siz
     row = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s}", "code", s->code, "status",
                     kz_status_name(s->status), "partners", line, "sessions", s->t.sessions,
                     "active_goals", s->t.active_goals, "last_session", last);
+    if (kz_couple_on_hold(c, NULL)) /* a legal hold (issue #16) */
+        json_object_set_new(row, "status", json_pack("s+", kz_status_name(s->status), " (hold)"));
+    json_object_set(row, "hold", json_is_object(json_object_get(c, "hold"))
+                                     ? json_object_get(c, "hold")
+                                     : json_null());
     if (st->ui.json) {
+        json_object_set_new(row, "status", json_string(kz_status_name(s->status)));
         json_object_set_new(row, "flags", kz_flags_json(st, s->code, c, flags, nflags));
         json_object_set(row, "partner1", json_object_get(c, "partner1"));
         json_object_set(row, "partner2", json_object_get(c, "partner2"));
@@ -204,5 +210,7 @@ static const char *const list_opts[] = {"--status", NULL};
 const struct kz_cmd_entry kz_cmd_couple_list = {
     "couple list", "[--status active|paused|closed|all]", "the couples, with sessions and last date",
     "Shows the active couples and says how many it left out (1 paused, 2 closed).\n"
+    "Closed couples are archived: shown with --status closed or all. A legal hold shows\n"
+    "as (hold) after the status; --json gives it as hold {reason, since} or null.\n"
     "A CODE is matched without regard to case everywhere: c014 is C014.",
     CMD_NEEDS_KEY, list_opts, cmd_list};

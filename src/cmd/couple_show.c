@@ -126,6 +126,7 @@ cmd_show(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                   json_string_value(json_object_get(c, "status")),
                   kz_cmd_date_shown(style, json_string_value(json_object_get(c, "intake")),
                                     intake));
+    kz_retention_lines(st, c, n.last, style, &b); /* closed, hold (issue #16) */
     add_partner(&b, json_object_get(c, "partner1"), 1);
     add_partner(&b, json_object_get(c, "partner2"), 2);
     kz_buf_add(&b, "\n");

@@ -12,6 +12,7 @@
 #include "kizuna/kdf.h"
 #include "kizuna/secmem.h"
 #include "cmds.h"
+#include "couple_cmd.h"
 #include "doctor.h"
 
 enum { OK_, WARN_, FAIL_, BAD_ }; /* BAD_: an integrity failure (exit 4) */
@@ -238,6 +239,26 @@ check_editor(struct report *r, int fix)
               "%d kizuna-edit file(s) left in /dev/shm: 'doctor --fix' shreds them", leftovers);
 }
 
+/* Closed couples past retention (issue #16): a warning row, only when there
+ * are some (it is the therapist's to erase or hold them, not an error). */
+static void
+check_retention(struct kz_state *st, struct report *r)
+{
+    json_t *rows = NULL;
+    size_t n;
+    int years;
+
+    if (kz_retention_due(st, KZ_DATE_ISO, &rows, &years, NULL) != KZ_OK)
+        return;
+    n = json_array_size(rows);
+    json_decref(rows);
+    if (n > 0)
+        check(r, "retention", WARN_,
+              "%zu closed couple%s past retention (%d years after closing): 'retention' "
+              "lists them",
+              n, n == 1 ? "" : "s", years);
+}
+
 static int
 cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
@@ -258,6 +279,7 @@ cmd_doctor(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     check_backup(&r, &lb, kz_doctor_warn_days(st));
     check_runtime(st, &r);
     check_editor(&r, fix);
+    check_retention(st, &r);
     kz_ui_table(&st->ui, r.rows, cols, NULL);
     r.rows = NULL;
     if (r.worst == BAD_)

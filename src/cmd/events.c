@@ -35,6 +35,8 @@ static const struct {
     {"report", "export"},
     {"chart", "view"},
     {"couple erase", "erase"}, /* couple_erase.c records its own, with the counts */
+    {"couple reopen", "change"},    {"couple hold", "hold"},      {"couple release", "release"},
+    {"retention", "view"}, /* names closed couples and their dates */
 };
 
 const char *

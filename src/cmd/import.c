@@ -79,7 +79,7 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_head_info hi;
     size_t i, total, done = 0;
     json_error_t jerr;
-    int rc, npos, pass;
+    int rc, npos, pass, closed;
 
     if ((rc = kz_cmd_parse(st, "import", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
         goto out;
@@ -136,6 +136,11 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if ((rc = kz_couple_check(couple, KZ_COUPLE_IMPORT, err)) != KZ_OK)
         goto out;
     kz_couple_head(couple, &hi);
+    /* A closed couple is read-only: its records go in while it is open, and
+     * its head says closed at the end (one transaction: nobody sees between). */
+    closed = hi.status == KZ_ST_CLOSED;
+    if (closed)
+        hi.status = KZ_ST_ACTIVE;
     if ((rc = kz_rec_save(st, cid, &hi, couple, err)) != KZ_OK)
         goto out;
     /* New short ids for goals and sessions, mapped from the exported ones. */
@@ -204,6 +209,9 @@ cmd_import(struct kz_state *st, int argc, char **argv, struct kz_err *err)
          (rc = kz_rec_claim_num(st, KZ_KIND_GOAL,
                                 gnum + (uint32_t)json_array_size(json_object_get(doc, "goals")) - 1,
                                 err)) != KZ_OK))
+        goto out;
+    kz_couple_head(couple, &hi);
+    if (closed && (rc = kz_rec_save(st, cid, &hi, couple, err)) != KZ_OK)
         goto out;
     snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", code);
     kz_ui_done(&st->ui,

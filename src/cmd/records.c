@@ -274,14 +274,44 @@ kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct k
 }
 
 int
+kz_rec_couple_closed(struct kz_state *st, const unsigned char *couple, char *code)
+{
+    const struct kz_head *h = kz_vault_head(st->vault, couple);
+    struct kz_head_info ci;
+
+    if (h == NULL || kz_head_decode(h->data, h->len, &ci) != 0 ||
+        ci.kind != KZ_KIND_COUPLE || ci.status != KZ_ST_CLOSED)
+        return 0;
+    if (code != NULL)
+        memcpy(code, ci.code, sizeof(ci.code));
+    return 1;
+}
+
+int
+kz_rec_child_writable(struct kz_state *st, const struct kz_head_info *hi, struct kz_err *err)
+{
+    char code[KZ_CODE_MAX + 1];
+
+    if (!kz_couple_is_child(hi) || !kz_rec_couple_closed(st, hi->parent, code))
+        return KZ_OK;
+    return kz_fail(err, KZ_ERR, "%s is closed (archived): couple reopen %s to change it", code,
+                   code);
+}
+
+int
 kz_rec_save(struct kz_state *st, const unsigned char *id, const struct kz_head_info *hi,
             json_t *doc, struct kz_err *err)
 {
     unsigned char head[KZ_HEAD_MAX];
-    size_t hlen = kz_head_encode(hi, head);
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    size_t hlen;
+    char *text;
     int rc;
 
+    /* A closed couple is archived: no session, goal or score of it changes. */
+    if ((rc = kz_rec_child_writable(st, hi, err)) != KZ_OK)
+        return rc;
+    hlen = kz_head_encode(hi, head);
+    text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
     if (text == NULL)
         kz_die("out of memory");
     rc = kz_vault_record_put(st->vault, id, head, hlen, text, strlen(text), err);

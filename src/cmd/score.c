@@ -202,6 +202,7 @@ cmd_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: score remove ID [--yes]");
     if ((rc = kz_rec_find_num(st, KZ_KIND_SCORE, pos[0], id, &hi, err)) != KZ_OK ||
+        (rc = kz_rec_child_writable(st, &hi, err)) != KZ_OK ||
         (rc = kz_score_cmd_read(st, id, &hi, &s, err)) != KZ_OK)
         return rc;
     kz_score_id_text(hi.num, rid, sizeof(rid));

@@ -23,6 +23,8 @@ struct search {
     size_t nterms;
     int raw_test[TERMS_MAX]; /* the term reads the same inside JSON: test the body first */
     int all;                 /* --all: voided notes too */
+    int archived;            /* --archived (or --couple): closed couples' records too */
+    size_t left_out;         /* matches in closed couples' records left out (under mu) */
     const unsigned char *couple; /* NULL: every couple */
     int sessions_only;           /* --theme, --from or --to given */
     const char *theme;
@@ -45,6 +47,7 @@ struct field {
 
 struct record {
     const char *code;
+    int archived; /* a closed couple's record */
     struct field *f; /* field names and pointers into the document only */
     size_t n, cap;
 };
@@ -96,7 +99,17 @@ match_record(struct search *s, struct record *r)
     }
     if (s->nterms > 1 && all != want)
         return;
-    for (i = 0; i < r->n; i++) {
+    for (i = 0; i < r->n && r->archived && !s->archived; i++) {
+        /* A closed couple is archived: its matches are counted, not shown. */
+        (void)kz_find_spans(r->f[i].text, strlen(r->f[i].text), s->terms, s->nterms, spans, 0,
+                            &r->f[i].found);
+        if (r->f[i].found == 0)
+            continue;
+        pthread_mutex_lock(&s->mu);
+        s->left_out++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    for (i = 0; i < r->n && (!r->archived || s->archived); i++) {
         char *snip, shown[11];
         const char *date;
         if (s->nterms > 1 && r->f[i].found == 0)
@@ -159,6 +172,7 @@ visit_session(struct search *s, const struct kz_head_info *hi, const char *body,
     memset(&r, 0, sizeof(r));
     kz_rec_parent_code(s->st, hi->parent, code);
     r.code = code;
+    r.archived = kz_rec_couple_closed(s->st, hi->parent, NULL);
     kz_date_format(hi->date, date);
     add_field(&r, n.text, sid, date, "note", hi->date);
     add_field(&r, n.process_notes, sid, date, "process notes", hi->date);
@@ -209,6 +223,8 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         return 0;
     memset(&g, 0, sizeof(g));
     r = kz_xcalloc(1, sizeof(*r));
+    r->archived = hi.kind == KZ_KIND_COUPLE ? hi.status == KZ_ST_CLOSED
+                                            : kz_rec_couple_closed(s->st, hi.parent, NULL);
     if (hi.kind == KZ_KIND_COUPLE) {
         r->code = hi.code;
         kz_couple_fields(doc, profile_field, r);
@@ -285,11 +301,12 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"where", "WHERE", 14},  {"snippet", "MATCH", 36}, {NULL, NULL, 0},
     };
     const char *code = NULL, *theme = NULL, *from = NULL, *to = NULL;
-    int all = 0;
+    int all = 0, archived = 0;
     const struct kz_opt opts[] = {
         {"couple", 0, 1, &code, NULL}, {"theme", 0, 1, &theme, NULL},
         {"from", 0, 1, &from, NULL},   {"to", 0, 1, &to, NULL},
-        {"all", 0, 0, NULL, &all},     {NULL, 0, 0, NULL, NULL},
+        {"all", 0, 0, NULL, &all},     {"archived", 0, 0, NULL, &archived},
+        {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct search s;
@@ -304,7 +321,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos == 0)
         return kz_fail(err, KZ_EUSAGE, "usage: search WORD... [--couple CODE] [--theme T] "
-                                       "[--from DATE] [--to DATE] [--all]");
+                                       "[--from DATE] [--to DATE] [--all] [--archived]");
     if (npos > TERMS_MAX)
         return kz_fail(err, KZ_EUSAGE, "search: at most %d words or phrases", TERMS_MAX);
     for (i = 0; i < (size_t)npos; i++) {
@@ -322,6 +339,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     s.nterms = (size_t)npos;
     s.all = all;
+    s.archived = archived || code != NULL; /* a couple named is searched, closed or not */
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "search: --theme needs a theme name");
     if ((from != NULL && (rc = kz_cmd_date_read(st, "--from", from, &s.from, err)) != KZ_OK) ||
@@ -363,6 +381,9 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         json_array_append(out, sorted[i]);
     }
     kz_ui_table(&st->ui, out, cols, "no match");
+    if (s.left_out > 0)
+        kz_ui_say(&st->ui, "%zu match%s in closed (archived) couples left out: add --archived\n",
+                  s.left_out, s.left_out == 1 ? "" : "es");
 out:
     free(sorted);
     json_decref(s.rows);
@@ -371,13 +392,15 @@ out:
 }
 
 static const char *const search_opts[] = {"--couple", "--theme", "--from", "--to", "--all",
-                                          NULL};
+                                          "--archived", NULL};
 
 const struct kz_cmd_entry kz_cmd_search = {
-    "search", "WORD... [--couple CODE] [--theme T] [--from DATE] [--to DATE] [--all]",
+    "search", "WORD... [--couple CODE] [--theme T] [--from DATE] [--to DATE] [--all] [--archived]",
     "find words in notes, process notes, goals and profiles (in memory only)",
     "Case-insensitive on UTF-8 text (Müller finds MÜLLER). Several words find the records\n"
     "that hold all of them, in any order; \"quoted words\" are one phrase. Every match is\n"
     "marked. --theme, --from and --to limit the search to sessions; voided notes are left\n"
-    "out unless --all. Everything is decrypted in memory: no index is ever written.",
+    "out unless --all. Closed (archived) couples are left out, with a count of their matches,\n"
+    "unless --archived or --couple names one. Everything is decrypted in memory: no index is\n"
+    "ever written.",
     CMD_NEEDS_KEY, search_opts, cmd_search};

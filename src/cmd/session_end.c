@@ -72,6 +72,7 @@ cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: session delete ID [--yes]");
     if ((rc = kz_sess_load(st, pos[0], id, &hi, sid, &s, err)) != KZ_OK ||
+        (rc = kz_rec_child_writable(st, &hi, err)) != KZ_OK ||
         (rc = kz_session_check_delete(&s, sid, err)) != KZ_OK)
         goto out;
     kz_rec_parent_code(st, hi.parent, code);

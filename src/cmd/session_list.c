@@ -17,7 +17,10 @@ struct row {
 };
 
 struct listing {
+    struct kz_state *st;
     const unsigned char *couple; /* NULL: all */
+    int archived;  /* closed couples' sessions too (--archived, or a CODE given) */
+    size_t left_out; /* sessions of closed couples left out */
     uint32_t from, to;
     int all;      /* voided notes too */
     int unsigned_; /* only notes not yet signed (nor voided) */
@@ -40,6 +43,10 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         return 0;
     if (l->couple != NULL && memcmp(hi->parent, l->couple, KZ_RECORD_ID_BYTES) != 0)
         return 0;
+    if (!l->archived && kz_rec_couple_closed(l->st, hi->parent, NULL)) {
+        l->left_out++; /* a closed couple is archived */
+        return 0;
+    }
     if ((l->from && hi->date < l->from) || (l->to && hi->date > l->to))
         return 0;
     if (l->theme != NULL && !kz_head_has_tag(hi->tags, l->theme))
@@ -138,13 +145,14 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"signed", "SIGNED", 0}, {"first_line", "NOTE", 32}, {NULL, NULL, 0},
     };
     const char *from = NULL, *to = NULL, *theme = NULL;
-    int all = 0, unsig = 0;
+    int all = 0, unsig = 0, archived = 0;
     const struct kz_opt opts[] = {
         {"from", 0, 1, &from, NULL},
         {"to", 0, 1, &to, NULL},
         {"theme", 0, 1, &theme, NULL},
         {"all", 0, 0, NULL, &all},
         {"unsigned", 0, 0, NULL, &unsig},
+        {"archived", 0, 0, NULL, &archived},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
@@ -169,6 +177,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     l.theme = theme != NULL ? kz_theme_fold(theme, folded, sizeof(folded)) : NULL;
     l.all = all;
     l.unsigned_ = unsig;
+    l.st = st;
+    l.archived = archived || npos == 1;
     if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
         goto out;
     if (l.n > 1)
@@ -182,6 +192,10 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     kz_ui_table(&st->ui, rows, cols, unsig ? "no unsigned sessions" : "no sessions");
     rows = NULL;
+    if (l.left_out > 0)
+        kz_ui_say(&st->ui, "%zu session%s of closed (archived) couples left out: session list "
+                           "--archived\n",
+                  l.left_out, l.left_out == 1 ? "" : "s");
 out:
     json_decref(rows);
     kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
@@ -189,6 +203,7 @@ out:
 }
 
 struct past {
+    struct kz_state *st;
     uint32_t today;
     size_t n;
 };
@@ -200,7 +215,8 @@ count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 
     (void)id;
     if (hi->kind == KZ_KIND_SESSION && !(hi->flags & (KZ_HF_SIGNED | KZ_HF_VOID)) &&
-        hi->date != 0 && hi->date < p->today)
+        hi->date != 0 && hi->date < p->today &&
+        !kz_rec_couple_closed(p->st, hi->parent, NULL)) /* archived: cannot be signed */
         p->n++;
     return 0;
 }
@@ -208,7 +224,7 @@ count_past(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 int
 kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
 {
-    struct past p = {kz_date_today(), 0};
+    struct past p = {st, kz_date_today(), 0};
     struct kz_err err;
     int rc;
 
@@ -226,11 +242,15 @@ kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
     return rc;
 }
 
-static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all", NULL};
+static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all",
+                                        "--archived", NULL};
 
 const struct kz_cmd_entry kz_cmd_session_list = {
-    "session list", "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all]",
+    "session list",
+    "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all] [--archived]",
     "sessions by date (all couples, or one), with each note's first line",
     "--unsigned lists the notes not yet signed. Voided notes are left out unless --all;\n"
-    "then SIGNED says VOID and the line is struck through where the terminal can.",
+    "then SIGNED says VOID and the line is struck through where the terminal can.\n"
+    "Sessions of closed (archived) couples are left out, with a count, unless --archived\n"
+    "or the CODE names the couple.",
     CMD_NEEDS_KEY, list_opts, cmd_list};

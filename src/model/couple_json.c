@@ -190,6 +190,36 @@ check_value(const json_t *v, enum type t, const char *path, int from, struct kz_
     return wrong_type(from, err, path, t);
 }
 
+/* Issue #16's lifecycle fields beyond their types (model_couple.h). */
+/* A present string field that is not a real "YYYY-MM-DD": 1. */
+static int
+bad_date(const json_t *v)
+{
+    return v != NULL && kz_date_parse(json_string_value(v)) == 0;
+}
+
+int
+kz_couple_check_life(const json_t *c, int from, struct kz_err *err)
+{
+    const json_t *closed = json_object_get(c, "closed"), *hold = json_object_get(c, "hold");
+    const char *reason;
+
+    if (bad_date(closed))
+        return refuse(from, err, "closed", "is not a date (YYYY-MM-DD)");
+    if (closed != NULL && kz_couple_status(c) != KZ_ST_CLOSED)
+        return refuse(from, err, "closed", "is set on a couple that is not closed");
+    if (bad_date(json_object_get(c, "reopened")))
+        return refuse(from, err, "reopened", "is not a date (YYYY-MM-DD)");
+    if (!json_is_object(hold))
+        return KZ_OK;
+    reason = json_string_value(json_object_get(hold, "reason"));
+    if (reason == NULL || *reason == '\0')
+        return refuse(from, err, "hold.reason", "is missing or empty");
+    if (json_object_get(hold, "since") == NULL || bad_date(json_object_get(hold, "since")))
+        return refuse(from, err, "hold.since", "is missing or not a date (YYYY-MM-DD)");
+    return KZ_OK;
+}
+
 int
 kz_couple_check(const json_t *c, int from, struct kz_err *err)
 {

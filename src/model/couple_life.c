@@ -15,44 +15,6 @@ code_of(const json_t *c)
     return code != NULL ? code : "?";
 }
 
-static int
-life_refuse(int from, struct kz_err *err, const char *field, const char *why)
-{
-    if (from == KZ_COUPLE_IMPORT)
-        return kz_fail(err, KZ_EUSAGE, "not a kizuna export: the couple's field '%s' %s", field,
-                       why);
-    return kz_fail(err, KZ_EINTEGRITY, "couple record: field '%s' %s", field, why);
-}
-
-/* A present string field that is not a real "YYYY-MM-DD": 1. */
-static int
-bad_date(const json_t *v)
-{
-    return v != NULL && kz_date_parse(json_string_value(v)) == 0;
-}
-
-int
-kz_couple_check_life(const json_t *c, int from, struct kz_err *err)
-{
-    const json_t *closed = json_object_get(c, "closed"), *hold = json_object_get(c, "hold");
-    const char *reason;
-
-    if (bad_date(closed))
-        return life_refuse(from, err, "closed", "is not a date (YYYY-MM-DD)");
-    if (closed != NULL && kz_couple_status(c) != KZ_ST_CLOSED)
-        return life_refuse(from, err, "closed", "is set on a couple that is not closed");
-    if (bad_date(json_object_get(c, "reopened")))
-        return life_refuse(from, err, "reopened", "is not a date (YYYY-MM-DD)");
-    if (!json_is_object(hold))
-        return KZ_OK;
-    reason = json_string_value(json_object_get(hold, "reason"));
-    if (reason == NULL || *reason == '\0')
-        return life_refuse(from, err, "hold.reason", "is missing or empty");
-    if (json_object_get(hold, "since") == NULL || bad_date(json_object_get(hold, "since")))
-        return life_refuse(from, err, "hold.since", "is missing or not a date (YYYY-MM-DD)");
-    return KZ_OK;
-}
-
 uint32_t
 kz_couple_closed_on(const json_t *c)
 {
