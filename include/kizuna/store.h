@@ -46,6 +46,12 @@ int kz_store_moved(struct kz_store *st);
 /* A passive checkpoint after a change: the file itself holds the change, so a
  * vault moved or copied while a shell keeps it open is whole. */
 void kz_store_checkpoint(struct kz_store *st);
+/* Outside any transaction: copies the whole WAL into the file and truncates it
+ * to nothing (PRAGMA wal_checkpoint(TRUNCATE)), so that no earlier version of a
+ * page stays in the log. Waits for other processes' read transactions as the
+ * busy timeout allows, twice; KZ_EBUSY when one still holds an older snapshot
+ * (its pages then stay in the file and the log until it ends). */
+int kz_store_wal_truncate(struct kz_store *st, struct kz_err *err);
 /* How many begins are open (0: none). */
 int kz_store_depth(const struct kz_store *st);
 /* PRAGMA data_version: changes when another connection has committed since the

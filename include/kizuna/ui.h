@@ -185,6 +185,10 @@ int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_
 int kz_ui_confirm(const char *question);
 /* The same, "[Y/n]": Enter alone is yes; Ctrl-C, end of input or no terminal: 0. */
 int kz_ui_confirm_yes(const char *question);
+/* Asks question on /dev/tty and returns 1 only when the answer typed is
+ * exactly expect (a couple's code before it is erased); else, and on Ctrl-C,
+ * end of input or no terminal, 0. */
+int kz_ui_confirm_typed(const char *question, const char *expect);
 /* True when the last question or secret prompt on the terminal was ended by
  * Ctrl-C (the process then exits 130 when it ends because of it). */
 int kz_ui_interrupted(void);

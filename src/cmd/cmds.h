@@ -14,6 +14,7 @@ extern const struct kz_cmd_entry kz_cmd_config_set, kz_cmd_config_get, kz_cmd_co
 extern const struct kz_cmd_entry kz_cmd_help, kz_cmd_quit;
 extern const struct kz_cmd_entry kz_cmd_couple_add, kz_cmd_couple_set, kz_cmd_couple_list,
     kz_cmd_couple_show, kz_cmd_couple_edit, kz_cmd_couple_close, kz_cmd_couple_delete;
+extern const struct kz_cmd_entry kz_cmd_couple_erase; /* couple_erase.c */
 extern const struct kz_cmd_entry kz_cmd_couple_reopen, kz_cmd_couple_hold, kz_cmd_couple_release,
     kz_cmd_retention; /* issue #16: couple_life.c, retention.c */
 extern const struct kz_cmd_entry kz_cmd_session_add, kz_cmd_session_list, kz_cmd_session_show,

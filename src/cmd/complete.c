@@ -71,6 +71,7 @@ arg_kind(const struct kz_cmd_entry *e, const char *prev, int npos)
 {
     static const char *const takes_couple[] = {"couple set", "couple show", "couple edit",
                                                "couple close", "couple delete", "session add",
+                                               "couple erase",
                                                "session list", "goal add", "goal list",
                                                "export", "score list", "flags",
                                                "timeline", "report", "chart",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* couple close|delete, and couple records in the vault for the other couple
+/* couple close, and couple records in the vault for the other couple
  * commands, export and import (couple_cmd.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +74,7 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 {
     unsigned char id[KZ_RECORD_ID_BYTES];
     char *pos[1], canon[KZ_CODE_MAX + 1];
+    struct kz_head_info hi;
     json_t *c = NULL;
     int rc, npos;
 
@@ -81,7 +82,12 @@ cmd_close(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     if (npos != 1)
         return kz_fail(err, KZ_EUSAGE, "usage: couple close CODE");
-    if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
+    /* Exact among case twins, as erase: closing is the way to erasing one. */
+    if ((rc = kz_rec_find_couple_exact(st, pos[0], id, &hi, err)) != KZ_OK)
+        goto out;
+    memcpy(canon, hi.code, sizeof(hi.code));
+    pos[0] = canon;
+    if ((rc = kz_couple_load(st, id, &c, err)) != KZ_OK)
         goto out;
     if ((rc = kz_couple_close(c, kz_date_today(), err)) != KZ_OK ||
         (rc = kz_couple_save_life(st, id, c, err)) != KZ_OK)
@@ -97,59 +103,7 @@ out:
     return rc;
 }
 
-static int
-cmd_delete(struct kz_state *st, int argc, char **argv, struct kz_err *err)
-{
-    unsigned char id[KZ_RECORD_ID_BYTES];
-    int yes = 0, rc, npos;
-    const struct kz_opt opts[] = {{"yes", 'y', 0, NULL, &yes}, {NULL, 0, 0, NULL, NULL}};
-    struct kz_rec_child *kids = NULL;
-    char *pos[1], question[256];
-    struct kz_couple_tally t;
-    struct kz_head_info hi;
-    int sessions, goals;
-    size_t i, nkids = 0;
-
-    if ((rc = kz_cmd_parse(st, "couple delete", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
-        return rc;
-    if (npos != 1)
-        return kz_fail(err, KZ_EUSAGE, "usage: couple delete CODE [--yes]");
-    /* Among two codes that differ only in case the exact one: the way out. */
-    if ((rc = kz_rec_find_couple_exact(st, pos[0], id, &hi, err)) != KZ_OK)
-        return rc;
-    pos[0] = hi.code;
-    if ((rc = kz_rec_children(st, id, &kids, &nkids, err)) != KZ_OK)
-        goto out;
-    memset(&t, 0, sizeof(t));
-    for (i = 0; i < nkids; i++)
-        kz_couple_tally_add(&t, &kids[i].hi);
-    sessions = t.sessions;
-    goals = t.goals;
-    snprintf(question, sizeof(question),
-             "Delete couple %s with %d session%s and %d goal%s for good?", pos[0], sessions,
-             sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s");
-    if ((rc = kz_cmd_confirm(st, yes, question, err)) != KZ_OK)
-        goto out;
-    /* One transaction (CMD_WRITES): all of it goes, or none. */
-    for (i = 0; i < nkids; i++) {
-        if ((rc = kz_vault_record_delete(st->vault, kids[i].id, err)) != KZ_OK)
-            goto out;
-    }
-    if ((rc = kz_vault_record_delete(st->vault, id, err)) != KZ_OK)
-        goto out;
-    kz_ui_done(&st->ui,
-               json_pack("{s:s,s:i,s:i,s:i}", "deleted", pos[0], "sessions", sessions, "goals",
-                         goals, "scores", t.scores),
-               "deleted couple %s, %d session%s and %d goal%s%s", pos[0], sessions,
-               sessions == 1 ? "" : "s", goals, goals == 1 ? "" : "s",
-               t.scores > 0 ? " with their scores" : "");
-out:
-    kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
-    return rc;
-}
-
 static const char *const no_opts[] = {NULL};
-static const char *const delete_opts[] = {"--yes", NULL};
 
 const struct kz_cmd_entry kz_cmd_couple_close = {
     "couple close", "CODE", "close the couple's therapy: archived, read-only, hidden",
@@ -157,10 +111,3 @@ const struct kz_cmd_entry kz_cmd_couple_close = {
     "retention). Nothing of a closed couple changes until couple reopen; lists leave it\n"
     "out unless --status all, search unless --archived.",
     CMD_NEEDS_KEY | CMD_WRITES, no_opts, cmd_close};
-const struct kz_cmd_entry kz_cmd_couple_delete = {
-    "couple delete", "CODE [--yes]", "delete a couple with its sessions and goals",
-    "Asks on a terminal; scripts must say --yes. One transaction: all or nothing.\n"
-    "Two couples whose codes differ only in case (from an older kizuna) are refused as\n"
-    "ambiguous everywhere; export and delete take the code spelt exactly as stored:\n"
-    "export one, import it --as a new code, then delete it.",
-    CMD_NEEDS_KEY | CMD_WRITES, delete_opts, cmd_delete};

@@ -20,7 +20,7 @@ static const struct {
     {"themes add", "create"},        {"couple set", "change"},      {"couple edit", "change"},
     {"couple close", "change"},      {"session edit", "change"},    {"goal progress", "change"},
     {"goal done", "change"},         {"goal drop", "change"},       {"session sign", "sign"},
-    {"session amend", "amend"},      {"couple delete", "delete"},   {"couple list", "view"},
+    {"session amend", "amend"},      {"couple delete", "erase"},    {"couple list", "view"},
     {"couple show", "view"},         {"session list", "view"},      {"session show", "view"},
     {"goal list", "view"},           {"goal show", "view"},         {"search", "view"},
     {"export", "export"},            {"import", "import"},          {"backup create", "backup"},
@@ -34,6 +34,7 @@ static const struct {
     {"timeline", "view"},
     {"report", "export"},
     {"chart", "view"},
+    {"couple erase", "erase"}, /* couple_erase.c records its own, with the counts */
     {"couple reopen", "change"},    {"couple hold", "hold"},      {"couple release", "release"},
     {"retention", "view"}, /* names closed couples and their dates */
     {"custodian setup", "custodian"}, {"custodian revoke", "rekey"},
@@ -211,25 +212,32 @@ couple_of(struct kz_state *st, const char *cmd, const char *ref, char *code, siz
 
 static int
 audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
-            const char *how, const char *reason, struct kz_err *err);
+            const char *how, const char *reason, json_t *extra, struct kz_err *err);
 
 int
 kz_audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
                const char *how, struct kz_err *err)
 {
-    return audit_event(st, event, cmd, ref, how, NULL, err);
+    return audit_event(st, event, cmd, ref, how, NULL, NULL, err);
 }
 
 int
 kz_audit_event_reason(struct kz_state *st, const char *event, const char *cmd, const char *ref,
                       const char *reason, struct kz_err *err)
 {
-    return audit_event(st, event, cmd, ref, NULL, reason, err);
+    return audit_event(st, event, cmd, ref, NULL, reason, NULL, err);
+}
+
+int
+kz_audit_event_extra(struct kz_state *st, const char *event, const char *cmd, const char *ref,
+                     const char *reason, json_t *extra, struct kz_err *err)
+{
+    return audit_event(st, event, cmd, ref, NULL, reason, extra, err);
 }
 
 static int
 audit_event(struct kz_state *st, const char *event, const char *cmd, const char *ref,
-            const char *how, const char *reason, struct kz_err *err)
+            const char *how, const char *reason, json_t *extra, struct kz_err *err)
 {
     char now[21], code[KZ_CODE_MAX + 1], *text;
     json_t *e;
@@ -249,6 +257,8 @@ audit_event(struct kz_state *st, const char *event, const char *cmd, const char 
         json_object_set_new(e, "how", json_string(how));
     if (reason != NULL)
         json_object_set_new(e, "reason", json_string(reason));
+    if (extra != NULL)
+        json_object_update_missing(e, extra);
     if (!unlocked)
         json_object_set_new(e, "keyless", json_true());
     text = json_dumps(e, JSON_COMPACT);

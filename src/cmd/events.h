@@ -21,6 +21,10 @@ int kz_audit_event(struct kz_state *st, const char *event, const char *cmd, cons
 /* kz_audit_event with a reason the event carries (a void's), shown in audit log. */
 int kz_audit_event_reason(struct kz_state *st, const char *event, const char *cmd,
                           const char *ref, const char *reason, struct kz_err *err);
+/* kz_audit_event_reason with further fields (counts; borrowed, never
+ * overriding the ones above): couple erase's. */
+int kz_audit_event_extra(struct kz_state *st, const char *event, const char *cmd,
+                         const char *ref, const char *reason, json_t *extra, struct kz_err *err);
 /* Records a command's own event before its output appears (views, exports):
  * when the event cannot be saved, err says what was refused and why. */
 int kz_audit_first(struct kz_state *st, const char *event, const char *cmd, const char *ref,

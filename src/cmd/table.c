@@ -16,6 +16,7 @@ static const struct kz_cmd_entry *const table[] = {
     &kz_cmd_couple_release,
     &kz_cmd_retention,
     &kz_cmd_couple_delete,
+    &kz_cmd_couple_erase,
     &kz_cmd_session_add,
     &kz_cmd_session_list,
     &kz_cmd_session_show,

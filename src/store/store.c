@@ -460,6 +460,45 @@ kz_store_checkpoint(struct kz_store *st)
     sqlite3_exec(st->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
 }
 
+/* The size of the WAL file through SQLite's own handle (never a descriptor of
+ * ours): -1 when SQLite cannot tell. */
+static sqlite3_int64
+wal_size(struct kz_store *st)
+{
+    sqlite3_file *wal = NULL;
+    sqlite3_int64 n = 0;
+
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
+        wal == NULL)
+        return -1;
+    if (wal->pMethods == NULL) /* no WAL open: nothing in one */
+        return 0;
+    return wal->pMethods->xFileSize(wal, &n) == SQLITE_OK ? n : -1;
+}
+
+int
+kz_store_wal_truncate(struct kz_store *st, struct kz_err *err)
+{
+    int rc = SQLITE_BUSY, tries;
+
+    if (st->depth > 0 || !sqlite3_get_autocommit(st->db))
+        return kz_fail(err, KZ_ERR, "internal error: emptying the log inside a transaction");
+    /* TRUNCATE waits through the busy handler for readers of older snapshots
+     * and for a writer; twice, a moment apart, then it is another process's. */
+    for (tries = 0; tries < 2 && (rc & 0xff) == SQLITE_BUSY; tries++) {
+        if (tries > 0)
+            sqlite3_sleep(250);
+        rc = sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return kz_fail(err, KZ_EBUSY, "another process is reading the vault");
+    if (rc != SQLITE_OK)
+        return sql_fail(st, err, rc, "emptying the vault's log");
+    if (wal_size(st) != 0)
+        return kz_fail(err, KZ_EBUSY, "the vault's log did not empty (another process wrote)");
+    return KZ_OK;
+}
+
 int
 kz_store_depth(const struct kz_store *st)
 {

@@ -288,6 +288,14 @@ kz_ui_confirm_yes(const char *question)
             strcmp(answer, "yes") == 0);
 }
 
+int
+kz_ui_confirm_typed(const char *question, const char *expect)
+{
+    char answer[64];
+
+    return ask(question, " ", answer, sizeof(answer)) && strcmp(answer, expect) == 0;
+}
+
 /* What zxcvbn found in a weak passphrase, in plain words: the kinds of
  * pattern that cover most of it, longest first (at most two). */
 static void

@@ -145,17 +145,19 @@ some_records() {
 	[ "$status" -eq 0 ]
 	expect_event import import C015 C015
 	[[ "$(log)" != *c014.json* ]]
-	run kzp couple delete C015 --yes
+	kzp couple close C015 >/dev/null
+	run kzp couple delete C015 --yes --before-retention --reason test
 	[ "$status" -eq 0 ]
-	expect_event delete "couple delete" C015 C015
+	expect_event erase "couple delete" C015 C015
 	# Options before the code, flags and values alike, do not hide the couple.
 	run kzp export --include-process-notes -o "$T/c014.md" C014
 	[ "$status" -eq 0 ]
 	expect_event export export C014 C014
 	kzp import "$T/c014.json" --as C016 >/dev/null
-	run kzp couple delete --yes C016
+	kzp couple close C016 >/dev/null
+	run kzp couple delete --yes C016 --before-retention --reason test
 	[ "$status" -eq 0 ]
-	expect_event delete "couple delete" C016 C016
+	expect_event erase "couple delete" C016 C016
 	run kzp --json session add --date 2026-01-17 --minutes 50 C014 --text "Second"
 	[ "$status" -eq 0 ]
 	sid=$(echo "$output" | jq -r .added)

@@ -342,7 +342,8 @@ backup_ok() { # FILE
 	[ "$(jq -r .text <<<"$out")" = "shell 1, edited outside" ]
 	# Another process deletes the couple: the shell no longer finds it or its
 	# records, and writes nothing to it.
-	kzp couple delete C101 --yes >/dev/null
+	kzp couple close C101 >/dev/null
+	kzp couple delete C101 --yes --before-retention --reason test >/dev/null
 	sh_do S 'couple show C101'
 	[ "$rc" -eq 6 ]
 	sh_do S "session show $s3"

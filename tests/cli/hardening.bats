@@ -131,7 +131,8 @@ crash_check() { # trial-code
 		i=$((($(date +%s%N) - t0) / 1000000))
 		[ -n "${full_ms:-}" ] && [ "$full_ms" -le "$i" ] || full_ms=$i
 	done
-	kzp couple delete C099 --yes >/dev/null
+	kzp couple close C099 >/dev/null
+	kzp couple delete C099 --yes --before-retention --reason test >/dev/null
 	printf 'C001 1\nC100 1000\n' >"$T/expect"
 	crash_check C100
 	cp "$V" "$T/before.kz" # no process has it open: all is in the main file

@@ -193,15 +193,16 @@ couple_c014() {
 	kzp session add C014 --text two >/dev/null
 	kzp session add C020 --text other >/dev/null
 	kzp goal add C014 "Speak about holidays without blame" >/dev/null
-	run kzp couple delete C014 </dev/null
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"--yes"* ]]
 	run kzp --json session list
 	[ "$(echo "$output" | jq length)" = 3 ]
+	kzp couple close C014 >/dev/null
+	run kzp couple delete C014 --before-retention --reason test </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--yes"* ]]
 	before=$(kz --json info | jq .records)
-	run kzp couple delete C014 --yes
+	run kzp couple delete C014 --yes --before-retention --reason test
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"2 sessions and 1 goal"* ]]
+	[[ "$output" == *"erased C014: 2 sessions (0 signed), 1 goal, 0 scores, the profile"* ]]
 	after=$(kz --json info | jq .records)
 	[ $((before - after)) -eq 4 ]
 	run kzp --json session list
@@ -285,7 +286,8 @@ couple_c014() {
 	kzp session add C020 --text a >/dev/null
 	kzp session add C014 --text b >/dev/null
 	kzp goal add C014 "G" >/dev/null
-	kzp couple delete C014 --yes >/dev/null
+	kzp couple close C014 >/dev/null
+	kzp couple delete C014 --yes --before-retention --reason test >/dev/null
 	run kzp session add C020 --text c
 	[ "$output" = "added session s3 for C020" ]
 	run kzp goal add C020 "H"

@@ -195,9 +195,10 @@ assert ms[1]["role"] == "alliance" and ms[2]["cutoff"] == 13.5 and ms[2]["rci"] 
 	kzp session void s3 --reason "wrong couple" >/dev/null
 	run kzp score list C014
 	[[ "${lines[1]}" == "r3  s3 void"* ]]
-	run kzp couple delete C014 --yes
+	kzp couple close C014 >/dev/null
+	run kzp couple delete C014 --yes --before-retention --reason test
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"with their scores" ]]
+	[[ "${lines[0]}" == *", 1 score, the profile" ]]
 	[ "$(sqlite3 "$V" 'SELECT count(*) FROM heads')" -le 2 ] # config and themes at most
 }
 

@@ -333,7 +333,8 @@ assert g["status"] == "active", g' "$output"
 		assert '"today"' in s
 		open(sys.argv[2], "w").write(s)
 	EOF
-	kzt couple delete C001 --yes
+	kzt couple close C001 >/dev/null
+	kzt couple delete C001 --yes --before-retention --reason test
 	run kzt import "$T/bad.json"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"without a date"* ]]

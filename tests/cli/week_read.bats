@@ -316,7 +316,7 @@ LESSCLOSE=unset" ]
 	before=$(kzp --json session list | jq -c .)
 	for code in C004 c004; do
 		for cmd in "couple show $code" "session add $code --text x" "goal add $code T" \
-			"session list $code" "couple set $code notes=x" "couple close $code"; do
+			"session list $code" "couple set $code notes=x"; do
 			run kzp $cmd
 			[ "$status" -eq 1 ]
 			[[ "$output" == *"couple code $code is ambiguous: C004, c004 differ only in case"* ]] ||
@@ -324,13 +324,15 @@ LESSCLOSE=unset" ]
 		done
 	done
 	[ "$(kzp --json session list | jq -c .)" = "$before" ]
-	# The way out: export by the exact code, import under a new one, delete.
+	# The way out: export by the exact code, import under a new one, close
+	# and erase it (couple close, as erase, takes the code spelt exactly).
 	kzp export c004 --format json -o "$T/lower.json" >/dev/null
 	[ "$(jq -r .couple.partner1.name "$T/lower.json")" = Lower ]
 	kzp import "$T/lower.json" --as C005 >/dev/null
-	run kzp couple delete c004 --yes
+	kzp couple close c004 >/dev/null
+	run kzp couple delete c004 --yes --before-retention --reason test
 	[ "$status" -eq 0 ]
-	[[ "$output" == "deleted couple c004, 1 session"* ]]
+	[[ "$output" == "erased c004: 1 session"* ]]
 	[ "$(kzp --json couple show c004 | jq -r .partner1.name)" = Upper ]
 	[ "$(kzp --json couple show c005 | jq -r .partner1.name)" = Lower ]
 }
