@@ -13,6 +13,7 @@
 #include "kizuna/buf.h"
 #include "kizuna/ui.h"
 #include "kizuna/xalloc.h"
+#include "uiint.h"
 
 #define CHART_MAX_WIDTH 1000
 #define CHART_MAX_HEIGHT 200
@@ -41,62 +42,11 @@ struct plot {
 
 /* ---- text ---- */
 
-/* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte). */
-static size_t
-utf8_next(const char *s, unsigned int *cp)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n, i;
-
-    if (u[0] < 0x80) {
-        *cp = u[0];
-        return 1;
-    }
-    n = (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3 : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    *cp = u[0] & (0x7f >> n);
-    for (i = 1; i < n; i++) {
-        if ((u[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        *cp = (*cp << 6) | (u[i] & 0x3f);
-    }
-    return n;
-}
-
-static int
-is_control(unsigned int cp)
-{
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0);
-}
-
-static int
-cp_cols(unsigned int cp)
-{
-    int w;
-
-    if (is_control(cp) || cp == 0xfffd)
-        return 1; /* shown as '?' */
-    w = wcwidth((wchar_t)cp);
-    return w < 0 ? 1 : w;
-}
-
 /* Display columns of s as add_text shows it. */
 static int
 text_cols(const char *s)
 {
-    unsigned int cp;
-    int w = 0;
-
-    while (*s != '\0') {
-        s += utf8_next(s, &cp);
-        w += cp_cols(cp);
-    }
-    return w;
+    return kz_ui_label_width(s);
 }
 
 /* Appends s with every control (C0, DEL, C1) and bad byte as '?', cut to at
@@ -105,29 +55,7 @@ text_cols(const char *s)
 static int
 add_text(struct kz_buf *b, const char *s, int max, int pad, int ascii)
 {
-    const char *ell = ascii ? "..." : "…";
-    int ellw = ascii ? 3 : 1, w = 0, cut = text_cols(s) > max;
-    unsigned int cp;
-
-    while (*s != '\0') {
-        size_t n = utf8_next(s, &cp);
-        int cw = cp_cols(cp);
-        if (w + cw > max - (cut ? ellw : 0))
-            break;
-        if (is_control(cp) || cp == 0xfffd)
-            kz_buf_add(b, "?");
-        else
-            kz_buf_addn(b, s, n);
-        w += cw;
-        s += n;
-    }
-    if (cut && max >= ellw) {
-        kz_buf_add(b, ell);
-        w += ellw;
-    }
-    for (; w < pad; w++)
-        kz_buf_add(b, " ");
-    return w;
+    return kz_ui_label_add(b, s, max, pad, ascii ? "..." : "…", ascii ? 3 : 1);
 }
 
 static void

@@ -158,22 +158,23 @@ put_message(FILE *f, const char *msg)
     }
 }
 
-void
-kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
+/* A line on stderr: in JSON mode {key: msg}, else prefix and msg. */
+static void say_err(struct kz_ui *ui, const char *key, const char *prefix, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void
+say_err(struct kz_ui *ui, const char *key, const char *prefix, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     if (ui->json) {
-        json_t *w = json_pack("{s:s}", "warning", msg);
+        json_t *w = json_pack("{s:s}", key, msg);
         json_dumpf(w, ui->errf, JSON_COMPACT);
         fputc('\n', ui->errf);
         json_decref(w);
     } else {
-        fputs("kizuna: warning: ", ui->errf);
+        fputs(prefix, ui->errf);
         put_message(ui->errf, msg);
         fputc('\n', ui->errf);
     }
@@ -181,24 +182,23 @@ kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
 }
 
 void
-kz_ui_note(struct kz_ui *ui, const char *fmt, ...)
+kz_ui_warn(struct kz_ui *ui, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    say_err(ui, "warning", "kizuna: warning: ", fmt, ap);
     va_end(ap);
-    if (ui->json) {
-        json_t *w = json_pack("{s:s}", "note", msg);
-        json_dumpf(w, ui->errf, JSON_COMPACT);
-        fputc('\n', ui->errf);
-        json_decref(w);
-    } else {
-        put_message(ui->errf, msg);
-        fputc('\n', ui->errf);
-    }
-    fflush(ui->errf);
+}
+
+void
+kz_ui_note(struct kz_ui *ui, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    say_err(ui, "note", "", fmt, ap);
+    va_end(ap);
 }
 
 void

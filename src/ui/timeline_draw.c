@@ -12,6 +12,7 @@
 #include "kizuna/ui.h"
 #include "kizuna/wipe.h"
 #include "kizuna/xalloc.h"
+#include "uiint.h"
 
 #define THEMES_MAX 24 /* theme rows considered */
 #define GAPS_MAX 16
@@ -57,50 +58,11 @@ struct draw {
 
 /* ---- text cut to a width ---- */
 
-static size_t
-utf8_len(const unsigned char *u)
-{
-    size_t n = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
-                             : (u[0] & 0xf8) == 0xf0 ? 4 : 1;
-    size_t i;
-
-    for (i = 1; i < n; i++) {
-        if ((u[i] & 0xc0) != 0x80)
-            return 1;
-    }
-    return n;
-}
-
-static int
-char_width(const unsigned char *u, size_t n)
-{
-    wchar_t wc;
-    mbstate_t ms;
-    int w;
-
-    if (n == 1)
-        return 1;
-    memset(&ms, 0, sizeof(ms));
-    if (mbrtowc(&wc, (const char *)u, n, &ms) != n)
-        return 1;
-    w = wcwidth(wc);
-    return w < 0 ? 1 : w;
-}
-
 /* Display width of s. */
 static int
 text_width(const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    int w = 0;
-    size_t n;
-
-    while (*u != '\0') {
-        n = utf8_len(u);
-        w += char_width(u, n);
-        u += n;
-    }
-    return w;
+    return kz_ui_label_width(s);
 }
 
 /* s cut to max columns (ending "…" or "." when cut) and padded to pad;
@@ -108,28 +70,9 @@ text_width(const char *s)
 static void
 put_text(struct draw *d, const char *s, int max, int pad)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    int w = 0, cw, whole = text_width(s) <= max;
-    size_t n;
+    int ascii = d->g == &ascii_glyphs;
 
-    while (*u != '\0') {
-        n = utf8_len(u);
-        cw = char_width(u, n);
-        if (w + cw > (whole ? max : max - 1))
-            break;
-        if (u[0] < 0x20 || u[0] == 0x7f || (u[0] == 0xc2 && n == 2 && u[1] < 0xa0))
-            kz_buf_add(d->out, "?");
-        else
-            kz_buf_addn(d->out, (const char *)u, n);
-        w += cw;
-        u += n;
-    }
-    if (!whole && max > 0) {
-        kz_buf_add(d->out, d->g == &ascii_glyphs ? "." : "\xe2\x80\xa6");
-        w++;
-    }
-    for (; w < pad; w++)
-        kz_buf_add(d->out, " ");
+    kz_ui_label_add(d->out, s, max, pad, ascii ? "." : "\xe2\x80\xa6", 1);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 struct kz_ui;
+struct kz_buf;
 
 /* ---- src/ui/output.c ---- */
 /* doc as one compact line of JSON on ui->out (dies if it cannot be written). */
@@ -21,5 +22,17 @@ int kz_ui_text_width(const char *s);
  * UTF-8 sequence or a double-width character; a highlight it cuts short is
  * ended before the ellipsis, so that it never runs into the next cell. */
 void kz_ui_put_cell(FILE *f, const char *s, int max, int pad, int color, int ascii);
+/* Decodes one UTF-8 sequence at s into *cp; returns its length (1, with
+ * U+FFFD, for a bad byte). */
+size_t kz_ui_utf8_next(const char *s, unsigned int *cp);
+/* A label drawn into a picture (chart, timeline): its columns when every
+ * control (C0, DEL, C1) and bad byte is shown as '?'. */
+int kz_ui_label_width(const char *s);
+/* Appends s as kz_ui_label_width counts it, cut to at most max columns
+ * (never half a character; a cut label ends with ellipsis, ellw columns
+ * wide, when max leaves room for it) and padded with blanks to pad columns.
+ * Returns the columns written. */
+int kz_ui_label_add(struct kz_buf *b, const char *s, int max, int pad, const char *ellipsis,
+                    int ellw);
 
 #endif

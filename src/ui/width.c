@@ -5,12 +5,12 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "kizuna/buf.h"
 #include "kizuna/ui.h"
 #include "uiint.h"
 
-/* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte). */
-static size_t
-utf8_next(const char *s, unsigned int *cp)
+size_t
+kz_ui_utf8_next(const char *s, unsigned int *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t n, i;
@@ -55,9 +55,68 @@ kz_ui_text_width(const char *s)
     int w = 0;
 
     while (*s != '\0') {
-        s += utf8_next(s, &cp);
+        s += kz_ui_utf8_next(s, &cp);
         w += cp_width(cp);
     }
+    return w;
+}
+
+static int
+is_control(unsigned int cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd;
+}
+
+/* A label's character: a control or bad byte is one column ('?'). */
+static int
+label_cols(unsigned int cp)
+{
+    int w;
+
+    if (is_control(cp))
+        return 1;
+    w = wcwidth((wchar_t)cp);
+    return w < 0 ? 1 : w;
+}
+
+int
+kz_ui_label_width(const char *s)
+{
+    unsigned int cp;
+    int w = 0;
+
+    while (*s != '\0') {
+        s += kz_ui_utf8_next(s, &cp);
+        w += label_cols(cp);
+    }
+    return w;
+}
+
+int
+kz_ui_label_add(struct kz_buf *b, const char *s, int max, int pad, const char *ellipsis,
+                int ellw)
+{
+    int w = 0, cut = kz_ui_label_width(s) > max;
+    unsigned int cp;
+
+    while (*s != '\0') {
+        size_t n = kz_ui_utf8_next(s, &cp);
+        int cw = label_cols(cp);
+        if (w + cw > max - (cut ? ellw : 0))
+            break;
+        if (is_control(cp))
+            kz_buf_add(b, "?");
+        else
+            kz_buf_addn(b, s, n);
+        w += cw;
+        s += n;
+    }
+    if (cut && max >= ellw) {
+        kz_buf_add(b, ellipsis);
+        w += ellw;
+    }
+    for (; w < pad; w++)
+        kz_buf_add(b, " ");
     return w;
 }
 
@@ -123,7 +182,7 @@ kz_ui_rows(const char *text, size_t len, int cols)
         for (k = 0; k < 4 && i + k < len; k++)
             ch[k] = text[i + k];
         ch[k] = '\0';
-        n = utf8_next(ch, &cp);
+        n = kz_ui_utf8_next(ch, &cp);
         w += (size_t)cp_width(cp);
         i += n;
     }
@@ -145,7 +204,7 @@ kz_ui_put_cell(FILE *f, const char *s, int max, int pad, int color, int ascii)
     size_t n;
 
     while (*s != '\0') {
-        n = utf8_next(s, &cp);
+        n = kz_ui_utf8_next(s, &cp);
         if (cut && w + cp_width(cp) > room)
             break;
         if (n == 1 && *s == KZ_UI_MARK[0])
