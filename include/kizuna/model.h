@@ -123,6 +123,10 @@ extern const char *const kz_template_names[];
 /* Sparkline of scores 0-10 as UTF-8 block characters into buf. */
 void kz_sparkline(const int *scores, size_t n, char *buf, size_t size);
 
+/* Decodes the code point at s (left bytes there) into *cp; returns its byte
+ * length (1, with *cp the byte itself, for a stray byte or a cut sequence). */
+size_t kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
+
 /* Case-insensitive UTF-8 search: finds needle in hay (both UTF-8); returns
  * the byte offset and sets *mlen to the matched length, or -1. */
 long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *mlen);

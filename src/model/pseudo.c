@@ -69,31 +69,6 @@ kz_pseudo_common_word(const char *word)
 
 /* ---- UTF-8 ---- */
 
-static size_t
-dec(const unsigned char *s, size_t left, uint32_t *cp)
-{
-    size_t n, i;
-
-    if (s[0] < 0x80 || left == 0) {
-        *cp = s[0];
-        return 1;
-    }
-    n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 1;
-    if (n == 1 || n > left) {
-        *cp = s[0];
-        return 1;
-    }
-    *cp = s[0] & (0x7f >> n);
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = s[0];
-            return 1;
-        }
-        *cp = (*cp << 6) | (s[i] & 0x3f);
-    }
-    return n;
-}
-
 /* The code point that ends before text[i] (0 at the start). */
 static uint32_t
 prev_cp(const char *text, size_t i)
@@ -106,7 +81,7 @@ prev_cp(const char *text, size_t i)
     j--;
     while (j > 0 && i - j < 4 && ((unsigned char)text[j] & 0xc0) == 0x80)
         j--;
-    dec((const unsigned char *)text + j, i - j, &cp);
+    kz_utf8_decode((const unsigned char *)text + j, i - j, &cp);
     return cp;
 }
 
@@ -116,7 +91,7 @@ next_cp(const char *text, size_t len, size_t i)
     uint32_t cp = 0;
 
     if (i < len)
-        dec((const unsigned char *)text + i, len - i, &cp);
+        kz_utf8_decode((const unsigned char *)text + i, len - i, &cp);
     return cp;
 }
 
@@ -512,14 +487,14 @@ field_names(struct kz_pseudo *p, const char *text, const char *role, int number_
         uint32_t cp, c0;
         size_t l;
         char word[128];
-        l = dec((const unsigned char *)s, strlen(s), &c0);
+        l = kz_utf8_decode((const unsigned char *)s, strlen(s), &c0);
         if (!is_word(c0)) {
             s += l;
             continue;
         }
-        while (*e != '\0' && (dec((const unsigned char *)e, strlen(e), &cp), is_word(cp) ||
+        while (*e != '\0' && (kz_utf8_decode((const unsigned char *)e, strlen(e), &cp), is_word(cp) ||
                               cp == '-'))
-            e += dec((const unsigned char *)e, strlen(e), &cp);
+            e += kz_utf8_decode((const unsigned char *)e, strlen(e), &cp);
         snprintf(word, sizeof(word), "%.*s", (int)(e - s), s);
         s = e;
         /* A name starts upper case and is no abbreviation (GP, NHS). */

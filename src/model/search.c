@@ -7,9 +7,8 @@
 #include "kizuna/model.h"
 #include "kizuna/secmem.h"
 
-/* Decodes one code point; returns its byte length (1 for a stray byte). */
-static size_t
-utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
+size_t
+kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
 {
     size_t n, i;
 
@@ -55,7 +54,7 @@ match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, 
             cp = hay[pos] >= 'A' && hay[pos] <= 'Z' ? hay[pos] + 32u : hay[pos];
             pos++;
         } else {
-            pos += utf8_decode(hay + pos, haylen - pos, &cp);
+            pos += kz_utf8_decode(hay + pos, haylen - pos, &cp);
             cp = fold(cp);
         }
         if (cp != nd[k])
@@ -80,7 +79,7 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
         nd = kz_xmalloc(nlen * sizeof(*nd));
     for (i = 0; i < nlen;) {
         uint32_t cp;
-        i += utf8_decode(needle + i, nlen - i, &cp);
+        i += kz_utf8_decode(needle + i, nlen - i, &cp);
         nd[ndn++] = fold(cp);
     }
     first = nd[0];
