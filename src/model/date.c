@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "kizuna/model.h"
+#include "kizuna/days.h"
 
 static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 static const char *const month_names[] = {"January",   "February", "March",    "April",
@@ -30,22 +31,7 @@ from_tm(const struct tm *t)
     return (uint32_t)((t->tm_year + 1900) * 10000 + (t->tm_mon + 1) * 100 + t->tm_mday);
 }
 
-/* Days since 1970-01-01 of a valid yyyymmdd (proleptic Gregorian; H. Hinnant's
- * days_from_civil), and back. */
-static long
-to_days(uint32_t d)
-{
-    long y = (long)(d / 10000), m = (long)(d / 100 % 100), dd = (long)(d % 100);
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
+/* The yyyymmdd of a day count since 1970-01-01 (kz_days_from_civil back). */
 static uint32_t
 from_days(long z)
 {
@@ -67,7 +53,7 @@ from_days(long z)
 long
 kz_date_diff(uint32_t a, uint32_t b)
 {
-    return to_days(b) - to_days(a);
+    return kz_days_from_civil(b) - kz_days_from_civil(a);
 }
 
 /* KIZUNA_TEST_TODAY (for the test suites only, see model.h): a strict ISO
@@ -162,20 +148,20 @@ kz_date_read(const char *s, uint32_t today, int style, char *why, size_t size)
     if (strcmp(s, "today") == 0)
         return today;
     if (strcmp(s, "yesterday") == 0)
-        return from_days(to_days(today) - 1);
+        return from_days(kz_days_from_civil(today) - 1);
     if ((s[0] == '-' || s[0] == '+') && s[1] >= '0' && s[1] <= '9') {
         /* -3d, +2w: whole days or weeks from today, at most 4 digits. */
         p = s + 1;
         if (digits(&p, 4, &n) == 0 || (p[0] != 'd' && p[0] != 'w') || p[1] != '\0')
             return 0;
         n *= p[0] == 'w' ? 7 : 1;
-        a = (int)(from_days(to_days(today) + (s[0] == '-' ? -n : n)) / 10000);
+        a = (int)(from_days(kz_days_from_civil(today) + (s[0] == '-' ? -n : n)) / 10000);
         if (a < KZ_DATE_YEAR_MIN || a > KZ_DATE_YEAR_MAX) {
             snprintf(why, size, "is outside the years %d to %d", KZ_DATE_YEAR_MIN,
                      KZ_DATE_YEAR_MAX);
             return 0;
         }
-        return from_days(to_days(today) + (s[0] == '-' ? -n : n));
+        return from_days(kz_days_from_civil(today) + (s[0] == '-' ? -n : n));
     }
     if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
         if (digits(&p, 4, &y) != 4 || *p++ != '-' || digits(&p, 2, &a) != 2 || *p++ != '-' ||

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kizuna/buf.h"
+#include "kizuna/days.h"
 #include "kizuna/ui.h"
 #include "kizuna/wipe.h"
 
@@ -18,25 +19,10 @@ month_of(uint32_t d)
     return (long)(d / 10000) * 12 + (long)(d / 100 % 100) - 1;
 }
 
-/* Days since 1970-01-01 (Howard Hinnant's days_from_civil). */
-static long
-days_of(uint32_t d)
-{
-    long y = (long)(d / 10000), m = (long)(d / 100 % 100), dd = (long)(d % 100);
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 long
 kz_tl_days(uint32_t a, uint32_t b)
 {
-    return days_of(b) - days_of(a);
+    return kz_days_from_civil(b) - kz_days_from_civil(a);
 }
 
 /* ---- the axis ---- */
