@@ -3,6 +3,7 @@
 # 'make fuzz-build' (tests/fuzz/README.md).
 #   scripts/fuzz.sh run SECONDS [NAME...]    each harness SECONDS; inputs that
 #       add coverage are kept in $FUZZ_BUILD/corpus/NAME for the next run
+#   FUZZ_RUNS=N scripts/fuzz.sh run SECONDS ...   also stops each after N executions
 #   scripts/fuzz.sh smoke SECONDS [NAME...]  each harness SECONDS over its
 #       committed corpus; new inputs are thrown away (make check)
 # Prints one line per harness, "ok fuzz_NAME: N executions in S s" or
@@ -52,6 +53,9 @@ for n in "${names[@]}"; do
 	args=(-max_total_time="$secs" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048
 		-artifact_prefix="$build/artifacts/$n-")
 	[ -f "tests/fuzz/$n.dict" ] && args+=(-dict="tests/fuzz/$n.dict")
+	# FUZZ_RUNS: stop a harness after that many executions too (the depth
+	# SECURITY.md records: 10 million or 30 minutes, whichever comes first).
+	[ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
 	# The seeds the harnesses make themselves (a vault, exports in every
 	# format), made afresh each run rather than committed.
 	gen=$scratch/made-$n
