@@ -63,6 +63,12 @@ void kz_vault_lock(struct kz_vault *v);
  * unlock (the commitment) and by every later read. */
 int kz_vault_unlock_as(struct kz_vault *v, const struct kz_vault *keyed, struct kz_err *err);
 int kz_vault_unlocked(const struct kz_vault *v);
+/* fn(ctx) runs whenever the vault locks (kz_vault_lock, close, an unlock that
+ * fails, a vault that locks itself because another process re-keyed it),
+ * before the keys are wiped: for what an upper layer keeps from opened records
+ * (search's in-memory index), which must not outlive the key. One hook per
+ * vault; fn NULL removes it. */
+void kz_vault_set_lock_hook(struct kz_vault *v, void (*fn)(void *ctx), void *ctx);
 
 /* Rewraps the passphrase slot under a new passphrase (new salt, same costs
  * unless kdf is given). Needs the vault unlocked. One transaction. */

@@ -34,6 +34,10 @@ struct kz_vault {
     int commit_ok;
     uint64_t gen, count, sum[2];
     uint32_t counters[KZ_COUNTERS];
+    /* What an upper layer keeps from opened records (search's index): wiped
+     * by lock_hook whenever the keys are (kz_vault_set_lock_hook). */
+    void (*lock_hook)(void *ctx);
+    void *lock_ctx;
 };
 
 /* Purpose keys derived from the master key (crypto_kdf subkey ids). */

@@ -199,6 +199,8 @@ kz_vault_lock(struct kz_vault *v)
     if (v == NULL)
         return;
     heads_drop(v);
+    if (v->lock_hook != NULL)
+        v->lock_hook(v->lock_ctx);
     kz_secure_free(v->master); /* sodium_free wipes */
     kz_secure_free(v->record_key);
     kz_secure_free(v->commit_key);
@@ -207,6 +209,13 @@ kz_vault_lock(struct kz_vault *v)
     v->record_key = NULL;
     v->commit_key = NULL;
     v->elem_key = NULL;
+}
+
+void
+kz_vault_set_lock_hook(struct kz_vault *v, void (*fn)(void *ctx), void *ctx)
+{
+    v->lock_hook = fn;
+    v->lock_ctx = ctx;
 }
 
 int
