@@ -17,15 +17,31 @@
 
 #define TEXT_FILE_MAX (4 * 1024 * 1024)
 
+/* Set by a Ctrl-C while typed text is read (its own handler, for that read
+ * only): ppoll() may report the terminal readable and run the handler in the
+ * same call, so its return value alone would lose that Ctrl-C. */
+static volatile sig_atomic_t typing_cancelled;
+
+static void
+on_typing_sigint(int sig)
+{
+    (void)sig;
+    typing_cancelled = 1;
+}
+
 /* Waits until fd can be read with SIGINT let in only meanwhile (ppoll): a
  * Ctrl-C typed just before the wait is not lost while a read blocks.
- * Returns 0 when readable, -1 with errno EINTR when interrupted. */
+ * Returns 0 when readable, -1 when a Ctrl-C came. */
 static int
 wait_readable(int fd, const sigset_t *let_in)
 {
     struct pollfd p = {fd, POLLIN, 0};
 
-    return ppoll(&p, 1, NULL, let_in) < 0 ? -1 : 0;
+    if (typing_cancelled)
+        return -1;
+    if (ppoll(&p, 1, NULL, let_in) < 0 && errno != EINTR)
+        return 0; /* the read says what is wrong */
+    return typing_cancelled ? -1 : 0;
 }
 
 /* Reads fd to its end. let_in (a terminal: SIGINT is blocked by the caller)
@@ -40,7 +56,7 @@ read_fd_all(int fd, const char *name, const sigset_t *let_in, char **out, size_t
     int rc = KZ_OK;
 
     for (;;) {
-        if (let_in != NULL && wait_readable(fd, let_in) < 0 && errno == EINTR) {
+        if (let_in != NULL && wait_readable(fd, let_in) < 0) {
             /* Ctrl-C while typing the text in the shell: nothing is kept. */
             rc = kz_fail(err, KZ_ERR, "cancelled; nothing written");
             break;
@@ -48,7 +64,7 @@ read_fd_all(int fd, const char *name, const sigset_t *let_in, char **out, size_t
         r = read(fd, chunk, sizeof(chunk));
         if (r == 0)
             break;
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && (errno == EINTR || (let_in != NULL && errno == EAGAIN)))
             continue;
         if (r < 0) {
             rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
@@ -132,11 +148,27 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
              * let in only while waiting, so a Ctrl-C typed after the hint
              * always cancels (never lost before the read). */
             sigset_t block, old;
+            struct sigaction sa, prev;
+            int flags;
             sigemptyset(&block);
             sigaddset(&block, SIGINT);
             sigprocmask(SIG_BLOCK, &block, &old);
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_handler = on_typing_sigint;
+            sigemptyset(&sa.sa_mask);
+            typing_cancelled = 0;
+            sigaction(SIGINT, &sa, &prev);
+            /* Non-blocking reads: a Ctrl-C between ppoll() saying a line is
+             * there and the read() flushes that line, and a blocking read
+             * would then wait with the Ctrl-C held back. */
+            flags = fcntl(STDIN_FILENO, F_GETFL);
+            if (flags >= 0)
+                fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
             kz_ui_typing_hint();
             rc = read_fd_all(STDIN_FILENO, "standard input", &old, out, len, err);
+            if (flags >= 0)
+                fcntl(STDIN_FILENO, F_SETFL, flags);
+            sigaction(SIGINT, &prev, NULL);
             sigprocmask(SIG_SETMASK, &old, NULL);
             return rc;
         }
