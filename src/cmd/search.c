@@ -69,6 +69,12 @@ struct search {
     struct hit *hits;
     size_t nhits, caphits;
     struct kz_sindex *build; /* the walk indexes every record into it (under mu) */
+    long limit;              /* rows shown (0: all): the walk makes only those it must */
+    struct parent {          /* couples' codes and status by id (index_hits, one thread) */
+        unsigned char id[KZ_RECORD_ID_BYTES];
+        char code[KZ_CODE_MAX + 1];
+        int closed, used;
+    } parents[256];
     pthread_mutex_t mu; /* visit runs on two threads: hits are shared */
     struct kz_err bad;  /* a note the model refused (under mu) */
 };
@@ -247,8 +253,8 @@ push_hit(struct search *s, const struct record *r, const struct field *f, const 
     }
     h = &s->hits[s->nhits++];
     memset(h, 0, sizeof(*h));
-    snprintf(h->code, sizeof(h->code), "%s", r->code);
-    snprintf(h->id, sizeof(h->id), "%s", f->id);
+    memcpy(h->code, r->code, strnlen(r->code, sizeof(h->code) - 1)); /* h is zeroed */
+    memcpy(h->id, f->id, strnlen(f->id, sizeof(h->id) - 1));
     h->sortdate = f->sortdate;
     h->where = f->where;
     if (f->where == NULL && row != NULL)
@@ -399,7 +405,7 @@ visit(void *ctx, const unsigned char *id, const unsigned char *head, size_t head
         kz_sdoc_free(d);
     }
     if (!out)
-        match_record(s, &o.r, id, 1);
+        match_record(s, &o.r, id, s->limit == 0);
     opened_free(&o);
     return 0;
 }
@@ -510,6 +516,36 @@ refresh(struct search *s, struct kz_search_cache *c, const struct kz_head *heads
     return KZ_OK;
 }
 
+/* A couple's code and whether it is closed, from its head (remembered for
+ * the search: most records share a few couples). */
+static void
+parent_info(struct search *s, const unsigned char *parent, char *code, int *closed)
+{
+    size_t k, i;
+    uint64_t h;
+
+    memcpy(&h, parent, sizeof(h));
+    for (i = 0, k = (size_t)h & 255; i < 256; i++, k = (k + 1) & 255) {
+        struct parent *p = &s->parents[k];
+        if (p->used && memcmp(p->id, parent, KZ_RECORD_ID_BYTES) == 0) {
+            memcpy(code, p->code, sizeof(p->code));
+            *closed = p->closed;
+            return;
+        }
+        if (!p->used) {
+            kz_rec_parent_code(s->st, parent, p->code);
+            p->closed = kz_rec_couple_closed(s->st, parent, NULL);
+            memcpy(p->id, parent, KZ_RECORD_ID_BYTES);
+            p->used = 1;
+            memcpy(code, p->code, sizeof(p->code));
+            *closed = p->closed;
+            return;
+        }
+    }
+    kz_rec_parent_code(s->st, parent, code);
+    *closed = kz_rec_couple_closed(s->st, parent, NULL);
+}
+
 /* The hits of the index: candidate fields from the words, records kept out
  * by the options dropped from their heads, records opened where a term's
  * answer is only a superset. */
@@ -582,8 +618,7 @@ index_hits(struct search *s, struct kz_sindex *ix, struct kz_err *err)
                     archived = hi.status == KZ_ST_CLOSED;
                     sid[0] = '\0';
                 } else {
-                    kz_rec_parent_code(s->st, hi.parent, code);
-                    archived = kz_rec_couple_closed(s->st, hi.parent, NULL);
+                    parent_info(s, hi.parent, code, &archived);
                     kz_rec_num_text(hi.kind, hi.num, sid, sizeof(sid));
                 }
                 r.code = code;
@@ -884,6 +919,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     s.sessions_only = theme != NULL || from != NULL || to != NULL;
     s.open = st->ui.color && !st->ui.json ? KZ_UI_MARK : "\xc2\xab";     /* « */
     s.close = st->ui.color && !st->ui.json ? KZ_UI_UNMARK : "\xc2\xbb";  /* » */
+    s.limit = limit;
     pthread_mutex_init(&s.mu, NULL);
     if (st->one_shot) {
         /* Nothing runs after this command: no index worth its making. The
@@ -903,6 +939,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             kz_wipe_free(s.hits[i].where_own, strlen(s.hits[i].where_own));
     }
     kz_wipe_free(s.hits, s.caphits * sizeof(*s.hits));
+    sodium_memzero(s.parents, sizeof(s.parents));
     pthread_mutex_destroy(&s.mu);
     return rc;
 }
