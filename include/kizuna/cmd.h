@@ -59,6 +59,11 @@ struct kz_state {
                                      set no audit_ref (only kz_cmd_parse knows which
                                      words are option values: export -o FILE C014) */
     char *rest_text;            /* the free text after "--" (KZ_OPT_REST), wiped */
+    int one_shot;               /* one command from the command line: nothing is kept
+                                   for a later command (search builds no index) */
+    struct kz_search_cache *search; /* search's in-memory index of the notes' words
+                                       (src/cmd/search.c): wiped whenever the vault
+                                       locks, and at kz_state_free; never on disk */
 };
 
 struct kz_cmd_entry {

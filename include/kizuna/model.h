@@ -127,6 +127,9 @@ void kz_sparkline(const int *scores, size_t n, char *buf, size_t size);
  * length (1, with *cp the byte itself, for a stray byte or a cut sequence). */
 size_t kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
 
+/* One code point folded as the search folds it: ASCII A-Z lowered, any other
+ * through towlower (the locale's case table). */
+uint32_t kz_utf8_fold(uint32_t cp);
 /* Case-insensitive UTF-8 search: finds needle in hay (both UTF-8); returns
  * the byte offset and sets *mlen to the matched length, or -1. */
 long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *mlen);

@@ -99,6 +99,9 @@ void kz_ui_text(struct kz_ui *ui, const char *text);
 /* The width tables take: the terminal's columns when stdout is one, else 80. */
 int kz_ui_columns(void);
 
+/* The terminal's rows when stdout is one (TIOCGWINSZ, else $LINES, else 24),
+ * else 0. */
+int kz_ui_screen_rows(void);
 /* True when stdin and stdout are terminals (a person is there to ask). */
 int kz_ui_have_terminal(void);
 

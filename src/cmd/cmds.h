@@ -27,6 +27,9 @@ extern const struct kz_cmd_entry kz_cmd_score_add, kz_cmd_score_list, kz_cmd_sco
     kz_cmd_measure_remove;
 extern const struct kz_cmd_entry kz_cmd_themes, kz_cmd_themes_list, kz_cmd_themes_add;
 extern const struct kz_cmd_entry kz_cmd_search;
+/* Wipes and frees search's in-memory index (the vault's lock hook calls it
+ * too); a no-op when there is none. */
+void kz_search_forget(struct kz_state *st);
 extern const struct kz_cmd_entry kz_cmd_flags; /* src/cmd/flags.c */
 extern const struct kz_cmd_entry kz_cmd_chart;
 extern const struct kz_cmd_entry kz_cmd_template_add, kz_cmd_template_list,

@@ -25,6 +25,7 @@ kz_state_init(struct kz_state *st)
 void
 kz_state_free(struct kz_state *st)
 {
+    kz_search_forget(st);
     kz_vault_close(st->vault);
     st->vault = NULL;
     free(st->vault_path);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Case-insensitive matching on UTF-8 text, and snippets around a match. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
@@ -32,12 +33,33 @@ kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
     return n;
 }
 
-static uint32_t
-fold(uint32_t cp)
+uint32_t
+kz_utf8_fold(uint32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
     return (uint32_t)towlower((wint_t)cp);
+}
+
+#define fold kz_utf8_fold
+
+/* ASCII characters that a non-ASCII one folds to (U+0130 to 'i', the Kelvin
+ * sign U+212A to 'k'): a match of a needle starting with one may start at a
+ * lead byte, so the memchr skip cannot be used for it. Computed once from the
+ * locale's case tables (every code point with a lower-case mapping lies
+ * below U+20000). */
+static unsigned char ascii_preimage[128];
+static pthread_once_t preimage_once = PTHREAD_ONCE_INIT;
+
+static void
+find_preimages(void)
+{
+    uint32_t cp, f;
+
+    for (cp = 0x80; cp < 0x20000; cp++) {
+        if ((f = fold(cp)) < 0x80)
+            ascii_preimage[f] = 1;
+    }
 }
 
 /* Does the folded needle (code points) match at hay[i]? Returns the bytes used or 0. */
@@ -83,9 +105,11 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
         nd[ndn++] = fold(cp);
     }
     first = nd[0];
+    pthread_once(&preimage_once, find_preimages);
     /* Fast skip: an ASCII first character has two byte forms; others start
-     * with a lead byte we can only compare after decoding, so scan every lead. */
-    f_lo = first < 0x80 ? (unsigned char)first : 0;
+     * with a lead byte we can only compare after decoding, so scan every lead
+     * (so for 'i' and 'k', which U+0130 and U+212A fold to). */
+    f_lo = first < 0x80 && !ascii_preimage[first] ? (unsigned char)first : 0;
     f_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : f_lo;
     if (f_lo != 0) {
         /* The next place of each case form, searched again only once passed. */
@@ -115,9 +139,11 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
             i++;
         }
     } else {
+        unsigned char a_lo = first < 0x80 ? (unsigned char)first : 0;
+        unsigned char a_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : a_lo;
         for (i = 0; i < haylen; i++) {
-            if (hay[i] < 0xc0)
-                continue; /* not a lead byte */
+            if (hay[i] < 0xc0 && (a_lo == 0 || (hay[i] != a_lo && hay[i] != a_up)))
+                continue; /* not a lead byte, nor the ASCII first character */
             if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
                 found = (long)i;
                 *mlen = used;

@@ -89,6 +89,22 @@ kz_ui_columns(void)
 }
 
 int
+kz_ui_screen_rows(void)
+{
+    struct winsize ws;
+    const char *env;
+    long v;
+
+    if (!isatty(STDOUT_FILENO))
+        return 0;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        return ws.ws_row;
+    if ((env = getenv("LINES")) != NULL && (v = strtol(env, NULL, 10)) > 0 && v < 10000)
+        return (int)v;
+    return 24;
+}
+
+int
 kz_ui_have_terminal(void)
 {
     return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# search in a shell or a script: the in-memory index of the notes' words is
+# kept from the first search on and must follow every change (this process's
+# and other processes'), be gone at lock and never reach a disk; --limit.
+
+load helpers
+
+teardown() {
+	[ -z "${kz_pid:-}" ] || kill -9 "$kz_pid" 2>/dev/null || true
+	exec 7>&- 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
+base_vault() {
+	new_vault
+	kzp couple add C014 partner1.name=Aiko partner2.name=Jonas >/dev/null
+	kzp session add C014 --date 2026-01-05 --text "We talked about the holidays with her family." >/dev/null
+	kzp session add C014 --date 2026-01-12 --text "Weihnachtsmarkt in Osaka, holidays again." >/dev/null
+}
+
+@test "search in one script sees the script's own add, edit, delete and couple set" {
+	base_vault
+	cat >"$T/s.kz" <<-'EOF'
+	search zebra
+	search holidays
+	session add C014 --date 2026-01-20 --text "A zebra at the zoo."
+	search zebra
+	session edit s1 --text "We talked about the giraffe."
+	search holidays
+	search giraffe
+	session delete s3 --yes
+	search zebra
+	couple set C014 partner2.name=Zebulon
+	search zebu
+	EOF
+	run kzp --json -f "$T/s.kz"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mapfile -t docs < <(printf '%s\n' "$output" | jq -c . )
+	[ "${docs[0]}" = "[]" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[1]}")" = "s1,s2" ]
+	# docs[2] is the session add
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[3]}")" = "s3" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[5]}")" = "s2" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[6]}")" = "s1" ]
+	[ "${docs[8]}" = "[]" ]
+	[ "$(jq -r '.[0].where' <<<"${docs[10]}")" = "profile partner2.name" ]
+	[ "$(jq -r '.[0].match' <<<"${docs[10]}")" = "Zebu" ]
+}
+
+@test "search in a running script sees what another process added and changed meanwhile" {
+	base_vault
+	mkfifo "$T/in"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" --json <"$T/in" >"$T/out" 2>"$T/err" &
+	kz_pid=$!
+	exec 7>"$T/in"
+	echo "search okapi" >&7
+	echo "search holidays" >&7
+	for ((i = 0; i < 600; i++)); do
+		[ "$(wc -l <"$T/out")" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$(wc -l <"$T/out")" -ge 2 ]
+	# Another process, while the script waits for its next line.
+	kzp session add C014 --date 2026-02-01 --text "An okapi story." >/dev/null
+	kzp session edit s2 --text "Weihnachtsmarkt only." >/dev/null
+	echo "search okapi" >&7
+	echo "search holidays" >&7
+	echo "quit" >&7
+	exec 7>&-
+	wait "$kz_pid"
+	kz_pid=
+	cat "$T/out" "$T/err"
+	mapfile -t docs <"$T/out"
+	[ "${docs[0]}" = "[]" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[1]}")" = "s1,s2" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[2]}")" = "s3" ]
+	[ "$(jq -r 'map(.id) | join(",")' <<<"${docs[3]}")" = "s1" ]
+}
+
+@test "search after lock: the key is asked for again, and after unlock the answer is right" {
+	base_vault
+	printf 'search holidays\nlock\nsearch holidays\n' >"$T/s.kz"
+	run "$KZ" --vault "$V" -f "$T/s.kz" </dev/null
+	echo "$output"
+	[ "$status" -eq 3 ] # no key, no terminal to ask: the index answers nothing
+	[[ "$output" == *"vault is locked"* ]]
+	printf 'search holidays\nlock\nunlock\nsession add C014 --text "holidays three"\nsearch holidays\n' >"$T/s2.kz"
+	run kzp --json -f "$T/s2.kz"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -sr '.[-1] | map(.id) | join(",")')" = "s1,s2,s3" ]
+}
+
+@test "search --limit cuts the table and says how many; --limit 0 and scripts show all" {
+	base_vault
+	for d in 01 02 03 04 05; do
+		kzp session add C014 --date "2026-03-$d" --text "holidays $d" >/dev/null
+	done
+	run kzp search holidays --limit 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^C014' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"7 matches in 7 records; the first 2 shown: --limit 0 for all"* ]]
+	# The first rows in the usual order (couple, date).
+	[ "$(grep '^C014' <<<"$output" | awk '{print $2}' | tr '\n' ,)" = "s1,s2," ]
+	run kzp search holidays --limit 0
+	[ "$(grep -c '^C014' <<<"$output")" -eq 7 ]
+	[[ "$output" != *"--limit 0 for all"* ]]
+	run kzp search holidays # not a terminal: every row, as before
+	[ "$(grep -c '^C014' <<<"$output")" -eq 7 ]
+	run kzp --json search holidays --limit 3
+	[ "$(jq length <<<"$output")" -eq 3 ]
+	[ "$(jq -r '.[0] | keys | join(",")' <<<"$output")" = "couple,date,id,match,snippet,where" ]
+	printf 'search holidays --limit 3\nsearch holidays\n' >"$T/s.kz"
+	run kzp -f "$T/s.kz"
+	[ "$(grep -c '^C014' <<<"$output")" -eq 10 ]
+	[[ "$output" == *"7 matches in 7 records; the first 3 shown"* ]]
+	for bad in -1 x 2x ""; do
+		run kzp search holidays --limit "$bad"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--limit takes a number of rows"* ]]
+	done
+}
+
+@test "search's index reaches no disk: a planted word is in no file after searches in a script" {
+	base_vault
+	local word
+	word=$(canary)
+	kzp session add C014 --text "A note about $word and the sea." >/dev/null
+	# The script names only a part of it: the whole word comes from the vault.
+	printf 'search %s\nsearch sea\nsearch %s\nlock\n' "${word:0:14}" "${word:3:9}" >"$T/s.kz"
+	run kzp -f "$T/s.kz"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"«${word:0:14}»${word:14:4}"* ]] # found and shown
+	assert_absent "$word" /dev/shm "$T/vault" /tmp "$HOME"
+}
