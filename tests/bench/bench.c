@@ -34,6 +34,7 @@
 #include "kizuna/seal.h"
 #include "kizuna/secmem.h"
 #include "kizuna/vault.h"
+#include "kizuna/xalloc.h"
 
 #define PASS "bench passphrase of some length 42"
 #define NCOUPLES 100
@@ -294,8 +295,7 @@ fresh_state(struct kz_state *st, const char *path, int shell, double *t_unlock)
 
     kz_state_init(st);
     st->vault_path = kz_xstrdup(path);
-    st->ui.out = fopen("/dev/null", "w");
-    st->ui.errf = fopen("/dev/null", "w");
+    st->ui.out = st->ui.errf = fopen("/dev/null", "w");
     if (kz_vault_open(path, &st->vault, &err) != KZ_OK)
         die("open", &err);
     t0 = now_s();
@@ -309,11 +309,10 @@ fresh_state(struct kz_state *st, const char *path, int shell, double *t_unlock)
 static void
 state_done(struct kz_state *st)
 {
-    FILE *o = st->ui.out, *e = st->ui.errf;
+    FILE *o = st->ui.out; /* errf too */
 
     kz_state_free(st);
     fclose(o);
-    fclose(e);
 }
 
 /* A new vault at path with NCOUPLES couples (added by the real command), left
@@ -480,10 +479,8 @@ floor_time(const char *path, long *nblobs, double *mb, int *threads)
         size_t l = (size_t)sqlite3_column_bytes(q, 0);
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
-            blob = realloc(blob, cap * sizeof(*blob));
-            len = realloc(len, cap * sizeof(*len));
-            if (blob == NULL || len == NULL)
-                die("out of memory", NULL);
+            blob = kz_xrealloc(blob, cap * sizeof(*blob));
+            len = kz_xrealloc(len, cap * sizeof(*len));
         }
         if (l < KZ_SEAL_OVERHEAD || l > (1 << 20) || (blob[n] = malloc(l)) == NULL)
             die("floor: a body blob of an odd size", NULL);
@@ -722,7 +719,10 @@ shell_rss(const char *vault)
     /* couple show names the partners: B42 appears in no search row */
     if (read_until(out[0], "B42") != 0)
         die("the shell gave no answer", NULL);
-    usleep(200000); /* back at its read of the next line */
+    {
+        struct timespec back = {0, 200000000}; /* back at its read of the next line */
+        nanosleep(&back, NULL);
+    }
     kib = status_kib(pid, "VmRSS:");
     close(in[1]); /* end of its input: it quits */
     {
@@ -983,7 +983,7 @@ main(int argc, char **argv)
     bytes = put_notes(v, cids, 0, n);
     t_kz = now_s() - t0;
     if (sqlite3_open(plainpath, &db) != SQLITE_OK)
-        return 1;
+        die("sqlite3_open", NULL);
     sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
                      "PRAGMA cache_size=-32768;"
                      "CREATE TABLE records (rowid INTEGER PRIMARY KEY, id BLOB UNIQUE, head BLOB,"
@@ -1172,7 +1172,7 @@ main(int argc, char **argv)
         snprintf(line, sizeof(line), "backup create %.200s", out1);
         t0 = now_s();
         if (run(&st, line) != KZ_OK)
-            return 1;
+            die("backup create", NULL);
         t_kb = now_s() - t0;
         peak_kib = status_kib(0, "VmHWM:");
         {
