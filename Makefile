@@ -140,8 +140,7 @@ test: all
 # script, import and the shell's memory.
 BENCH_N ?= 100000
 $(BUILD)/bench: tests/bench/bench.c $(LIB)
-	$(CC) $(CFLAGS_ALL) $(shell grep -qs 'int one_shot;' include/kizuna/cmd.h && \
-	    echo -DKZ_BENCH_ONE_SHOT) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(CC) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 bench:
 	@scripts/deps.sh all

@@ -269,20 +269,12 @@ time_cmd(struct kz_state *st, const char *line, int reps)
 }
 
 /* A state that keeps what search builds for a later command (the shell and
- * -f scripts: issue #17's in-memory index, built on the first search), or
- * one that keeps nothing, as a one-shot process. The search branch marks the
- * one-shot state with struct kz_state's one_shot; the Makefile defines
- * KZ_BENCH_ONE_SHOT when cmd.h has it. Without it both states scan every
- * note on every search. */
+ * -f scripts: the in-memory index), or one that keeps nothing, as a one-shot
+ * process (struct kz_state's one_shot, which main sets). */
 static void
 state_kind(struct kz_state *st, int shell)
 {
-#ifdef KZ_BENCH_ONE_SHOT
     st->one_shot = !shell;
-#else
-    (void)st;
-    (void)shell;
-#endif
 }
 
 /* A state on path, opened and unlocked as a process does at its first
