@@ -59,6 +59,20 @@ utf8_put(uint32_t cp, unsigned char *o)
     return 4;
 }
 
+/* The word being cut, twice as large (the old block wiped unless it is the
+ * caller's stack buffer). */
+static unsigned char *
+word_grow(unsigned char *w, size_t wl, size_t *cap, unsigned char *stackbuf)
+{
+    unsigned char *nw = kz_xmalloc(*cap * 2);
+
+    memcpy(nw, w, wl);
+    if (w != stackbuf)
+        kz_wipe_free(w, *cap);
+    *cap *= 2;
+    return nw;
+}
+
 /* Folds text into words; *whole is set to 1 when the text is exactly one
  * word equal to the folded text (no delimiter, at most one CJK character
  * alone, no stray byte). */
@@ -73,7 +87,27 @@ tokens(const char *text_, size_t len, void (*tok)(void *ctx, const char *w, size
 
     while (i < len) {
         uint32_t cp;
-        size_t n = kz_utf8_decode(text + i, len - i, &cp), k;
+        size_t n, k;
+        if (text[i] < 0x80) {
+            /* ASCII, most of most notes: a letter or digit goes on the word
+             * as kz_utf8_fold folds it, anything else ends the word. */
+            unsigned char c = text[i++];
+            if (ascii_alnum(c)) {
+                if (wl + 5 >= cap)
+                    w = word_grow(w, wl, &cap, stackbuf);
+                w[wl++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+                continue;
+            }
+            clean = 0;
+            if (wl > 0) {
+                w[wl] = '\0';
+                tok(ctx, (const char *)w, wl);
+                nwords++;
+                wl = 0;
+            }
+            continue;
+        }
+        n = kz_utf8_decode(text + i, len - i, &cp);
         if (n == 1 && text[i] >= 0x80)
             clean = 0; /* a stray byte: the matcher reads it as a code point */
         i += n;
@@ -88,14 +122,8 @@ tokens(const char *text_, size_t len, void (*tok)(void *ctx, const char *w, size
             }
             continue;
         }
-        if (wl + 5 >= cap) {
-            unsigned char *nw = kz_xmalloc(cap * 2);
-            memcpy(nw, w, wl);
-            if (w != stackbuf)
-                kz_wipe_free(w, cap);
-            w = nw;
-            cap *= 2;
-        }
+        if (wl + 5 >= cap)
+            w = word_grow(w, wl, &cap, stackbuf);
         if (cjk(cp)) {
             if (wl > 0) {
                 w[wl] = '\0';
