@@ -165,4 +165,10 @@ int kz_config_idle_lock(struct kz_state *st);
 /* The pager setting: 1 on (the default), 0 off; -1 when the vault is locked. */
 int kz_config_pager(struct kz_state *st);
 
+/* The shell's idle time: builds search's in-memory index a slice at a time
+ * (about budget_ms of work) after unlock, so that a search needs only the
+ * index. Returns 1 while there is more to do, 0 when it is whole (or there
+ * is nothing to build: locked, a one-shot process). */
+int kz_search_idle(struct kz_state *st, double budget_ms);
+
 #endif

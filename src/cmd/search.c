@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kizuna/model_search_index.h"
 #include "kizuna/model_session.h"
@@ -33,9 +34,13 @@ static const char *const where_of[] = {"",         "note",          "process not
 /* The index a shell or script keeps (struct kz_state.search). */
 struct kz_search_cache {
     struct kz_vault *vault; /* the vault it indexes */
-    struct kz_sindex *ix;
+    struct kz_sindex *ix;   /* NULL until built (the second search, or idle time) */
     uint64_t digest[2];     /* of every head's (id, version) when last brought up to date */
     size_t nheads;
+    int complete;           /* ix holds every record (digest is then valid) */
+    size_t cursor;          /* the idle build's place in the heads */
+    int idle_off;           /* the idle build met a record it could not read: the next
+                               search reports it; no more idle building */
 };
 
 /* One row to be: where it sorts, and its text once made. */
@@ -456,6 +461,33 @@ heads_digest(const struct kz_head *heads, size_t n, uint64_t d[2])
     }
 }
 
+/* Opens one record and puts it in the index (in place of what it had). */
+static int
+index_one(struct search *s, struct kz_sindex *ix, const struct kz_head *h, struct kz_err *err)
+{
+    struct kz_head_info hi;
+    struct opened o;
+    struct kz_sdoc *doc;
+    char *body = NULL;
+    size_t blen = 0;
+    int rc;
+
+    if (kz_head_decode(h->data, h->len, &hi) != 0)
+        return KZ_OK;
+    if ((rc = kz_vault_record_get(s->st->vault, h->id, &body, &blen, err)) != KZ_OK)
+        return rc;
+    if ((rc = record_open(s, h->id, &hi, body, blen, &o)) != 0) {
+        *err = s->bad;
+    } else {
+        doc = record_doc(h->id, h->ver, &o.r);
+        kz_sindex_put(ix, doc);
+        kz_sdoc_free(doc);
+    }
+    opened_free(&o);
+    kz_vault_plain_free(body, blen);
+    return rc;
+}
+
 /* Brings the index up to the heads: records new or changed since are opened
  * and indexed again, records gone are dropped. */
 static int
@@ -475,10 +507,6 @@ refresh(struct search *s, struct kz_search_cache *c, const struct kz_head *heads
     seen = kz_xcalloc(nrecs + 1, 1);
     for (i = 0; i < n && rc == KZ_OK; i++) {
         struct kz_head_info hi;
-        struct opened o;
-        struct kz_sdoc *doc;
-        char *body = NULL;
-        size_t blen = 0;
         long slot = kz_sindex_find(ix, heads[i].id, &ver);
         if (slot >= 0 && (size_t)slot < nrecs)
             seen[slot] = 1;
@@ -486,17 +514,7 @@ refresh(struct search *s, struct kz_search_cache *c, const struct kz_head *heads
             continue;
         if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0 || !searchable(hi.kind))
             continue;
-        if ((rc = kz_vault_record_get(s->st->vault, heads[i].id, &body, &blen, err)) != KZ_OK)
-            break;
-        if ((rc = record_open(s, heads[i].id, &hi, body, blen, &o)) != 0) {
-            *err = s->bad;
-        } else {
-            doc = record_doc(heads[i].id, heads[i].ver, &o.r);
-            kz_sindex_put(ix, doc);
-            kz_sdoc_free(doc);
-        }
-        opened_free(&o);
-        kz_vault_plain_free(body, blen);
+        rc = index_one(s, ix, &heads[i], err);
     }
     for (i = 0; i < nrecs && rc == KZ_OK; i++) {
         const unsigned char *id;
@@ -804,41 +822,60 @@ count_word(void *ctx, const char *word, size_t wlen)
     (*(size_t *)ctx)++;
 }
 
-/* The search through the index (made by this walk when there is none yet). */
+/* The index's place in the state, made at the first search (or in idle
+ * time) with the lock hook that wipes it. */
+static struct kz_search_cache *
+cache_of(struct kz_state *st)
+{
+    if (st->search != NULL && st->search->vault != st->vault)
+        kz_search_forget(st);
+    if (st->search == NULL) {
+        st->search = kz_xcalloc(1, sizeof(*st->search));
+        st->search->vault = st->vault;
+        kz_vault_set_lock_hook(st->vault, lock_hook, st);
+    }
+    return st->search;
+}
+
+/* The search through the index. The first search of a state walks every
+ * record as a one-shot process does (a script with one search pays nothing
+ * for an index); the shell builds the index in idle time (kz_search_idle) and
+ * walks again while that is unfinished; a script's second search builds it
+ * in its walk. */
 static int
 search_indexed(struct search *s, struct kz_err *err)
 {
     struct kz_state *st = s->st;
+    struct kz_search_cache *c;
     const struct kz_head *heads;
     size_t n, t;
-    int rc;
+    int rc, first = st->search == NULL || st->search->vault != st->vault;
 
-    if (st->search != NULL && st->search->vault != st->vault)
-        kz_search_forget(st);
+    c = cache_of(st);
     if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
         return rc;
-    if (st->search == NULL) {
-        struct kz_search_cache *c = kz_xcalloc(1, sizeof(*c));
+    if (first || (!c->complete && st->interactive && c->ix != NULL && !c->idle_off))
+        return walk(s, err); /* in the shell, the idle build goes on after it */
+    if (!c->complete) {
+        kz_sindex_free(c->ix);
+        c->ix = NULL;
         s->build = kz_sindex_new();
         if ((rc = walk(s, err)) != KZ_OK) {
             kz_sindex_free(s->build);
             s->build = NULL;
-            free(c);
             return rc;
         }
-        c->vault = st->vault;
         c->ix = s->build;
         s->build = NULL;
-        st->search = c;
-        kz_vault_set_lock_hook(st->vault, lock_hook, st);
         /* Heads were loaded before the walk, in this snapshot: the index is theirs. */
         if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
             return rc;
         heads_digest(heads, n, c->digest);
         c->nheads = n;
+        c->complete = 1;
         return KZ_OK; /* the walk made the rows */
     }
-    if ((rc = refresh(s, st->search, heads, n, err)) != KZ_OK) {
+    if ((rc = refresh(s, c, heads, n, err)) != KZ_OK) {
         kz_search_forget(st);
         return rc;
     }
@@ -849,7 +886,72 @@ search_indexed(struct search *s, struct kz_err *err)
         if (words == 0)
             return walk(s, err);
     }
-    return index_hits(s, st->search->ix, err);
+    return index_hits(s, c->ix, err);
+}
+
+static double
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* One slice of the idle build: records not yet in the index (or changed)
+ * opened and indexed in heads order from the cursor, in one read snapshot,
+ * until budget_ms have passed; at the end of the heads, one refresh makes it
+ * whole (what changed meanwhile, what went). */
+int
+kz_search_idle(struct kz_state *st, double budget_ms)
+{
+    struct kz_search_cache *c;
+    const struct kz_head *heads;
+    struct search s;
+    struct kz_err err;
+    double until = mono_ms() + budget_ms;
+    size_t n;
+    int rc = KZ_OK;
+
+    if (st->one_shot || st->vault == NULL || !kz_vault_unlocked(st->vault))
+        return 0;
+    if (st->search != NULL && st->search->vault == st->vault &&
+        (st->search->complete || st->search->idle_off))
+        return 0;
+    c = cache_of(st);
+    if (kz_vault_begin_read(st->vault, &err) != KZ_OK)
+        return 0;
+    memset(&s, 0, sizeof(s));
+    s.st = st;
+    pthread_mutex_init(&s.mu, NULL);
+    if (c->ix == NULL)
+        c->ix = kz_sindex_new();
+    if ((rc = kz_vault_heads(st->vault, &heads, &n, &err)) != KZ_OK)
+        goto out;
+    for (; c->cursor < n && mono_ms() < until; c->cursor++) {
+        const struct kz_head *h = &heads[c->cursor];
+        struct kz_head_info hi;
+        uint64_t ver;
+        if (kz_sindex_find(c->ix, h->id, &ver) >= 0 && ver == h->ver)
+            continue;
+        if (kz_head_decode(h->data, h->len, &hi) != 0 || !searchable(hi.kind))
+            continue;
+        if ((rc = index_one(&s, c->ix, h, &err)) != KZ_OK)
+            goto out;
+    }
+    if (c->cursor >= n && (rc = refresh(&s, c, heads, n, &err)) == KZ_OK)
+        c->complete = 1;
+out:
+    kz_vault_end_read(st->vault);
+    if (rc != KZ_OK) {
+        /* The next search meets the same record and says what is wrong. */
+        kz_sindex_free(c->ix);
+        c->ix = NULL;
+        c->idle_off = 1;
+    }
+    sodium_memzero(s.parents, sizeof(s.parents));
+    pthread_mutex_destroy(&s.mu);
+    return rc == KZ_OK && !c->complete;
 }
 
 /* Long (about 90 lines) because it is the options, the terms and their

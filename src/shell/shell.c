@@ -422,6 +422,12 @@ first_run(struct kz_state *st)
     return kz_cmd_run(st, 1, init_argv);
 }
 
+/* Search's index is built in the pauses of the typing after unlock: after
+ * BUILD_PAUSE seconds without a key, slices of about BUILD_SLICE_MS each, one
+ * after the other until a key comes (which then waits at most one slice). */
+#define BUILD_PAUSE 0.05
+#define BUILD_SLICE_MS 20.0
+
 static void
 install_signals(void)
 {
@@ -456,7 +462,7 @@ kz_shell_run(struct kz_state *st)
     char *unlock_argv[] = {"unlock", NULL};
     double last_input;
     sigset_t sigs, unblocked;
-    int rc;
+    int rc, build_more = 1, sliced = 0;
 
     completing = st;
     rl_readline_name = "kizuna";
@@ -482,11 +488,14 @@ kz_shell_run(struct kz_state *st)
         fd_set fds;
         struct timespec ts, *tsp = NULL;
         int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n, was_unlocked, e;
+        int building = build_more && kz_vault_unlocked(st->vault);
 
-        if (idle > 0) {
-            double left = last_input + idle - now_s();
+        if (idle > 0 || building) {
+            double left = idle > 0 ? last_input + idle - now_s() : BUILD_PAUSE;
             if (left < 0)
                 left = 0;
+            if (building && left > (sliced ? 0 : BUILD_PAUSE))
+                left = sliced ? 0 : BUILD_PAUSE; /* then a slice of search's index */
             ts.tv_sec = (time_t)left;
             ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
             tsp = &ts;
@@ -521,6 +530,12 @@ kz_shell_run(struct kz_state *st)
         }
         if (n < 0)
             break;
+        if (n == 0 && building && (idle <= 0 || now_s() < last_input + idle)) {
+            /* A pause in the typing: a slice of search's in-memory index. */
+            build_more = kz_search_idle(st, BUILD_SLICE_MS);
+            sliced = 1;
+            continue;
+        }
         if (n == 0) {
             /* Idle: wipe the keys, whatever was half typed and the history. */
             rl_callback_handler_remove();
@@ -533,6 +548,7 @@ kz_shell_run(struct kz_state *st)
             continue;
         }
         last_input = now_s();
+        sliced = 0; /* a key: the next slice waits for a pause again */
         rl_callback_read_char();
         if (rl_end > line_high)
             line_high = rl_end;
@@ -554,6 +570,7 @@ kz_shell_run(struct kz_state *st)
                 forget_typed(); /* 'lock' forgets the lines as the idle lock does */
             if (got_signal == 1)
                 got_signal = 0; /* a Ctrl-C while the command ran is spent */
+            build_more = 1; /* it may have unlocked, locked or changed records */
             last_input = now_s();
             if (!st->quit)
                 show_prompt(st);
