@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,15 @@ unpad_fast(const unsigned char *buf, size_t len, size_t block, size_t *unpadded)
         if (len == 0 || len % block != 0)
             return -1;
         floor = len >= block ? len - block : 0;
+    }
+    /* Eight zero bytes at a time first: a 512-byte head holds some 400 bytes
+     * of padding, and a byte loop over them cost a third of opening it. */
+    while (i >= floor + 8) {
+        uint64_t w;
+        memcpy(&w, buf + i - 8, 8);
+        if (w != 0)
+            break;
+        i -= 8;
     }
     while (i > floor && buf[i - 1] == 0x00)
         i--;

@@ -22,6 +22,12 @@ struct kz_vault {
     size_t nheads, capheads;
     size_t *slots; /* position + 1, 0 = empty; size nslots (a power of two) */
     size_t nslots;
+    /* Where each head's plaintext lives: own[i] != 0, a malloc of its own
+     * (written by this process); 0, in one of the arena's blocks (a load
+     * opens them a batch to a block). Both wiped when the index drops. */
+    unsigned char *own;
+    unsigned char **arena;
+    size_t *arenalen, narena, caparena;
     int heads_loaded;
     /* What the in-memory state (heads, epoch, commitment) was read at: SQLite's
      * data_version on this connection; another process's commit changes it. */

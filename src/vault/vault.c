@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kizuna/bytes.h"
 #include "kizuna/secmem.h"
@@ -785,13 +786,26 @@ heads_drop(struct kz_vault *v)
     size_t i;
 
     for (i = 0; i < v->nheads; i++) {
-        sodium_memzero(v->heads[i].data, v->heads[i].len);
-        free(v->heads[i].data);
+        if (v->own[i]) {
+            sodium_memzero(v->heads[i].data, v->heads[i].len);
+            free(v->heads[i].data);
+        }
     }
+    for (i = 0; i < v->narena; i++) {
+        sodium_memzero(v->arena[i], v->arenalen[i]);
+        free(v->arena[i]);
+    }
+    free(v->arena);
+    free(v->arenalen);
+    free(v->own);
     free(v->heads);
     free(v->slots);
     v->heads = NULL;
     v->slots = NULL;
+    v->own = NULL;
+    v->arena = NULL;
+    v->arenalen = NULL;
+    v->narena = v->caparena = 0;
     v->nheads = v->capheads = v->nslots = 0;
     v->heads_loaded = 0;
     v->commit_ok = 0; /* the commitment is checked again with the next load */
@@ -856,37 +870,66 @@ sum_add(struct kz_vault *v, const unsigned char *id, uint64_t ver, int sign)
     }
 }
 
-/* Takes ownership of data. */
+/* Wipes the plaintext of the head at pos, and frees it when it has a malloc
+ * of its own (an arena block is freed whole when the index drops). */
+static void
+head_release(struct kz_vault *v, size_t pos)
+{
+    sodium_memzero(v->heads[pos].data, v->heads[pos].len);
+    if (v->own[pos])
+        free(v->heads[pos].data);
+}
+
+/* Adds a head the index does not hold yet (slot: its empty slot); data is
+ * owned (own != 0: its own malloc) or in the arena. The commitment's sum is
+ * the caller's. */
+static void
+heads_append(struct kz_vault *v, size_t *slot, const unsigned char *id, unsigned char *data,
+             size_t len, uint64_t ver, int own)
+{
+    if (v->nheads == v->capheads) {
+        v->capheads = v->capheads ? v->capheads * 2 : 256;
+        v->heads = kz_xrealloc(v->heads, v->capheads * sizeof(*v->heads));
+        v->own = kz_xrealloc(v->own, v->capheads);
+    }
+    memcpy(v->heads[v->nheads].id, id, KZ_RECORD_ID_BYTES);
+    v->heads[v->nheads].data = data;
+    v->heads[v->nheads].len = len;
+    v->heads[v->nheads].ver = ver;
+    v->own[v->nheads] = (unsigned char)(own != 0);
+    v->nheads++;
+    *slot = v->nheads;
+}
+
+/* Makes room in the hash table for one more head. */
+static void
+heads_grow(struct kz_vault *v)
+{
+    if (v->nslots == 0 || (v->nheads + 1) * 2 > v->nslots)
+        rehash(v, v->nslots ? v->nslots * 2 : 1024);
+}
+
+/* Takes ownership of data (a malloc of its own). */
 static void
 heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size_t len,
           uint64_t ver)
 {
     size_t *slot;
 
-    if (v->nslots == 0 || (v->nheads + 1) * 2 > v->nslots)
-        rehash(v, v->nslots ? v->nslots * 2 : 1024);
+    heads_grow(v);
     slot = slot_for(v, id);
     if (*slot != 0) {
         struct kz_head *h = &v->heads[*slot - 1];
         sum_add(v, id, h->ver, -1);
         sum_add(v, id, ver, +1);
-        sodium_memzero(h->data, h->len);
-        free(h->data);
+        head_release(v, *slot - 1);
         h->data = data;
         h->len = len;
         h->ver = ver;
+        v->own[*slot - 1] = 1;
         return;
     }
-    if (v->nheads == v->capheads) {
-        v->capheads = v->capheads ? v->capheads * 2 : 256;
-        v->heads = kz_xrealloc(v->heads, v->capheads * sizeof(*v->heads));
-    }
-    memcpy(v->heads[v->nheads].id, id, KZ_RECORD_ID_BYTES);
-    v->heads[v->nheads].data = data;
-    v->heads[v->nheads].len = len;
-    v->heads[v->nheads].ver = ver;
-    v->nheads++;
-    *slot = v->nheads;
+    heads_append(v, slot, id, data, len, ver, 1);
     sum_add(v, id, ver, +1);
 }
 
@@ -906,9 +949,9 @@ heads_remove(struct kz_vault *v, const unsigned char *id)
         return;
     pos = *slot_for(v, id) - 1;
     sum_add(v, id, v->heads[pos].ver, -1);
-    sodium_memzero(v->heads[pos].data, v->heads[pos].len);
-    free(v->heads[pos].data);
+    head_release(v, pos);
     v->heads[pos] = v->heads[--v->nheads];
+    v->own[pos] = v->own[v->nheads];
     rehash(v, v->nslots); /* positions moved: rebuild (deletes are rare) */
 }
 
@@ -978,41 +1021,426 @@ record_seal(const struct kz_vault *v, const unsigned char *key, const unsigned c
     kz_seal(key, ad, adlen, body, bodylen, body_pad(v), bblob, blen);
 }
 
+/* Makes *buf (plaintext scratch, wiped before it is let go) hold need bytes. */
+static void
+buf_reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    if (*buf != NULL) {
+        sodium_memzero(*buf, *cap);
+        free(*buf);
+    }
+    *cap = need * 2;
+    *buf = kz_xmalloc(*cap);
+}
+
+/* ---- work on every core: SQLite on the caller's thread, crypto on workers ----
+ *
+ * The caller reads sealed rows into jobs (a batch of records, their sealed
+ * bytes copied into the job: SQLite's pointers last one step) and submits
+ * them; workers open (and seal) them, each with a scratch buffer of its own
+ * that is reused for every record and wiped at the end; the caller takes the
+ * jobs back, in the order it submitted them when it must (the index, rekey's
+ * writes). Workers never touch SQLite nor write the vault handle: they read
+ * the keys and the heads index, which nothing changes while they run. */
+
+#define PIPE_WORKERS_MAX 16
+#define JOB_ITEMS 512
+#define JOB_BYTES (1u << 20) /* a job is full at this many sealed bytes too */
+
+struct pitem {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    size_t off, len;     /* the sealed row in job->in */
+    unsigned char *data; /* heads: the plaintext head, in job->out */
+    size_t dlen;
+    uint64_t ver;
+    unsigned char *nh, *nb; /* rekey: the new sealed head and body */
+    size_t nhl, nbl;
+};
+
+struct pjob {
+    struct pjob *next;
+    size_t seq, n;
+    struct pitem items[JOB_ITEMS];
+    unsigned char *in; /* sealed bytes only: no wipe needed */
+    size_t inused, incap;
+    unsigned char *out; /* heads: the job's plaintext heads, one block */
+    size_t outlen;
+    size_t failed; /* the first item that failed (n: none) */
+    int rc;        /* the job's first error (walk: a callback's return) */
+    struct kz_err err;
+    uint64_t sum[2], count; /* commitment elements of the items before failed */
+};
+
+struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct pjob *todo, *todo_tail, *ready;
+    size_t submitted, pending; /* pending: submitted, not yet taken back */
+    int closed;
+    atomic_int stop; /* skip the jobs not yet begun */
+    void (*run)(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap);
+    void *ctx;
+    pthread_t th[PIPE_WORKERS_MAX];
+    int nth;
+};
+
+static void
+job_free(struct pjob *j)
+{
+    size_t i;
+
+    if (j == NULL)
+        return;
+    for (i = 0; i < j->n; i++) {
+        free(j->items[i].nh);
+        free(j->items[i].nb);
+    }
+    if (j->out != NULL) {
+        sodium_memzero(j->out, j->outlen);
+        free(j->out);
+    }
+    free(j->in);
+    free(j);
+}
+
+/* Empties j for the next batch, keeping its input buffer. */
+static void
+job_reset(struct pjob *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->n; i++) {
+        free(j->items[i].nh);
+        free(j->items[i].nb);
+        j->items[i].nh = j->items[i].nb = NULL;
+    }
+    if (j->out != NULL) {
+        sodium_memzero(j->out, j->outlen);
+        free(j->out);
+        j->out = NULL;
+    }
+    j->n = j->inused = j->outlen = 0;
+    j->failed = 0;
+    j->rc = KZ_OK;
+    j->err.msg[0] = '\0';
+    j->sum[0] = j->sum[1] = j->count = 0;
+}
+
+static struct pjob *
+job_new(void)
+{
+    struct pjob *j = kz_xcalloc(1, sizeof(*j));
+
+    job_reset(j);
+    return j;
+}
+
+/* Copies one sealed row into j; 1 when j is full. */
+static int
+job_add(struct pjob *j, const unsigned char *id, const unsigned char *blob, size_t len)
+{
+    struct pitem *it = &j->items[j->n++];
+
+    if (j->inused + len > j->incap) {
+        j->incap = (j->inused + len) * 2 > JOB_BYTES ? (j->inused + len) * 2 : JOB_BYTES;
+        j->in = kz_xrealloc(j->in, j->incap);
+    }
+    memcpy(it->id, id, KZ_RECORD_ID_BYTES);
+    it->off = j->inused;
+    it->len = len;
+    memcpy(j->in + j->inused, blob, len);
+    j->inused += len;
+    return j->n == JOB_ITEMS || j->inused >= JOB_BYTES;
+}
+
+static void *
+pipe_worker(void *arg)
+{
+    struct pipe *p = arg;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    struct pjob *j;
+
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->todo == NULL && !p->closed)
+            pthread_cond_wait(&p->work, &p->mu);
+        if ((j = p->todo) != NULL && (p->todo = j->next) == NULL)
+            p->todo_tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        if (j == NULL)
+            break;
+        if (!atomic_load(&p->stop))
+            p->run(p, j, &buf, &cap);
+        pthread_mutex_lock(&p->mu);
+        j->next = p->ready;
+        p->ready = j;
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
+    }
+    kz_stack_wipe(); /* run's frames: glibc keeps this stack for the next thread */
+    return NULL;
+}
+
+/* Starts a worker for every core online (none started: the caller runs the
+ * jobs itself as it submits them). */
+static void
+pipe_start(struct pipe *p, void (*run)(struct pipe *, struct pjob *, unsigned char **, size_t *),
+           void *ctx)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    int i;
+
+    memset(p, 0, sizeof(*p));
+    p->run = run;
+    p->ctx = ctx;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (n < 1)
+        n = 1;
+    if (n > PIPE_WORKERS_MAX)
+        n = PIPE_WORKERS_MAX;
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&p->th[p->nth], NULL, pipe_worker, p) == 0)
+            p->nth++;
+    }
+}
+
+/* Jobs in flight before the caller waits for one back. */
+static size_t
+pipe_limit(const struct pipe *p)
+{
+    return 2 * (size_t)p->nth + 2;
+}
+
+static void
+pipe_submit(struct pipe *p, struct pjob *j)
+{
+    j->seq = p->submitted++;
+    j->next = NULL;
+    if (p->nth == 0) {
+        unsigned char *buf = NULL;
+        size_t cap = 0;
+        if (!atomic_load(&p->stop))
+            p->run(p, j, &buf, &cap);
+        if (buf != NULL) {
+            sodium_memzero(buf, cap);
+            free(buf);
+        }
+        j->next = p->ready;
+        p->ready = j;
+        p->pending++;
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->todo_tail != NULL)
+        p->todo_tail->next = j;
+    else
+        p->todo = j;
+    p->todo_tail = j;
+    p->pending++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* A job done and taken back: number seq (or any when seq is (size_t)-1);
+ * NULL when none is ready and block is 0, or none is pending. */
+static struct pjob *
+pipe_next(struct pipe *p, size_t seq, int block)
+{
+    struct pjob *j = NULL, **pp;
+
+    pthread_mutex_lock(&p->mu);
+    while (p->pending > 0) {
+        for (pp = &p->ready; *pp != NULL; pp = &(*pp)->next) {
+            if (seq == (size_t)-1 || (*pp)->seq == seq) {
+                j = *pp;
+                *pp = j->next;
+                p->pending--;
+                goto out;
+            }
+        }
+        if (!block)
+            break;
+        pthread_cond_wait(&p->done, &p->mu);
+    }
+out:
+    pthread_mutex_unlock(&p->mu);
+    return j;
+}
+
+/* Stops the workers (the jobs not begun are skipped when stop is set) and
+ * frees every job not taken back. */
+static void
+pipe_end(struct pipe *p)
+{
+    struct pjob *j;
+    int i;
+
+    pthread_mutex_lock(&p->mu);
+    p->closed = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    while ((j = p->ready) != NULL) {
+        p->ready = j->next;
+        job_free(j);
+    }
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+}
+
+/* ---- loading the index ---- */
+
+/* Worker: opens a job's heads into one block (job->out, exactly their size)
+ * and sums their commitment elements; stops at the first that fails. */
+static void
+heads_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
+{
+    const struct kz_vault *v = p->ctx;
+    size_t i, need = 0, used = 0, out = 0;
+    uint64_t e[2];
+
+    for (i = 0; i < j->n; i++)
+        need += j->items[i].len + 1;
+    buf_reserve(buf, cap, need);
+    for (i = 0; i < j->n; i++) {
+        struct pitem *it = &j->items[i];
+        if (head_open(v, v->record_key, it->id, j->in + it->off, it->len, *buf + used,
+                      it->len + 1, &it->ver, &it->data, &it->dlen) != KZ_OK)
+            break;
+        used += it->len + 1;
+        out += it->dlen + 1;
+        if (v->elem_key != NULL) {
+            elem(v, it->id, it->ver, e);
+            j->sum[0] += e[0];
+            j->sum[1] += e[1];
+            j->count++;
+        }
+    }
+    j->failed = i;
+    j->outlen = out;
+    j->out = kz_xmalloc(out > 0 ? out : 1);
+    for (i = 0, out = 0; i < j->failed; i++) {
+        struct pitem *it = &j->items[i];
+        memcpy(j->out + out, it->data, it->dlen);
+        j->out[out + it->dlen] = '\0';
+        it->data = j->out + out;
+        out += it->dlen + 1;
+    }
+    /* What was opened, a head that failed its padding check included. */
+    sodium_memzero(*buf, j->failed < j->n ? used + j->items[j->failed].len + 1 : used);
+}
+
 struct load_ctx {
     struct kz_vault *v;
+    struct pipe p;
+    struct pjob *cur;
+    size_t want; /* the next job to take back */
     struct kz_err *err;
 };
 
+/* Caller: one job's heads into the index, in the order they were read, with
+ * the checks a record at a time would make (the first head that fails, a
+ * record listed twice); the job's block joins the arena. */
 static int
-load_head(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
+load_take(struct load_ctx *c, struct pjob *j)
+{
+    struct kz_vault *v = c->v;
+    size_t i, *slot;
+
+    for (i = 0; i < j->n; i++) {
+        if (i == j->failed)
+            return record_fail(c->err, j->items[i].id, 0);
+        heads_grow(v);
+        slot = slot_for(v, j->items[i].id);
+        if (*slot != 0)
+            return kz_fail(c->err, KZ_EINTEGRITY, "the vault lists a record twice");
+        heads_append(v, slot, j->items[i].id, j->items[i].data, j->items[i].dlen,
+                     j->items[i].ver, 0);
+    }
+    if (v->narena == v->caparena) {
+        v->caparena = v->caparena ? v->caparena * 2 : 64;
+        v->arena = kz_xrealloc(v->arena, v->caparena * sizeof(*v->arena));
+        v->arenalen = kz_xrealloc(v->arenalen, v->caparena * sizeof(*v->arenalen));
+    }
+    v->arena[v->narena] = j->out;
+    v->arenalen[v->narena++] = j->outlen;
+    j->out = NULL;
+    v->sum[0] += j->sum[0];
+    v->sum[1] += j->sum[1];
+    v->count += j->count;
+    return KZ_OK;
+}
+
+/* Takes back the jobs done, in order (waiting for the next when block, or
+ * when too many are in flight). */
+static int
+load_drain(struct load_ctx *c, int block)
+{
+    struct pjob *j;
+    int rc;
+
+    while ((j = pipe_next(&c->p, c->want, block || c->p.pending > pipe_limit(&c->p))) != NULL) {
+        c->want++;
+        rc = load_take(c, j);
+        job_free(j);
+        if (rc != KZ_OK) {
+            atomic_store(&c->p.stop, 1);
+            return rc;
+        }
+    }
+    return KZ_OK;
+}
+
+static int
+load_row(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
 {
     struct load_ctx *c = ctx;
-    unsigned char *buf = kz_xmalloc(headlen + 1), *data = NULL, *copy;
-    size_t len = 0;
-    uint64_t ver = 0;
 
-    if (head_open(c->v, c->v->record_key, id, head, headlen, buf, headlen + 1, &ver, &data,
-                  &len) != KZ_OK) {
-        sodium_memzero(buf, headlen + 1);
-        free(buf);
-        return record_fail(c->err, id, 0);
+    if (c->cur == NULL)
+        c->cur = job_new();
+    if (job_add(c->cur, id, head, headlen)) {
+        pipe_submit(&c->p, c->cur);
+        c->cur = NULL;
+        return load_drain(c, 0);
     }
-    if (heads_has(c->v, id)) {
-        sodium_memzero(buf, headlen + 1);
-        free(buf);
-        return kz_fail(c->err, KZ_EINTEGRITY, "the vault lists a record twice");
-    }
-    if (data != buf) {
-        copy = kz_xmalloc(len + 1);
-        memcpy(copy, data, len);
-        copy[len] = '\0';
-        sodium_memzero(buf, headlen + 1);
-        free(buf);
-    } else {
-        copy = buf;
-    }
-    heads_set(c->v, id, copy, len, ver);
     return 0;
+}
+
+/* The heads of every record into the index, opened on every core, with the
+ * commitment's sum and count. */
+static int
+heads_read(struct kz_vault *v, struct kz_err *err)
+{
+    struct load_ctx c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.v = v;
+    c.err = err;
+    pipe_start(&c.p, heads_run, v);
+    rc = kz_store_record_foreach(v->st, 0, load_row, &c, err);
+    if (rc == KZ_OK && c.cur != NULL) {
+        pipe_submit(&c.p, c.cur);
+        c.cur = NULL;
+    }
+    if (rc == KZ_OK)
+        rc = load_drain(&c, 1);
+    else
+        atomic_store(&c.p.stop, 1);
+    pipe_end(&c.p);
+    job_free(c.cur);
+    return rc;
 }
 
 static int commit_check(struct kz_vault *v, struct kz_err *err);
@@ -1022,7 +1450,6 @@ static int commit_check(struct kz_vault *v, struct kz_err *err);
 static int
 heads_load(struct kz_vault *v, struct kz_err *err)
 {
-    struct load_ctx c = {v, err};
     int rc;
 
     if ((rc = kz_vault_begin_read(v, err)) != KZ_OK)
@@ -1030,7 +1457,7 @@ heads_load(struct kz_vault *v, struct kz_err *err)
     if (!v->heads_loaded) {
         heads_drop(v);
         v->count = v->sum[0] = v->sum[1] = 0;
-        if ((rc = kz_store_record_foreach(v->st, 0, load_head, &c, err)) != KZ_OK)
+        if ((rc = heads_read(v, err)) != KZ_OK)
             goto out;
         if (v->format >= 2 && (rc = commit_check(v, err)) != KZ_OK)
             goto out;
@@ -1226,19 +1653,6 @@ walk_complete(struct kz_vault *v, size_t seen, struct kz_err *err)
                          v->nheads - seen == 1 ? " has" : "s have");
 }
 
-/* Makes *buf (plaintext scratch, wiped before it is let go) hold need bytes. */
-static void
-buf_reserve(unsigned char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return;
-    if (*buf != NULL) {
-        sodium_memzero(*buf, *cap);
-        free(*buf);
-    }
-    *cap = need * 2;
-    *buf = kz_xmalloc(*cap);
-}
 
 struct walk {
     struct kz_vault *v;
@@ -1621,141 +2035,79 @@ kz_vault_rollback(struct kz_vault *v)
 
 /* ---- the parallel walk ---- */
 
-#define PAR_WORKERS 2
-#define PAR_BATCH 256
-#define PAR_QUEUE 6
-
-struct par_item {
-    unsigned char id[KZ_RECORD_ID_BYTES];
-    size_t boff, blen;
-};
-
-struct par_batch {
-    size_t n, used, cap;
-    unsigned char *data;
-    struct par_item items[PAR_BATCH];
-};
-
-struct par {
+struct pwalk {
     struct kz_vault *v;
     int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
               const char *body, size_t bodylen);
     void *ctx;
-    pthread_mutex_t mu;
-    pthread_cond_t changed;
-    struct par_batch *free_list[PAR_QUEUE], *full[PAR_QUEUE];
-    size_t nfree, nfull;
-    struct par_batch *cur;
-    int done, rc;
-    atomic_int stop;
-    atomic_size_t seen;
+    struct pipe p;
+    struct pjob *cur;
+    size_t njobs, seen;
+    int rc; /* the first job's error taken back (its message in err) */
     struct kz_err err;
 };
 
-static struct par_batch *
-par_take(struct par *p, struct par_batch **list, size_t *n, int wait_done)
-{
-    struct par_batch *b = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    while (*n == 0 && !(wait_done && p->done) && !p->stop)
-        pthread_cond_wait(&p->changed, &p->mu);
-    if (*n > 0)
-        b = list[--*n];
-    pthread_mutex_unlock(&p->mu);
-    return b;
-}
-
+/* Worker: opens a job's bodies into its scratch buffer and hands each to cb;
+ * the first failure stops the whole walk. */
 static void
-par_put(struct par *p, struct par_batch **list, size_t *n, struct par_batch *b)
+walk_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
 {
-    pthread_mutex_lock(&p->mu);
-    list[(*n)++] = b;
-    pthread_cond_broadcast(&p->changed);
-    pthread_mutex_unlock(&p->mu);
-}
+    struct pwalk *w = p->ctx;
+    size_t i;
 
-static void
-par_fail(struct par *p, int rc, const struct kz_err *err)
-{
-    pthread_mutex_lock(&p->mu);
-    if (!p->stop) {
-        p->stop = 1;
-        p->rc = rc;
-        if (err != NULL)
-            p->err = *err;
-    }
-    pthread_cond_broadcast(&p->changed);
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void *
-par_worker(void *arg)
-{
-    struct par *p = arg;
-    unsigned char *buf = NULL;
-    size_t cap = 0, i;
-    struct par_batch *b;
-
-    while ((b = par_take(p, p->full, &p->nfull, 1)) != NULL) {
-        for (i = 0; i < b->n && !p->stop; i++) {
-            struct par_item *it = &b->items[i];
-            size_t hl = 0, bl = 0;
-            const unsigned char *head = NULL;
-            unsigned char *body = NULL;
-            struct kz_err e;
-            int rc;
-            buf_reserve(&buf, &cap, it->blen + 1);
-            rc = body_open_into(p->v, it->id, b->data + it->boff, it->blen, buf, &head, &hl,
-                                &body, &bl, &e);
-            if (rc != KZ_OK) {
-                par_fail(p, KZ_EINTEGRITY, &e);
-                break;
-            }
-            atomic_fetch_add(&p->seen, 1);
-            if ((rc = p->cb(p->ctx, it->id, head, hl, (const char *)body, bl)) != 0)
-                par_fail(p, rc, NULL);
+    for (i = 0; i < j->n && !atomic_load(&p->stop); i++) {
+        struct pitem *it = &j->items[i];
+        const unsigned char *head = NULL;
+        unsigned char *body = NULL;
+        size_t hl = 0, bl = 0;
+        int rc;
+        buf_reserve(buf, cap, it->len + 1);
+        rc = body_open_into(w->v, it->id, j->in + it->off, it->len, *buf, &head, &hl, &body,
+                            &bl, &j->err);
+        if (rc == KZ_OK) {
+            j->count++;
+            if ((rc = w->cb(w->ctx, it->id, head, hl, (const char *)body, bl)) != 0)
+                j->err.msg[0] = '\0'; /* cb's own return, no message of ours */
         }
-        b->n = b->used = 0;
-        par_put(p, p->free_list, &p->nfree, b);
+        if (rc != KZ_OK) {
+            j->rc = rc;
+            atomic_store(&p->stop, 1);
+            break;
+        }
     }
-    if (buf != NULL) {
-        sodium_memzero(buf, cap);
-        free(buf);
-    }
-    kz_stack_wipe(); /* cb's frames: glibc keeps this stack for the next thread */
-    return NULL;
 }
 
+/* A job taken back: its count and its error (the first one kept). */
 static void
-batch_add(struct par_batch *b, const unsigned char *id, const unsigned char *body, size_t bl)
+walk_collect(struct pwalk *w, struct pjob *j)
 {
-    struct par_item *it = &b->items[b->n++];
-
-    if (b->used + bl > b->cap) {
-        b->cap = (b->used + bl) * 2;
-        b->data = kz_xrealloc(b->data, b->cap); /* sealed bytes only: no wipe needed */
+    w->seen += (size_t)j->count;
+    if (j->rc != KZ_OK && w->rc == KZ_OK) {
+        w->rc = j->rc;
+        w->err = j->err;
     }
-    memcpy(it->id, id, KZ_RECORD_ID_BYTES);
-    it->boff = b->used;
-    it->blen = bl;
-    memcpy(b->data + b->used, body, bl);
-    b->used += bl;
 }
 
 static int
-par_produce(void *ctx, const unsigned char *id, const unsigned char *body, size_t bl)
+walk_row(void *ctx, const unsigned char *id, const unsigned char *body, size_t bl)
 {
-    struct par *p = ctx;
+    struct pwalk *w = ctx;
 
-    if (p->stop)
+    if (atomic_load(&w->p.stop))
         return 1;
-    if (p->cur == NULL && (p->cur = par_take(p, p->free_list, &p->nfree, 0)) == NULL)
-        return 1; /* stopped */
-    batch_add(p->cur, id, body, bl);
-    if (p->cur->n == PAR_BATCH) {
-        par_put(p, p->full, &p->nfull, p->cur);
-        p->cur = NULL;
+    if (w->cur == NULL) {
+        /* Jobs are reused: no allocation per batch once the queue is full. */
+        if (w->njobs >= pipe_limit(&w->p) && (w->cur = pipe_next(&w->p, (size_t)-1, 1)) != NULL) {
+            walk_collect(w, w->cur);
+            job_reset(w->cur);
+        } else {
+            w->cur = job_new();
+            w->njobs++;
+        }
+    }
+    if (job_add(w->cur, id, body, bl)) {
+        pipe_submit(&w->p, w->cur);
+        w->cur = NULL;
     }
     return 0;
 }
@@ -1767,60 +2119,45 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
                                            const char *body, size_t bodylen),
                                  void *ctx, struct kz_err *err)
 {
-    struct par p;
-    pthread_t th[PAR_WORKERS];
-    struct par_batch *all[PAR_QUEUE];
+    struct pwalk *w;
+    struct pjob *j;
     const struct kz_head *heads;
     size_t nheads;
-    int rc, i, started = 0;
+    int rc;
 
     /* The workers read the heads index: it is loaded here, and nothing writes
      * it until they are done. */
     if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
-    memset(&p, 0, sizeof(p));
-    p.v = v;
-    p.cb = cb;
-    p.ctx = ctx;
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.changed, NULL);
-    for (i = 0; i < PAR_QUEUE; i++) {
-        all[i] = kz_xcalloc(1, sizeof(struct par_batch));
-        p.free_list[p.nfree++] = all[i];
+    w = kz_xcalloc(1, sizeof(*w));
+    w->v = v;
+    w->cb = cb;
+    w->ctx = ctx;
+    pipe_start(&w->p, walk_run, w);
+    rc = kz_store_record_foreach(v->st, 1, walk_row, w, err);
+    if (w->cur != NULL && w->cur->n > 0 && rc == KZ_OK) {
+        pipe_submit(&w->p, w->cur);
+        w->cur = NULL;
     }
-    for (i = 0; i < PAR_WORKERS; i++) {
-        if (pthread_create(&th[i], NULL, par_worker, &p) == 0)
-            started++;
+    if (rc != KZ_OK && rc != 1)
+        atomic_store(&w->p.stop, 1); /* SQLite failed: its error stands */
+    while ((j = pipe_next(&w->p, (size_t)-1, 1)) != NULL) {
+        walk_collect(w, j);
+        job_free(j);
     }
-    if (started == 0) {
-        rc = kz_fail(err, KZ_ERR, "cannot start worker threads");
-        goto out;
-    }
-    rc = kz_store_record_foreach(v->st, 1, par_produce, &p, err);
-    if (p.cur != NULL && p.cur->n > 0)
-        par_put(&p, p.full, &p.nfull, p.cur);
-    pthread_mutex_lock(&p.mu);
-    p.done = 1;
-    pthread_cond_broadcast(&p.changed);
-    pthread_mutex_unlock(&p.mu);
-    for (i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    if (p.stop) {
-        rc = p.rc;
-        if (p.err.msg[0] != '\0' && err != NULL)
-            *err = p.err;
+    pipe_end(&w->p);
+    job_free(w->cur);
+    if (w->rc != KZ_OK) {
+        rc = w->rc;
+        if (w->err.msg[0] != '\0' && err != NULL)
+            *err = w->err;
+    } else if (rc == KZ_OK) {
+        rc = walk_complete(v, w->seen, err);
     } else if (rc == 1) {
-        rc = KZ_OK;
+        rc = kz_fail(err, KZ_ERR, "internal error: the walk stopped without a cause");
     }
-    if (rc == KZ_OK)
-        rc = walk_complete(v, atomic_load(&p.seen), err);
-out:
-    for (i = 0; i < PAR_QUEUE; i++) {
-        free(all[i]->data);
-        free(all[i]);
-    }
-    pthread_cond_destroy(&p.changed);
-    pthread_mutex_destroy(&p.mu);
+    sodium_memzero(&w->err, sizeof(w->err));
+    free(w);
     return rc;
 }
 
@@ -1902,50 +2239,107 @@ kz_vault_recipients_check(struct kz_vault *v, struct kz_err *err)
 /* Re-seals every record under new_key as epoch new_epoch in format 2, each at
  * version gen + 1, inside the caller's change; the heads index follows (new
  * versions) and *sum / *count get the commitment's sums under new_elem. The
- * bodies are read in id order a batch at a time (no lookup per record), sealed
- * anew, then written back. */
-#define RESEAL_BATCH 256
-
+ * bodies are read in id order a batch at a time (no lookup per record) on the
+ * caller's thread, opened and sealed anew on every core, and written back in
+ * the order they were read, by the caller: SQLite stays on one thread and the
+ * change stays one transaction. */
 struct reseal {
     struct kz_vault *v;
     const struct kz_vault *nv;
     const unsigned char *new_key;
     uint64_t newver, sum[2], count;
-    unsigned char *buf;
-    size_t cap;
-    struct {
-        unsigned char id[KZ_RECORD_ID_BYTES];
-        unsigned char *nh, *nb;
-        size_t nhl, nbl;
-    } items[RESEAL_BATCH];
-    int n;
+    struct pipe p;
+    struct pjob *cur;
+    size_t want;
+    void (*progress)(void *ctx, unsigned long long done, unsigned long long total);
+    void *pctx;
     struct kz_err *err;
 };
 
-static int
-reseal_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t bbloblen)
+/* Worker: opens each body of a job (its head from the index) and seals both
+ * under the new key; stops at the first that fails. */
+static void
+reseal_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
 {
-    struct reseal *r = ctx;
-    const unsigned char *head = NULL;
-    unsigned char *body = NULL;
-    size_t hlen = 0, blen = 0;
+    struct reseal *r = p->ctx;
+    size_t i;
     uint64_t e[2];
+
+    for (i = 0; i < j->n; i++) {
+        struct pitem *it = &j->items[i];
+        const unsigned char *head = NULL;
+        unsigned char *body = NULL;
+        size_t hlen = 0, blen = 0;
+        buf_reserve(buf, cap, it->len + 1);
+        if ((j->rc = body_open_into(r->v, it->id, j->in + it->off, it->len, *buf, &head, &hlen,
+                                    &body, &blen, &j->err)) != KZ_OK)
+            break;
+        if (hlen > KZ_HEAD_MAX_BYTES) {
+            j->rc = record_fail(&j->err, it->id, 0);
+            break;
+        }
+        record_seal(r->nv, r->new_key, it->id, r->newver, head, hlen, body, blen, &it->nh,
+                    &it->nhl, &it->nb, &it->nbl);
+        elem(r->nv, it->id, r->newver, e);
+        j->sum[0] += e[0];
+        j->sum[1] += e[1];
+        j->count++;
+    }
+    j->failed = i;
+}
+
+/* Caller: writes a job's records back, in order. */
+static int
+reseal_take(struct reseal *r, struct pjob *j)
+{
+    size_t i;
     int rc;
 
-    buf_reserve(&r->buf, &r->cap, bbloblen + 1);
-    if ((rc = body_open_into(r->v, id, bblob, bbloblen, r->buf, &head, &hlen, &body, &blen,
-                             r->err)) != KZ_OK)
-        return rc;
-    if (hlen > KZ_HEAD_MAX_BYTES)
-        return record_fail(r->err, id, 0);
-    memcpy(r->items[r->n].id, id, KZ_RECORD_ID_BYTES);
-    record_seal(r->nv, r->new_key, id, r->newver, head, hlen, body, blen, &r->items[r->n].nh,
-                &r->items[r->n].nhl, &r->items[r->n].nb, &r->items[r->n].nbl);
-    r->n++;
-    elem(r->nv, id, r->newver, e);
-    r->sum[0] += e[0];
-    r->sum[1] += e[1];
-    r->count++;
+    for (i = 0; i < j->failed; i++) {
+        struct pitem *it = &j->items[i];
+        if ((rc = known_missing(r->v, it->id,
+                                kz_store_record_replace(r->v->st, it->id, it->nh, it->nhl, it->nb,
+                                                        it->nbl, r->err),
+                                r->err)) != KZ_OK)
+            return rc;
+    }
+    if (j->failed < j->n) {
+        if (r->err != NULL)
+            *r->err = j->err;
+        return j->rc;
+    }
+    r->sum[0] += j->sum[0];
+    r->sum[1] += j->sum[1];
+    r->count += j->count;
+    if (r->progress != NULL)
+        r->progress(r->pctx, r->count, r->v->nheads);
+    return KZ_OK;
+}
+
+static int
+reseal_drain(struct reseal *r, int block)
+{
+    struct pjob *j;
+    int rc;
+
+    while ((j = pipe_next(&r->p, r->want, block || r->p.pending > pipe_limit(&r->p))) != NULL) {
+        r->want++;
+        rc = reseal_take(r, j);
+        job_free(j);
+        if (rc != KZ_OK) {
+            atomic_store(&r->p.stop, 1);
+            return rc;
+        }
+    }
+    return KZ_OK;
+}
+
+static int
+reseal_row(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t bbloblen)
+{
+    struct reseal *r = ctx;
+
+    (void)job_add(r->cur, id, bblob, bbloblen); /* the batch's LIMIT bounds it */
     return 0;
 }
 
@@ -1958,7 +2352,7 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
     struct kz_vault nv = *v; /* the record format as it will be */
     struct reseal *r = kz_xcalloc(1, sizeof(*r));
     unsigned char last[KZ_RECORD_ID_BYTES];
-    int rc = KZ_OK, got = 0, i, first = 1;
+    int rc = KZ_OK, got = 0, first = 1;
 
     nv.epoch = new_epoch;
     nv.format = KZ_STORE_FORMAT;
@@ -1967,36 +2361,35 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
     r->nv = &nv;
     r->new_key = new_key;
     r->newver = v->gen + 1;
+    r->progress = progress;
+    r->pctx = pctx;
     r->err = err;
+    pipe_start(&r->p, reseal_run, r);
     do {
-        r->n = 0;
-        rc = kz_store_body_batch(v->st, first ? NULL : last, RESEAL_BATCH, reseal_one, r, &got,
+        r->cur = job_new();
+        rc = kz_store_body_batch(v->st, first ? NULL : last, JOB_ITEMS, reseal_row, r, &got,
                                  err);
         first = 0;
-        for (i = 0; i < r->n; i++) {
-            if (rc == KZ_OK)
-                rc = known_missing(v, r->items[i].id,
-                                   kz_store_record_replace(v->st, r->items[i].id, r->items[i].nh,
-                                                           r->items[i].nhl, r->items[i].nb,
-                                                           r->items[i].nbl, err),
-                                   err);
-            free(r->items[i].nh);
-            free(r->items[i].nb);
+        if (rc == KZ_OK && r->cur->n > 0) {
+            memcpy(last, r->cur->items[r->cur->n - 1].id, KZ_RECORD_ID_BYTES);
+            pipe_submit(&r->p, r->cur);
+            r->cur = NULL;
         }
-        if (r->n > 0)
-            memcpy(last, r->items[r->n - 1].id, KZ_RECORD_ID_BYTES);
-        if (progress != NULL && rc == KZ_OK)
-            progress(pctx, r->count, v->nheads);
-    } while (rc == KZ_OK && got == RESEAL_BATCH);
+        job_free(r->cur);
+        r->cur = NULL;
+        if (rc == KZ_OK)
+            rc = reseal_drain(r, 0);
+    } while (rc == KZ_OK && got == JOB_ITEMS);
+    if (rc == KZ_OK)
+        rc = reseal_drain(r, 1);
+    else
+        atomic_store(&r->p.stop, 1);
+    pipe_end(&r->p);
     if (rc == KZ_OK)
         rc = walk_complete(v, (size_t)r->count, err);
     sum[0] = r->sum[0];
     sum[1] = r->sum[1];
     *count = r->count;
-    if (r->buf != NULL) {
-        sodium_memzero(r->buf, r->cap);
-        free(r->buf);
-    }
     free(r);
     return rc;
 }

@@ -306,6 +306,107 @@ test_foreach_stops_at_a_tampered_record(void **state)
     kz_vault_close(v);
 }
 
+/* Each body holds its record id in hex: the parallel walk checks every one. */
+static int
+body_is_id_cb(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+              const char *body, size_t bodylen)
+{
+    char hex[2 * KZ_RECORD_ID_BYTES + 1];
+
+    (void)head;
+    (void)headlen;
+    sodium_bin2hex(hex, sizeof(hex), id, KZ_RECORD_ID_BYTES);
+    if (bodylen != strlen(hex) || memcmp(body, hex, bodylen) != 0)
+        return 7;
+    __atomic_add_fetch((int *)ctx, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/* More records than one batch of the workers (512) and more batches than are
+ * in flight at once: the index loads them all on every core and checks the
+ * commitment, the parallel walk opens each body once, rekey re-seals them all
+ * in order; a head altered in the middle stops the unlock naming that record,
+ * and put back the vault opens again. */
+static void
+test_many_records_on_all_cores(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    enum { N = 7000 };
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = calloc(N, KZ_RECORD_ID_BYTES);
+    unsigned char *blob = NULL, *head = NULL, *bad;
+    size_t bloblen = 0, headlen = 0, nh = 0;
+    const struct kz_head *heads;
+    char hex[2 * KZ_RECORD_ID_BYTES + 1], *rec = NULL;
+    unsigned long long gen = 0, count = 0;
+    struct kz_err err;
+    int i, n = 0;
+
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    for (i = 0; i < N; i++) {
+        kz_vault_new_record_id(ids[i]);
+        sodium_bin2hex(hex, sizeof(hex), ids[i], KZ_RECORD_ID_BYTES);
+        assert_int_equal(kz_vault_record_put(v, ids[i], hex, 8, hex, strlen(hex), &err), KZ_OK);
+    }
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+    assert_int_equal(kz_vault_commitment_check(v, &gen, &count, &err), KZ_OK);
+    assert_int_equal(count, N);
+    assert_int_equal(kz_vault_heads(v, &heads, &nh, &err), KZ_OK);
+    assert_int_equal(nh, N);
+    for (i = 0; i < N; i += 97) {
+        const struct kz_head *h = kz_vault_head(v, ids[i]);
+        sodium_bin2hex(hex, sizeof(hex), ids[i], KZ_RECORD_ID_BYTES);
+        assert_non_null(h);
+        assert_int_equal(h->len, 8);
+        assert_memory_equal(h->data, hex, 8);
+        assert_int_equal(h->data[8], '\0');
+    }
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, N);
+    /* A record replaced after the load (its head a malloc of its own) and one
+     * deleted: the index and the commitment follow. */
+    sodium_bin2hex(hex, sizeof(hex), ids[5], KZ_RECORD_ID_BYTES);
+    put(v, ids[5], hex);
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    assert_int_equal(kz_vault_record_delete(v, ids[6], &err), KZ_OK);
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+    assert_int_equal(kz_vault_commitment_check(v, &gen, &count, &err), KZ_OK);
+    assert_int_equal(count, N - 1);
+    assert_int_equal(kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &rec, NULL, NULL, &err),
+                     KZ_OK);
+    kz_secure_free(rec);
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    n = 0;
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, N - 1);
+    /* One head altered in the middle of the file. */
+    assert_int_equal(kz_store_record_get(kz_vault_store(v), ids[N / 2], &head, &headlen, &blob,
+                                         &bloblen, &err),
+                     KZ_OK);
+    bad = malloc(headlen);
+    memcpy(bad, head, headlen);
+    bad[headlen / 2] ^= 1;
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), ids[N / 2], bad, headlen, blob,
+                                         bloblen, &err),
+                     KZ_OK);
+    kz_vault_lock(v);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    sodium_bin2hex(hex, sizeof(hex), ids[N / 2], 8);
+    assert_non_null(strstr(err.msg, hex));
+    assert_non_null(strstr(err.msg, "(head) failed authentication"));
+    assert_false(kz_vault_unlocked(v));
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), ids[N / 2], head, headlen, blob,
+                                         bloblen, &err),
+                     KZ_OK);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    free(bad);
+    free(head);
+    free(blob);
+    free(ids);
+    kz_vault_close(v);
+}
+
 /* A record the index lists that the file cannot find by its id (a damaged
  * id index, a row gone behind the vault's back) is an integrity failure,
  * never "no such record", and an update never quietly inserts it anew. */
@@ -473,6 +574,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_foreach_stops_at_a_tampered_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listed_record_missing_from_the_file_is_integrity,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_records_on_all_cores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_format_is_integrity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slot_macs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwd_rewraps_and_rollback_keeps_old, setup,
