@@ -687,7 +687,9 @@ shell_rss(const char *vault)
     int in[2], out[2], pfd = pass_pipe(), status = 0;
     char *argv[] = {kizuna_bin, (char *)"-v", (char *)vault, (char *)"--passphrase-fd",
                     (char *)"3", NULL};
-    static const char cmds[] = "search " QUERY "\ncouple show C042\n";
+    /* A script's second search builds the index (its first walks, as a
+     * one-shot's does): two, so that the index is in what is measured. */
+    static const char cmds[] = "search " QUERY "\nsearch " QUERY "\ncouple show C042\n";
     posix_spawn_file_actions_t fa;
     pid_t pid;
     long kib;
@@ -734,7 +736,9 @@ struct search_fig {
     double unlock;   /* kz_vault_unlock, the KDF and the commitment check included */
     double oneshot;  /* first search in a fresh state */
     double shell1;   /* first search in a state that keeps the index */
+    double build;    /* the shell's idle build of the index after it (kz_search_idle) */
     double repeated; /* the same search again in that state (best of 3) */
+    double most;     /* a word in most notes with --limit 20 in that state */
 };
 
 static void
@@ -756,8 +760,16 @@ measure_search(const char *path, struct search_fig *f)
         f->unlock = u < f->unlock ? u : f->unlock;
         t = time_cmd(&st, "search " QUERY, 1);
         f->shell1 = t < f->shell1 ? t : f->shell1;
-        if (r == 1)
+        if (r == 1) {
+            /* The pause after it: the shell builds the index in slices of
+             * 20 ms while no key comes (src/shell/shell.c). */
+            t = now_s();
+            while (kz_search_idle(&st, 20.0))
+                ;
+            f->build = now_s() - t;
             f->repeated = time_cmd(&st, "search " QUERY, 3);
+            f->most = time_cmd(&st, "search translate --limit 20", 1);
+        }
         state_done(&st);
     }
 }
@@ -1057,23 +1069,20 @@ main(int argc, char **argv)
     target(line, main_fig.oneshot, 's', "floor", t_floor, 0.15, 1.0);
     snprintf(line, sizeof(line), "[1] search, the shell's first (a word in 1%% of %ld notes)", n);
     target(line, main_fig.shell1, 's', "floor", t_floor, 0.15, 1.0);
-    target("[2] search repeated in the shell", main_fig.repeated, 'm', "floor", t_floor, 0.020,
-           0);
+    printf("  the shell's index, built in the pauses after its first search (slices of 20 ms, "
+           "one thread): %.2f s\n",
+           main_fig.build);
+    target("[2] search repeated in the shell (from the index)", main_fig.repeated, 'm', "floor",
+           t_floor, 0.020, 0);
+    target("[3] a word in most notes in the shell: search translate --limit 20", main_fig.most, 's',
+           "floor", t_floor, 0.5, 0);
     {
         struct kz_state s1;
-        const char *used = "search translate --limit 20";
-        double t;
         fresh_state(&s1, path, 0, NULL);
-        t0 = now_s();
-        if (run(&s1, used) != KZ_OK) {
-            used = "search translate (no --limit in this build)";
-            t = time_cmd(&s1, "search translate", 1);
-        } else {
-            t = now_s() - t0;
-        }
+        printf("  a word in most notes, one-shot (every note holding it opened to count its "
+               "matches): search translate --limit 20 %.3f s\n",
+               time_cmd(&s1, "search translate --limit 20", 1));
         state_done(&s1);
-        snprintf(line, sizeof(line), "[3] a word in most notes, one-shot: %s", used);
-        target(line, t, 's', "floor", t_floor, 0.5, 0);
     }
     {
         /* The commitment's own share: one keyed SipHash-128 per record. */
@@ -1211,9 +1220,10 @@ main(int argc, char **argv)
                 measure_search(sp, &f);
                 remove_vault(sp);
             }
-            printf("    %6ld notes: search one-shot %.3f s, the shell's first %.3f s, repeated "
+            printf("    %6ld notes: search one-shot %.3f s, the shell's first %.3f s, its index "
+                   "built in idle time %.2f s, repeated %.1f ms, a word in most (--limit 20) "
                    "%.1f ms; unlock beyond the KDF %.3f s\n",
-                   sizes[k], f.oneshot, f.shell1, f.repeated * 1e3,
+                   sizes[k], f.oneshot, f.shell1, f.build, f.repeated * 1e3, f.most * 1e3,
                    f.unlock - t_kdf > 0 ? f.unlock - t_kdf : 0);
             fflush(stdout);
         }
