@@ -57,6 +57,10 @@ int kz_store_depth(const struct kz_store *st);
 /* PRAGMA data_version: changes when another connection has committed since the
  * last call (within a transaction: as of its snapshot). */
 int kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err);
+/* Outside a transaction: gives the page cache's memory back (sealed pages
+ * only) when it holds more than keep bytes; a long-lived process calls it
+ * between commands so that a search's walk does not stay resident. */
+void kz_store_trim(struct kz_store *st, size_t keep);
 
 /* Header entries: *val malloc'd. get returns KZ_ENOTFOUND if absent. */
 int kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val,

@@ -214,6 +214,8 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     } else if (began == 2) {
         kz_vault_end_read(st->vault);
     }
+    if (!st->one_shot && st->vault != NULL)
+        kz_vault_trim(st->vault); /* a shell keeps no walk's pages resident */
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:

@@ -555,6 +555,18 @@ kz_store_end(struct kz_store *st)
     finish(st, "COMMIT");
 }
 
+void
+kz_store_trim(struct kz_store *st, size_t keep)
+{
+    int cur = 0, high = 0;
+
+    if (st->db == NULL || kz_store_txn(st) != KZ_TXN_NONE)
+        return;
+    if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) == SQLITE_OK &&
+        (size_t)cur > keep)
+        sqlite3_db_release_memory(st->db);
+}
+
 int
 kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err)
 {

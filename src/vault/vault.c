@@ -213,6 +213,13 @@ kz_vault_lock(struct kz_vault *v)
 }
 
 void
+kz_vault_trim(struct kz_vault *v)
+{
+    if (v != NULL)
+        kz_store_trim(v->st, (size_t)4 << 20);
+}
+
+void
 kz_vault_set_lock_hook(struct kz_vault *v, void (*fn)(void *ctx), void *ctx)
 {
     v->lock_hook = fn;
