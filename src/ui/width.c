@@ -38,7 +38,11 @@ kz_ui_utf8_next(const char *s, unsigned int *cp)
 static int
 cp_width(unsigned int cp)
 {
-    int w = wcwidth((wchar_t)cp);
+    int w;
+
+    if (cp >= 0x20 && cp < 0x7f)
+        return 1; /* printable ASCII, most of a table: no wcwidth() call */
+    w = wcwidth((wchar_t)cp);
 
     if (cp == (unsigned char)KZ_UI_MARK[0] || cp == (unsigned char)KZ_UI_UNMARK[0] ||
         cp == (unsigned char)KZ_UI_STRIKE[0] || cp == (unsigned char)KZ_UI_UNSTRIKE[0])
