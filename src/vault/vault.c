@@ -1612,6 +1612,13 @@ fail:
 }
 
 void
+kz_vault_settle(struct kz_vault *v)
+{
+    if (v != NULL)
+        kz_store_settle(v->st);
+}
+
+void
 kz_vault_rollback(struct kz_vault *v)
 {
     kz_store_rollback(v->st);
