@@ -299,6 +299,46 @@ script_read(void *cookie, char *buf, size_t size)
     return n;
 }
 
+/* The next line of a script read ahead (src->buf), as kz_ui_read_line reads
+ * one from the stream: without its '\n' (nor a '\r' before it); 0 at the
+ * end. Taken from the buffer in chunks, not a byte at a time through stdio
+ * (the stream is unbuffered, so the two never hold the same bytes). */
+static int
+script_line(struct script_src *src, struct kz_buf *line)
+{
+    int got = 0;
+
+    kz_buf_clear(line);
+    for (;;) {
+        const char *p, *nl;
+        size_t n;
+        ssize_t r;
+        if (src->pos == src->len) {
+            do
+                r = read(src->fd, src->buf, SCRIPT_BUF);
+            while (r < 0 && errno == EINTR);
+            if (r <= 0)
+                break;
+            src->pos = 0;
+            src->len = (size_t)r;
+        }
+        p = src->buf + src->pos;
+        nl = memchr(p, '\n', src->len - src->pos);
+        n = nl != NULL ? (size_t)(nl - p) : src->len - src->pos;
+        kz_buf_addn(line, p, n);
+        src->pos += n + (nl != NULL);
+        src->st->script_ahead = src->len - src->pos;
+        got = 1;
+        if (nl != NULL) {
+            src->newlines++;
+            break;
+        }
+    }
+    if (line->len > 0 && line->p[line->len - 1] == '\r')
+        line->p[--line->len] = '\0';
+    return got;
+}
+
 static int
 script_close(void *cookie)
 {
@@ -334,7 +374,8 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
         src.buf = kz_xmalloc(SCRIPT_BUF);
     st->script_in = f;
     st->script_fd = fd;
-    while (!st->quit && (lineno = (int)src.newlines + 1, kz_ui_read_line(f, &line))) {
+    while (!st->quit && (lineno = (int)src.newlines + 1,
+                         src.buf != NULL ? script_line(&src, &line) : kz_ui_read_line(f, &line))) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;
