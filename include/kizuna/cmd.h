@@ -37,6 +37,7 @@ struct kz_state {
     int locked_by_idle;         /* the shell locked the vault after idle time */
     FILE *script_in;            /* where inline text comes from (script or piped stdin) */
     int script_fd;              /* the descriptor a script is read from, -1 if none */
+    size_t script_ahead;        /* bytes of it read ahead, not yet taken */
     int want_recovery;          /* unlock --recovery: the terminal asks for the recovery key */
     int offer_passwd;           /* unlocked with the recovery key (1) or custodian shares
                                    (2): offer a new passphrase */

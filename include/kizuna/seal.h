@@ -34,6 +34,13 @@ size_t kz_pad_bucket(size_t n);
  * (>= 1). Cannot fail except by running out of memory (which aborts). */
 void kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen,
              const void *pt, size_t ptlen, size_t block, unsigned char **out, size_t *outlen);
+/* kz_seal with the caller's nonce (KZ_SEAL_NONCE_BYTES, fresh from
+ * randombytes_buf and never used twice): a record's head and body take
+ * theirs from one draw (libsodium's generator asks the kernel for the pid on
+ * every call). */
+void kz_seal_nonce(const unsigned char *key, const unsigned char *ad, size_t adlen,
+                   const void *pt, size_t ptlen, size_t block, const unsigned char *nonce,
+                   unsigned char **out, size_t *outlen);
 
 /* Opens a sealed blob into *pt (malloc'd, NUL-terminated for convenience, wipe
  * with kz_plain_free) of *ptlen bytes. Returns KZ_OK or KZ_EINTEGRITY ("what"

@@ -43,9 +43,17 @@ int kz_store_txn(const struct kz_store *st);
  * keeps the old name, so SQLite will not checkpoint it at close and whatever
  * is written now would be found only under the old name. */
 int kz_store_moved(struct kz_store *st);
-/* A passive checkpoint after a change: the file itself holds the change, so a
- * vault moved or copied while a shell keeps it open is whole. */
+/* After a change: a passive checkpoint (never waits), so that the file itself
+ * holds the change and a vault moved or copied while a process keeps it open
+ * is whole. At most one every 500 ms: a change that comes sooner is only
+ * marked due, for kz_store_settle (each checkpoint costs two fsyncs, the
+ * file's and, on the next change, the restarted log's header). */
 void kz_store_checkpoint(struct kz_store *st);
+/* Runs the checkpoint a change left due, outside any transaction, unless the
+ * file was moved (kz_store_moved). Called when a command ends and nothing
+ * else is waiting (the shell, one-shot), at the end of a script, and by
+ * kz_store_close. */
+void kz_store_settle(struct kz_store *st);
 /* Outside any transaction: copies the whole WAL into the file and truncates it
  * to nothing (PRAGMA wal_checkpoint(TRUNCATE)), so that no earlier version of a
  * page stays in the log. Waits for other processes' read transactions as the

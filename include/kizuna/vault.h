@@ -91,6 +91,11 @@ int kz_vault_set_passphrase(struct kz_vault *v, const char *pass, size_t passlen
 int kz_vault_begin(struct kz_vault *v, struct kz_err *err);
 int kz_vault_commit(struct kz_vault *v, struct kz_err *err);
 void kz_vault_rollback(struct kz_vault *v);
+/* Copies what the changes committed so far left in the log into the vault
+ * file (kz_store_settle): commits do so themselves at most every 500 ms; the
+ * dispatcher calls this when a command ends with nothing else waiting, and
+ * at the end of a script. */
+void kz_vault_settle(struct kz_vault *v);
 int kz_vault_begin_read(struct kz_vault *v, struct kz_err *err);
 void kz_vault_end_read(struct kz_vault *v);
 

@@ -5,9 +5,11 @@
  * Everything a command calls lives below it (parse.c, state.c, events.c, ...):
  * the dispatcher -> the table -> the command files -> their helpers, one way. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
@@ -170,6 +172,32 @@ report_failure(struct kz_state *st, int argc, char **argv, int rc, struct kz_err
     kz_ui_error(&st->ui, err);
 }
 
+/* When no command follows at once (the shell waits for a person, a one-shot
+ * command ends, a script's next line has not come yet), the changes made so
+ * far go from the log into the vault file itself: a vault moved or copied
+ * now is whole. Within a script whose lines are already there, commits do
+ * this at most every 500 ms (kz_store_checkpoint), and its end does the rest. */
+static void
+settle_if_idle(struct kz_state *st)
+{
+    struct pollfd p = {st->script_fd, POLLIN, 0};
+    struct stat sb;
+    int more = 0;
+
+    if (st->vault == NULL)
+        return;
+    if (st->script_name != NULL && st->script_fd >= 0) {
+        if (st->script_ahead > 0)
+            more = 1;
+        else if (fstat(st->script_fd, &sb) == 0 && S_ISREG(sb.st_mode))
+            more = lseek(st->script_fd, 0, SEEK_CUR) < sb.st_size;
+        else
+            more = poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+    }
+    if (!more)
+        kz_vault_settle(st->vault);
+}
+
 int
 kz_cmd_run(struct kz_state *st, int argc, char **argv)
 {
@@ -214,11 +242,13 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     } else if (began == 2) {
         kz_vault_end_read(st->vault);
     }
+    settle_if_idle(st); /* before the command says it is done */
     if (!st->one_shot && st->vault != NULL)
         kz_vault_trim(st->vault); /* a shell keeps no walk's pages resident */
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:
+    settle_if_idle(st);
     if (rc != KZ_OK)
         report_failure(st, argc, argv, rc, &err);
     free(args);
@@ -229,11 +259,17 @@ out:
 
 /* A script read through a counter of the line ends it gave: the lines a
  * command read as its note (up to a lone '.') count too, so that an error
- * names the line of the script it came from. */
+ * names the line of the script it came from. A script file is read ahead
+ * into buf (ours, wiped at the end); stdio itself buffers nothing. */
 struct script_src {
     int fd;
     long newlines;
+    char *buf;
+    size_t pos, len;
+    struct kz_state *st; /* its script_ahead follows pos and len */
 };
+
+#define SCRIPT_BUF 65536
 
 static ssize_t
 script_read(void *cookie, char *buf, size_t size)
@@ -241,12 +277,68 @@ script_read(void *cookie, char *buf, size_t size)
     struct script_src *src = cookie;
     ssize_t n, i;
 
-    do
-        n = read(src->fd, buf, size);
-    while (n < 0 && errno == EINTR);
+    if (src->buf != NULL && src->pos == src->len) {
+        do
+            n = read(src->fd, src->buf, SCRIPT_BUF);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+            return n;
+        src->pos = 0;
+        src->len = (size_t)n;
+    }
+    if (src->buf != NULL) {
+        n = (ssize_t)(size < src->len - src->pos ? size : src->len - src->pos);
+        memcpy(buf, src->buf + src->pos, (size_t)n);
+        src->pos += (size_t)n;
+        src->st->script_ahead = src->len - src->pos;
+    } else {
+        do
+            n = read(src->fd, buf, size);
+        while (n < 0 && errno == EINTR);
+    }
     for (i = 0; i < n; i++)
         src->newlines += buf[i] == '\n';
     return n;
+}
+
+/* The next line of a script read ahead (src->buf), as kz_ui_read_line reads
+ * one from the stream: without its '\n' (nor a '\r' before it); 0 at the
+ * end. Taken from the buffer in chunks, not a byte at a time through stdio
+ * (the stream is unbuffered, so the two never hold the same bytes). */
+static int
+script_line(struct script_src *src, struct kz_buf *line)
+{
+    int got = 0;
+
+    kz_buf_clear(line);
+    for (;;) {
+        const char *p, *nl;
+        size_t n;
+        ssize_t r;
+        if (src->pos == src->len) {
+            do
+                r = read(src->fd, src->buf, SCRIPT_BUF);
+            while (r < 0 && errno == EINTR);
+            if (r <= 0)
+                break;
+            src->pos = 0;
+            src->len = (size_t)r;
+        }
+        p = src->buf + src->pos;
+        nl = memchr(p, '\n', src->len - src->pos);
+        n = nl != NULL ? (size_t)(nl - p) : src->len - src->pos;
+        kz_buf_addn(line, p, n);
+        src->pos += n + (nl != NULL);
+        src->st->script_ahead = src->len - src->pos;
+        got = 1;
+        if (nl != NULL) {
+            src->newlines++;
+            break;
+        }
+    }
+    if (line->len > 0 && line->p[line->len - 1] == '\r')
+        line->p[--line->len] = '\0';
+    return got;
 }
 
 static int
@@ -259,10 +351,11 @@ int
 kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
 {
     static const cookie_io_functions_t io = {script_read, NULL, NULL, script_close};
-    struct script_src src = {-1, 0};
+    struct script_src src = {-1, 0, NULL, 0, 0, st};
     FILE *f = NULL;
     struct kz_buf line = {NULL, 0, 0};
     int status = KZ_OK, lineno = 0, dupfd;
+    struct stat sb;
 
     dupfd = src.fd = dup(fd);
     if (dupfd < 0 || (f = fopencookie(&src, "r", io)) == NULL) {
@@ -274,11 +367,17 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
         return KZ_ERR;
     }
     /* Unbuffered: stdio's buffer would keep the lines read (notes given with
-     * --text, search words) where nothing wipes them; line wipes its own. */
+     * --text, search words) where nothing wipes them; line wipes its own. A
+     * script file (-f) is read ahead into src.buf, wiped at the end; a script
+     * on standard input a byte at a time, so that a command reading standard
+     * input itself (backup restore -) gets what follows its line. */
     setvbuf(f, NULL, _IONBF, 0);
+    if (fd != STDIN_FILENO && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        src.buf = kz_xmalloc(SCRIPT_BUF);
     st->script_in = f;
     st->script_fd = fd;
-    while (!st->quit && (lineno = (int)src.newlines + 1, kz_ui_read_line(f, &line))) {
+    while (!st->quit && (lineno = (int)src.newlines + 1,
+                         src.buf != NULL ? script_line(&src, &line) : kz_ui_read_line(f, &line))) {
         struct kz_err err;
         char **argv = NULL;
         int argc = 0, rc;
@@ -302,9 +401,16 @@ kz_cmd_run_script(struct kz_state *st, int fd, const char *name)
         }
     }
     kz_buf_free(&line);
+    if (st->vault != NULL)
+        kz_vault_settle(st->vault);
     st->script_in = NULL;
     st->script_fd = -1;
+    st->script_ahead = 0;
     st->script_name = NULL;
     fclose(f);
+    if (src.buf != NULL) {
+        explicit_bzero(src.buf, SCRIPT_BUF);
+        free(src.buf);
+    }
     return status;
 }

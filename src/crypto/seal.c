@@ -37,6 +37,17 @@ void
 kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const void *pt,
         size_t ptlen, size_t block, unsigned char **out, size_t *outlen)
 {
+    unsigned char nonce[KZ_SEAL_NONCE_BYTES];
+
+    randombytes_buf(nonce, sizeof(nonce));
+    kz_seal_nonce(key, ad, adlen, pt, ptlen, block, nonce, out, outlen);
+}
+
+void
+kz_seal_nonce(const unsigned char *key, const unsigned char *ad, size_t adlen, const void *pt,
+              size_t ptlen, size_t block, const unsigned char *nonce, unsigned char **out,
+              size_t *outlen)
+{
     size_t padded = padded_size(ptlen, block);
     unsigned char *blob = kz_xmalloc(1 + KZ_SEAL_NONCE_BYTES + padded +
                                      crypto_aead_xchacha20poly1305_ietf_ABYTES);
@@ -51,7 +62,7 @@ kz_seal(const unsigned char *key, const unsigned char *ad, size_t adlen, const v
     body[ptlen] = 0x80;
     memset(body + ptlen + 1, 0, padded - ptlen - 1);
     blob[0] = SEAL_VERSION;
-    randombytes_buf(blob + 1, KZ_SEAL_NONCE_BYTES);
+    memcpy(blob + 1, nonce, KZ_SEAL_NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(body, &clen, body, padded, ad, adlen, NULL,
                                                blob + 1, key);
     *out = blob;

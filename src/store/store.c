@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
@@ -16,12 +17,18 @@
 #define DEFAULT_BUSY_MS 5000
 
 #define STMT_CACHE 24
+/* A script's changes come faster than this: their checkpoints are spaced so
+ * (see kz_store_checkpoint). */
+#define CHECKPOINT_MS 500
 
 struct kz_store {
     sqlite3 *db;
     char *path;
     int depth; /* transaction nesting */
     int mode;  /* KZ_TXN_READ or KZ_TXN_WRITE while depth > 0 */
+    /* A change committed since the last checkpoint, and when that ran. */
+    int ckpt_due;
+    long long ckpt_ms;
     /* Prepared statements kept for reuse, by the address of their SQL text. */
     struct {
         const char *sql;
@@ -49,6 +56,16 @@ static const char *const migrations[] = {
     "DROP TABLE records;",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
@@ -355,6 +372,7 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
     }
     st = kz_xcalloc(1, sizeof(*st));
     st->path = kz_xstrdup(path);
+    st->ckpt_ms = mono_ms();
     flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX;
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -399,6 +417,7 @@ kz_store_close(struct kz_store *st)
 {
     if (st == NULL)
         return;
+    kz_store_settle(st); /* SQLite's own at close runs only for the last connection */
     for (int i = 0; i < STMT_CACHE; i++) {
         if (st->cache[i].stmt != NULL)
             sqlite3_finalize(st->cache[i].stmt);
@@ -456,8 +475,24 @@ kz_store_moved(struct kz_store *st)
 void
 kz_store_checkpoint(struct kz_store *st)
 {
+    st->ckpt_due = 1;
+    if (mono_ms() - st->ckpt_ms >= CHECKPOINT_MS)
+        kz_store_settle(st);
+}
+
+void
+kz_store_settle(struct kz_store *st)
+{
+    /* Never inside a transaction (its snapshot would hold the checkpoint
+     * back), nor into a file moved away: another kizuna may have it open
+     * under its new name, with a log and an index of its own. */
+    if (st == NULL || st->db == NULL || !st->ckpt_due || st->depth > 0 ||
+        !sqlite3_get_autocommit(st->db) || kz_store_moved(st))
+        return;
     /* PASSIVE: copies what no reader still needs, never waits, never blocks. */
     sqlite3_exec(st->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+    st->ckpt_due = 0;
+    st->ckpt_ms = mono_ms();
 }
 
 /* The size of the WAL file through SQLite's own handle (never a descriptor of

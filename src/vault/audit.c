@@ -104,7 +104,7 @@ kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct k
     unsigned char prev[KZ_AUDIT_MAC_BYTES], mac[KZ_AUDIT_MAC_BYTES], ad[64], *blob = NULL;
     unsigned long long seq = 0;
     size_t adlen, bloblen = 0;
-    struct keys k = {NULL, NULL};
+    unsigned char *keys; /* the seal key, then the chain key */
     int rc;
 
     if ((rc = locked(v, err)) != KZ_OK)
@@ -112,12 +112,16 @@ kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct k
     if ((rc = kz_store_audit_last(v->st, &seq, prev, err)) != KZ_OK)
         return rc;
     seq++;
-    keys_derive(v, v->master, &k);
+    /* Both keys in one secure block: each sodium_malloc maps, guards and locks
+     * pages of its own, and every command appends an entry. */
+    keys = kz_secure_alloc(2 * KZ_KEY_BYTES);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_AUDIT, "kzaudit_", keys);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_CHAIN, "kzchain_", keys + KZ_KEY_BYTES);
     adlen = entry_ad(ad, v, seq, v->epoch);
-    kz_seal(k.seal, ad, adlen, json, len, AUDIT_PAD, &blob, &bloblen);
-    link_mac(k.chain, prev, seq, blob, bloblen, mac);
+    kz_seal(keys, ad, adlen, json, len, AUDIT_PAD, &blob, &bloblen);
+    link_mac(keys + KZ_KEY_BYTES, prev, seq, blob, bloblen, mac);
     rc = kz_store_audit_append(v->st, seq, blob, bloblen, mac, err);
-    keys_free(&k);
+    kz_secure_free(keys);
     free(blob);
     return rc;
 }

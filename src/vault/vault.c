@@ -1013,19 +1013,22 @@ record_seal(const struct kz_vault *v, const unsigned char *key, const unsigned c
             uint64_t ver, const void *head, size_t headlen, const void *body, size_t bodylen,
             unsigned char **hblob, size_t *hlen, unsigned char **bblob, size_t *blen)
 {
-    unsigned char ad[96], hbuf[HEAD2_PAD];
+    unsigned char ad[96], hbuf[HEAD2_PAD], nonces[2 * KZ_SEAL_NONCE_BYTES];
     size_t adlen = record_ad(ad, v, id, 0, 0);
 
+    randombytes_buf(nonces, sizeof(nonces)); /* one draw for both */
     if (v->format >= 2) {
         kz_put64(hbuf, ver);
         memcpy(hbuf + VER_BYTES, head, headlen);
-        kz_seal(key, ad, adlen, hbuf, headlen + VER_BYTES, head_pad(v), hblob, hlen);
+        kz_seal_nonce(key, ad, adlen, hbuf, headlen + VER_BYTES, head_pad(v), nonces, hblob,
+                      hlen);
         sodium_memzero(hbuf, sizeof(hbuf));
     } else {
-        kz_seal(key, ad, adlen, head, headlen, head_pad(v), hblob, hlen);
+        kz_seal_nonce(key, ad, adlen, head, headlen, head_pad(v), nonces, hblob, hlen);
     }
     adlen = record_ad(ad, v, id, 1, ver);
-    kz_seal(key, ad, adlen, body, bodylen, body_pad(v), bblob, blen);
+    kz_seal_nonce(key, ad, adlen, body, bodylen, body_pad(v), nonces + KZ_SEAL_NONCE_BYTES, bblob,
+                  blen);
 }
 
 /* Makes *buf (plaintext scratch, wiped before it is let go) hold need bytes. */
@@ -2030,6 +2033,13 @@ fail:
     kz_store_rollback(v->st);
     heads_drop(v);
     return rc;
+}
+
+void
+kz_vault_settle(struct kz_vault *v)
+{
+    if (v != NULL)
+        kz_store_settle(v->st);
 }
 
 void

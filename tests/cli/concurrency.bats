@@ -712,13 +712,36 @@ folder_sum() { (cd "$(dirname "$V")" && find . -type f -printf '%p %s\n' | sort 
 	[[ "$err" == *"moved or deleted while open"* ]]
 	fds_ok "$S_pid"
 	shell_quit S
-	# What it saved before the move is in the moved file itself (each change is
-	# checkpointed into the file as it commits).
+	# What it saved before the move is in the moved file itself (a command's
+	# changes are checkpointed into the file before it replies when no other
+	# command is waiting, as here).
 	V=$T/vault/moved.kz
 	printf '%s\tshell 1\tR1\n' "$s1" >"$T/want"
 	sessions_read_back "$T/want"
 	integrity_ok
 	kzp audit verify >/dev/null
+}
+
+@test "a script's changes are in the vault file itself when it ends, though a shell keeps the vault open" {
+	local n
+	new_vault
+	kzp couple add R1 >/dev/null
+	shell_start S --json --keep-going
+	sh_ok S 'couple list'
+	# Ten adds in well under the 500 ms between a script's checkpoints: only
+	# the one at its end puts them in the file (the shell being open, SQLite's
+	# own at close does not run).
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		printf 'session add R1 --text "script %s"\n' "$n"
+	done >"$T/adds.kz"
+	kzp -f "$T/adds.kz" >/dev/null
+	# The vault file alone, without its log: a copy holds all ten.
+	mkdir "$T/copy"
+	cp "$V" "$T/copy/vault.kz"
+	[ "$("$KZ" --vault "$T/copy/vault.kz" --passphrase-file "$T/pass" --json session list R1 |
+		jq length)" -eq 10 ]
+	integrity_ok "$T/copy/vault.kz"
+	shell_quit S
 }
 
 @test "backup create from a shell while another process holds the write lock: it works or exits 5, never a wrong backup" {
