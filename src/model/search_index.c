@@ -62,7 +62,7 @@ utf8_put(uint32_t cp, unsigned char *o)
 /* The word being cut, twice as large (the old block wiped unless it is the
  * caller's stack buffer). */
 static unsigned char *
-word_grow(unsigned char *w, size_t wl, size_t *cap, unsigned char *stackbuf)
+word_grow(unsigned char *w, size_t wl, size_t *cap, const unsigned char *stackbuf)
 {
     unsigned char *nw = kz_xmalloc(*cap * 2);
 
