@@ -770,11 +770,12 @@ show(struct search *s, long limit, struct kz_err *err)
     json_t *out = json_array();
     int rc = KZ_OK;
 
-    sorted = kz_xcalloc(n + 1, sizeof(*sorted));
+    sorted = kz_xcalloc(n + 1, sizeof(*sorted)); /* NOLINT(bugprone-sizeof-expression): pointers */
     for (i = 0; i < n; i++)
         sorted[i] = &s->hits[i];
     if (n > 1)
-        qsort(sorted, n, sizeof(*sorted), by_couple_date);
+        qsort(sorted, n, sizeof(*sorted), /* NOLINT(bugprone-sizeof-expression): pointers */
+              by_couple_date);
     shown = limit > 0 && (size_t)limit < n ? (size_t)limit : n;
     for (i = 0; i < shown && rc == KZ_OK; i++) {
         json_t *row = sorted[i]->row;

@@ -483,8 +483,13 @@ word_slot(const struct kz_sindex *ix, const unsigned char *w, size_t wl)
     size_t mask = ix->whcap - 1, k = hash_bytes(w, wl) & mask;
 
     for (;; k = (k + 1) & mask) {
-        uint32_t s = ix->wh[k];
-        if (s == 0 || (ix->w[s - 1].len == wl && memcmp(ix->vocab + ix->w[s - 1].off, w, wl) == 0))
+        /* wh and w are made before any word is looked up (word_get): a
+         * slot that is set names a word of w */
+        uint32_t s = ix->wh[k]; /* NOLINT(clang-analyzer-core.NullDereference) */
+        if (s == 0)
+            return &ix->wh[k];
+        if (ix->w[s - 1].len == wl && /* NOLINT(clang-analyzer-core.NullDereference) */
+            memcmp(ix->vocab + ix->w[s - 1].off, w, wl) == 0)
             return &ix->wh[k];
     }
 }
@@ -550,7 +555,8 @@ bits_set(struct word *w, uint32_t f)
         memset(w->bits + w->nbits, 0, (size_t)(n - w->nbits) * 8);
         w->nbits = n;
     }
-    w->bits[f / 64] |= (uint64_t)1 << (f % 64);
+    /* kz_wipe_grow of a nonzero size never returns NULL (it exits first) */
+    w->bits[f / 64] |= (uint64_t)1 << (f % 64); /* NOLINT(clang-analyzer-core.NullDereference) */
 }
 
 /* Calls fn(ctx, field) for each field of w, in order. */
@@ -577,7 +583,7 @@ bits_set(struct word *w, uint32_t f)
                     sh_ += 7;                                                                 \
                 } while (b_ & 0x80);                                                          \
                 acc_ += d_;                                                                   \
-                fvar = acc_ - 1;                                                              \
+                fvar = acc_ - 1; /* NOLINT(bugprone-macro-parentheses): a name */            \
                 body;                                                                         \
             }                                                                                 \
         }                                                                                     \
