@@ -14,13 +14,16 @@
  *     kz_date_parse (a parsed date formats and parses to itself), kz_date_read
  *     (a date typed in any form reads back from its text in each style), and
  *     kz_find_folded/kz_snippet with the first line as needle and the rest as
- *     text (on ASCII, the match is strcasestr's).
+ *     text (on ASCII, the match is strcasestr's), and search's index of that
+ *     text as one field: its answer holds the field wherever kz_find_folded
+ *     finds the needle, and only there when it says it is exact (issue #17).
  */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kizuna/model.h"
+#include "kizuna/model_search_index.h"
 #include "kizuna/seal.h"
 #include "kizuna/secmem.h"
 #include "fuzz_util.h"
@@ -223,6 +226,60 @@ ascii(const char *s)
     return 1;
 }
 
+/* Strict UTF-8 as jansson accepts it in a string (a field's text): no
+ * overlong form, no surrogate, nothing past U+10FFFF. */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k, len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                                     : (c & 0xf8) == 0xf0 ? 4 : 0;
+        uint32_t cp;
+        if (len == 0 || i + len > n)
+            return 0;
+        cp = len == 1 ? c : c & (0x7f >> len);
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* The index of hay as one field against kz_find_folded's answer (found). */
+static void
+index_check(const char *hay, size_t haylen, const char *needle, int found)
+{
+    static const unsigned char id[16] = {1};
+    struct kz_sindex *ix;
+    struct kz_sdoc *d;
+    uint64_t *bits;
+    int exact, in;
+
+    if (!utf8_valid((const unsigned char *)hay, haylen))
+        return;
+    ix = kz_sindex_new();
+    d = kz_sdoc_new(id, 1);
+    kz_sdoc_field(d, hay, haylen, 1, 0, 0, 0, NULL);
+    kz_sindex_put(ix, d);
+    kz_sdoc_free(d);
+    bits = kz_xcalloc(kz_sindex_bitmap_words(ix) + 1, sizeof(*bits));
+    exact = kz_sindex_term(ix, needle, bits);
+    in = exact < 0 || (kz_sindex_nfields(ix) > 0 && (bits[0] & 1) != 0);
+    KZF_CHECK(!found || in);            /* never a match left out */
+    KZF_CHECK(exact != 1 || in == found); /* exact: nothing more */
+    free(bits);
+    kz_sindex_free(ix);
+}
+
 static void
 search(const char *text, size_t size)
 {
@@ -243,6 +300,8 @@ search(const char *text, size_t size)
         KZF_CHECK(snip != NULL && strstr(snip, "[") != NULL);
         free(snip);
     }
+    if (*needle != '\0')
+        index_check(hay, haylen, needle, off >= 0);
     if (*needle != '\0' && ascii(needle) && ascii(hay)) {
         ref = strcasestr(hay, needle);
         KZF_CHECK(off == (ref != NULL ? ref - hay : -1));
