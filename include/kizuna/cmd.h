@@ -60,6 +60,8 @@ struct kz_state {
                                      set no audit_ref (only kz_cmd_parse knows which
                                      words are option values: export -o FILE C014) */
     char *rest_text;            /* the free text after "--" (KZ_OPT_REST), wiped */
+    int settle_later;           /* the shell: a command's WAL checkpoint waits for the
+                                   pause after its reply (kz_cmd_pause) */
     int one_shot;               /* one command from the command line: nothing is kept
                                    for a later command (search builds no index) */
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
@@ -171,5 +173,10 @@ int kz_config_pager(struct kz_state *st);
  * index. Returns 1 while there is more to do, 0 when it is whole (or there
  * is nothing to build: locked, a one-shot process). */
 int kz_search_idle(struct kz_state *st, double budget_ms);
+/* The shell's pause after a reply (no key for a moment): the vault file
+ * brought up to date (kz_vault_settle: the WAL checkpoint a one-shot or a
+ * script makes before it replies, kept off the shell's reply), then a slice
+ * of kz_search_idle. Returns what kz_search_idle returns. */
+int kz_cmd_pause(struct kz_state *st, double budget_ms);
 
 #endif

@@ -184,8 +184,8 @@ settle_if_idle(struct kz_state *st)
     struct stat sb;
     int more = 0;
 
-    if (st->vault == NULL)
-        return;
+    if (st->vault == NULL || st->settle_later)
+        return; /* the shell settles in the pause after its reply (kz_cmd_pause) */
     if (st->script_name != NULL && st->script_fd >= 0) {
         if (st->script_ahead > 0)
             more = 1;
@@ -196,6 +196,14 @@ settle_if_idle(struct kz_state *st)
     }
     if (!more)
         kz_vault_settle(st->vault);
+}
+
+int
+kz_cmd_pause(struct kz_state *st, double budget_ms)
+{
+    if (st->vault != NULL)
+        kz_vault_settle(st->vault);
+    return kz_search_idle(st, budget_ms);
 }
 
 int

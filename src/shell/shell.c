@@ -422,8 +422,9 @@ first_run(struct kz_state *st)
     return kz_cmd_run(st, 1, init_argv);
 }
 
-/* Search's index is built in the pauses of the typing after unlock: after
- * BUILD_PAUSE seconds without a key, slices of about BUILD_SLICE_MS each, one
+/* The pauses of the typing (BUILD_PAUSE seconds without a key) settle the
+ * vault file after a command (its WAL checkpoint, kept off the reply) and
+ * build search's index after unlock, in slices of about BUILD_SLICE_MS one
  * after the other until a key comes (which then waits at most one slice). */
 #define BUILD_PAUSE 0.05
 #define BUILD_SLICE_MS 20.0
@@ -465,6 +466,7 @@ kz_shell_run(struct kz_state *st)
     int rc, build_more = 1, sliced = 0;
 
     completing = st;
+    st->settle_later = 1; /* in the pauses: kz_cmd_pause */
     rl_readline_name = "kizuna";
     rl_attempted_completion_function = complete;
     rl_catch_signals = 0;
@@ -488,7 +490,7 @@ kz_shell_run(struct kz_state *st)
         fd_set fds;
         struct timespec ts, *tsp = NULL;
         int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n, was_unlocked, e;
-        int building = build_more && kz_vault_unlocked(st->vault);
+        int building = build_more;
 
         if (idle > 0 || building) {
             double left = idle > 0 ? last_input + idle - now_s() : BUILD_PAUSE;
@@ -532,7 +534,7 @@ kz_shell_run(struct kz_state *st)
             break;
         if (n == 0 && building && (idle <= 0 || now_s() < last_input + idle)) {
             /* A pause in the typing: a slice of search's in-memory index. */
-            build_more = kz_search_idle(st, BUILD_SLICE_MS);
+            build_more = kz_cmd_pause(st, BUILD_SLICE_MS);
             sliced = 1;
             continue;
         }
@@ -542,6 +544,7 @@ kz_shell_run(struct kz_state *st)
             forget_typed();
             kz_state_lock(st, "idle");
             st->locked_by_idle = 1;
+            build_more = 1; /* the lock's audit event: settled in the next pause */
             kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
                                "passphrase\n", idle);
             show_prompt(st);
