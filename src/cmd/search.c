@@ -5,6 +5,7 @@
  * vault's committed state at every search and wiped whenever the vault locks;
  * a single command from the command line walks every record instead. Nothing
  * about a search is ever written anywhere. */
+#include <malloc.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -940,8 +941,10 @@ kz_search_idle(struct kz_state *st, double budget_ms)
         if ((rc = index_one(&s, c->ix, h, &err)) != KZ_OK)
             goto out;
     }
-    if (c->cursor >= n && (rc = refresh(&s, c, heads, n, &err)) == KZ_OK)
+    if (c->cursor >= n && (rc = refresh(&s, c, heads, n, &err)) == KZ_OK) {
         c->complete = 1;
+        malloc_trim(0); /* what the build parsed and freed goes back to the system */
+    }
 out:
     kz_vault_end_read(st->vault);
     if (rc != KZ_OK) {
@@ -1044,6 +1047,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     kz_wipe_free(s.hits, s.caphits * sizeof(*s.hits));
     sodium_memzero(s.parents, sizeof(s.parents));
     pthread_mutex_destroy(&s.mu);
+    if (!st->one_shot)
+        malloc_trim(0); /* the walk's threads freed their bodies in arenas of their own */
     return rc;
 }
 
