@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -598,8 +599,10 @@ kz_store_trim(struct kz_store *st, size_t keep)
     if (st->db == NULL || kz_store_txn(st) != KZ_TXN_NONE)
         return;
     if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) == SQLITE_OK &&
-        (size_t)cur > keep)
+        (size_t)cur > keep) {
         sqlite3_db_release_memory(st->db);
+        malloc_trim(0); /* the pages went back to malloc: give them to the system */
+    }
 }
 
 int
