@@ -47,26 +47,29 @@ by_id(const void *a, const void *b)
                   KZ_RECORD_ID_BYTES);
 }
 
+static int
+tally_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct gather *g = ctx;
+    struct stats key, *s;
+
+    (void)id;
+    if (!kz_couple_is_child(hi) || g->n == 0)
+        return 0;
+    memset(&key, 0, sizeof(key));
+    memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
+    if ((s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) != NULL)
+        kz_couple_tally_add(&s->t, hi);
+    return 0;
+}
+
 /* Counts every couple's sessions and goals into g->s (sorted by id): one
- * kz_rec_children for all of them. */
+ * walk over the heads, each counted as it is decoded (collecting 100,000
+ * decoded heads first cost more than the counting). */
 static int
 count_children(struct kz_state *st, struct gather *g, struct kz_err *err)
 {
-    struct kz_rec_child *kids = NULL;
-    struct stats key, *s;
-    size_t i, n = 0;
-    int rc;
-
-    if ((rc = kz_rec_children(st, NULL, &kids, &n, err)) != KZ_OK)
-        return rc;
-    memset(&key, 0, sizeof(key));
-    for (i = 0; i < n && g->n > 0; i++) {
-        memcpy(key.id, kids[i].hi.parent, KZ_RECORD_ID_BYTES);
-        if ((s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) != NULL)
-            kz_couple_tally_add(&s->t, &kids[i].hi);
-    }
-    kz_wipe_free(kids, n * sizeof(*kids)); /* goal titles, themes */
-    return KZ_OK;
+    return kz_rec_scan(st, tally_child, g, err);
 }
 
 static int
