@@ -175,8 +175,9 @@ int kz_config_pager(struct kz_state *st);
 int kz_search_idle(struct kz_state *st, double budget_ms);
 /* The shell's pause after a reply (no key for a moment): the vault file
  * brought up to date (kz_vault_settle: the WAL checkpoint a one-shot or a
- * script makes before it replies, kept off the shell's reply), then a slice
- * of kz_search_idle. Returns what kz_search_idle returns. */
+ * script makes before it replies, kept off the shell's reply), SQLite's page
+ * cache given back (kz_vault_trim, which a script does after each command),
+ * then a slice of kz_search_idle. Returns what kz_search_idle returns. */
 int kz_cmd_pause(struct kz_state *st, double budget_ms);
 
 #endif

@@ -201,8 +201,10 @@ settle_if_idle(struct kz_state *st)
 int
 kz_cmd_pause(struct kz_state *st, double budget_ms)
 {
-    if (st->vault != NULL)
+    if (st->vault != NULL) {
         kz_vault_settle(st->vault);
+        kz_vault_trim(st->vault); /* nor the shell, in its pause */
+    }
     return kz_search_idle(st, budget_ms);
 }
 
@@ -251,8 +253,8 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         kz_vault_end_read(st->vault);
     }
     settle_if_idle(st); /* before the command says it is done */
-    if (!st->one_shot && st->vault != NULL)
-        kz_vault_trim(st->vault); /* a shell keeps no walk's pages resident */
+    if (!st->one_shot && !st->settle_later && st->vault != NULL)
+        kz_vault_trim(st->vault); /* a script keeps no walk's pages resident */
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:

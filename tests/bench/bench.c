@@ -285,8 +285,10 @@ time_cmd(struct kz_state *st, const char *line, int reps)
         }
         if (now_s() - t0 < best)
             best = now_s() - t0;
-        if (st->settle_later && st->vault != NULL)
+        if (st->settle_later && st->vault != NULL) {
             kz_vault_settle(st->vault); /* the shell's pause after the reply, untimed */
+            kz_vault_trim(st->vault);
+        }
     }
     return best;
 }
