@@ -230,6 +230,12 @@ enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTER_SCORE = 2, KZ_COU
 int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
 int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
 
+/* 1 if another process committed since this one last read the vault: its
+ * next begin reloads the heads and may find the vault re-keyed (and lock it,
+ * with the error its command then reports). Work done between commands (the
+ * shell's pauses) checks this first and leaves such news to the next command. */
+int kz_vault_stale(struct kz_vault *v);
+
 /* Between commands of a long-lived process: SQLite's page cache (sealed
  * pages) beyond a few MiB given back (kz_store_trim). */
 void kz_vault_trim(struct kz_vault *v);

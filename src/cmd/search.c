@@ -920,6 +920,11 @@ kz_search_idle(struct kz_state *st, double budget_ms)
     if (st->search != NULL && st->search->vault == st->vault &&
         (st->search->complete || st->search->idle_off))
         return 0;
+    /* Another process committed: the next command takes that in (and says
+     * so if it re-keyed the vault); a pause never does, since what it meets
+     * would go unreported. */
+    if (kz_vault_stale(st->vault))
+        return 0;
     c = cache_of(st);
     if (kz_vault_begin_read(st->vault, &err) != KZ_OK)
         return 0;

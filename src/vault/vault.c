@@ -212,6 +212,16 @@ kz_vault_lock(struct kz_vault *v)
     v->elem_key = NULL;
 }
 
+int
+kz_vault_stale(struct kz_vault *v)
+{
+    long long dv;
+
+    if (v == NULL || kz_store_data_version(v->st, &dv, NULL) != KZ_OK)
+        return 1;
+    return dv != v->dv;
+}
+
 void
 kz_vault_trim(struct kz_vault *v)
 {
