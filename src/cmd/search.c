@@ -790,7 +790,8 @@ show(struct search *s, long limit, struct kz_err *err)
     free(sorted);
     if (rc == KZ_OK) {
         char a[32], b[32];
-        kz_ui_table(&s->st->ui, out, cols, "no match");
+        kz_ui_table(&s->st->ui, out, cols, "no match"); /* takes out */
+        out = NULL;
         if (shown < n)
             kz_ui_say(&s->st->ui, "%s matches in %s record%s; the first %zu shown: --limit 0 for all\n",
                       grouped(n, a, sizeof(a)), grouped(s->nrecords, b, sizeof(b)),
