@@ -36,6 +36,17 @@ kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint64_t 
     crypto_kdf_derive_from_key(out, KZ_KEY_BYTES, id, ctx, master);
 }
 
+/* The trail's two keys for the master the vault holds now (at unlock, and
+ * when rekey swaps the master in or back out). */
+void
+kz_vault_audit_keys(struct kz_vault *v)
+{
+    if (v->audit_keys == NULL)
+        v->audit_keys = kz_secure_alloc(2 * KZ_KEY_BYTES);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_AUDIT, "kzaudit_", v->audit_keys);
+    kz_vault_subkey(v, v->master, KZ_SUBKEY_CHAIN, "kzchain_", v->audit_keys + KZ_KEY_BYTES);
+}
+
 static size_t
 entry_ad(unsigned char *ad, const struct kz_vault *v, unsigned long long seq, uint32_t epoch)
 {
@@ -104,7 +115,7 @@ kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct k
     unsigned char prev[KZ_AUDIT_MAC_BYTES], mac[KZ_AUDIT_MAC_BYTES], ad[64], *blob = NULL;
     unsigned long long seq = 0;
     size_t adlen, bloblen = 0;
-    unsigned char *keys; /* the seal key, then the chain key */
+    const unsigned char *keys; /* the seal key, then the chain key */
     int rc;
 
     if ((rc = locked(v, err)) != KZ_OK)
@@ -112,16 +123,11 @@ kz_vault_audit_append(struct kz_vault *v, const char *json, size_t len, struct k
     if ((rc = kz_store_audit_last(v->st, &seq, prev, err)) != KZ_OK)
         return rc;
     seq++;
-    /* Both keys in one secure block: each sodium_malloc maps, guards and locks
-     * pages of its own, and every command appends an entry. */
-    keys = kz_secure_alloc(2 * KZ_KEY_BYTES);
-    kz_vault_subkey(v, v->master, KZ_SUBKEY_AUDIT, "kzaudit_", keys);
-    kz_vault_subkey(v, v->master, KZ_SUBKEY_CHAIN, "kzchain_", keys + KZ_KEY_BYTES);
+    keys = v->audit_keys;
     adlen = entry_ad(ad, v, seq, v->epoch);
     kz_seal(keys, ad, adlen, json, len, AUDIT_PAD, &blob, &bloblen);
     link_mac(keys + KZ_KEY_BYTES, prev, seq, blob, bloblen, mac);
     rc = kz_store_audit_append(v->st, seq, blob, bloblen, mac, err);
-    kz_secure_free(keys);
     free(blob);
     return rc;
 }

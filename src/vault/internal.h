@@ -37,6 +37,10 @@ struct kz_vault {
      * generation, record count and the sum of each record's (id, version) PRF. */
     unsigned char *commit_key; /* KZ_KEY_BYTES, secure; seals the commitment */
     unsigned char *elem_key;   /* KZ_KEY_BYTES, secure; first 16 bytes key the PRF */
+    /* The audit trail's seal key, then its chain key (2 * KZ_KEY_BYTES, secure):
+     * every command appends an entry, and a sodium_malloc per entry (map, guard
+     * pages, lock, unmap) cost more than the entry's own crypto. */
+    unsigned char *audit_keys;
     int commit_ok;
     uint64_t gen, count, sum[2];
     uint32_t counters[KZ_COUNTERS];
@@ -65,6 +69,8 @@ enum {
 size_t kz_vault_ad(unsigned char *ad, const char *label, size_t labellen,
                    const struct kz_vault *v);
 
+/* v->audit_keys for the master v holds now (unlock; rekey swapping masters). */
+void kz_vault_audit_keys(struct kz_vault *v);
 /* out (KZ_KEY_BYTES) = the master key's subkey id under an 8-character context. */
 void kz_vault_subkey(const struct kz_vault *v, const unsigned char *master, uint64_t id,
                      const char ctx[8], unsigned char *out);

@@ -189,6 +189,7 @@ derive_record_key(struct kz_vault *v)
     kz_vault_subkey(v, v->master, KZ_SUBKEY_RECORDS, "kzrecord", v->record_key);
     kz_vault_subkey(v, v->master, KZ_SUBKEY_COMMIT, "kzcommit", v->commit_key);
     kz_vault_subkey(v, v->master, KZ_SUBKEY_ELEMENT, "kzelemnt", v->elem_key);
+    kz_vault_audit_keys(v);
 }
 
 static void heads_drop(struct kz_vault *v);
@@ -206,7 +207,9 @@ kz_vault_lock(struct kz_vault *v)
     kz_secure_free(v->record_key);
     kz_secure_free(v->commit_key);
     kz_secure_free(v->elem_key);
+    kz_secure_free(v->audit_keys);
     v->master = NULL;
+    v->audit_keys = NULL;
     v->record_key = NULL;
     v->commit_key = NULL;
     v->elem_key = NULL;
@@ -1296,6 +1299,28 @@ out:
     return j;
 }
 
+/* Takes back the jobs done, in order from *want, each through take (waiting
+ * for the next when block, or when too many are in flight); the first error
+ * stops the pipe and is returned. */
+static int
+pipe_drain(struct pipe *p, size_t *want, int block, int (*take)(void *ctx, struct pjob *j),
+           void *ctx)
+{
+    struct pjob *j;
+    int rc;
+
+    while ((j = pipe_next(p, *want, block || p->pending > pipe_limit(p))) != NULL) {
+        (*want)++;
+        rc = take(ctx, j);
+        job_free(j);
+        if (rc != KZ_OK) {
+            atomic_store(&p->stop, 1);
+            return rc;
+        }
+    }
+    return KZ_OK;
+}
+
 /* Stops the workers (the jobs not begun are skipped when stop is set) and
  * frees every job not taken back. */
 static void
@@ -1373,8 +1398,9 @@ struct load_ctx {
  * the checks a record at a time would make (the first head that fails, a
  * record listed twice); the job's block joins the arena. */
 static int
-load_take(struct load_ctx *c, struct pjob *j)
+load_take(void *ctx, struct pjob *j)
 {
+    struct load_ctx *c = ctx;
     struct kz_vault *v = c->v;
     size_t i, *slot;
 
@@ -1402,26 +1428,6 @@ load_take(struct load_ctx *c, struct pjob *j)
     return KZ_OK;
 }
 
-/* Takes back the jobs done, in order (waiting for the next when block, or
- * when too many are in flight). */
-static int
-load_drain(struct load_ctx *c, int block)
-{
-    struct pjob *j;
-    int rc;
-
-    while ((j = pipe_next(&c->p, c->want, block || c->p.pending > pipe_limit(&c->p))) != NULL) {
-        c->want++;
-        rc = load_take(c, j);
-        job_free(j);
-        if (rc != KZ_OK) {
-            atomic_store(&c->p.stop, 1);
-            return rc;
-        }
-    }
-    return KZ_OK;
-}
-
 static int
 load_row(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
 {
@@ -1432,7 +1438,7 @@ load_row(void *ctx, const unsigned char *id, const unsigned char *head, size_t h
     if (job_add(c->cur, id, head, headlen)) {
         pipe_submit(&c->p, c->cur);
         c->cur = NULL;
-        return load_drain(c, 0);
+        return pipe_drain(&c->p, &c->want, 0, load_take, c);
     }
     return 0;
 }
@@ -1455,7 +1461,7 @@ heads_read(struct kz_vault *v, struct kz_err *err)
         c.cur = NULL;
     }
     if (rc == KZ_OK)
-        rc = load_drain(&c, 1);
+        rc = pipe_drain(&c.p, &c.want, 1, load_take, &c);
     else
         atomic_store(&c.p.stop, 1);
     pipe_end(&c.p);
@@ -2317,8 +2323,9 @@ reseal_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
 
 /* Caller: writes a job's records back, in order. */
 static int
-reseal_take(struct reseal *r, struct pjob *j)
+reseal_take(void *ctx, struct pjob *j)
 {
+    struct reseal *r = ctx;
     size_t i;
     int rc;
 
@@ -2340,24 +2347,6 @@ reseal_take(struct reseal *r, struct pjob *j)
     r->count += j->count;
     if (r->progress != NULL)
         r->progress(r->pctx, r->count, r->v->nheads);
-    return KZ_OK;
-}
-
-static int
-reseal_drain(struct reseal *r, int block)
-{
-    struct pjob *j;
-    int rc;
-
-    while ((j = pipe_next(&r->p, r->want, block || r->p.pending > pipe_limit(&r->p))) != NULL) {
-        r->want++;
-        rc = reseal_take(r, j);
-        job_free(j);
-        if (rc != KZ_OK) {
-            atomic_store(&r->p.stop, 1);
-            return rc;
-        }
-    }
     return KZ_OK;
 }
 
@@ -2405,10 +2394,10 @@ reseal_all(struct kz_vault *v, const unsigned char *new_key, const unsigned char
         job_free(r->cur);
         r->cur = NULL;
         if (rc == KZ_OK)
-            rc = reseal_drain(r, 0);
+            rc = pipe_drain(&r->p, &r->want, 0, reseal_take, r);
     } while (rc == KZ_OK && got == JOB_ITEMS);
     if (rc == KZ_OK)
-        rc = reseal_drain(r, 1);
+        rc = pipe_drain(&r->p, &r->want, 1, reseal_take, r);
     else
         atomic_store(&r->p.stop, 1);
     pipe_end(&r->p);
@@ -2522,6 +2511,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
     v->master = new_master, v->record_key = new_record;
     v->commit_key = new_commit, v->elem_key = new_elem;
     new_master = new_record = new_commit = new_elem = NULL;
+    kz_vault_audit_keys(v);
     v->epoch = new_epoch;
     v->format = KZ_STORE_FORMAT;
     heads_reversion(v, v->gen + 1, sum, count);
@@ -2565,6 +2555,7 @@ kz_vault_rekey(struct kz_vault *v, const char *pass, size_t passlen, const char 
         v->master = old_master, v->record_key = old_record;
         v->commit_key = old_commit, v->elem_key = old_elem;
         old_master = old_record = old_commit = old_elem = NULL;
+        kz_vault_audit_keys(v);
         v->epoch = old_epoch;
         v->dv = -1; /* read the state again before the next use */
         heads_drop(v);
