@@ -51,6 +51,9 @@ struct kz_head_info {
 size_t kz_head_encode(const struct kz_head_info *h, unsigned char *out);
 /* Decodes; -1 on a malformed head. */
 int kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h);
+/* The kind and short id alone, without copying the strings (the scans that
+ * want one kind, or one short id, over every head); -1 as kz_head_decode. */
+int kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num);
 /* 1 if the comma-separated tags hold theme as a whole tag (never for ""). */
 int kz_head_has_tag(const char *tags, const char *theme);
 

@@ -179,6 +179,14 @@ int kz_cmd_sync_folder(const char *path, char *where, size_t wsize, const char *
 int kz_rec_scan(struct kz_state *st, int (*cb)(void *ctx, const unsigned char *id,
                                                const struct kz_head_info *hi),
                 void *ctx, struct kz_err *err);
+/* kz_rec_scan for the heads of one kind (KZ_KIND_*) alone: the others are
+ * only peeked at, not decoded. */
+int kz_rec_scan_kind(struct kz_state *st, int kind,
+                     int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
+                     void *ctx, struct kz_err *err);
+/* Calls cb with the short id of every record of one kind (nothing decoded). */
+int kz_rec_scan_nums(struct kz_state *st, int kind, int (*cb)(void *ctx, uint32_t num),
+                     void *ctx, struct kz_err *err);
 /* A couple's sessions and goals: ids with their heads, in index order. */
 struct kz_rec_child {
     unsigned char id[KZ_RECORD_ID_BYTES];

@@ -9,25 +9,73 @@
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
+static int
+malformed(const struct kz_head *h, struct kz_err *err)
+{
+    char hex[17];
+
+    kz_hex(h->id, 8, hex);
+    return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
+}
+
+/* Every head (kind < 0) or those of one kind (and short id, when want is not
+ * 0), decoded, to cb; the others are only peeked at. */
+static int
+scan(struct kz_state *st, int kind, uint32_t want,
+     int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi), void *ctx,
+     struct kz_err *err)
+{
+    const struct kz_head *heads;
+    struct kz_head_info hi;
+    size_t n, i;
+    uint32_t num;
+    int rc, k;
+
+    if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
+        return rc;
+    for (i = 0; i < n; i++) {
+        if (kind >= 0 && kz_head_peek(heads[i].data, heads[i].len, &k, &num) == 0 &&
+            (k != kind || (want != 0 && num != want)))
+            continue;
+        if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0)
+            return malformed(&heads[i], err);
+        if ((rc = cb(ctx, heads[i].id, &hi)) != 0)
+            return rc;
+    }
+    return KZ_OK;
+}
+
 int
 kz_rec_scan(struct kz_state *st,
             int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
             void *ctx, struct kz_err *err)
 {
+    return scan(st, -1, 0, cb, ctx, err);
+}
+
+int
+kz_rec_scan_kind(struct kz_state *st, int kind,
+                 int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
+                 void *ctx, struct kz_err *err)
+{
+    return scan(st, kind, 0, cb, ctx, err);
+}
+
+int
+kz_rec_scan_nums(struct kz_state *st, int kind, int (*cb)(void *ctx, uint32_t num), void *ctx,
+                 struct kz_err *err)
+{
     const struct kz_head *heads;
-    struct kz_head_info hi;
     size_t n, i;
-    int rc;
+    uint32_t num;
+    int rc, k;
 
     if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
         return rc;
     for (i = 0; i < n; i++) {
-        if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0) {
-            char hex[17];
-            kz_hex(heads[i].id, 8, hex);
-            return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
-        }
-        if ((rc = cb(ctx, heads[i].id, &hi)) != 0)
+        if (kz_head_peek(heads[i].data, heads[i].len, &k, &num) != 0)
+            return malformed(&heads[i], err);
+        if (k == kind && (rc = cb(ctx, num)) != 0)
             return rc;
     }
     return KZ_OK;
@@ -103,7 +151,7 @@ match(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 static int
 find(struct kz_state *st, struct find *f, struct kz_err *err)
 {
-    int rc = kz_rec_scan(st, match, f, err);
+    int rc = scan(st, f->kind, f->num, match, f, err);
 
     return rc == 1 ? KZ_OK : rc != KZ_OK ? rc : KZ_ENOTFOUND;
 }
@@ -159,7 +207,7 @@ find_couple(struct kz_state *st, const char *code, int exact_wins, unsigned char
     f.code = code;
     f.id = id != NULL ? id : scratch;
     f.hi = hi;
-    if ((rc = kz_rec_scan(st, match_couple, &f, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, match_couple, &f, err)) != KZ_OK)
         return rc;
     if (f.n == 0)
         return kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);

@@ -13,13 +13,12 @@ struct ids {
 };
 
 static int
-track_max(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+track_max(void *ctx, uint32_t num)
 {
     struct ids *f = ctx;
 
-    (void)id;
-    if (hi->kind == f->kind && hi->num > f->max)
-        f->max = hi->num;
+    if (num > f->max)
+        f->max = num;
     return 0;
 }
 
@@ -39,26 +38,31 @@ kz_rec_next_num(struct kz_state *st, int kind)
     json_t *cfg = NULL;
     uint32_t used = 0, committed = 0;
 
-    kz_rec_scan(st, track_max, &f, NULL);
-    /* Ids once given are never given again, even after a delete. */
-    if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
-        used = kz_conf_counter(cfg, kind);
-    json_decref(cfg);
-    if (used > f.max)
-        f.max = used; /* vaults before the counters moved to the commitment */
+    kz_rec_scan_nums(st, kind, track_max, &f, NULL);
+    /* Ids once given are never given again, even after a delete: the
+     * commitment's counter holds the largest given. Vaults from before the
+     * counters moved there kept it in the config record, which no change
+     * rewrites since: once the commitment's counter is not 0, a short id was
+     * claimed above the config's, and the config need not be opened. */
     if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
         committed > f.max)
         f.max = committed;
+    if (committed == 0) {
+        if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
+            used = kz_conf_counter(cfg, kind);
+        json_decref(cfg);
+        if (used > f.max)
+            f.max = used;
+    }
     return f.max + 1;
 }
 
 static int
-count_num(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+count_num(void *ctx, uint32_t num)
 {
     struct ids *f = ctx;
 
-    (void)id;
-    if (hi->kind == f->kind && hi->num == f->num)
+    if (num == f->num)
         f->max++;
     return 0;
 }
@@ -72,7 +76,7 @@ kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err
 
     /* A short id given twice fails the whole change: the write transaction
      * started from the committed state, so this holds unless the file lies. */
-    if ((rc = kz_rec_scan(st, count_num, &dup, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_nums(st, kind, count_num, &dup, err)) != KZ_OK)
         return rc;
     if (dup.max > 1) {
         kz_rec_num_text(kind, num, text, sizeof(text));

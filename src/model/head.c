@@ -73,6 +73,16 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
 }
 
 int
+kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num)
+{
+    if (len < FIXED + 3 || in[0] != HEAD_VERSION)
+        return -1;
+    *kind = in[1];
+    *num = kz_get32(in + 4);
+    return 0;
+}
+
+int
 kz_head_has_tag(const char *tags, const char *theme)
 {
     size_t tl = strlen(theme);
