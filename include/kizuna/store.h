@@ -66,8 +66,9 @@ int kz_store_depth(const struct kz_store *st);
  * last call (within a transaction: as of its snapshot). */
 int kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err);
 /* Outside a transaction: gives the page cache's memory back (sealed pages
- * only) when it holds more than keep bytes; a long-lived process calls it
- * between commands so that a search's walk does not stay resident. */
+ * only) when it grew by more than keep bytes since the last call; a
+ * long-lived process calls it between commands so that a search's walk does
+ * not stay resident, while the pages small changes touch do. */
 void kz_store_trim(struct kz_store *st, size_t keep);
 
 /* Header entries: *val malloc'd. get returns KZ_ENOTFOUND if absent. */

@@ -237,7 +237,8 @@ int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct k
 int kz_vault_stale(struct kz_vault *v);
 
 /* Between commands of a long-lived process: SQLite's page cache (sealed
- * pages) beyond a few MiB given back (kz_store_trim). */
+ * pages) given back when a command grew it by more than a few MiB
+ * (kz_store_trim). */
 void kz_vault_trim(struct kz_vault *v);
 
 /* The store underneath (for backup, doctor): sealed bytes only. */

@@ -30,6 +30,7 @@ struct kz_store {
     /* A change committed since the last checkpoint, and when that ran. */
     int ckpt_due;
     long long ckpt_ms;
+    int trim_mark; /* the page cache's size when kz_store_trim last looked */
     /* Prepared statements kept for reuse, by the address of their SQL text. */
     struct {
         const char *sql;
@@ -596,13 +597,19 @@ kz_store_trim(struct kz_store *st, size_t keep)
 {
     int cur = 0, high = 0;
 
-    if (st->db == NULL || kz_store_txn(st) != KZ_TXN_NONE)
+    if (st->db == NULL || kz_store_txn(st) != KZ_TXN_NONE ||
+        sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) != SQLITE_OK)
         return;
-    if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) == SQLITE_OK &&
-        (size_t)cur > keep) {
+    /* What one command read in bulk (a walk over the bodies) goes back; the
+     * few pages each change touches stay (cache_size bounds them), or every
+     * command of a script of adds would read its b-tree pages again. */
+    if (cur > st->trim_mark && (size_t)(cur - st->trim_mark) > keep) {
         sqlite3_db_release_memory(st->db);
         malloc_trim(0); /* the pages went back to malloc: give them to the system */
+        if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) != SQLITE_OK)
+            cur = 0;
     }
+    st->trim_mark = cur;
 }
 
 int
