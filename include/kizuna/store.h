@@ -66,10 +66,11 @@ int kz_store_depth(const struct kz_store *st);
  * last call (within a transaction: as of its snapshot). */
 int kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err);
 /* Outside a transaction: gives the page cache's memory back (sealed pages
- * only) when it grew by more than keep bytes since the last call; a
- * long-lived process calls it between commands so that a search's walk does
- * not stay resident, while the pages small changes touch do. */
-void kz_store_trim(struct kz_store *st, size_t keep);
+ * only) when it holds more than keep bytes, or (growth) when it grew by more
+ * than keep since the last call; a long-lived process calls it between
+ * commands so that a search's walk does not stay resident (growth: while the
+ * pages small changes touch do). */
+void kz_store_trim(struct kz_store *st, size_t keep, int growth);
 
 /* Header entries: *val malloc'd. get returns KZ_ENOTFOUND if absent. */
 int kz_store_header_get(struct kz_store *st, const char *name, unsigned char **val,

@@ -237,9 +237,9 @@ int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct k
 int kz_vault_stale(struct kz_vault *v);
 
 /* Between commands of a long-lived process: SQLite's page cache (sealed
- * pages) given back when a command grew it by more than a few MiB
- * (kz_store_trim). */
-void kz_vault_trim(struct kz_vault *v);
+ * pages) beyond a few MiB given back (kz_store_trim); between a script's
+ * commands (growth), only what one command grew it by beyond that. */
+void kz_vault_trim(struct kz_vault *v, int growth);
 
 /* The store underneath (for backup, doctor): sealed bytes only. */
 struct kz_store *kz_vault_store(struct kz_vault *v);

@@ -203,7 +203,7 @@ kz_cmd_pause(struct kz_state *st, double budget_ms)
 {
     if (st->vault != NULL) {
         kz_vault_settle(st->vault);
-        kz_vault_trim(st->vault); /* nor the shell, in its pause */
+        kz_vault_trim(st->vault, 0); /* nor the shell, in its pause */
     }
     return kz_search_idle(st, budget_ms);
 }
@@ -254,7 +254,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     }
     settle_if_idle(st); /* before the command says it is done */
     if (!st->one_shot && !st->settle_later && st->vault != NULL)
-        kz_vault_trim(st->vault); /* a script keeps no walk's pages resident */
+        kz_vault_trim(st->vault, 1); /* a script keeps no walk's pages resident */
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:

@@ -593,17 +593,17 @@ kz_store_end(struct kz_store *st)
 }
 
 void
-kz_store_trim(struct kz_store *st, size_t keep)
+kz_store_trim(struct kz_store *st, size_t keep, int growth)
 {
     int cur = 0, high = 0;
 
     if (st->db == NULL || kz_store_txn(st) != KZ_TXN_NONE ||
         sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) != SQLITE_OK)
         return;
-    /* What one command read in bulk (a walk over the bodies) goes back; the
-     * few pages each change touches stay (cache_size bounds them), or every
-     * command of a script of adds would read its b-tree pages again. */
-    if (cur > st->trim_mark && (size_t)(cur - st->trim_mark) > keep) {
+    /* growth: what one command read in bulk (a walk over the bodies) goes
+     * back, the few pages each change touches stay (cache_size bounds them),
+     * or every command of a script of adds would read its b-tree pages again. */
+    if (growth ? cur > st->trim_mark && (size_t)(cur - st->trim_mark) > keep : (size_t)cur > keep) {
         sqlite3_db_release_memory(st->db);
         malloc_trim(0); /* the pages went back to malloc: give them to the system */
         if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) != SQLITE_OK)

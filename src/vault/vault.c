@@ -226,10 +226,10 @@ kz_vault_stale(struct kz_vault *v)
 }
 
 void
-kz_vault_trim(struct kz_vault *v)
+kz_vault_trim(struct kz_vault *v, int growth)
 {
     if (v != NULL)
-        kz_store_trim(v->st, (size_t)4 << 20);
+        kz_store_trim(v->st, (size_t)4 << 20, growth);
 }
 
 void

@@ -287,7 +287,7 @@ time_cmd(struct kz_state *st, const char *line, int reps)
             best = now_s() - t0;
         if (st->settle_later && st->vault != NULL) {
             kz_vault_settle(st->vault); /* the shell's pause after the reply, untimed */
-            kz_vault_trim(st->vault);
+            kz_vault_trim(st->vault, 0);
         }
     }
     return best;
