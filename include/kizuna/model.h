@@ -51,9 +51,11 @@ struct kz_head_info {
 size_t kz_head_encode(const struct kz_head_info *h, unsigned char *out);
 /* Decodes; -1 on a malformed head. */
 int kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h);
-/* The kind and short id alone, without copying the strings (the scans that
- * want one kind, or one short id, over every head); -1 as kz_head_decode. */
-int kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num);
+/* The kind, short id and (parent not NULL) where the parent's 16-byte id is
+ * in in, without copying the strings: the scans over every head that want
+ * one kind, one short id or one couple's. -1 as kz_head_decode. */
+int kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num,
+                 const unsigned char **parent);
 /* 1 if the comma-separated tags hold theme as a whole tag (never for ""). */
 int kz_head_has_tag(const char *tags, const char *theme);
 

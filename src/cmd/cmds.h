@@ -179,9 +179,10 @@ int kz_cmd_sync_folder(const char *path, char *where, size_t wsize, const char *
 int kz_rec_scan(struct kz_state *st, int (*cb)(void *ctx, const unsigned char *id,
                                                const struct kz_head_info *hi),
                 void *ctx, struct kz_err *err);
-/* kz_rec_scan for the heads of one kind (KZ_KIND_*) alone: the others are
- * only peeked at, not decoded. */
-int kz_rec_scan_kind(struct kz_state *st, int kind,
+/* kz_rec_scan for the heads of one kind (KZ_KIND_*; -1: any) whose parent
+ * is the couple id (NULL: any) alone: the others are only peeked at, not
+ * decoded (at 100,000 notes a couple's thousand are decoded, not all). */
+int kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
                      int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
                      void *ctx, struct kz_err *err);
 /* Calls cb with the short id of every record of one kind (nothing decoded). */

@@ -182,7 +182,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     want = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
     if (strcmp(status, "all") != 0 && (want < 0 || want > KZ_ST_CLOSED))
         return kz_fail(err, KZ_EUSAGE, "couple list: --status active, paused, closed or all");
-    if ((rc = kz_rec_scan(st, gather_couples, &g, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_couples, &g, err)) != KZ_OK)
         goto out;
     if (g.n > 1)
         qsort(g.s, g.n, sizeof(*g.s), by_id);

@@ -207,7 +207,7 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
     size_t i;
     int rc;
 
-    if ((rc = kz_rec_scan(st, gather_active, &a, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_active, &a, err)) != KZ_OK)
         goto out;
     if (a.n > 1)
         qsort(a.c, a.n, sizeof(*a.c), by_code);

@@ -150,7 +150,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             return rc;
         l.couple = cid;
     }
-    if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_GOAL, l.couple, gather, &l, err)) != KZ_OK)
         goto out;
     for (i = 0; i < l.n; i++)
         kz_rec_parent_code(st, l.items[i].parent, l.items[i].code);

@@ -206,7 +206,7 @@ cmd_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     u.name = m.name;
     u.n = 0;
-    if ((rc = kz_rec_scan(st, count_use, &u, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_SCORE, NULL, count_use, &u, err)) != KZ_OK)
         return rc;
     if (u.n > 0)
         return kz_fail(err, KZ_EUSAGE,

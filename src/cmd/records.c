@@ -18,24 +18,26 @@ malformed(const struct kz_head *h, struct kz_err *err)
     return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
 }
 
-/* Every head (kind < 0) or those of one kind (and short id, when want is not
- * 0), decoded, to cb; the others are only peeked at. */
+/* The heads of one kind (any: kind < 0), short id (any: want 0) and parent
+ * (any: NULL), decoded, to cb; the others are only peeked at. */
 static int
-scan(struct kz_state *st, int kind, uint32_t want,
+scan(struct kz_state *st, int kind, uint32_t want, const unsigned char *parent,
      int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi), void *ctx,
      struct kz_err *err)
 {
     const struct kz_head *heads;
+    const unsigned char *par;
     struct kz_head_info hi;
     size_t n, i;
     uint32_t num;
-    int rc, k;
+    int rc, k, peek = kind >= 0 || parent != NULL;
 
     if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
         return rc;
     for (i = 0; i < n; i++) {
-        if (kind >= 0 && kz_head_peek(heads[i].data, heads[i].len, &k, &num) == 0 &&
-            (k != kind || (want != 0 && num != want)))
+        if (peek && kz_head_peek(heads[i].data, heads[i].len, &k, &num, &par) == 0 &&
+            ((kind >= 0 && k != kind) || (want != 0 && num != want) ||
+             (parent != NULL && memcmp(par, parent, KZ_RECORD_ID_BYTES) != 0)))
             continue;
         if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0)
             return malformed(&heads[i], err);
@@ -50,15 +52,15 @@ kz_rec_scan(struct kz_state *st,
             int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
             void *ctx, struct kz_err *err)
 {
-    return scan(st, -1, 0, cb, ctx, err);
+    return scan(st, -1, 0, NULL, cb, ctx, err);
 }
 
 int
-kz_rec_scan_kind(struct kz_state *st, int kind,
+kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
                  int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
                  void *ctx, struct kz_err *err)
 {
-    return scan(st, kind, 0, cb, ctx, err);
+    return scan(st, kind, 0, parent, cb, ctx, err);
 }
 
 int
@@ -73,7 +75,7 @@ kz_rec_scan_nums(struct kz_state *st, int kind, int (*cb)(void *ctx, uint32_t nu
     if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
         return rc;
     for (i = 0; i < n; i++) {
-        if (kz_head_peek(heads[i].data, heads[i].len, &k, &num) != 0)
+        if (kz_head_peek(heads[i].data, heads[i].len, &k, &num, NULL) != 0)
             return malformed(&heads[i], err);
         if (k == kind && (rc = cb(ctx, num)) != 0)
             return rc;
@@ -151,7 +153,7 @@ match(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 static int
 find(struct kz_state *st, struct find *f, struct kz_err *err)
 {
-    int rc = scan(st, f->kind, f->num, match, f, err);
+    int rc = scan(st, f->kind, f->num, NULL, match, f, err);
 
     return rc == 1 ? KZ_OK : rc != KZ_OK ? rc : KZ_ENOTFOUND;
 }
@@ -207,7 +209,7 @@ find_couple(struct kz_state *st, const char *code, int exact_wins, unsigned char
     f.code = code;
     f.id = id != NULL ? id : scratch;
     f.hi = hi;
-    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, match_couple, &f, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, match_couple, &f, err)) != KZ_OK)
         return rc;
     if (f.n == 0)
         return kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);

@@ -71,7 +71,7 @@ kz_score_cmd_drop_session(struct kz_state *st, const unsigned char *couple, uint
     int rc;
 
     *n = 0;
-    if ((rc = kz_rec_scan(st, match_score, &m, err)) == KZ_OK) {
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_SCORE, m.couple, match_score, &m, err)) == KZ_OK) {
         for (i = 0; i < m.n && rc == KZ_OK; i++)
             rc = kz_vault_record_delete(st->vault, m.c[i].id, err);
         *n = (int)m.n;
@@ -98,7 +98,7 @@ check_session(struct kz_state *st, const struct kz_head_info *shi, const char *s
         return kz_fail(err, KZ_EUSAGE,
                        "session %s was partner %d's alone: only partner %d's score belongs to it",
                        sid, 3 - partner, 3 - partner);
-    if ((rc = kz_rec_scan(st, match_score, &dup, err)) != KZ_OK) {
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_SCORE, dup.couple, match_score, &dup, err)) != KZ_OK) {
         free(dup.c);
         return rc;
     }

@@ -138,7 +138,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     l.couple = cid;
     l.measure = measure_s != NULL ? m.name : NULL;
-    if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, -1, l.couple, gather, &l, err)) != KZ_OK)
         goto out;
     for (i = 0; i < l.n; i++) {
         for (k = 0; k < l.nv; k++)

@@ -98,7 +98,7 @@ gather(struct kz_state *st, const unsigned char *couple, struct gather *g, struc
 
     memset(g, 0, sizeof(*g));
     g->couple = couple;
-    if ((rc = kz_rec_scan(st, collect, g, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, -1, g->couple, collect, g, err)) != KZ_OK)
         return rc;
     if (g->ns > 1)
         qsort(g->s, g->ns, sizeof(*g->s), by_num);

@@ -179,7 +179,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     l.unsigned_ = unsig;
     l.st = st;
     l.archived = archived || npos == 1;
-    if ((rc = kz_rec_scan(st, gather, &l, err)) != KZ_OK)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_SESSION, l.couple, gather, &l, err)) != KZ_OK)
         goto out;
     if (l.n > 1)
         qsort(l.rows, l.n, sizeof(*l.rows), by_date);
@@ -235,7 +235,7 @@ kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
      * have signed since). */
     if ((rc = kz_vault_begin_read(st->vault, &err)) != KZ_OK)
         return rc;
-    rc = kz_rec_scan(st, count_past, &p, &err);
+    rc = kz_rec_scan_kind(st, KZ_KIND_SESSION, NULL, count_past, &p, &err);
     kz_vault_end_read(st->vault);
     if (rc == KZ_OK)
         *n = p.n;

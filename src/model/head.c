@@ -73,12 +73,15 @@ kz_head_decode(const unsigned char *in, size_t len, struct kz_head_info *h)
 }
 
 int
-kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num)
+kz_head_peek(const unsigned char *in, size_t len, int *kind, uint32_t *num,
+             const unsigned char **parent)
 {
     if (len < FIXED + 3 || in[0] != HEAD_VERSION)
         return -1;
     *kind = in[1];
     *num = kz_get32(in + 4);
+    if (parent != NULL)
+        *parent = in + 14;
     return 0;
 }
 
