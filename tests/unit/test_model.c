@@ -364,6 +364,45 @@ test_head_has_tag(void **state)
     assert_false(kz_head_has_tag("", ""));
 }
 
+/* The peek the scans use agrees with the full decode on every kind, short id
+ * and parent, and refuses what is too short to hold them or of another
+ * version (a scan then fails the head as malformed). */
+static void
+test_head_peek(void **state)
+{
+    struct kz_head_info h, d;
+    unsigned char buf[KZ_HEAD_MAX];
+    const unsigned char *parent = NULL;
+    uint32_t num = 0;
+    size_t n, cut;
+    int kind = -1;
+
+    (void)state;
+    full_head(&h);
+    n = kz_head_encode(&h, buf);
+    assert_int_equal(kz_head_decode(buf, n, &d), 0);
+    assert_int_equal(kz_head_peek(buf, n, &kind, &num, &parent), 0);
+    assert_int_equal(kind, d.kind);
+    assert_int_equal(num, d.num);
+    assert_non_null(parent);
+    assert_memory_equal(parent, d.parent, 16);
+    assert_int_equal(kz_head_peek(buf, n, &kind, &num, NULL), 0);
+    memset(&h, 0, sizeof(h));
+    h.kind = KZ_KIND_SCORE;
+    h.num = 70000;
+    memset(h.parent, 0xa5, sizeof(h.parent));
+    n = kz_head_encode(&h, buf);
+    assert_int_equal(kz_head_peek(buf, n, &kind, &num, &parent), 0);
+    assert_int_equal(kind, KZ_KIND_SCORE);
+    assert_int_equal(num, 70000);
+    assert_memory_equal(parent, h.parent, 16);
+    /* The fixed part and both string lengths must be there. */
+    for (cut = 0; cut < n; cut++)
+        assert_int_equal(kz_head_peek(buf, cut, &kind, &num, &parent), -1);
+    buf[0] = 2;
+    assert_int_equal(kz_head_peek(buf, n, &kind, &num, &parent), -1);
+}
+
 static void
 test_head_decode_rejects_malformed(void **state)
 {
@@ -712,6 +751,7 @@ main(void)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_head_round_trip),
         cmocka_unit_test(test_head_decode_rejects_malformed),
+        cmocka_unit_test(test_head_peek),
         cmocka_unit_test(test_head_has_tag),
         cmocka_unit_test(test_theme_check),
         cmocka_unit_test(test_find_folded_utf8),
