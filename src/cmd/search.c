@@ -489,6 +489,23 @@ index_one(struct search *s, struct kz_sindex *ix, const struct kz_head *h, struc
     return rc;
 }
 
+/* Indexes the record of h when the index lacks it or holds an older version
+ * (and it is of a kind search reads); *slot: where the index had it, or -1. */
+static int
+index_if_stale(struct search *s, struct kz_sindex *ix, const struct kz_head *h, long *slot,
+               struct kz_err *err)
+{
+    uint64_t ver;
+    uint32_t num;
+    int kind;
+
+    *slot = kz_sindex_find(ix, h->id, &ver);
+    if ((*slot >= 0 && ver == h->ver) || kz_head_peek(h->data, h->len, &kind, &num, NULL) != 0 ||
+        !searchable(kind))
+        return KZ_OK;
+    return index_one(s, ix, h, err);
+}
+
 /* Brings the index up to the heads: records new or changed since are opened
  * and indexed again, records gone are dropped. */
 static int
@@ -497,8 +514,9 @@ refresh(struct search *s, struct kz_search_cache *c, const struct kz_head *heads
 {
     struct kz_sindex *ix = c->ix;
     unsigned char *seen;
-    uint64_t d[2], ver;
+    uint64_t d[2];
     size_t i, nrecs;
+    long slot;
     int rc = KZ_OK;
 
     heads_digest(heads, n, d);
@@ -507,15 +525,9 @@ refresh(struct search *s, struct kz_search_cache *c, const struct kz_head *heads
     nrecs = kz_sindex_nrecs(ix);
     seen = kz_xcalloc(nrecs + 1, 1);
     for (i = 0; i < n && rc == KZ_OK; i++) {
-        struct kz_head_info hi;
-        long slot = kz_sindex_find(ix, heads[i].id, &ver);
+        rc = index_if_stale(s, ix, &heads[i], &slot, err);
         if (slot >= 0 && (size_t)slot < nrecs)
             seen[slot] = 1;
-        if (slot >= 0 && ver == heads[i].ver)
-            continue;
-        if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0 || !searchable(hi.kind))
-            continue;
-        rc = index_one(s, ix, &heads[i], err);
     }
     for (i = 0; i < nrecs && rc == KZ_OK; i++) {
         const unsigned char *id;
@@ -914,6 +926,7 @@ kz_search_idle(struct kz_state *st, double budget_ms)
     struct kz_err err;
     double until = mono_ms() + budget_ms;
     size_t n;
+    long slot;
     int rc = KZ_OK;
 
     if (st->one_shot || st->vault == NULL || !kz_vault_unlocked(st->vault))
@@ -936,17 +949,9 @@ kz_search_idle(struct kz_state *st, double budget_ms)
         c->ix = kz_sindex_new();
     if ((rc = kz_vault_heads(st->vault, &heads, &n, &err)) != KZ_OK)
         goto out;
-    for (; c->cursor < n && mono_ms() < until; c->cursor++) {
-        const struct kz_head *h = &heads[c->cursor];
-        struct kz_head_info hi;
-        uint64_t ver;
-        if (kz_sindex_find(c->ix, h->id, &ver) >= 0 && ver == h->ver)
-            continue;
-        if (kz_head_decode(h->data, h->len, &hi) != 0 || !searchable(hi.kind))
-            continue;
-        if ((rc = index_one(&s, c->ix, h, &err)) != KZ_OK)
+    for (; c->cursor < n && mono_ms() < until; c->cursor++)
+        if ((rc = index_if_stale(&s, c->ix, &heads[c->cursor], &slot, &err)) != KZ_OK)
             goto out;
-    }
     if (c->cursor >= n && (rc = refresh(&s, c, heads, n, &err)) == KZ_OK) {
         c->complete = 1;
         malloc_trim(0); /* what the build parsed and freed goes back to the system */
