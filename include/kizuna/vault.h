@@ -97,6 +97,13 @@ void kz_vault_rollback(struct kz_vault *v);
  * at the end of a script. */
 void kz_vault_settle(struct kz_vault *v);
 int kz_vault_begin_read(struct kz_vault *v, struct kz_err *err);
+/* A read snapshot for work between commands (the shell's pauses): KZ_EBUSY,
+ * with nothing taken in, when another process committed since this one last
+ * read the vault. A begin takes such news in (reloads the heads, may find the
+ * vault re-keyed and lock it with an error its command reports); in a pause
+ * it would go unreported, so the next command takes it in. End it with
+ * kz_vault_end_read. */
+int kz_vault_begin_idle(struct kz_vault *v, struct kz_err *err);
 void kz_vault_end_read(struct kz_vault *v);
 
 /*
@@ -230,11 +237,6 @@ enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTER_SCORE = 2, KZ_COU
 int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
 int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
 
-/* 1 if another process committed since this one last read the vault: its
- * next begin reloads the heads and may find the vault re-keyed (and lock it,
- * with the error its command then reports). Work done between commands (the
- * shell's pauses) checks this first and leaves such news to the next command. */
-int kz_vault_stale(struct kz_vault *v);
 
 /* Between commands of a long-lived process: SQLite's page cache (sealed
  * pages) beyond a few MiB given back (kz_store_trim); between a script's

@@ -937,11 +937,9 @@ kz_search_idle(struct kz_state *st, double budget_ms)
     /* Another process committed: the next command takes that in (and says
      * so if it re-keyed the vault); a pause never does, since what it meets
      * would go unreported. */
-    if (kz_vault_stale(st->vault))
+    if (kz_vault_begin_idle(st->vault, &err) != KZ_OK)
         return 0;
     c = cache_of(st);
-    if (kz_vault_begin_read(st->vault, &err) != KZ_OK)
-        return 0;
     memset(&s, 0, sizeof(s));
     s.st = st;
     pthread_mutex_init(&s.mu, NULL);

@@ -215,16 +215,6 @@ kz_vault_lock(struct kz_vault *v)
     v->elem_key = NULL;
 }
 
-int
-kz_vault_stale(struct kz_vault *v)
-{
-    long long dv;
-
-    if (v == NULL || kz_store_data_version(v->st, &dv, NULL) != KZ_OK)
-        return 1;
-    return dv != v->dv;
-}
-
 void
 kz_vault_trim(struct kz_vault *v, int growth)
 {
@@ -1787,6 +1777,26 @@ kz_vault_begin_read(struct kz_vault *v, struct kz_err *err)
     if ((rc = kz_store_begin_read(v->st, err)) != KZ_OK)
         return rc;
     if ((rc = sync_state(v, err)) != KZ_OK)
+        kz_store_end(v->st);
+    return rc;
+}
+
+int
+kz_vault_begin_idle(struct kz_vault *v, struct kz_err *err)
+{
+    long long dv;
+    int rc;
+
+    if (kz_store_txn(v->st) != KZ_TXN_NONE)
+        return kz_fail(err, KZ_ERR, "internal error: work between commands inside a command");
+    if ((rc = kz_store_begin_read(v->st, err)) != KZ_OK)
+        return rc;
+    /* data_version within the snapshot: a commit just before it counts. */
+    if ((rc = kz_store_data_version(v->st, &dv, err)) == KZ_OK && dv != v->dv)
+        rc = kz_fail(err, KZ_EBUSY, "another process changed the vault: the next command reads it");
+    if (rc == KZ_OK && kz_store_moved(v->st))
+        rc = kz_fail(err, KZ_EBUSY, "the vault file was moved: the next command says so");
+    if (rc != KZ_OK)
         kz_store_end(v->st);
     return rc;
 }

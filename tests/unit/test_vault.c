@@ -327,6 +327,52 @@ body_is_id_cb(void *ctx, const unsigned char *id, const unsigned char *head, siz
  * commitment, the parallel walk opens each body once, rekey re-seals them all
  * in order; a head altered in the middle stops the unlock naming that record,
  * and put back the vault opens again. */
+/* Work between commands (the shell's pauses) reads in a snapshot that takes
+ * no news: another handle's commit, even a rekey, leaves this one as it was
+ * (unlocked, its heads unread) with KZ_EBUSY until its next command's begin
+ * takes the news in and reports it. */
+static void
+test_begin_idle_leaves_news_to_the_next_command(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *a = make_vault(f, f->a), *b = reopen(f->a);
+    unsigned char id1[KZ_RECORD_ID_BYTES], id2[KZ_RECORD_ID_BYTES];
+    const struct kz_head *heads;
+    char *rec = NULL;
+    size_t n = 0;
+    struct kz_err err;
+
+    kz_vault_new_record_id(id1);
+    kz_vault_new_record_id(id2);
+    put(a, id1, "one");
+    assert_int_equal(kz_vault_begin_idle(a, &err), KZ_OK); /* nothing new */
+    assert_int_equal(kz_vault_heads(a, &heads, &n, &err), KZ_OK);
+    assert_int_equal(n, 1);
+    kz_vault_end_read(a);
+    assert_int_equal(kz_vault_unlock(b, PASS, strlen(PASS), &err), KZ_OK);
+    put(b, id2, "two");
+    assert_int_equal(kz_vault_begin_idle(a, &err), KZ_EBUSY);
+    assert_int_equal(kz_vault_begin_idle(a, &err), KZ_EBUSY); /* until a begin reads it */
+    assert_int_equal(kz_vault_begin_read(a, &err), KZ_OK);
+    assert_int_equal(kz_vault_heads(a, &heads, &n, &err), KZ_OK);
+    assert_int_equal(n, 2);
+    kz_vault_end_read(a);
+    assert_int_equal(kz_vault_begin_idle(a, &err), KZ_OK);
+    kz_vault_end_read(a);
+    /* A rekey elsewhere: the pause leaves a unlocked and says nothing... */
+    assert_int_equal(kz_vault_rekey(b, PASS, strlen(PASS), PASS, strlen(PASS), &rec, NULL, NULL,
+                                    &err),
+                     KZ_OK);
+    kz_secure_free(rec);
+    assert_int_equal(kz_vault_begin_idle(a, &err), KZ_EBUSY);
+    assert_true(kz_vault_unlocked(a));
+    /* ...and the next command's begin finds it and locks, with the reason. */
+    assert_int_equal(kz_vault_begin_read(a, &err), KZ_EAUTH);
+    assert_false(kz_vault_unlocked(a));
+    kz_vault_close(b);
+    kz_vault_close(a);
+}
+
 static void
 test_many_records_on_all_cores(void **state)
 {
@@ -575,6 +621,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_listed_record_missing_from_the_file_is_integrity,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_records_on_all_cores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_idle_leaves_news_to_the_next_command, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unknown_format_is_integrity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slot_macs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwd_rewraps_and_rollback_keeps_old, setup,
