@@ -392,16 +392,41 @@ id_hash(const unsigned char *id)
     return (size_t)h;
 }
 
+/* The two hash tables (records by id, words by their bytes) hold an index + 1
+ * per slot (0: free), probed in turn from the key's hash; same() tells
+ * whether entry i is the key. cap is a power of two, at most half full. */
+static uint32_t *
+probe(const struct kz_sindex *ix, uint32_t *table, size_t cap, size_t hash,
+      int (*same)(const struct kz_sindex *ix, uint32_t i, const unsigned char *key, size_t len),
+      const unsigned char *key, size_t len)
+{
+    size_t mask = cap - 1, k = hash & mask;
+
+    for (;; k = (k + 1) & mask)
+        if (table[k] == 0 || same(ix, table[k] - 1, key, len))
+            return &table[k];
+}
+
+/* A table of cap free slots in place of *table (of *oldcap). */
+static void
+table_reset(uint32_t **table, size_t *oldcap, size_t cap)
+{
+    kz_wipe_free(*table, *oldcap * sizeof(**table));
+    *oldcap = cap;
+    *table = kz_xcalloc(cap, sizeof(**table));
+}
+
+static int
+rec_same(const struct kz_sindex *ix, uint32_t i, const unsigned char *id, size_t len)
+{
+    (void)len;
+    return memcmp(ix->r[i].id, id, 16) == 0;
+}
+
 static uint32_t *
 rec_slot(const struct kz_sindex *ix, const unsigned char *id)
 {
-    size_t mask = ix->rhcap - 1, k = id_hash(id) & mask;
-
-    for (;; k = (k + 1) & mask) {
-        uint32_t s = ix->rh[k];
-        if (s == 0 || memcmp(ix->r[s - 1].id, id, 16) == 0)
-            return &ix->rh[k];
-    }
+    return probe(ix, ix->rh, ix->rhcap, id_hash(id), rec_same, id, 16);
 }
 
 static void
@@ -409,9 +434,7 @@ rec_rehash(struct kz_sindex *ix, size_t cap)
 {
     size_t i;
 
-    kz_wipe_free(ix->rh, ix->rhcap * sizeof(*ix->rh));
-    ix->rhcap = cap;
-    ix->rh = kz_xcalloc(cap, sizeof(*ix->rh));
+    table_reset(&ix->rh, &ix->rhcap, cap);
     for (i = 0; i < ix->nr; i++)
         *rec_slot(ix, ix->r[i].id) = (uint32_t)i + 1;
 }
@@ -477,21 +500,19 @@ kz_sindex_nwords(const struct kz_sindex *ix)
 
 /* -- words -- */
 
+static int
+word_same(const struct kz_sindex *ix, uint32_t i, const unsigned char *w, size_t wl)
+{
+    /* wh and w are made before any word is looked up (word_get): a slot
+     * that is set names a word of w */
+    return ix->w[i].len == wl && /* NOLINT(clang-analyzer-core.NullDereference) */
+           memcmp(ix->vocab + ix->w[i].off, w, wl) == 0;
+}
+
 static uint32_t *
 word_slot(const struct kz_sindex *ix, const unsigned char *w, size_t wl)
 {
-    size_t mask = ix->whcap - 1, k = hash_bytes(w, wl) & mask;
-
-    for (;; k = (k + 1) & mask) {
-        /* wh and w are made before any word is looked up (word_get): a
-         * slot that is set names a word of w */
-        uint32_t s = ix->wh[k]; /* NOLINT(clang-analyzer-core.NullDereference) */
-        if (s == 0)
-            return &ix->wh[k];
-        if (ix->w[s - 1].len == wl && /* NOLINT(clang-analyzer-core.NullDereference) */
-            memcmp(ix->vocab + ix->w[s - 1].off, w, wl) == 0)
-            return &ix->wh[k];
-    }
+    return probe(ix, ix->wh, ix->whcap, hash_bytes(w, wl), word_same, w, wl);
 }
 
 static void
@@ -499,9 +520,7 @@ word_rehash(struct kz_sindex *ix, size_t cap)
 {
     size_t i;
 
-    kz_wipe_free(ix->wh, ix->whcap * sizeof(*ix->wh));
-    ix->whcap = cap;
-    ix->wh = kz_xcalloc(cap, sizeof(*ix->wh));
+    table_reset(&ix->wh, &ix->whcap, cap);
     for (i = 0; i < ix->nw; i++)
         *word_slot(ix, (const unsigned char *)ix->vocab + ix->w[i].off, ix->w[i].len) =
             (uint32_t)i + 1;
