@@ -292,7 +292,8 @@ couple_c014() {
 	[ "$output" = "added session s3 for C020" ]
 	run kzp goal add C020 "H"
 	[ "$output" = "added goal g2 for C020" ]
-	# The counters live in the sealed config record, which config commands keep.
+	# A config change rewrites the config record, where older vaults kept the
+	# counters; the commitment keeps them now, and they go on.
 	kzp config set practice.name X >/dev/null
 	run kzp session add C020 --text d
 	[ "$output" = "added session s4 for C020" ]
@@ -311,4 +312,26 @@ couple_c014() {
 	# The note itself keeps what was typed.
 	run kzp --json session show s1
 	[[ "$(echo "$output" | jq -r .text)" == *$'\e[2J'* ]]
+}
+
+@test "a short id cannot be given again by rolling back the commitment that keeps the counter: exit 4, nothing added" {
+	# The next short id comes from the commitment's counter (the config record
+	# is no longer read once it is set): someone with sqlite3 who puts an older
+	# commitment back, from before s2, to have a deleted s2 given to another
+	# note, meets the commitment check instead.
+	new_vault
+	kzp couple add C014 >/dev/null
+	kzp session add C014 --text one >/dev/null
+	old=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name = 'commit'")
+	kzp session add C014 --text two >/dev/null
+	kzp session delete s2 --yes >/dev/null
+	run kzp session add C014 --text control
+	[ "$output" = "added session s3 for C014" ] # the control: s2 stays given
+	kzp session delete s3 --yes >/dev/null
+	sqlite3 "$V" "UPDATE header SET value = X'$old' WHERE name = 'commit'"
+	run kzp session add C014 --text three
+	[ "$status" -eq 4 ]
+	[[ "$output" != *"added session"* ]]
+	# Nothing was added: the heads still hold s1 alone.
+	[ "$(sqlite3 "$V" "SELECT count(*) FROM heads")" -eq 2 ] # the couple and s1
 }
