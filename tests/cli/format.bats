@@ -29,6 +29,21 @@ load helpers
 	[ "$status" -eq 4 ]
 }
 
+@test "after the upgrade, the config record's counters of a format-1 vault still count: its deleted s3 is not given again" {
+	# Format 1 kept the short-id counters in the config record; the commitment
+	# keeps them from the upgrade on, and reads the config's until its own are set.
+	cp "$BATS_TEST_DIRNAME/fixtures/v1.kz" "$V"
+	chmod 600 "$V"
+	run kzp session delete s3 --yes
+	[ "$output" = "deleted session s3 of C014" ]
+	run kzp session add C014 --text "after the upgrade"
+	[ "$output" = "added session s4 for C014" ]
+	run kzp session add C014 --text "and again"
+	[ "$output" = "added session s5 for C014" ]
+	run kzp goal add C014 "Another goal"
+	[ "$output" = "added goal g2 for C014" ]
+}
+
 @test "format 2 hides kinds and order: one head size, body buckets from 2 KiB, rows keyed by random ids" {
 	new_vault
 	kzp >/dev/null <<-'S'
