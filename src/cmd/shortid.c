@@ -5,9 +5,8 @@
 #include "cmds.h"
 #include "config_cmd.h"
 
-/* A kind's largest short id (next) or how often num is given (claim). */
+/* The largest short id of a kind (next) or how often num is given (claim). */
 struct ids {
-    int kind;
     uint32_t num;
     uint32_t max;
 };
@@ -33,7 +32,7 @@ counter_of(int kind)
 uint32_t
 kz_rec_next_num(struct kz_state *st, int kind)
 {
-    struct ids f = {kind, 0, 0};
+    struct ids f = {0, 0};
     unsigned char id[KZ_RECORD_ID_BYTES];
     json_t *cfg = NULL;
     uint32_t used = 0, committed = 0;
@@ -70,7 +69,7 @@ count_num(void *ctx, uint32_t num)
 int
 kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
 {
-    struct ids dup = {kind, num, 0};
+    struct ids dup = {num, 0};
     char text[16];
     int rc;
 
