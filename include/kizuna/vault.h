@@ -237,7 +237,6 @@ enum { KZ_COUNTER_SESSION = 0, KZ_COUNTER_GOAL = 1, KZ_COUNTER_SCORE = 2, KZ_COU
 int kz_vault_counter(struct kz_vault *v, int which, uint32_t *value, struct kz_err *err);
 int kz_vault_counter_claim(struct kz_vault *v, int which, uint32_t num, struct kz_err *err);
 
-
 /* Between commands of a long-lived process: SQLite's page cache (sealed
  * pages) beyond a few MiB given back (kz_store_trim); between a script's
  * commands (growth), only what one command grew it by beyond that. */

@@ -45,7 +45,8 @@ closed_couples(struct kz_state *st, struct gather *g, struct kz_err *err)
     size_t i, k, n = 0;
     int rc;
 
-    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_closed, g, err)) != KZ_OK || g->n == 0)
+    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_closed, g, err)) != KZ_OK ||
+        g->n == 0)
         return rc;
     if ((rc = kz_rec_children(st, NULL, &kids, &n, err)) != KZ_OK)
         return rc;
