@@ -40,9 +40,10 @@ kz_rec_next_num(struct kz_state *st, int kind)
     kz_rec_scan_nums(st, kind, track_max, &f, NULL);
     /* Ids once given are never given again, even after a delete: the
      * commitment's counter holds the largest given. Vaults from before the
-     * counters moved there kept it in the config record, which no change
-     * rewrites since: once the commitment's counter is not 0, a short id was
-     * claimed above the config's, and the config need not be opened. */
+     * counters moved there kept it in the config record, whose counters no
+     * change raises since (every claim goes through here), so once the
+     * commitment's counter is not 0 it is above the config's, and the config
+     * need not be opened. */
     if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
         committed > f.max)
         f.max = committed;
