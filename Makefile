@@ -126,7 +126,7 @@ demo:
 	    scripts/demo.sh --passphrase; else KIZUNA=$(BIN) scripts/demo.sh demo.kz; fi
 	@BUILD=$(BUILD) scripts/run.sh --vault demo.kz
 
-# Every test, in a normal build and again under ASan+UBSan; ends "N passed, N failed".
+# Every test, in a normal build and beside it under ASan+UBSan; ends "N passed, N failed".
 check:
 	@scripts/deps.sh all
 	@scripts/check.sh

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds kizuna and runs every suite (unit, CLI, terminal), first in a normal
-# build, then again under AddressSanitizer + UndefinedBehaviorSanitizer in its
-# own build folder; meanwhile a libFuzzer smoke run of each harness
-# (KZ_SKIP_FUZZ=1 skips it), the static analysis (KZ_SKIP_LINT=1 skips it) and
-# a valgrind memcheck smoke over five CLI tests (KZ_SKIP_VALGRIND=1 skips it).
-# Ends with the line "N passed, N failed".
+# Builds kizuna and runs every suite (unit, CLI, terminal) in a normal build
+# and, beside it on the other core, under AddressSanitizer +
+# UndefinedBehaviorSanitizer in its own build folder; in the time both leave
+# idle, a libFuzzer smoke run of each harness (KZ_SKIP_FUZZ=1 skips it), the
+# static analysis (KZ_SKIP_LINT=1 skips it) and a valgrind memcheck smoke over
+# five CLI tests (KZ_SKIP_VALGRIND=1 skips it). Ends with the line
+# "N passed, N failed".
 #   scripts/check.sh          both builds, fuzz smoke, lint, valgrind smoke
 #   scripts/check.sh --one    the normal build only ($BUILD, default build)
 set -u
@@ -17,7 +18,7 @@ failures=()
 jobs=$(nproc 2>/dev/null || echo 2)
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/kizuna-check.XXXXXX")
 trap '[ -z "${extras_pid:-}" ] || kill "$extras_pid" 2>/dev/null
-[ -z "${asan_build_pid:-}" ] || kill "$asan_build_pid" 2>/dev/null; rm -rf "$log_dir"' EXIT
+[ -z "${asan_pid:-}" ] || kill "$asan_pid" 2>/dev/null; rm -rf "$log_dir"' EXIT
 
 count() { # label status
 	if [ "$2" = ok ]; then
@@ -70,42 +71,64 @@ run_tap() { # label log
 	fi
 }
 
-# The sanitizer build compiles in the background (niced) while the normal
-# build's tests run, which mostly wait on processes and terminals; its suite
-# waits for it.
-asan_args=(SANITIZE=1 CC=clang)
-asan_build_pid=""
-start_asan_build() {
-	nice -n 10 make --no-print-directory -j"$jobs" BUILD=build-asan "${asan_args[@]}" all \
-		>"$log_dir/asan-build.log" 2>&1 &
-	asan_build_pid=$!
-}
-
 suite() { # build-dir label [make args...]
-	local dir=$1 label=$2 ok=1
+	local dir=$1 label=$2
 	shift 2
 	echo "== $label build ($dir) [$((SECONDS - t0)) s]"
-	if [ "$label" = asan ] && [ -n "$asan_build_pid" ]; then
-		wait "$asan_build_pid" || ok=0
-		asan_build_pid=""
-	elif ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
-		ok=0
-	fi
-	if [ "$ok" = 0 ]; then
+	if ! make --no-print-directory -j"$jobs" BUILD="$dir" "$@" all >"$log_dir/$label-build.log" 2>&1; then
 		tail -n 40 "$log_dir/$label-build.log"
 		count "$label build" fail
-		return
+		return 1
 	fi
-	[ "$label" = normal ] && [ "$extras" = 1 ] && start_asan_build
 	echo "== $label unit tests [$((SECONDS - t0)) s]"
 	run_unit "$dir" "$label"
-	[ "$extras" = 1 ] && start_extras
+	[ "$extras" = 1 ] && [ "$label" = normal ] && start_extras
 	echo "== $label CLI tests (bats) [$((SECONDS - t0)) s]"
 	KIZUNA="$PWD/$dir/kizuna" bats --tap tests/cli >"$log_dir/$label-cli.tap" 2>&1
 	run_tap "$label cli" "$log_dir/$label-cli.tap"
 	echo "== $label terminal tests (expect) [$((SECONDS - t0)) s]"
 	tests/tty/run.sh "$PWD/$dir/kizuna" >"$log_dir/$label-tty.tap" 2>&1
 	run_tap "$label tty" "$log_dir/$label-tty.tap"
+}
+
+# The sanitizer lane: its build and suite in the background, from the moment
+# the normal build is done, so that the two suites (each a process at a time,
+# several times slower under ASan) use the two cores. Its report and counts
+# wait in files until the normal lane is done.
+asan_args=(SANITIZE=1 CC=clang)
+asan_pid=""
+start_asan_lane() {
+	(
+		passed=0 failed=0 failures=()
+		# Under ASan every process runs several times slower, so the four
+		# longest tests take a sample there (the normal build runs them
+		# whole): the stress test 10 s (25), the I/O-error test every 3rd
+		# call (every one), the crash test 25 kills (100), the tamper matrix
+		# every 307th byte (101).
+		export STRESS_SECONDS="${STRESS_SECONDS_ASAN:-10}" KZ_IOERR_STEP="${KZ_IOERR_STEP_ASAN:-3}" \
+			KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS_ASAN:-25}" KZ_TAMPER_STEP="${KZ_TAMPER_STEP_ASAN:-307}"
+		suite build-asan asan "${asan_args[@]}"
+		echo "== asan done [$((SECONDS - t0)) s]"
+		echo "$passed $failed" >"$log_dir/asan.counts"
+		printf '%s\n' "${failures[@]}" >"$log_dir/asan.failures"
+	) >"$log_dir/asan.out" 2>&1 &
+	asan_pid=$!
+}
+
+finish_asan_lane() {
+	local p f
+	wait "$asan_pid"
+	asan_pid=""
+	cat "$log_dir/asan.out"
+	if ! read -r p f <"$log_dir/asan.counts" 2>/dev/null; then
+		count "asan lane (ended early)" fail
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while IFS= read -r f; do
+		[ -z "$f" ] || failures+=("$f")
+	done <"$log_dir/asan.failures"
 }
 
 # The libFuzzer smoke (make fuzz-smoke: each harness 4 s over its committed
@@ -188,17 +211,18 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 extras=0
 [ "${1:-}" = --one ] || extras=1
 # The normal build samples two long tests too (make stress runs them whole):
-# 50 crash kills (100), every 2nd I/O error (every one).
+# 50 crash kills (100), every 2nd I/O error (every one). The sanitizer lane
+# starts once the normal build is done (two compilers at once would only
+# share the cores).
+if make --no-print-directory -j"$jobs" BUILD="${BUILD:-build}" all >/dev/null 2>&1 &&
+	[ "$extras" = 1 ]; then
+	start_asan_lane
+fi
 KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS:-50}" KZ_IOERR_STEP="${KZ_IOERR_STEP:-2}" \
 	suite "${BUILD:-build}" normal
 if [ "$extras" = 1 ]; then
-	# Under ASan every process runs several times slower, so the four longest
-	# tests take a sample there (the normal build above ran them whole): the
-	# stress test 10 s (25), the I/O-error test every 3rd call (every one), the
-	# crash test 25 kills (100), the tamper matrix every 307th byte (101).
-	export STRESS_SECONDS="${STRESS_SECONDS_ASAN:-10}" KZ_IOERR_STEP="${KZ_IOERR_STEP_ASAN:-3}" \
-		KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS_ASAN:-25}" KZ_TAMPER_STEP="${KZ_TAMPER_STEP_ASAN:-307}"
-	suite build-asan asan "${asan_args[@]}"
+	echo "== normal done; waiting for the sanitizer lane [$((SECONDS - t0)) s]"
+	[ -z "$asan_pid" ] || finish_asan_lane
 	start_extras # if no CLI suite ran
 	echo "== waiting for the fuzz smoke, lint and valgrind [$((SECONDS - t0)) s]"
 	wait "$extras_pid"
