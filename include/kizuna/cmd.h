@@ -64,6 +64,11 @@ struct kz_state {
                                    pause after its reply (kz_cmd_pause) */
     int one_shot;               /* one command from the command line: nothing is kept
                                    for a later command (search builds no index) */
+    char *unlock_pass;          /* the passphrase the running command unlocked with
+                                   (secure memory), so that a rekey need not ask for
+                                   it again; wiped when the command ends */
+    size_t unlock_passlen;
+    int hold_pass;              /* kz_cmd_run: an unlock keeps its passphrase */
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
                                        (src/cmd/search.c): wiped whenever the vault
                                        locks, and at kz_state_free; never on disk */
@@ -98,6 +103,9 @@ struct kz_opt {
 void kz_state_init(struct kz_state *st);
 /* Locks and closes the vault, wipes and frees everything the state holds. */
 void kz_state_free(struct kz_state *st);
+/* Wipes the passphrase the running command unlocked with (kz_cmd_run, as
+ * each command ends). */
+void kz_state_drop_pass(struct kz_state *st);
 
 /* The whole table: entry pointers in help order, NULL-terminated. */
 const struct kz_cmd_entry *const *kz_cmd_table(void);

@@ -233,6 +233,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         rc = kz_fail(&err, KZ_EUSAGE, "unknown command '%s' (try 'help')", argv[0]);
         goto out;
     }
+    st->hold_pass = 1; /* an unlock by this command keeps its passphrase until it ends */
     if ((rc = begin_command(st, e, &began, &err)) != KZ_OK)
         goto out;
     st->audit_ref[0] = '\0';
@@ -258,6 +259,8 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     if (kz_ui_release(&st->ui, rc == KZ_OK) != 0 && rc == KZ_OK)
         rc = kz_fail(&err, KZ_ERR, "cannot write the output: %s", strerror(errno));
 out:
+    st->hold_pass = 0;
+    kz_state_drop_pass(st);
     settle_if_idle(st);
     if (rc != KZ_OK)
         report_failure(st, argc, argv, rc, &err);

@@ -23,8 +23,32 @@ kz_state_init(struct kz_state *st)
 }
 
 void
+kz_state_drop_pass(struct kz_state *st)
+{
+    kz_secure_free(st->unlock_pass);
+    st->unlock_pass = NULL;
+    st->unlock_passlen = 0;
+}
+
+/* Keeps secret (the passphrase just unlocked with) for the rest of the
+ * running command: a rekey wraps the passphrase slot under the new key with
+ * it instead of asking again. Takes secret over; frees it when nothing runs. */
+static void
+hold_pass(struct kz_state *st, char *secret, size_t len)
+{
+    kz_state_drop_pass(st);
+    if (!st->hold_pass) {
+        kz_secure_free(secret);
+        return;
+    }
+    st->unlock_pass = secret;
+    st->unlock_passlen = len;
+}
+
+void
 kz_state_free(struct kz_state *st)
 {
+    kz_state_drop_pass(st);
     kz_search_forget(st);
     kz_vault_close(st->vault);
     st->vault = NULL;
@@ -167,7 +191,10 @@ unlock_from_option(struct kz_state *st, struct kz_err *err)
         rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
     if (rc == KZ_OK)
         rc = unlock_settled(st, recovery, secret, len, how, err);
-    kz_secure_free(secret);
+    if (rc == KZ_OK && !recovery)
+        hold_pass(st, secret, len);
+    else
+        kz_secure_free(secret);
     st->offer_passwd = recovery && rc == KZ_OK;
     return rc;
 }
@@ -197,7 +224,10 @@ unlock_on_terminal(struct kz_state *st, struct kz_err *err)
         if (rc == KZ_OK) {
             rc = unlock_settled(st, use_recovery, secret, len,
                                 use_recovery ? "recovery key" : "passphrase", err);
-            kz_secure_free(secret);
+            if (rc == KZ_OK && !use_recovery)
+                hold_pass(st, secret, len);
+            else
+                kz_secure_free(secret);
             secret = NULL;
             if (rc == KZ_OK) {
                 st->offer_passwd = use_recovery;

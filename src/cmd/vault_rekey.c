@@ -7,10 +7,16 @@
 #include "cmds.h"
 
 /* The current passphrase again (rekey, recovery rotate, passwd --rekey): the
- * passphrase slot is wrapped again under the new master key. */
+ * passphrase slot is wrapped again under the new master key. The one this
+ * command unlocked with is not asked twice; a shell unlocked before is. */
 static int
 pass_again(struct kz_state *st, const char *cmd, char **pass, size_t *len, struct kz_err *err)
 {
+    if (st->unlock_pass != NULL) {
+        *pass = kz_secure_strndup(st->unlock_pass, st->unlock_passlen);
+        *len = st->unlock_passlen;
+        return KZ_OK;
+    }
     if (st->passphrase_file != NULL)
         return kz_ui_read_secret_file(st->passphrase_file, pass, len, err);
     if (st->passphrase_fd >= 0)

@@ -136,6 +136,32 @@ load helpers
 	[ "$status" -eq 0 ]
 }
 
+@test "rekey with --passphrase-fd: the passphrase it unlocked with wraps the slot; a later command of a script asks for a file" {
+	new_vault
+	kzp couple add C010 >/dev/null
+	# One command: it unlocked with the descriptor's passphrase, which is
+	# kept for it (it was refused before: the descriptor is read once).
+	run "$KZ" --vault "$V" --passphrase-fd 3 --json rekey 3<"$T/pass"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .rekeyed)" = true ]
+	run kzp --json couple list
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.[0].code')" = C010 ]
+	printf '%s\n' "$recovery" >"$T/rk"
+	run "$KZ" --vault "$V" --recovery-key-file "$T/rk" unlock
+	[ "$status" -eq 3 ]
+	# A script: its first command unlocked, and that passphrase is gone by
+	# the rekey on its second line, which changes nothing.
+	printf 'couple list\nrekey\n' >"$T/s.kzs"
+	dump=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name LIKE 'slot.%' ORDER BY name")
+	run "$KZ" --vault "$V" --passphrase-fd 3 -f "$T/s.kzs" 3<"$T/pass"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"rekey reads the passphrase again: use --passphrase-file"* ]]
+	[ "$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name LIKE 'slot.%' ORDER BY name")" = "$dump" ]
+	run kzp couple list
+	[ "$status" -eq 0 ]
+}
+
 @test "a changed KDF parameter in the header makes unlocking fail with exit 3" {
 	new_vault
 	hex=$(sqlite3 "$V" "SELECT hex(value) FROM header WHERE name = 'kdf'")

@@ -142,3 +142,36 @@ scan_count() { # label
 		return 1
 	fi
 }
+
+@test "memory: the passphrase a command unlocked with is gone when that command ends" {
+	local p after control
+	need_plain_build
+	# The passphrase is a canary; a note holds it too, for the control.
+	canary >"$T/pass"
+	echo >>"$T/pass"
+	p=$(head -n 1 "$T/pass")
+	new_vault
+	kzp couple add C072 >/dev/null
+	kzp session add C072 --text "A note that quotes $p word for word." >/dev/null
+	mkfifo "$T/in"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" --keep-going <"$T/in" >"$T/stdout" 2>"$T/err" &
+	kz_pid=$!
+	exec 7>"$T/in"
+	# The first command unlocks: the passphrase is kept while it runs (for a
+	# rekey), then wiped.
+	echo "couple list" >&7
+	sync_pipe
+	grep -q C072 "$T/stdout"
+	memscan -c 40 "$kz_pid" "$p" >"$T/scan.after" 2>"$T/scan.after.ctx"
+	after=$(sed -n 's/^total //p' "$T/scan.after")
+	# The control: once the note is shown, the scan finds the same bytes.
+	echo "session show s1" >&7
+	sync_pipe
+	control=$(memscan -c 40 "$kz_pid" "$p" 2>/dev/null | sed -n 's/^total //p')
+	report "memory (passphrase): $after copies after the command that unlocked, $control once a note quoting it is shown"
+	[ "$control" -gt 0 ]
+	if [ "$after" -ne 0 ]; then
+		cat "$T/scan.after" "$T/scan.after.ctx" | head -n 80
+		return 1
+	fi
+}
