@@ -27,6 +27,12 @@ struct kz_ui {
     int no_pager;   /* --no-pager before the command: never page */
     int page;       /* this command's held output may go through the pager */
     int ascii;      /* the locale is not UTF-8: "..." for a cut cell, not "…" */
+    /* The shell's idle lock while the pager shows a command's output: the
+     * seconds without a key after which the pager is ended (0: never), asked
+     * when it starts; idle_expired says it was (the shell then locks). */
+    int (*idle_limit)(void *ctx);
+    void *idle_ctx;
+    int idle_expired;
 };
 
 /* One column of a table: the key in each row object, and its heading. */
@@ -168,7 +174,9 @@ void kz_ui_chart(const struct kz_chart *c, struct kz_buf *out);
 /* How many screen rows text takes at cols columns (escape sequences take none). */
 size_t kz_ui_rows(const char *text, size_t len, int cols);
 /* Shows text through the pager: 0 when shown, -1 when no pager could be
- * started (the caller prints the text itself; a warning has said why). */
+ * started (the caller prints the text itself; a warning has said why). With
+ * ui->idle_limit, a terminal left without a key that long ends the pager
+ * (SIGTERM, then SIGKILL; less leaves its screen) and sets ui->idle_expired. */
 int kz_ui_page(struct kz_ui *ui, const char *text, size_t len);
 
 /*

@@ -303,6 +303,30 @@ idle_seconds(struct kz_state *st)
     return cfg >= 0 ? cfg : KZ_IDLE_LOCK_DEFAULT;
 }
 
+/* The pager's idle limit (kz_ui_page asks when it starts, after the command
+ * ran): the idle lock's, while the vault is unlocked. */
+static int
+pager_idle_limit(void *ctx)
+{
+    struct kz_state *st = ctx;
+
+    return kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0;
+}
+
+static void forget_typed(void);
+
+/* The idle lock: the keys, whatever was half typed and the history wiped. */
+static void
+lock_idle(struct kz_state *st, int idle)
+{
+    forget_typed();
+    kz_state_lock(st, "idle");
+    st->locked_by_idle = 1;
+    kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
+                       "passphrase\n",
+              idle);
+}
+
 static const char *
 prompt_for(struct kz_state *st)
 {
@@ -472,6 +496,8 @@ kz_shell_run(struct kz_state *st)
     rl_catch_signals = 0;
     rl_catch_sigwinch = 1;
     install_signals();
+    st->ui.idle_limit = pager_idle_limit; /* a pager left open locks too */
+    st->ui.idle_ctx = st;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
@@ -541,12 +567,8 @@ kz_shell_run(struct kz_state *st)
         if (n == 0) {
             /* Idle: wipe the keys, whatever was half typed and the history. */
             rl_callback_handler_remove();
-            forget_typed();
-            kz_state_lock(st, "idle");
-            st->locked_by_idle = 1;
+            lock_idle(st, idle);
             build_more = 1; /* the lock's audit event: settled in the next pause */
-            kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
-                               "passphrase\n", idle);
             show_prompt(st);
             continue;
         }
@@ -569,6 +591,11 @@ kz_shell_run(struct kz_state *st)
             run_line(st, line);
             explicit_bzero(line, strlen(line));
             free(line);
+            if (st->ui.idle_expired) { /* its output was left in the pager that long */
+                st->ui.idle_expired = 0;
+                if (kz_vault_unlocked(st->vault))
+                    lock_idle(st, idle_seconds(st));
+            }
             if (was_unlocked && !kz_vault_unlocked(st->vault))
                 forget_typed(); /* 'lock' forgets the lines as the idle lock does */
             if (got_signal == 1)

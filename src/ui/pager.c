@@ -3,12 +3,16 @@
  * when longer than the screen, shown through $PAGER or less. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
@@ -16,6 +20,8 @@
 #include "kizuna/ui.h"
 
 #define PAGER_ARGS 32
+/* While an idle limit applies: how often the terminal's last key is looked at. */
+#define PAGER_TICK_MS 250
 
 /* Splits cmd (modified) at blanks into argv (NULL-terminated); returns argc.
  * No quotes and no shell: "less -R", "most", "bat --paging=always" as they are. */
@@ -75,6 +81,109 @@ fail:
     _exit(127);
 }
 
+static double
+seconds(const struct timespec *t)
+{
+    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+/* Seconds since the last key on the terminal, or since since (whichever is
+ * later): the terminal's access time, which the kernel moves when a key is
+ * read, by whoever reads it (the pager here), in steps of 8 seconds. */
+static double
+idle_for(double since)
+{
+    struct stat sb;
+    struct timespec now;
+    double last = since;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (fstat(STDIN_FILENO, &sb) == 0 && S_ISCHR(sb.st_mode) && seconds(&sb.st_atim) > last)
+        last = seconds(&sb.st_atim);
+    return seconds(&now) - last;
+}
+
+/* Ends a pager left idle: SIGTERM (less puts the terminal back), SIGKILL if
+ * it is still there a second later; then the terminal's modes as before. */
+static void
+end_idle_pager(pid_t pid, const struct termios *modes, int have_modes)
+{
+    int status, i;
+
+    kill(pid, SIGTERM);
+    for (i = 0; i < 1000 / PAGER_TICK_MS * 4; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        poll(NULL, 0, PAGER_TICK_MS / 4);
+    }
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (have_modes)
+        tcsetattr(STDIN_FILENO, TCSANOW, modes);
+}
+
+/* Writes text to the pager as it reads it and waits for the pager to end;
+ * with an idle limit, looks at the terminal every tick and ends the pager
+ * once no key came for that long. *fd is closed (and -1) when done. */
+static void
+feed_and_wait(struct kz_ui *ui, pid_t pid, int *fd, const char *text, size_t len)
+{
+    int limit = ui->idle_limit != NULL ? ui->idle_limit(ui->idle_ctx) : 0, status, have_modes;
+    struct timespec t0;
+    struct termios modes;
+    size_t off = 0;
+    pid_t w;
+
+    clock_gettime(CLOCK_REALTIME, &t0);
+    have_modes = limit > 0 && tcgetattr(STDIN_FILENO, &modes) == 0;
+    if (limit > 0)
+        fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+    for (;;) {
+        if (*fd >= 0 && off < len) {
+            struct pollfd p = {*fd, POLLOUT, 0};
+            ssize_t n = 0;
+            if (poll(&p, 1, limit > 0 ? PAGER_TICK_MS : -1) > 0) {
+                if (p.revents & POLLOUT) {
+                    n = write(*fd, text + off, len - off);
+                } else {
+                    errno = EPIPE; /* POLLERR: the reader has gone */
+                    n = -1;
+                }
+                if (n > 0)
+                    off += (size_t)n;
+            }
+            if (n < 0 && errno != EINTR && errno != EAGAIN) {
+                close(*fd); /* EPIPE: the reader has gone (q) */
+                *fd = -1;
+            }
+        } else if (*fd >= 0) {
+            close(*fd);
+            *fd = -1;
+        } else if (limit <= 0) {
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            return;
+        } else {
+            poll(NULL, 0, PAGER_TICK_MS);
+        }
+        w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            break;
+        if (limit > 0 && idle_for(seconds(&t0)) >= limit) {
+            end_idle_pager(pid, &modes, have_modes);
+            ui->idle_expired = 1;
+            break;
+        }
+    }
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
 /* Long (about 80 lines): the signal dispositions set before the fork must
  * be put back on every way out, so setup, write and wait stay together. */
 int
@@ -84,7 +193,6 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
     struct sigaction ign, old_int, old_quit, old_pipe;
     char *cmd, *argv[PAGER_ARGS];
     int data[2] = {-1, -1}, report[2] = {-1, -1}, e = 0, status, rc = -1;
-    size_t off = 0;
     ssize_t n;
     pid_t pid;
 
@@ -133,18 +241,7 @@ kz_ui_page(struct kz_ui *ui, const char *text, size_t len)
                    argv[0], strerror(e));
         goto restore;
     }
-    while (off < len) {
-        n = write(data[1], text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* EPIPE: the reader has gone (q) */
-        off += (size_t)n;
-    }
-    close(data[1]);
-    data[1] = -1;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    feed_and_wait(ui, pid, &data[1], text, len);
     rc = 0;
 restore:
     sigaction(SIGINT, &old_int, NULL);
