@@ -216,7 +216,7 @@ check_seals(struct kz_state *st, struct report *r, struct kz_last_backup *lb)
         check(r, "backup recipients", OK_, "as the therapist set them");
 }
 
-/* This process and this machine: secure_delete, core dumps, a test clock. */
+/* This process and this machine: secure_delete, core dumps, swap, a test clock. */
 static void
 check_runtime(struct kz_state *st, struct report *r)
 {
@@ -232,6 +232,11 @@ check_runtime(struct kz_state *st, struct report *r)
                                       "sanitizer)");
     else
         check(r, "core dumps", FAIL_, "a crash could write memory to disk");
+    {
+        char detail[512];
+        int warn = kz_doctor_swap_detail("/proc/swaps", "/sys", detail, sizeof(detail));
+        check(r, "swap", warn ? WARN_ : OK_, "%s", detail);
+    }
     if (getenv("KIZUNA_TEST_TODAY") != NULL) {
         char today[11];
         kz_date_format(kz_date_today(), today);
@@ -320,7 +325,8 @@ const struct kz_cmd_entry kz_cmd_doctor = {
     "doctor", "[--fix]", "security self-check; exit 4 on an integrity failure, 1 on another",
     "Checks: file and folder permissions, key derivation against the floor and a 1 s target,\n"
     "the recovery slot, SQLite integrity, every record, the audit chain, the backup\n"
-    "recipients, days since the last backup, secure_delete, core dumps, editor leftovers,\n"
+    "recipients, days since the last backup, secure_delete, core dumps, swap that is not\n"
+    "encrypted (warn), editor leftovers,\n"
     "an opening by custodian shares not yet acknowledged ('custodian acknowledge').\n"
     "Only a backup whose event was written with the key counts: a keyless (unverified)\n"
     "one is named, and leaves the backup check at warn. --fix shreds (zeros, then removes)\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Private to doctor (src/cmd/doctor.c): its last-backup check, in
- * src/cmd/doctor_backup.c. */
+ * src/cmd/doctor_backup.c, and its swap check, in src/cmd/doctor_swap.c. */
 #ifndef KIZUNA_CMD_DOCTOR_H
 #define KIZUNA_CMD_DOCTOR_H
 
@@ -32,5 +32,10 @@ long kz_doctor_warn_days(struct kz_state *st);
  * A keyless event after the last keyed one is named but satisfies nothing. */
 int kz_doctor_backup_detail(const struct kz_last_backup *lb, long warn_days, char *detail,
                             size_t size);
+
+/* The swap row's detail into detail (size bytes) from swaps (/proc/swaps)
+ * and the sysfs root sys (/sys): 1 when it warns, a swap area neither
+ * dm-crypt (or on it: LVM on LUKS) nor zram, or swaps unreadable; else 0. */
+int kz_doctor_swap_detail(const char *swaps, const char *sys, char *detail, size_t size);
 
 #endif

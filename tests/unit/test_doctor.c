@@ -3,6 +3,9 @@
  * the audit chain count, and the row it makes of them. */
 #include "testutil.h"
 
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "kizuna/cmd.h"
@@ -116,12 +119,118 @@ test_backup_detail_rows(void **state)
     assert_int_equal(kz_doctor_backup_detail(&lb, 30, detail, sizeof(detail)), 0);
 }
 
+/* ---- the swap check (src/cmd/doctor_swap.c), against a made-up sysfs ---- */
+
+static void
+put(const char *dir, const char *rel, const char *text)
+{
+    char path[4200], *slash;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    for (slash = strchr(path + strlen(dir) + 1, '/'); slash != NULL;
+         slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(path, 0700);
+        *slash = '/';
+    }
+    if (text == NULL) { /* a folder */
+        mkdir(path, 0700);
+        return;
+    }
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* /proc/swaps holding name (type file) with the heading, into dir/swaps. */
+static void
+swaps_with(const char *dir, const char *line)
+{
+    char text[1024];
+
+    snprintf(text, sizeof(text), "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n%s", line);
+    put(dir, "swaps", text);
+}
+
+static void
+test_swap_detail(void **state)
+{
+    char dir[256], swaps[300], sys[300], file[300], line[600], rel[300], detail[512];
+    struct stat sb;
+
+    (void)state;
+    tu_tmpdir(dir, sizeof(dir));
+    snprintf(swaps, sizeof(swaps), "%s/swaps", dir);
+    snprintf(sys, sizeof(sys), "%s/sys", dir);
+    /* No swap at all; a swaps file that cannot be read warns. */
+    swaps_with(dir, "");
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 0);
+    assert_string_equal(detail, "none: memory is never written to a swap disk");
+    assert_int_equal(kz_doctor_swap_detail("/nonexistent/swaps", sys, detail, sizeof(detail)), 1);
+    assert_non_null(strstr(detail, "cannot read /nonexistent/swaps"));
+    /* zram is memory. */
+    swaps_with(dir, "/dev/zram0\tpartition\t1048572\t0\t100\n");
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 0);
+    assert_string_equal(detail, "1 area, each encrypted or in memory (zram)");
+    /* A swap file (its name with a space, as /proc/swaps escapes it) on a
+     * file system whose device is a plain disk: the warning names it. */
+    snprintf(file, sizeof(file), "%s/swap file", dir);
+    put(dir, "swap file", "");
+    assert_int_equal(stat(file, &sb), 0);
+    snprintf(line, sizeof(line), "%s/swap\\040file\tfile\t1048572\t0\t-2\n", dir);
+    swaps_with(dir, line);
+    snprintf(rel, sizeof(rel), "sys/dev/block/%u:%u", major(sb.st_dev), minor(sb.st_dev));
+    put(dir, rel, NULL);
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 1);
+    snprintf(line, sizeof(line),
+             "swap on %s is not encrypted: decoded notes in ordinary memory could be written "
+             "there (encrypted swap, or none)",
+             file);
+    assert_string_equal(detail, line);
+    /* LVM on a plain partition: still not encrypted. */
+    snprintf(line, sizeof(line), "%s/dm/uuid", rel);
+    put(dir, line, "LVM-Jx1\n");
+    snprintf(line, sizeof(line), "%s/slaves/sda3", rel);
+    put(dir, line, "");
+    put(dir, "sys/class/block/sda3/size", "100\n");
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 1);
+    /* LVM on LUKS: the layer below is dm-crypt. */
+    snprintf(line, sizeof(line), "%s/slaves/dm-0", rel);
+    put(dir, line, "");
+    put(dir, "sys/class/block/dm-0/dm/uuid", "CRYPT-LUKS2-5d1e-luks\n");
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 0);
+    assert_string_equal(detail, "1 area, each encrypted or in memory (zram)");
+    /* dm-crypt itself (plain swap encrypted at boot with a random key). */
+    snprintf(line, sizeof(line), "%s/dm/uuid", rel);
+    put(dir, line, "CRYPT-PLAIN-swap\n");
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 0);
+    /* One encrypted area and one that is not: the warning names only that one. */
+    snprintf(line, sizeof(line),
+             "%s/swap\\040file\tfile\t1048572\t0\t-2\n/dev/kz-missing\tpartition\t1\t0\t-3\n", dir);
+    swaps_with(dir, line);
+    assert_int_equal(kz_doctor_swap_detail(swaps, sys, detail, sizeof(detail)), 1);
+    assert_non_null(strstr(detail, "swap on /dev/kz-missing is not encrypted"));
+    assert_null(strstr(detail, "swap file"));
+    assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find_backup_only_keyed_events_count),
         cmocka_unit_test(test_backup_detail_rows),
+        cmocka_unit_test(test_swap_detail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
