@@ -69,6 +69,12 @@ struct kz_state {
                                    it again; wiped when the command ends */
     size_t unlock_passlen;
     int hold_pass;              /* kz_cmd_run: an unlock keeps its passphrase */
+    /* The texts the running command was given (kz_cmd_text), in order, so
+     * that a run again (another process wrote while it waited for a person)
+     * gets the same ones; wiped when the command ends. */
+    char *memo[4];
+    size_t memo_len[4];
+    int memo_n, memo_pos;
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
                                        (src/cmd/search.c): wiped whenever the vault
                                        locks, and at kz_state_free; never on disk */

@@ -62,6 +62,8 @@ void kz_store_settle(struct kz_store *st);
 int kz_store_wal_truncate(struct kz_store *st, struct kz_err *err);
 /* How many begins are open (0: none). */
 int kz_store_depth(const struct kz_store *st);
+/* 1 inside an outermost change (depth 1) that has changed no row yet. */
+int kz_store_unwritten(const struct kz_store *st);
 /* PRAGMA data_version: changes when another connection has committed since the
  * last call (within a transaction: as of its snapshot). */
 int kz_store_data_version(struct kz_store *st, long long *dv, struct kz_err *err);

@@ -96,6 +96,15 @@ void kz_vault_rollback(struct kz_vault *v);
  * dispatcher calls this when a command ends with nothing else waiting, and
  * at the end of a script. */
 void kz_vault_settle(struct kz_vault *v);
+/* While a command waits for a person (the editor, typed text), its change
+ * must not keep other processes from writing. kz_vault_release lets go of a
+ * change that has written nothing yet (1), keeping the heads index; 0 when
+ * it cannot (nested, or written to: it stays held). kz_vault_retake begins
+ * it again from the state committed now (waiting as the busy timeout allows)
+ * and sets *moved when another process committed meanwhile, so that what the
+ * command read before may be stale: it runs again. */
+int kz_vault_release(struct kz_vault *v);
+int kz_vault_retake(struct kz_vault *v, int *moved, struct kz_err *err);
 int kz_vault_begin_read(struct kz_vault *v, struct kz_err *err);
 /* A read snapshot for work between commands (the shell's pauses): KZ_EBUSY,
  * with nothing taken in, when another process committed since this one last

@@ -214,7 +214,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
     const struct kz_cmd_entry *e = NULL;
     const char *event;
     struct kz_err err;
-    int rc, used = 0, began = 0, no_pager, nargs = 0;
+    int rc, used = 0, began = 0, no_pager, nargs = 0, attempt;
     char **args = NULL;
 
     kz_err_clear(&err);
@@ -234,14 +234,34 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         goto out;
     }
     st->hold_pass = 1; /* an unlock by this command keeps its passphrase until it ends */
-    if ((rc = begin_command(st, e, &began, &err)) != KZ_OK)
-        goto out;
-    st->audit_ref[0] = '\0';
-    st->audited = 0;
-    kz_cmd_parse_end(st);
-    event = kz_audit_event_of(e->name);
-    hold_output(st, e, event, began, no_pager);
-    rc = e->exec(st, nargs, args, &err);
+    for (attempt = 0;; attempt++) {
+        if ((rc = begin_command(st, e, &began, &err)) != KZ_OK)
+            goto out;
+        st->audit_ref[0] = '\0';
+        st->audited = 0;
+        kz_cmd_parse_end(st);
+        event = kz_audit_event_of(e->name);
+        hold_output(st, e, event, began, no_pager);
+        st->memo_pos = 0;
+        rc = e->exec(st, nargs, args, &err);
+        if (rc != KZ_CMD_AGAIN)
+            break;
+        /* Another process wrote while the command waited for its text (the
+         * editor): it runs again from the new state with the same text, and
+         * what it printed the first time is not shown. */
+        kz_cmd_parse_end(st);
+        if (began == 1)
+            kz_vault_rollback(st->vault);
+        else if (began == 2)
+            kz_vault_end_read(st->vault);
+        kz_ui_release(&st->ui, 0);
+        kz_err_clear(&err);
+        if (attempt == 4) {
+            rc = kz_fail(&err, KZ_EBUSY, "the vault kept changing while the text was typed; "
+                                         "nothing was saved");
+            goto out;
+        }
+    }
     if (rc == KZ_OK)
         rc = record_event(st, e, event, &err);
     kz_cmd_parse_end(st);
@@ -261,6 +281,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
 out:
     st->hold_pass = 0;
     kz_state_drop_pass(st);
+    kz_cmd_text_forget(st);
     settle_if_idle(st);
     if (rc != KZ_OK)
         report_failure(st, argc, argv, rc, &err);

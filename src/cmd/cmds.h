@@ -82,13 +82,24 @@ int kz_cmd_rekey_and_say(struct kz_state *st, const char *cmd, const char *newpa
 
 /* Text for a note: --text, --text-file FILE ("-" for stdin), else $EDITOR on a
  * terminal (starting from initial), else inline lines from the script ending
- * with a lone "." . *out malloc'd, wipe it with kz_vault_plain_free. */
+ * with a lone "." . *out malloc'd, wipe it with kz_vault_plain_free. While the
+ * editor or standard input is read, a change that has written nothing yet is
+ * let go (kz_vault_release), so that other processes can write meanwhile;
+ * KZ_CMD_AGAIN when one did: kz_cmd_run runs the command again from the new
+ * state, and this gives it the same text. */
 int kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
                 char **out, size_t *len, struct kz_err *err);
+/* Not an exit status: kz_cmd_text's "run the command again" (never leaves
+ * kz_cmd_run). */
+#define KZ_CMD_AGAIN 100
+/* Wipes the texts kz_cmd_text kept for a run again. */
+void kz_cmd_text_forget(struct kz_state *st);
 /* 1 if a text holds nothing written: only blanks, or initial unchanged (a
  * template's headings; NULL: none) but for blanks at either end. */
 int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
-/* Asks before something irreversible: yes (--yes) or a terminal answer. */
+/* Asks before something irreversible: yes (--yes) or a terminal answer. The
+ * change is let go while the question waits, as kz_cmd_text does (and
+ * KZ_CMD_AGAIN, the answer kept, when another process wrote meanwhile). */
 int kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err);
 
 /* ---- dates (src/cmd/dates.c) ---- */

@@ -49,6 +49,7 @@ void
 kz_state_free(struct kz_state *st)
 {
     kz_state_drop_pass(st);
+    kz_cmd_text_forget(st);
     kz_search_forget(st);
     kz_vault_close(st->vault);
     st->vault = NULL;

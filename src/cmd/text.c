@@ -127,14 +127,12 @@ stdin_is_script(const struct kz_state *st)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int
-kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
-            char **out, size_t *len, struct kz_err *err)
+static int
+text_from(struct kz_state *st, const char *initial, const char *text, const char *file,
+          char **out, size_t *len, struct kz_err *err)
 {
     int rc, fd;
 
-    *out = NULL;
-    *len = 0;
     if (text != NULL) {
         *out = kz_xstrdup(text);
         *len = strlen(text);
@@ -194,14 +192,126 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     return kz_fail(err, KZ_EUSAGE, "give the text with --text or --text-file");
 }
 
+void
+kz_cmd_text_forget(struct kz_state *st)
+{
+    while (st->memo_n > 0) {
+        st->memo_n--;
+        sodium_memzero(st->memo[st->memo_n], st->memo_len[st->memo_n]);
+        free(st->memo[st->memo_n]);
+        st->memo[st->memo_n] = NULL;
+    }
+    st->memo_pos = 0;
+}
+
+/* The person's inputs of a command, in order (texts; a confirmation's answer
+ * as "y" or "n"): kept the first time, given back when it runs again. */
+static void
+memo_add(struct kz_state *st, const char *p, size_t len)
+{
+    if (st->memo_n >= (int)(sizeof(st->memo) / sizeof(st->memo[0])))
+        return;
+    st->memo[st->memo_n] = kz_xmalloc(len + 1);
+    memcpy(st->memo[st->memo_n], p, len);
+    st->memo[st->memo_n][len] = '\0';
+    st->memo_len[st->memo_n++] = len;
+    st->memo_pos = st->memo_n;
+}
+
+static const char *
+memo_next(struct kz_state *st, size_t *len)
+{
+    if (st->memo_pos >= st->memo_n)
+        return NULL;
+    *len = st->memo_len[st->memo_pos];
+    return st->memo[st->memo_pos++];
+}
+
+/* The change again after kz_vault_release, waiting out other writers for up
+ * to about half a minute (each try waits as the busy timeout allows): the
+ * text is in hand and must not be lost to a busy vault. */
+static int
+retake(struct kz_state *st, int *moved, struct kz_err *err)
+{
+    int rc, tries;
+
+    for (tries = 0; tries < 6; tries++) {
+        if ((rc = kz_vault_retake(st->vault, moved, err)) != KZ_EBUSY)
+            return rc;
+        if (tries == 0)
+            kz_ui_warn(&st->ui, "another kizuna is writing the vault; waiting to save");
+        kz_err_clear(err);
+    }
+    return kz_vault_retake(st->vault, moved, err);
+}
+
+int
+kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
+            char **out, size_t *len, struct kz_err *err)
+{
+    int rc, released = 0, moved = 0, from_file = file != NULL && strcmp(file, "-") != 0;
+    const char *again;
+
+    *out = NULL;
+    *len = 0;
+    if ((again = memo_next(st, len)) != NULL) { /* run again: the text given the first time */
+        *out = kz_xmalloc(*len + 1);
+        memcpy(*out, again, *len + 1);
+        return KZ_OK;
+    }
+    /* The editor, a terminal or a pipe may take minutes: meanwhile the change,
+     * which has written nothing yet, does not keep other processes out. */
+    if (text == NULL && !from_file && !(file == NULL && !st->interactive &&
+                                        !kz_ui_have_terminal()) &&
+        !(file != NULL && stdin_is_script(st)) && st->vault != NULL)
+        released = kz_vault_release(st->vault);
+    rc = text_from(st, initial, text, file, out, len, err);
+    if (released) {
+        struct kz_err e2;
+        int rc2;
+        kz_err_clear(&e2);
+        if ((rc2 = retake(st, &moved, &e2)) != KZ_OK && rc == KZ_OK) {
+            kz_vault_plain_free(*out, *len);
+            *out = NULL;
+            *len = 0;
+            *err = e2;
+            return rc2;
+        }
+    }
+    if (rc != KZ_OK)
+        return rc;
+    memo_add(st, *out, *len);
+    if (moved) { /* what the command read before the text may be stale */
+        kz_vault_plain_free(*out, *len);
+        *out = NULL;
+        *len = 0;
+        return KZ_CMD_AGAIN;
+    }
+    return KZ_OK;
+}
+
 int
 kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err)
 {
+    const char *again;
+    size_t len;
+    int ok, released = 0, moved = 0, rc;
+
     if (yes)
         return KZ_OK;
-    if ((st->interactive || kz_ui_have_terminal()) && kz_ui_confirm(question))
-        return KZ_OK;
-    if (st->interactive || kz_ui_have_terminal())
-        return kz_fail(err, KZ_EUSAGE, "not confirmed; nothing changed");
-    return kz_fail(err, KZ_EUSAGE, "refusing without --yes (this cannot be undone)");
+    if (!st->interactive && !kz_ui_have_terminal())
+        return kz_fail(err, KZ_EUSAGE, "refusing without --yes (this cannot be undone)");
+    if ((again = memo_next(st, &len)) != NULL) {
+        ok = again[0] == 'y'; /* run again: the answer given the first time */
+    } else {
+        /* A question left open keeps no other process from writing. */
+        released = st->vault != NULL && kz_vault_release(st->vault);
+        ok = kz_ui_confirm(question);
+        if (released && (rc = retake(st, &moved, err)) != KZ_OK)
+            return rc;
+        memo_add(st, ok ? "y" : "n", 1);
+        if (ok && moved)
+            return KZ_CMD_AGAIN;
+    }
+    return ok ? KZ_OK : kz_fail(err, KZ_EUSAGE, "not confirmed; nothing changed");
 }

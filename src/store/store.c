@@ -31,6 +31,7 @@ struct kz_store {
     int ckpt_due;
     long long ckpt_ms;
     int trim_mark; /* the page cache's size when kz_store_trim last looked */
+    sqlite3_int64 changes0; /* rows changed by this connection when the change began */
     /* Prepared statements kept for reuse, by the address of their SQL text. */
     struct {
         const char *sql;
@@ -445,7 +446,15 @@ kz_store_begin(struct kz_store *st, struct kz_err *err)
         return rc;
     st->depth = 1;
     st->mode = KZ_TXN_WRITE;
+    st->changes0 = sqlite3_total_changes64(st->db);
     return KZ_OK;
+}
+
+int
+kz_store_unwritten(const struct kz_store *st)
+{
+    return st->depth == 1 && st->mode == KZ_TXN_WRITE &&
+           sqlite3_total_changes64(st->db) == st->changes0;
 }
 
 int

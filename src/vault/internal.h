@@ -32,6 +32,7 @@ struct kz_vault {
     /* What the in-memory state (heads, epoch, commitment) was read at: SQLite's
      * data_version on this connection; another process's commit changes it. */
     long long dv;
+    long long released_dv; /* dv when kz_vault_release let a change go */
     int format; /* the header's format: 1 (upgraded at unlock) or 2 */
     /* The whole-vault commitment (format 2), once the heads index matched it:
      * generation, record count and the sum of each record's (id, version) PRF. */

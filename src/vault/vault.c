@@ -1768,6 +1768,26 @@ sync_state(struct kz_vault *v, struct kz_err *err)
 }
 
 int
+kz_vault_release(struct kz_vault *v)
+{
+    if (kz_store_txn(v->st) != KZ_TXN_WRITE || !kz_store_unwritten(v->st))
+        return 0;
+    /* Nothing written: the heads index is the file's, and stays. */
+    kz_store_rollback(v->st);
+    v->released_dv = v->dv;
+    return 1;
+}
+
+int
+kz_vault_retake(struct kz_vault *v, int *moved, struct kz_err *err)
+{
+    int rc = kz_vault_begin(v, err);
+
+    *moved = rc == KZ_OK && v->dv != v->released_dv;
+    return rc;
+}
+
+int
 kz_vault_begin_read(struct kz_vault *v, struct kz_err *err)
 {
     int rc;

@@ -1174,3 +1174,62 @@ stress_admin() {
 	integrity_ok
 	kzp audit verify >/dev/null
 }
+
+# An $EDITOR that, while the note is open in it, runs "$T/meanwhile" (what
+# another process does then: its exit status to $T/meanwhile.rc), then writes
+# its text into the file.
+editor_meanwhile() { # text
+	cat >"$T/ed.sh" <<-EOF
+		#!/bin/sh
+		for f; do :; done
+		sh "$T/meanwhile" >"$T/meanwhile.out" 2>&1
+		echo \$? >"$T/meanwhile.rc"
+		printf '%s\n' "$1" >>"\$f"
+	EOF
+	chmod +x "$T/ed.sh"
+}
+
+@test "a note open in the editor keeps no other process out; a short id taken meanwhile moves it on" {
+	new_vault
+	kzp couple add C001 >/dev/null
+	editor_meanwhile "typed in the editor"
+	# Meanwhile: another process adds a note (taking s1), a couple and reads,
+	# with a busy timeout of 300 ms (the editor's change waited for the editor
+	# before, and these ran out of time: exit 5).
+	cat >"$T/meanwhile" <<-EOF
+		export KIZUNA_BUSY_TIMEOUT_MS=300
+		"$KZ" --vault "$V" --passphrase-file "$T/pass" session add C001 --text "from another process" || exit 1
+		"$KZ" --vault "$V" --passphrase-file "$T/pass" couple add C002 || exit 2
+		"$KZ" --vault "$V" --passphrase-file "$T/pass" session list C001 2>&1 | grep -q "from another" || exit 3
+	EOF
+	run script -qec "EDITOR=$T/ed.sh $KZ --vault $V --passphrase-file $T/pass session add C001" /dev/null
+	echo "$output"; cat "$T/meanwhile.out"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/meanwhile.rc")" = 0 ]
+	! grep -q "busy\\|audit trail" "$T/meanwhile.out"
+	# The editor's note ran again from the new state: s2, its text as typed once.
+	[[ "$output" == *"added session s2 for C001"* ]]
+	[ "$(kzp --json session show s2 | jq -r .text)" = "typed in the editor" ]
+	[ "$(kzp --json session show s1 | jq -r .text)" = "from another process" ]
+	[ "$(kzp --json session list C001 | jq length)" -eq 2 ]
+	[ "$(kzp --json couple list | jq length)" -eq 2 ]
+	run kzp audit verify
+	[ "$status" -eq 0 ]
+}
+
+@test "a couple closed by another process while its note is in the editor: the note is refused, nothing written" {
+	new_vault
+	kzp couple add C001 >/dev/null
+	editor_meanwhile "typed for a couple closed meanwhile"
+	cat >"$T/meanwhile" <<-EOF
+		KIZUNA_BUSY_TIMEOUT_MS=300 "$KZ" --vault "$V" --passphrase-file "$T/pass" couple close C001
+	EOF
+	run script -qec "EDITOR=$T/ed.sh $KZ --vault $V --passphrase-file $T/pass session add C001" /dev/null
+	echo "$output"; cat "$T/meanwhile.out"
+	[ "$(cat "$T/meanwhile.rc")" = 0 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"C001 is closed"* ]]
+	[ "$(kzp --json session list C001 --all 2>/dev/null | jq length)" -eq 0 ]
+	run kzp audit verify
+	[ "$status" -eq 0 ]
+}
