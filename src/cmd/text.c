@@ -295,7 +295,7 @@ kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err
 {
     const char *again;
     size_t len;
-    int ok, released = 0, moved = 0, rc;
+    int ok, released, moved = 0, rc;
 
     if (yes)
         return KZ_OK;
