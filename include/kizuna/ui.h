@@ -83,6 +83,10 @@ void kz_ui_done(struct kz_ui *ui, json_t *doc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Human-only text on stdout (nothing in JSON mode). */
 void kz_ui_say(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* On a terminal: clears the screen and the scrollback that terminals keep
+ * (xterm's ESC [ 3 J), so that what was shown is not left on display; 1
+ * when it did (0: not a terminal, or JSON mode). */
+int kz_ui_clear_screen(struct kz_ui *ui);
 /* A warning on stderr, in both modes (JSON mode: {"warning": "..."} line). */
 void kz_ui_warn(struct kz_ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A line for the person at the keyboard on stderr, in both modes, never in

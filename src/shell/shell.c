@@ -315,16 +315,17 @@ pager_idle_limit(void *ctx)
 
 static void forget_typed(void);
 
-/* The idle lock: the keys, whatever was half typed and the history wiped. */
+/* The idle lock: the keys, whatever was half typed and the history wiped,
+ * and the screen cleared (the notes shown before were left on display). */
 static void
 lock_idle(struct kz_state *st, int idle)
 {
     forget_typed();
     kz_state_lock(st, "idle");
     st->locked_by_idle = 1;
-    kz_ui_say(&st->ui, "\nvault locked after %d s idle; the next command asks for the "
+    kz_ui_say(&st->ui, "%svault locked after %d s idle; the next command asks for the "
                        "passphrase\n",
-              idle);
+              kz_ui_clear_screen(&st->ui) ? "" : "\n", idle);
 }
 
 static const char *

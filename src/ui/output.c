@@ -154,6 +154,16 @@ kz_ui_say(struct kz_ui *ui, const char *fmt, ...)
     fflush(ui->out);
 }
 
+int
+kz_ui_clear_screen(struct kz_ui *ui)
+{
+    if (ui->json || !isatty(fileno(ui->out)))
+        return 0;
+    fputs("\033[H\033[2J\033[3J", ui->out);
+    fflush(ui->out);
+    return 1;
+}
+
 /* Writes a one-line message with every terminal control (C0, DEL, C1) shown
  * as '?': messages quote file names, JSON parse errors and other bytes kizuna
  * did not write, which must not drive the terminal. */
