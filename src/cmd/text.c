@@ -13,6 +13,7 @@
 
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
 #include "cmds.h"
 
 #define TEXT_FILE_MAX (4 * 1024 * 1024)
@@ -197,8 +198,7 @@ kz_cmd_text_forget(struct kz_state *st)
 {
     while (st->memo_n > 0) {
         st->memo_n--;
-        sodium_memzero(st->memo[st->memo_n], st->memo_len[st->memo_n]);
-        free(st->memo[st->memo_n]);
+        kz_wipe_free(st->memo[st->memo_n], st->memo_len[st->memo_n] + 1);
         st->memo[st->memo_n] = NULL;
     }
     st->memo_pos = 0;
@@ -245,11 +245,23 @@ retake(struct kz_state *st, int *moved, struct kz_err *err)
     return kz_vault_retake(st->vault, moved, err);
 }
 
+/* 1 if text_from will wait for a person or a stream (the editor, typing, a
+ * pipe), 0 for --text, a named file, a script's own lines or no source. */
+static int
+from_person(const struct kz_state *st, const char *text, const char *file)
+{
+    if (text != NULL)
+        return 0;
+    if (file != NULL)
+        return strcmp(file, "-") == 0 && !stdin_is_script(st);
+    return st->interactive || kz_ui_have_terminal(); /* the editor */
+}
+
 int
 kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const char *file,
             char **out, size_t *len, struct kz_err *err)
 {
-    int rc, released = 0, moved = 0, from_file = file != NULL && strcmp(file, "-") != 0;
+    int rc, released = 0, moved = 0;
     const char *again;
 
     *out = NULL;
@@ -261,9 +273,7 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     }
     /* The editor, a terminal or a pipe may take minutes: meanwhile the change,
      * which has written nothing yet, does not keep other processes out. */
-    if (text == NULL && !from_file && !(file == NULL && !st->interactive &&
-                                        !kz_ui_have_terminal()) &&
-        !(file != NULL && stdin_is_script(st)) && st->vault != NULL)
+    if (from_person(st, text, file) && st->vault != NULL)
         released = kz_vault_release(st->vault);
     rc = text_from(st, initial, text, file, out, len, err);
     if (released) {

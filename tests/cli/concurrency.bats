@@ -1233,3 +1233,27 @@ editor_meanwhile() { # text
 	run kzp audit verify
 	[ "$status" -eq 0 ]
 }
+
+@test "a head deleted with sqlite3 while a note is in the editor: the note is refused (exit 4), nothing written" {
+	new_vault
+	kzp couple add C001 >/dev/null
+	kzp session add C001 --text "an earlier note" >/dev/null
+	editor_meanwhile "typed while the file was tampered with"
+	# Meanwhile someone with write access to the file removes a record's head
+	# (before, the editor's change held the lock and sqlite3 found it busy).
+	cat >"$T/meanwhile" <<-EOF
+		sqlite3 "$V" "DELETE FROM heads WHERE id = (SELECT id FROM bodies ORDER BY id LIMIT 1)"
+		sqlite3 "$V" "SELECT count(*) FROM heads" >"$T/heads.after"
+		sqlite3 "$V" "SELECT count(*) FROM bodies" >"$T/bodies.after"
+	EOF
+	run script -qec "EDITOR=$T/ed.sh $KZ --vault $V --passphrase-file $T/pass session add C001" /dev/null
+	echo "$output"; cat "$T/meanwhile.out"
+	[ "$(cat "$T/meanwhile.rc")" = 0 ]
+	[ "$(cat "$T/heads.after")" -eq 1 ]
+	[ "$status" -eq 4 ]
+	# The change taken up again met the tampered file: nothing was added.
+	[ "$(sqlite3 "$V" "SELECT count(*) FROM heads")" -eq 1 ]
+	[ "$(sqlite3 "$V" "SELECT count(*) FROM bodies")" -eq "$(cat "$T/bodies.after")" ]
+	run kzp couple list
+	[ "$status" -eq 4 ]
+}
