@@ -69,6 +69,20 @@ int kz_vault_unlocked(const struct kz_vault *v);
  * (search's in-memory index), which must not outlive the key. One hook per
  * vault; fn NULL removes it. */
 void kz_vault_set_lock_hook(struct kz_vault *v, void (*fn)(void *ctx), void *ctx);
+/* fn is told of each change to the index of heads (kz_vault_heads), so that
+ * an upper layer can keep lookups of its own over it up to date: id NULL when
+ * the whole index is dropped (it loads again on next use: read it then, no
+ * head loaded is told one by one); else record id's plaintext head before
+ * (old NULL: a new record) and after (now NULL: deleted). ctx is the vault's
+ * from here (the lookups live as long as the vault, whichever state uses it):
+ * free_ctx(ctx) runs when the vault closes or another hook takes its place.
+ * One hook per vault. */
+typedef void (*kz_vault_heads_fn)(void *ctx, const unsigned char *id, const unsigned char *old,
+                                  size_t oldlen, const unsigned char *now, size_t nowlen);
+void kz_vault_set_heads_hook(struct kz_vault *v, kz_vault_heads_fn fn, void *ctx,
+                             void (*free_ctx)(void *ctx));
+/* The hook's ctx if the hook is fn, else NULL. */
+void *kz_vault_heads_hook_ctx(const struct kz_vault *v, kz_vault_heads_fn fn);
 
 /* Rewraps the passphrase slot under a new passphrase (new salt, same costs
  * unless kdf is given). Needs the vault unlocked. One transaction. */

@@ -196,9 +196,6 @@ int kz_rec_scan(struct kz_state *st, int (*cb)(void *ctx, const unsigned char *i
 int kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
                      int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
                      void *ctx, struct kz_err *err);
-/* Calls cb with the short id of every record of one kind (nothing decoded). */
-int kz_rec_scan_nums(struct kz_state *st, int kind, int (*cb)(void *ctx, uint32_t num),
-                     void *ctx, struct kz_err *err);
 /* A couple's sessions and goals: ids with their heads, in index order. */
 struct kz_rec_child {
     unsigned char id[KZ_RECORD_ID_BYTES];
@@ -229,6 +226,15 @@ int kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned cha
 void kz_rec_parent_code(struct kz_state *st, const unsigned char *parent, char *code);
 /* The next short id for sessions or goals: never one given before. */
 uint32_t kz_rec_next_num(struct kz_state *st, int kind);
+/* Lookups kept over the heads (src/cmd/recindex.c), up to date with them:
+ * the largest short id of a kind; how many heads hold kind and short id num,
+ * with its id in id when *known (one head, sure which); the couples' ids (valid
+ * until the next change). Errors as kz_vault_heads. */
+int kz_recix_max(struct kz_state *st, int kind, uint32_t *max, struct kz_err *err);
+int kz_recix_num(struct kz_state *st, int kind, uint32_t num, uint32_t *count, unsigned char *id,
+                 int *known, struct kz_err *err);
+int kz_recix_couples(struct kz_state *st, const unsigned char (**ids)[KZ_RECORD_ID_BYTES],
+                     size_t *n, struct kz_err *err);
 /* Records that ids up to num are taken (in the sealed config record). */
 int kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err);
 /* Opens and parses a body (KZ_EINTEGRITY if it is not a JSON object). */

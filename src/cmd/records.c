@@ -63,26 +63,6 @@ kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
     return scan(st, kind, 0, parent, cb, ctx, err);
 }
 
-int
-kz_rec_scan_nums(struct kz_state *st, int kind, int (*cb)(void *ctx, uint32_t num), void *ctx,
-                 struct kz_err *err)
-{
-    const struct kz_head *heads;
-    size_t n, i;
-    uint32_t num;
-    int rc, k;
-
-    if ((rc = kz_vault_heads(st->vault, &heads, &n, err)) != KZ_OK)
-        return rc;
-    for (i = 0; i < n; i++) {
-        if (kz_head_peek(heads[i].data, heads[i].len, &k, &num, NULL) != 0)
-            return malformed(&heads[i], err);
-        if (k == kind && (rc = cb(ctx, num)) != 0)
-            return rc;
-    }
-    return KZ_OK;
-}
-
 struct children {
     const unsigned char *parent;
     struct kz_rec_child *c;
@@ -153,8 +133,26 @@ match(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 static int
 find(struct kz_state *st, struct find *f, struct kz_err *err)
 {
-    int rc = scan(st, f->kind, f->num, NULL, match, f, err);
+    const struct kz_head *h;
+    struct kz_head_info hi;
+    uint32_t count = 0;
+    int rc, known = 0;
 
+    /* By short id: from the lookups kept, unless they cannot say which head. */
+    if (f->num != 0 && f->code == NULL) {
+        if ((rc = kz_recix_num(st, f->kind, f->num, &count, f->id, &known, err)) != KZ_OK)
+            return rc;
+        if (count == 0)
+            return KZ_ENOTFOUND;
+        if (known && (h = kz_vault_head(st->vault, f->id)) != NULL) {
+            if (kz_head_decode(h->data, h->len, &hi) != 0)
+                return malformed(h, err);
+            if (f->hi != NULL)
+                *f->hi = hi;
+            return KZ_OK;
+        }
+    }
+    rc = scan(st, f->kind, f->num, NULL, match, f, err);
     return rc == 1 ? KZ_OK : rc != KZ_OK ? rc : KZ_ENOTFOUND;
 }
 
@@ -202,15 +200,27 @@ find_couple(struct kz_state *st, const char *code, int exact_wins, unsigned char
             struct kz_head_info *hi, struct kz_err *err)
 {
     unsigned char scratch[KZ_RECORD_ID_BYTES];
+    const unsigned char(*couples)[KZ_RECORD_ID_BYTES];
     struct couple_find f;
+    size_t n, i;
     int rc;
 
     memset(&f, 0, sizeof(f));
     f.code = code;
     f.id = id != NULL ? id : scratch;
     f.hi = hi;
-    if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, match_couple, &f, err)) != KZ_OK)
+    /* The couples alone, from the lookups kept (not a scan of every head). */
+    if ((rc = kz_recix_couples(st, &couples, &n, err)) != KZ_OK)
         return rc;
+    for (i = 0; i < n; i++) {
+        const struct kz_head *h = kz_vault_head(st->vault, couples[i]);
+        struct kz_head_info chi;
+        if (h == NULL)
+            return kz_fail(err, KZ_ERR, "internal error: a couple kept is not in the heads");
+        if (kz_head_decode(h->data, h->len, &chi) != 0)
+            return malformed(h, err);
+        match_couple(&f, couples[i], &chi);
+    }
     if (f.n == 0)
         return kz_fail(err, KZ_ENOTFOUND, "no couple %s (see 'couple list')", code);
     if (f.n > 1 && !(exact_wins && f.exact))

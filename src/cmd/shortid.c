@@ -5,22 +5,6 @@
 #include "cmds.h"
 #include "config_cmd.h"
 
-/* The largest short id of a kind (next) or how often num is given (claim). */
-struct ids {
-    uint32_t num;
-    uint32_t max;
-};
-
-static int
-track_max(void *ctx, uint32_t num)
-{
-    struct ids *f = ctx;
-
-    if (num > f->max)
-        f->max = num;
-    return 0;
-}
-
 static int
 counter_of(int kind)
 {
@@ -32,12 +16,11 @@ counter_of(int kind)
 uint32_t
 kz_rec_next_num(struct kz_state *st, int kind)
 {
-    struct ids f = {0, 0};
     unsigned char id[KZ_RECORD_ID_BYTES];
     json_t *cfg = NULL;
-    uint32_t used = 0, committed = 0;
+    uint32_t used = 0, committed = 0, max = 0;
 
-    kz_rec_scan_nums(st, kind, track_max, &f, NULL);
+    kz_recix_max(st, kind, &max, NULL); /* the heads' largest */
     /* Ids once given are never given again, even after a delete: the
      * commitment's counter holds the largest given. Vaults from before the
      * counters moved there kept it in the config record, whose counters no
@@ -45,40 +28,31 @@ kz_rec_next_num(struct kz_state *st, int kind)
      * commitment's counter is not 0 it is above the config's, and the config
      * need not be opened. */
     if (kz_vault_counter(st->vault, counter_of(kind), &committed, NULL) == KZ_OK &&
-        committed > f.max)
-        f.max = committed;
+        committed > max)
+        max = committed;
     if (committed == 0) {
         if (kz_config_load(st, id, &cfg, NULL) == KZ_OK)
             used = kz_conf_counter(cfg, kind);
         json_decref(cfg);
-        if (used > f.max)
-            f.max = used;
+        if (used > max)
+            max = used;
     }
-    return f.max + 1;
-}
-
-static int
-count_num(void *ctx, uint32_t num)
-{
-    struct ids *f = ctx;
-
-    if (num == f->num)
-        f->max++;
-    return 0;
+    return max + 1;
 }
 
 int
 kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err)
 {
-    struct ids dup = {num, 0};
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    uint32_t count = 0;
     char text[16];
-    int rc;
+    int rc, known;
 
     /* A short id given twice fails the whole change: the write transaction
      * started from the committed state, so this holds unless the file lies. */
-    if ((rc = kz_rec_scan_nums(st, kind, count_num, &dup, err)) != KZ_OK)
+    if ((rc = kz_recix_num(st, kind, num, &count, id, &known, err)) != KZ_OK)
         return rc;
-    if (dup.max > 1) {
+    if (count > 1) {
         kz_rec_num_text(kind, num, text, sizeof(text));
         return kz_fail(err, KZ_EINTEGRITY, "short id %s would be given twice; nothing was saved",
                        text);

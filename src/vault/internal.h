@@ -49,6 +49,10 @@ struct kz_vault {
      * by lock_hook whenever the keys are (kz_vault_set_lock_hook). */
     void (*lock_hook)(void *ctx);
     void *lock_ctx;
+    /* Told of each change to the heads index (kz_vault_set_heads_hook). */
+    kz_vault_heads_fn heads_hook;
+    void *heads_ctx;
+    void (*heads_free)(void *ctx);
 };
 
 /* Purpose keys derived from the master key (crypto_kdf subkey ids). */

@@ -229,6 +229,23 @@ kz_vault_set_lock_hook(struct kz_vault *v, void (*fn)(void *ctx), void *ctx)
     v->lock_ctx = ctx;
 }
 
+void
+kz_vault_set_heads_hook(struct kz_vault *v, kz_vault_heads_fn fn, void *ctx,
+                        void (*free_ctx)(void *ctx))
+{
+    if (v->heads_free != NULL)
+        v->heads_free(v->heads_ctx);
+    v->heads_hook = fn;
+    v->heads_ctx = ctx;
+    v->heads_free = free_ctx;
+}
+
+void *
+kz_vault_heads_hook_ctx(const struct kz_vault *v, kz_vault_heads_fn fn)
+{
+    return v->heads_hook == fn ? v->heads_ctx : NULL;
+}
+
 int
 kz_vault_unlocked(const struct kz_vault *v)
 {
@@ -279,6 +296,7 @@ kz_vault_close(struct kz_vault *v)
     if (v == NULL)
         return;
     kz_vault_lock(v);
+    kz_vault_set_heads_hook(v, NULL, NULL, NULL);
     untrack(v);
     kz_store_close(v->st);
     free(v);
@@ -795,6 +813,8 @@ heads_drop(struct kz_vault *v)
 {
     size_t i;
 
+    if (v->heads_hook != NULL)
+        v->heads_hook(v->heads_ctx, NULL, NULL, 0, NULL, 0);
     for (i = 0; i < v->nheads; i++) {
         if (v->own[i]) {
             sodium_memzero(v->heads[i].data, v->heads[i].len);
@@ -930,6 +950,8 @@ heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size
     slot = slot_for(v, id);
     if (*slot != 0) {
         struct kz_head *h = &v->heads[*slot - 1];
+        if (v->heads_hook != NULL)
+            v->heads_hook(v->heads_ctx, id, h->data, h->len, data, len);
         sum_add(v, id, h->ver, -1);
         sum_add(v, id, ver, +1);
         head_release(v, *slot - 1);
@@ -939,6 +961,8 @@ heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size
         v->own[*slot - 1] = 1;
         return;
     }
+    if (v->heads_hook != NULL)
+        v->heads_hook(v->heads_ctx, id, NULL, 0, data, len);
     heads_append(v, slot, id, data, len, ver, 1);
     sum_add(v, id, ver, +1);
 }
@@ -958,6 +982,8 @@ heads_remove(struct kz_vault *v, const unsigned char *id)
     if (!heads_has(v, id))
         return;
     pos = *slot_for(v, id) - 1;
+    if (v->heads_hook != NULL)
+        v->heads_hook(v->heads_ctx, id, v->heads[pos].data, v->heads[pos].len, NULL, 0);
     sum_add(v, id, v->heads[pos].ver, -1);
     head_release(v, pos);
     v->heads[pos] = v->heads[--v->nheads];
