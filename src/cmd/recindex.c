@@ -50,11 +50,17 @@ ix_clear(struct kz_recix *x)
     sodium_memzero(x, sizeof(*x)); /* valid = 0 */
 }
 
+/* Where key's probe starts. */
+static size_t
+home_of(const struct kz_recix *x, uint64_t key)
+{
+    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (x->nslots - 1);
+}
+
 static size_t
 slot_of(const struct kz_recix *x, uint64_t key)
 {
-    uint64_t h = key * 0x9e3779b97f4a7c15ULL;
-    size_t mask = x->nslots - 1, i = (size_t)(h >> 32) & mask;
+    size_t mask = x->nslots - 1, i = home_of(x, key);
 
     while (x->slot[i].key != 0 && x->slot[i].key != key)
         i = (i + 1) & mask;
@@ -90,7 +96,7 @@ slot_delete(struct kz_recix *x, size_t i)
         j = (j + 1) & mask;
         if (x->slot[j].key == 0)
             break;
-        home = (size_t)((x->slot[j].key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+        home = home_of(x, x->slot[j].key);
         /* j's entry may fill the hole at i unless its home lies in (i, j]. */
         if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
             x->slot[i] = x->slot[j];
@@ -232,10 +238,8 @@ recix(struct kz_state *st, int *rc, struct kz_err *err)
     ix_rehash(x, nslots);
     for (i = 0; i < n; i++) {
         if (ix_add(x, heads[i].id, heads[i].data, heads[i].len) != 0) {
-            char hex[17];
             ix_clear(x);
-            kz_hex(heads[i].id, 8, hex);
-            *rc = kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
+            *rc = kz_rec_malformed(&heads[i], err);
             return NULL;
         }
     }

@@ -9,8 +9,8 @@
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
-static int
-malformed(const struct kz_head *h, struct kz_err *err)
+int
+kz_rec_malformed(const struct kz_head *h, struct kz_err *err)
 {
     char hex[17];
 
@@ -40,7 +40,7 @@ scan(struct kz_state *st, int kind, uint32_t want, const unsigned char *parent,
              (parent != NULL && memcmp(par, parent, KZ_RECORD_ID_BYTES) != 0)))
             continue;
         if (kz_head_decode(heads[i].data, heads[i].len, &hi) != 0)
-            return malformed(&heads[i], err);
+            return kz_rec_malformed(&heads[i], err);
         if ((rc = cb(ctx, heads[i].id, &hi)) != 0)
             return rc;
     }
@@ -146,7 +146,7 @@ find(struct kz_state *st, struct find *f, struct kz_err *err)
             return KZ_ENOTFOUND;
         if (known && (h = kz_vault_head(st->vault, f->id)) != NULL) {
             if (kz_head_decode(h->data, h->len, &hi) != 0)
-                return malformed(h, err);
+                return kz_rec_malformed(h, err);
             if (f->hi != NULL)
                 *f->hi = hi;
             return KZ_OK;
@@ -218,7 +218,7 @@ find_couple(struct kz_state *st, const char *code, int exact_wins, unsigned char
         if (h == NULL)
             return kz_fail(err, KZ_ERR, "internal error: a couple kept is not in the heads");
         if (kz_head_decode(h->data, h->len, &chi) != 0)
-            return malformed(h, err);
+            return kz_rec_malformed(h, err);
         match_couple(&f, couples[i], &chi);
     }
     if (f.n == 0)
