@@ -226,7 +226,7 @@ int kz_rec_find_num(struct kz_state *st, int kind, const char *arg, unsigned cha
 void kz_rec_parent_code(struct kz_state *st, const unsigned char *parent, char *code);
 /* The next short id for sessions or goals: never one given before. */
 uint32_t kz_rec_next_num(struct kz_state *st, int kind);
-/* KZ_EINTEGRITY "record ID has a malformed head". */
+/* KZ_EINTEGRITY "record ID has a malformed head" (src/cmd/recindex.c). */
 int kz_rec_malformed(const struct kz_head *h, struct kz_err *err);
 /* Lookups kept over the heads (src/cmd/recindex.c), up to date with them:
  * the largest short id of a kind; how many heads hold kind and short id num,

@@ -36,6 +36,15 @@ struct kz_recix {
     size_t ncouples, capcouples;
 };
 
+int
+kz_rec_malformed(const struct kz_head *h, struct kz_err *err)
+{
+    char hex[17];
+
+    kz_hex(h->id, 8, hex);
+    return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
+}
+
 static void
 ix_clear(struct kz_recix *x)
 {

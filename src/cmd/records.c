@@ -9,15 +9,6 @@
 #include "kizuna/secmem.h"
 #include "cmds.h"
 
-int
-kz_rec_malformed(const struct kz_head *h, struct kz_err *err)
-{
-    char hex[17];
-
-    kz_hex(h->id, 8, hex);
-    return kz_fail(err, KZ_EINTEGRITY, "record %s has a malformed head", hex);
-}
-
 /* The heads of one kind (any: kind < 0), short id (any: want 0) and parent
  * (any: NULL), decoded, to cb; the others are only peeked at. */
 static int
