@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kizuna/cleanup.h"
 #include "kizuna/cmd.h"
 #include "kizuna/wipe.h"
 #include "kizuna/secmem.h"
@@ -73,6 +74,7 @@ harden_process(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
     umask(077);
+    kz_cleanup_fault_install();
 }
 
 static void

@@ -29,6 +29,12 @@ void kz_cleanup_child(int h, pid_t pid, const struct termios *tty);
 /* Forgets the entry (the caller shreds or renames the file itself). */
 void kz_cleanup_remove(int h);
 
+/* From now on SIGBUS (a mapped file cut short under the process: the vault
+ * during a walk, or its -shm index) shreds the registered files, says so in
+ * one line on stderr and exits 4 (integrity), rather than the process dying
+ * without a word. main calls it once. */
+void kz_cleanup_fault_install(void);
+
 /* Overwrites fd's bytes with zeros and fsyncs it. Async-signal-safe. */
 void kz_shred_fd(int fd);
 /* Shreds the regular file at path (never through a symbolic link) and

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kizuna/cleanup.h"
+#include "kizuna/err.h"
 
 #define SLOTS 4
 #define PATH_SIZE 4224 /* PATH_MAX and ".tmp-XXXXXX" */
@@ -94,22 +95,13 @@ kz_shred_path(const char *path)
     return unlink(path);
 }
 
-/* Shreds every registered file, then dies of sig. Async-signal-safe calls only. */
+/* Kills and reaps a registered editor, puts the terminal back and shreds every
+ * registered file. Async-signal-safe calls only. */
 static void
-on_fatal(int sig, siginfo_t *si, void *uc)
+shred_all(void)
 {
-    int i, k, editing = 0, e = errno;
-    sigset_t set;
+    int i, k;
 
-    (void)uc;
-    for (i = 0; i < SLOTS; i++)
-        editing |= slots[i].used && slots[i].child > 0;
-    /* Ctrl-C or Ctrl-\ typed in an editor that leaves them as signals reach
-     * the whole foreground group: they are the editor's to handle. */
-    if ((sig == SIGINT || sig == SIGQUIT) && editing && si != NULL && si->si_code == SI_KERNEL) {
-        errno = e;
-        return;
-    }
     for (i = 0; i < SLOTS; i++) {
         struct slot *s = &slots[i];
         if (!s->used)
@@ -127,6 +119,25 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         for (k = 0; k < SIDES && s->side[k][0] != '\0'; k++)
             kz_shred_path(s->side[k]);
     }
+}
+
+/* Shreds every registered file, then dies of sig. Async-signal-safe calls only. */
+static void
+on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    int i, editing = 0, e = errno;
+    sigset_t set;
+
+    (void)uc;
+    for (i = 0; i < SLOTS; i++)
+        editing |= slots[i].used && slots[i].child > 0;
+    /* Ctrl-C or Ctrl-\ typed in an editor that leaves them as signals reach
+     * the whole foreground group: they are the editor's to handle. */
+    if ((sig == SIGINT || sig == SIGQUIT) && editing && si != NULL && si->si_code == SI_KERNEL) {
+        errno = e;
+        return;
+    }
+    shred_all();
     /* Die of the signal itself, so that the parent sees its usual status:
      * the default action (terminate) for all four, delivered at once. */
     signal(sig, SIG_DFL);
@@ -134,6 +145,40 @@ on_fatal(int sig, siginfo_t *si, void *uc)
     sigaddset(&set, sig);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(sig);
+}
+
+/* SIGBUS: a page of a file mapped into memory lies past the file's end, the
+ * file having been cut short under the process (the vault during a walk, or
+ * its -shm index: by someone outside kizuna). There is nothing to go back to,
+ * and the handler may not return: the registered files are shredded, a line
+ * says what happened, and the process exits 4 (integrity). Whatever change was
+ * under way was never committed, so the file keeps none of it. */
+static void
+on_bus(int sig)
+{
+    static const char msg[] = "kizuna: the vault file was cut short while being read "
+                              "(changed outside kizuna); the command under way saved nothing\n";
+    ssize_t w;
+
+    (void)sig;
+    shred_all();
+    w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(KZ_EINTEGRITY);
+}
+
+void
+kz_cleanup_fault_install(void)
+{
+    struct sigaction sa;
+    size_t i;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_bus;
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < NSIG_FATAL; i++)
+        sigaddset(&sa.sa_mask, fatal_signals[i]);
+    sigaction(SIGBUS, &sa, NULL);
 }
 
 static void

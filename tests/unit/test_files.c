@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kizuna/cleanup.h"
 #include "kizuna/wipe.h"
@@ -194,6 +196,54 @@ test_shred_path_removes_a_symlink_not_its_target(void **state)
     assert_int_equal(errno, ENOENT);
 }
 
+/* ---- a mapped file cut short ---- */
+
+/* A child maps a file, has it cut short under the mapping, and reads it: the
+ * handler kz_cleanup_fault_install sets shreds the registered file, says so
+ * on stderr, and exits 4 (integrity) where the child would die of SIGBUS. */
+static void
+test_sigbus_shreds_and_exits_4(void **state)
+{
+    struct fx *f = *state;
+    char buf[256], errpath[300];
+    pid_t pid;
+    int status = 0;
+    size_t i;
+
+    snprintf(errpath, sizeof(errpath), "%s/stderr", f->dir);
+    put(f->a, CANARY);
+    assert_int_equal(link(f->a, f->b), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static char page[8192];
+        volatile const char *map;
+        int fd = open(f->c, O_RDWR | O_CREAT | O_TRUNC, 0600), efd;
+        if (fd < 0 || write(fd, page, sizeof(page)) != (ssize_t)sizeof(page))
+            _exit(90);
+        if ((efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || dup2(efd, 2) < 0)
+            _exit(91);
+        kz_cleanup_fault_install();
+        if (kz_cleanup_add(f->a, -1) < 0)
+            _exit(92);
+        map = mmap(NULL, sizeof(page), PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED || ftruncate(fd, 0) != 0)
+            _exit(93);
+        (void)map[4096]; /* past the end now */
+        _exit(94);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 4);
+    get(errpath, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "kizuna: the vault file was cut short while being read"));
+    assert_int_equal(access(f->a, F_OK), -1);
+    memset(buf, 'x', sizeof(buf));
+    get(f->b, buf, sizeof(buf));
+    for (i = 0; i < sizeof(CANARY) - 1; i++)
+        assert_int_equal(buf[i], 0);
+}
+
 /* ---- jansson ---- */
 
 static void
@@ -235,6 +285,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_shred_path_zeroes_then_unlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shred_path_removes_a_symlink_not_its_target, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sigbus_shreds_and_exits_4, setup, teardown),
         cmocka_unit_test(test_json_blocks_are_wiped_whole_when_freed),
     };
 

@@ -3,8 +3,12 @@
 #include "testutil.h"
 
 #include <sodium.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "kizuna/cleanup.h"
 #include "kizuna/secmem.h"
 #include "kizuna/store.h"
 #include "kizuna/vault.h"
@@ -304,6 +308,66 @@ test_foreach_stops_at_a_tampered_record(void **state)
     assert_int_equal(kz_vault_record_foreach(v, count_cb, &n, &err), KZ_EINTEGRITY);
     assert_true(n < 5); /* the walk stopped at it (rows come in id order: any place) */
     kz_vault_close(v);
+}
+
+/* The attack on the mapped walk: the file cut short (truncate, by path: no
+ * descriptor of ours) while a walk reads it. The walk reads through a mapping
+ * (kz_store_record_foreach), where a page past the end raises SIGBUS: the
+ * child must say so and exit 4, not die of the signal without a word. */
+static int
+truncate_cb(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
+            const char *plain, size_t len)
+{
+    (void)id;
+    (void)head;
+    (void)headlen;
+    (void)plain;
+    (void)len;
+    return truncate(ctx, 0) == 0 ? 0 : -1;
+}
+
+static void
+test_vault_cut_short_under_a_walk_exits_4(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    char body[2100], errpath[300], msg[512];
+    struct kz_err err;
+    pid_t pid;
+    int status = 0, i, fd;
+    ssize_t n;
+
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    for (i = 0; i < 40; i++) { /* bodies on several pages of the file */
+        kz_vault_new_record_id(id);
+        put(v, id, body);
+    }
+    kz_vault_close(v); /* the last connection: the WAL goes into the file */
+    snprintf(errpath, sizeof(errpath), "%s/stderr", f->dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (efd < 0 || dup2(efd, 2) < 0)
+            _exit(90);
+        kz_cleanup_fault_install();
+        v = reopen(f->a);
+        if (kz_vault_unlock(v, PASS, strlen(PASS), &err) != KZ_OK)
+            _exit(91);
+        _exit(kz_vault_record_foreach(v, truncate_cb, f->a, &err) == KZ_OK ? 92 : 93);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 4);
+    fd = open(errpath, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, msg, sizeof(msg) - 1);
+    close(fd);
+    assert_true(n > 0);
+    msg[n] = '\0';
+    assert_non_null(strstr(msg, "the vault file was cut short while being read"));
 }
 
 /* Each body holds its record id in hex: the parallel walk checks every one. */
@@ -629,6 +693,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recovery_rotate_retires_old_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_vault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_cut_short_under_a_walk_exits_4, setup,
+                                        teardown),
     };
 
     if (kz_crypto_init() != 0)
