@@ -52,6 +52,42 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The key derivation inside kz_vault_unlock, timed apart: the bench is linked
+ * with -Wl,--wrap=kz_kdf_derive (Makefile), so the vault's calls come here.
+ * [4] is then an unlock less its own KDF run, where the difference of two
+ * separate runs moved by tens of milliseconds between runs of the bench
+ * (Argon2id of 512 MiB on a shared machine). */
+int __real_kz_kdf_derive(const struct kz_kdf_params *p, const char *pass, size_t passlen,
+                         unsigned char *out, struct kz_err *err); /* NOLINT */
+int __wrap_kz_kdf_derive(const struct kz_kdf_params *p, const char *pass, size_t passlen,
+                         unsigned char *out, struct kz_err *err); /* NOLINT */
+static double kdf_spent;
+
+int
+__wrap_kz_kdf_derive(const struct kz_kdf_params *p, const char *pass, size_t passlen, /* NOLINT */
+                     unsigned char *out, struct kz_err *err)
+{
+    double t0 = now_s();
+    int rc = __real_kz_kdf_derive(p, pass, passlen, out, err);
+
+    kdf_spent += now_s() - t0;
+    return rc;
+}
+
+/* Unlocks v: the whole time, and the time beyond its own key derivation. */
+static int
+unlock_timed(struct kz_vault *v, double *total, double *beyond, struct kz_err *err)
+{
+    double t0 = now_s();
+    int rc;
+
+    kdf_spent = 0;
+    rc = kz_vault_unlock(v, PASS, strlen(PASS), err);
+    *total = now_s() - t0;
+    *beyond = *total - kdf_spent;
+    return rc;
+}
+
 static void
 die(const char *what, const struct kz_err *err)
 {
@@ -308,23 +344,26 @@ state_kind(struct kz_state *st, int shell)
 }
 
 /* A state on path, opened and unlocked as a process does at its first
- * command; *t_unlock (may be NULL) gets the unlock's time. */
+ * command; *t_unlock and *t_beyond (may be NULL) get the unlock's time, and
+ * its time beyond its own key derivation. */
 static void
-fresh_state(struct kz_state *st, const char *path, int shell, double *t_unlock)
+fresh_state(struct kz_state *st, const char *path, int shell, double *t_unlock,
+            double *t_beyond)
 {
     struct kz_err err;
-    double t0;
+    double total, beyond;
 
     kz_state_init(st);
     st->vault_path = kz_xstrdup(path);
     st->ui.out = st->ui.errf = fopen("/dev/null", "w");
     if (kz_vault_open(path, &st->vault, &err) != KZ_OK)
         die("open", &err);
-    t0 = now_s();
-    if (kz_vault_unlock(st->vault, PASS, strlen(PASS), &err) != KZ_OK)
+    if (unlock_timed(st->vault, &total, &beyond, &err) != KZ_OK)
         die("unlock", &err);
     if (t_unlock != NULL)
-        *t_unlock = now_s() - t0;
+        *t_unlock = total;
+    if (t_beyond != NULL)
+        *t_beyond = beyond;
     state_kind(st, shell);
 }
 
@@ -770,6 +809,7 @@ shell_rss(const char *vault)
 
 struct search_fig {
     double unlock;   /* kz_vault_unlock, the KDF and the commitment check included */
+    double beyond;   /* the same unlock less its own KDF run */
     double oneshot;  /* first search in a fresh state */
     double shell1;   /* first search in a state that keeps the index */
     double build;    /* the shell's idle build of the index after it (kz_search_idle) */
@@ -782,19 +822,21 @@ static void
 measure_search(const char *path, struct search_fig *f)
 {
     struct kz_state st;
-    double u, t;
+    double u, b, t;
 
     /* Each first search in two fresh states, the better of the two (the
      * machine is shared); the repeated search the best of three. */
-    f->unlock = f->oneshot = f->shell1 = 1e9;
+    f->unlock = f->beyond = f->oneshot = f->shell1 = 1e9;
     for (int r = 0; r < 2; r++) {
-        fresh_state(&st, path, 0, &u);
+        fresh_state(&st, path, 0, &u, &b);
         f->unlock = u < f->unlock ? u : f->unlock;
+        f->beyond = b < f->beyond ? b : f->beyond;
         t = time_cmd(&st, "search " QUERY, 1);
         f->oneshot = t < f->oneshot ? t : f->oneshot;
         state_done(&st);
-        fresh_state(&st, path, 1, &u);
+        fresh_state(&st, path, 1, &u, &b);
         f->unlock = u < f->unlock ? u : f->unlock;
+        f->beyond = b < f->beyond ? b : f->beyond;
         t = time_cmd(&st, "search " QUERY, 1);
         f->shell1 = t < f->shell1 ? t : f->shell1;
         if (r == 1) {
@@ -1017,7 +1059,8 @@ main(int argc, char **argv)
     struct kz_state st;
     struct kz_err err;
     unsigned char (*cids)[16];
-    double t0, t_kz, t_plain, t_layout, t_kdf, t_script, t_unlock, t_heads, t_floor, floor_mb;
+    double t0, t_kz, t_plain, t_layout, t_kdf, t_script, t_unlock, t_beyond, t_heads, t_floor,
+        floor_mb;
     long i, bytes = 0, nblobs;
     int threads;
     uint32_t score_num = 1;
@@ -1102,16 +1145,16 @@ main(int argc, char **argv)
      * check it against the commitment. */
     /* Three rounds of the KDF alone and the unlock, the best of each (the
      * machine is shared: the best is the least disturbed). */
-    t_unlock = 1e9;
+    t_unlock = t_beyond = 1e9;
     for (int r = 0; r < 3; r++) {
+        double total, beyond;
         if ((t0 = kz_kdf_measure(&kdf)) < t_kdf)
             t_kdf = t0;
         kz_vault_lock(v);
-        t0 = now_s();
-        if (kz_vault_unlock(v, PASS, strlen(PASS), &err) != KZ_OK)
+        if (unlock_timed(v, &total, &beyond, &err) != KZ_OK)
             die("unlock", &err);
-        if (now_s() - t0 < t_unlock)
-            t_unlock = now_s() - t0;
+        t_unlock = total < t_unlock ? total : t_unlock;
+        t_beyond = beyond < t_beyond ? beyond : t_beyond;
     }
     t0 = now_s();
     {
@@ -1128,6 +1171,8 @@ main(int argc, char **argv)
     measure_search(path, &main_fig);
     if (main_fig.unlock < t_unlock)
         t_unlock = main_fig.unlock;
+    if (main_fig.beyond < t_beyond)
+        t_beyond = main_fig.beyond;
     snprintf(line, sizeof(line), "[1] search, one-shot (a word in 1%% of %ld notes)", n);
     target(line, main_fig.oneshot, 's', "floor", t_floor, 0.15, 1.0);
     snprintf(line, sizeof(line), "[1] search, the shell's first (a word in 1%% of %ld notes)", n);
@@ -1143,7 +1188,7 @@ main(int argc, char **argv)
            "floor", t_floor, 0.5, 0);
     {
         struct kz_state s1;
-        fresh_state(&s1, path, 0, NULL);
+        fresh_state(&s1, path, 0, NULL, NULL);
         printf("  a word in most notes, one-shot (every note holding it opened to count its "
                "matches): search translate --limit 20 %.3f s\n",
                time_cmd(&s1, "search translate --limit 20", 1));
@@ -1152,7 +1197,7 @@ main(int argc, char **argv)
     {
         /* The commitment's own share: one keyed SipHash-128 per record. */
         unsigned char in[24] = {0}, out[16], key[16] = {1};
-        double t_sip, beyond = t_unlock - t_kdf > 0 ? t_unlock - t_kdf : 0;
+        double t_sip;
         t0 = now_s();
         for (long k = 0; k < n + NCOUPLES; k++) {
             memcpy(in, &k, sizeof(k));
@@ -1162,8 +1207,8 @@ main(int argc, char **argv)
         printf("  unlock: %.3f s with the KDF; the index of %ld heads loaded and checked against "
                "the commitment %.3f s (the commitment's SipHash share %.4f s)\n",
                t_unlock, n + NCOUPLES + n / NCOUPLES * 4, t_heads, t_sip);
-        target("[4] unlock beyond the key derivation", beyond, 's', "the KDF alone", t_kdf, 0.1,
-               0);
+        target("[4] unlock beyond its own key derivation", t_beyond, 's', "the KDF alone",
+               t_kdf, 0.1, 0);
     }
 
     /* Lists, timeline and chart in the main state (heads loaded). */
@@ -1279,8 +1324,8 @@ main(int argc, char **argv)
     /* Scaling: search and unlock at 10k, 30k, 100k and 300k notes. */
     if (scaling > 0) {
         static const long sizes[] = {10000, 30000, 100000, 300000};
-        printf("  scaling (search for a word in 1%% of the notes; unlock beyond the KDF of "
-               "%.3f s):\n",
+        printf("  scaling (search for a word in 1%% of the notes; unlock beyond its own KDF "
+               "run, the KDF alone %.3f s):\n",
                t_kdf);
         for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
             struct search_fig f;
@@ -1289,7 +1334,7 @@ main(int argc, char **argv)
                 break;
             if (sizes[k] == n) {
                 f = main_fig;
-                f.unlock = t_unlock;
+                f.beyond = t_beyond;
             } else {
                 unsigned char (*c2)[16] = kz_xcalloc(NCOUPLES, sizeof(*c2));
                 struct kz_vault *v2;
@@ -1308,8 +1353,7 @@ main(int argc, char **argv)
                    "built in idle time %.2f s, repeated %.1f ms (every row %.1f ms), a word in "
                    "most (--limit 20) %.1f ms; unlock beyond the KDF %.3f s\n",
                    sizes[k], f.oneshot, f.shell1, f.build, f.repeated * 1e3,
-                   f.repeated_all * 1e3, f.most * 1e3,
-                   f.unlock - t_kdf > 0 ? f.unlock - t_kdf : 0);
+                   f.repeated_all * 1e3, f.most * 1e3, f.beyond);
             fflush(stdout);
         }
     }
