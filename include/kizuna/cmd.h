@@ -74,6 +74,7 @@ struct kz_state {
      * gets the same ones; wiped when the command ends. */
     char *memo[4];
     size_t memo_len[4];
+    char memo_kind[4];          /* 't' a text, 'a' a question's answer */
     int memo_n, memo_pos;
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
                                        (src/cmd/search.c): wiped whenever the vault

@@ -187,7 +187,10 @@ create_target(struct kz_state *st, const char *file, int armor, int force, int *
     snprintf(q, sizeof(q), "%s already exists (%lld bytes). Replace it with this backup?",
              shown, (long long)sb.st_size);
     if (!force && (st->interactive || kz_ui_have_terminal())) {
-        if (!kz_ui_confirm(q))
+        int ok, rc;
+        if ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+            return rc;
+        if (!ok)
             return kz_fail(err, KZ_EUSAGE, "not confirmed; %s left as it was", shown);
     } else if (!force) {
         return kz_fail(err, KZ_EUSAGE, "%s already exists; give --force to replace it", shown);

@@ -80,6 +80,7 @@ confirm_erase(struct kz_state *st, const struct erase_req *rq, const char *what,
               struct kz_err *err)
 {
     char question[512];
+    int ok, rc;
 
     if (rq->yes)
         return KZ_OK;
@@ -88,7 +89,9 @@ confirm_erase(struct kz_state *st, const struct erase_req *rq, const char *what,
     snprintf(question, sizeof(question),
              "Erase for good %s.\nBackups keep them until destroyed. Type %s to erase it:", what,
              rq->code);
-    if (!kz_ui_confirm_typed(question, rq->code))
+    if ((rc = kz_cmd_ask(st, question, KZ_ASK_TYPED, rq->code, &ok, err)) != KZ_OK)
+        return rc;
+    if (!ok)
         return kz_fail(err, KZ_EUSAGE, "not confirmed (the code was not typed); nothing erased");
     return KZ_OK;
 }

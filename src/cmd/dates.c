@@ -82,9 +82,10 @@ kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahead, 
     }
     if (st->interactive || kz_ui_have_terminal()) {
         char ask[160];
+        int ok, rc;
         snprintf(ask, sizeof(ask), "%s: keep it?", question);
-        if (kz_ui_confirm(ask))
-            return KZ_OK;
+        if ((rc = kz_cmd_ask(st, ask, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || ok)
+            return rc;
         return kz_fail(err, KZ_EUSAGE, "%s: %s; not confirmed, nothing saved", opt, question);
     }
     return kz_fail(err, KZ_EUSAGE, "%s: %s; add --yes to keep it (nothing saved)", opt, question);

@@ -259,7 +259,10 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if (!yes && (st->interactive || kz_ui_have_terminal())) {
             size_t ql = strlen(q);
             snprintf(q + ql, sizeof(q) - ql, " Export anyway?");
-            if (!kz_ui_confirm(q)) {
+            int ok;
+            if ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+                goto out;
+            if (!ok) {
                 rc = kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");
                 goto out;
             }

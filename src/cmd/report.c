@@ -155,7 +155,7 @@ may_write(struct kz_state *st, const char *file, const char *shown, int plain, i
 {
     char where[4300], q[5200];
     const char *service = NULL;
-    int asking = st->interactive || kz_ui_have_terminal();
+    int asking = st->interactive || kz_ui_have_terminal(), ok = 0, rc = KZ_OK;
     struct stat sb;
 
     *replace = 0;
@@ -168,8 +168,8 @@ may_write(struct kz_state *st, const char *file, const char *shown, int plain, i
                                            "age1...)", q);
         ql = strlen(q);
         snprintf(q + ql, sizeof(q) - ql, " Write it anyway?");
-        if (!yes && !kz_ui_confirm(q))
-            return kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");
+        if (!yes && ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || !ok))
+            return rc != KZ_OK ? rc : kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");
     }
     if (lstat(file, &sb) != 0)
         return KZ_OK;
@@ -179,8 +179,9 @@ may_write(struct kz_state *st, const char *file, const char *shown, int plain, i
         return kz_fail(err, KZ_EUSAGE, "%s already exists; give --force to replace it", shown);
     snprintf(q, sizeof(q), "%s already exists (%lld bytes). Replace it with this report?", shown,
              (long long)sb.st_size);
-    if (!force && !kz_ui_confirm(q))
-        return kz_fail(err, KZ_EUSAGE, "not confirmed; %s left as it was", shown);
+    if (!force && ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || !ok))
+        return rc != KZ_OK ? rc
+                           : kz_fail(err, KZ_EUSAGE, "not confirmed; %s left as it was", shown);
     *replace = 1;
     return KZ_OK;
 }

@@ -101,9 +101,14 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     snprintf(question, sizeof(question),
              "Sign %s? A signed note can't be edited, only amended.", sid);
     if (!yes && st->script_name == NULL && st->script_in == NULL &&
-        (st->interactive || kz_ui_have_terminal()) && !kz_ui_confirm(question)) {
-        rc = kz_fail(err, KZ_EUSAGE, "not signed; %s is unchanged", sid);
-        goto out;
+        (st->interactive || kz_ui_have_terminal())) {
+        int ok;
+        if ((rc = kz_cmd_ask(st, question, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+            goto out;
+        if (!ok) {
+            rc = kz_fail(err, KZ_EUSAGE, "not signed; %s is unchanged", sid);
+            goto out;
+        }
     }
     kz_time_now(now);
     kz_session_sign(&s, now);

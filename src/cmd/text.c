@@ -204,13 +204,15 @@ kz_cmd_text_forget(struct kz_state *st)
     st->memo_pos = 0;
 }
 
-/* The person's inputs of a command, in order (texts; a confirmation's answer
- * as "y" or "n"): kept the first time, given back when it runs again. */
+/* The person's inputs of a command, in order (kind 't' texts; 'a' a
+ * question's answer as "y" or "n"): kept the first time, given back when it
+ * runs again. */
 static void
-memo_add(struct kz_state *st, const char *p, size_t len)
+memo_add(struct kz_state *st, char kind, const char *p, size_t len)
 {
     if (st->memo_n >= (int)(sizeof(st->memo) / sizeof(st->memo[0])))
         return;
+    st->memo_kind[st->memo_n] = kind;
     st->memo[st->memo_n] = kz_xmalloc(len + 1);
     memcpy(st->memo[st->memo_n], p, len);
     st->memo[st->memo_n][len] = '\0';
@@ -218,13 +220,34 @@ memo_add(struct kz_state *st, const char *p, size_t len)
     st->memo_pos = st->memo_n;
 }
 
-static const char *
-memo_next(struct kz_state *st, size_t *len)
+/* Entry i given the new content p (len bytes), its kind kept. */
+static void
+memo_replace(struct kz_state *st, int i, const char *p, size_t len)
 {
+    kz_wipe_free(st->memo[i], st->memo_len[i] + 1);
+    st->memo[i] = kz_xmalloc(len + 1);
+    memcpy(st->memo[i], p, len);
+    st->memo[i][len] = '\0';
+    st->memo_len[i] = len;
+}
+
+/* The next input kept, or NULL (none left: the person is asked). KZ_EBUSY
+ * when it is not of kind: run again from a state another process changed,
+ * the command asks otherwise than the first time, and no answer may go to
+ * another question. */
+static int
+memo_next(struct kz_state *st, char kind, const char **p, size_t *len, struct kz_err *err)
+{
+    *p = NULL;
     if (st->memo_pos >= st->memo_n)
-        return NULL;
+        return KZ_OK;
+    if (st->memo_kind[st->memo_pos] != kind)
+        return kz_fail(err, KZ_EBUSY, "another process changed the vault while you answered, "
+                                      "and the command now asks otherwise; nothing was saved: "
+                                      "run it again");
     *len = st->memo_len[st->memo_pos];
-    return st->memo[st->memo_pos++];
+    *p = st->memo[st->memo_pos++];
+    return KZ_OK;
 }
 
 /* The change again after kz_vault_release, waiting out other writers for up
@@ -266,7 +289,9 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
 
     *out = NULL;
     *len = 0;
-    if ((again = memo_next(st, len)) != NULL) { /* run again: the text given the first time */
+    if ((rc = memo_next(st, 't', &again, len, err)) != KZ_OK)
+        return rc;
+    if (again != NULL) { /* run again: the text given the first time */
         *out = kz_xmalloc(*len + 1);
         memcpy(*out, again, *len + 1);
         return KZ_OK;
@@ -290,7 +315,7 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     }
     if (rc != KZ_OK)
         return rc;
-    memo_add(st, *out, *len);
+    memo_add(st, 't', *out, *len);
     if (moved) { /* what the command read before the text may be stale */
         kz_vault_plain_free(*out, *len);
         *out = NULL;
@@ -301,27 +326,53 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
 }
 
 int
-kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err)
+kz_cmd_ask(struct kz_state *st, const char *question, int how, const char *typed, int *ok,
+           struct kz_err *err)
 {
     const char *again;
     size_t len;
-    int ok, released, moved = 0, rc;
+    int released, moved = 0, rc;
+
+    /* Run again: the answer given the first time, to the same question (kept
+     * as "y" or "n" then the question). A question that now reads otherwise
+     * (an erase that would take a note added meanwhile) is asked again. */
+    if ((rc = memo_next(st, 'a', &again, &len, err)) != KZ_OK)
+        return rc;
+    if (again != NULL && strcmp(again + 1, question) == 0) {
+        *ok = again[0] == 'y';
+        return KZ_OK;
+    }
+    /* A question left open keeps no other process from writing. */
+    released = st->vault != NULL && kz_vault_release(st->vault);
+    *ok = how == KZ_ASK_TYPED ? kz_ui_confirm_typed(question, typed)
+          : how == KZ_ASK_YES ? kz_ui_confirm_yes(question)
+                              : kz_ui_confirm(question);
+    if (released && (rc = retake(st, &moved, err)) != KZ_OK)
+        return rc;
+    {
+        size_t ql = strlen(question);
+        char *kept = kz_xmalloc(ql + 2);
+        kept[0] = *ok ? 'y' : 'n';
+        memcpy(kept + 1, question, ql + 1);
+        if (again != NULL)
+            memo_replace(st, st->memo_pos - 1, kept, ql + 1);
+        else
+            memo_add(st, 'a', kept, ql + 1);
+        free(kept);
+    }
+    return *ok && moved ? KZ_CMD_AGAIN : KZ_OK;
+}
+
+int
+kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err *err)
+{
+    int ok, rc;
 
     if (yes)
         return KZ_OK;
     if (!st->interactive && !kz_ui_have_terminal())
         return kz_fail(err, KZ_EUSAGE, "refusing without --yes (this cannot be undone)");
-    if ((again = memo_next(st, &len)) != NULL) {
-        ok = again[0] == 'y'; /* run again: the answer given the first time */
-    } else {
-        /* A question left open keeps no other process from writing. */
-        released = st->vault != NULL && kz_vault_release(st->vault);
-        ok = kz_ui_confirm(question);
-        if (released && (rc = retake(st, &moved, err)) != KZ_OK)
-            return rc;
-        memo_add(st, ok ? "y" : "n", 1);
-        if (ok && moved)
-            return KZ_CMD_AGAIN;
-    }
+    if ((rc = kz_cmd_ask(st, question, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+        return rc;
     return ok ? KZ_OK : kz_fail(err, KZ_EUSAGE, "not confirmed; nothing changed");
 }
