@@ -85,6 +85,51 @@ match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, 
     return pos - i;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Matches 16 places at a time for a needle whose first two characters a and
+ * b are ASCII and the fold of no other character: a match can only begin at
+ * a byte a (or A) followed by a byte b (or B). OR-ing 0x20 folds a letter's
+ * two cases into one (for a byte with bit 5 clear, such as '@', it would
+ * also fold other bytes: those are compared exactly); a byte it lets through
+ * that is not a match is turned away by match_at. The first match, as the
+ * byte-wise loop would find it, or -1. */
+static long
+find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t ndn, size_t *mlen)
+{
+    const unsigned char a = (unsigned char)nd[0], b = (unsigned char)nd[1];
+    const __m128i fa = _mm_set1_epi8((char)((a & 0x20) ? 0x20 : 0));
+    const __m128i fb = _mm_set1_epi8((char)((b & 0x20) ? 0x20 : 0));
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    size_t i = 0, used;
+
+    for (; i + 17 <= haylen; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(x, fa), va),
+                          _mm_cmpeq_epi8(_mm_or_si128(y, fb), vb)));
+        while (m != 0) {
+            size_t at = i + (size_t)__builtin_ctz(m);
+            if ((used = match_at(hay, haylen, at, nd, ndn)) > 0) {
+                *mlen = used;
+                return (long)at;
+            }
+            m &= m - 1;
+        }
+    }
+    for (; i + 1 < haylen; i++) {
+        if ((hay[i] | (a & 0x20)) == a && (hay[i + 1] | (b & 0x20)) == b &&
+            (used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+            *mlen = used;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+#endif
+
 long
 kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mlen)
 {
@@ -106,6 +151,13 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
     }
     first = nd[0];
     pthread_once(&preimage_once, find_preimages);
+#ifdef __SSE2__
+    if (ndn >= 2 && nd[0] < 0x80 && nd[1] < 0x80 && !ascii_preimage[nd[0]] &&
+        !ascii_preimage[nd[1]]) {
+        found = find_pair(hay, haylen, nd, ndn, mlen);
+        goto out;
+    }
+#endif
     /* Fast skip: an ASCII first character has two byte forms; others start
      * with a lead byte we can only compare after decoding, so scan every lead
      * (so for 'i' and 'k', which U+0130 and U+212A fold to). */
@@ -151,6 +203,9 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
             }
         }
     }
+#ifdef __SSE2__
+out:
+#endif
     if (nd != stack)
         free(nd);
     return found;

@@ -577,6 +577,84 @@ test_find_folded_long_needle(void **state)
     assert_int_equal(kz_find_folded(hay, strlen(hay), needle, &mlen), -1);
 }
 
+/* The matcher against a plain one written here (every place a character may
+ * begin, the needle's code points folded and compared one by one), on texts
+ * and needles drawn from pieces that try its fast paths: both cases of
+ * ASCII letters, bytes that OR 0x20 folds together ('@' and '`', '[' and
+ * '{'), characters that fold to ASCII (U+0130 to 'i', the Kelvin sign to
+ * 'k'), other UTF-8, a lone lead byte, and matches at the very end. */
+static long
+find_plain(const char *hay_, size_t haylen, const char *needle_)
+{
+    const unsigned char *hay = (const unsigned char *)hay_, *nd = (const unsigned char *)needle_;
+    size_t nlen = strlen(needle_), i;
+
+    for (i = 0; i < haylen; i++) {
+        size_t p = i, q = 0;
+        int ok = 1;
+        if (hay[i] >= 0x80 && hay[i] < 0xc0)
+            continue; /* inside a character */
+        while (ok && q < nlen) {
+            uint32_t a, b;
+            if (p >= haylen) {
+                ok = 0;
+                break;
+            }
+            p += kz_utf8_decode(hay + p, haylen - p, &a);
+            q += kz_utf8_decode(nd + q, nlen - q, &b);
+            ok = kz_utf8_fold(a) == kz_utf8_fold(b);
+        }
+        if (ok)
+            return (long)i;
+    }
+    return -1;
+}
+
+static void
+test_find_folded_against_a_plain_search(void **state)
+{
+    static const char *const pieces[] = {
+        "w", "W", "e", "E", "we", "WE", "@", "`", "[", "{", " ", "\xc3\xa9", "\xc3\x89",
+        "\xc3\x9f", "\xc4\xb0", "\xe2\x84\xaa", "k", "K", "i", "I", "\xc4\xb1", "\xc3", "0",
+        "\x10", "x", "X", "markt",
+    };
+    const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+    uint64_t r = 0x9e3779b97f4a7c15ULL;
+    char hay[512], needle[64];
+    size_t mlen;
+    int t, checked = 0;
+
+    (void)state;
+    for (t = 0; t < 40000; t++) {
+        size_t hl = 0, nl = 0;
+        int k, nh, nn;
+        long want, got;
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        nh = (int)(r % 60);
+        nn = 2 + (int)((r >> 8) % 3);
+        for (k = 0; k < nh; k++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            const char *p = pieces[r % np];
+            memcpy(hay + hl, p, strlen(p));
+            hl += strlen(p);
+        }
+        for (k = 0; k < nn; k++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            const char *p = pieces[r % (np - 1)]; /* "markt" stays in the text */
+            memcpy(needle + nl, p, strlen(p));
+            nl += strlen(p);
+        }
+        needle[nl] = '\0';
+        want = find_plain(hay, hl, needle);
+        got = kz_find_folded(hay, hl, needle, &mlen);
+        if (got != want)
+            fail_msg("text '%.*s', needle '%s': found at %ld, the plain search at %ld", (int)hl,
+                     hay, needle, got, want);
+        checked += want >= 0;
+    }
+    assert_true(checked > 1000); /* many of them a match */
+}
+
 static void
 test_snippet_marks_match_and_keeps_utf8(void **state)
 {
@@ -758,6 +836,7 @@ main(void)
         cmocka_unit_test(test_find_folded_ascii),
         cmocka_unit_test(test_find_folded_no_match_across_partial_utf8),
         cmocka_unit_test(test_find_folded_long_needle),
+        cmocka_unit_test(test_find_folded_against_a_plain_search),
         cmocka_unit_test(test_snippet_marks_match_and_keeps_utf8),
         cmocka_unit_test(test_couple_languages),
         cmocka_unit_test(test_couple_unknown_fields),
