@@ -1100,7 +1100,9 @@ main(int argc, char **argv)
     /* Bulk insert: sealed heads and bodies in one transaction, against plain
      * SQLite writing the same plaintext, and writing kizuna's sizes. */
     t_kz = 0; /* the vault's work alone: making the notes is the bench's */
+    sync(); /* each side starts with nothing of the other's left to write back */
     bytes = put_notes(v, cids, 0, n, &t_kz);
+    sync();
     if (sqlite3_open(plainpath, &db) != SQLITE_OK)
         die("sqlite3_open", NULL);
     sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
@@ -1122,6 +1124,7 @@ main(int argc, char **argv)
     sqlite3_close(db);
     remove_vault(plainpath);
     snprintf(line, sizeof(line), "%.200s.layout", plainpath);
+    sync();
     t_layout = layout_anchor(line, n, 1700); /* a note's JSON: about 1.5 KB of text and fields */
     /* C042's sessions get ORS and SRS scores of both partners (not timed). */
     kz_vault_begin(v, &err);
