@@ -188,7 +188,7 @@ create_target(struct kz_state *st, const char *file, int armor, int force, int *
              shown, (long long)sb.st_size);
     if (!force && (st->interactive || kz_ui_have_terminal())) {
         int ok, rc;
-        if ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+        if ((rc = kz_cmd_ask(st, q, NULL, &ok, err)) != KZ_OK)
             return rc;
         if (!ok)
             return kz_fail(err, KZ_EUSAGE, "not confirmed; %s left as it was", shown);

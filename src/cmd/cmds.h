@@ -97,14 +97,13 @@ void kz_cmd_text_forget(struct kz_state *st);
 /* 1 if a text holds nothing written: only blanks, or initial unchanged (a
  * template's headings; NULL: none) but for blanks at either end. */
 int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
-/* Asks question on the terminal: [y/N] (KZ_ASK_NO), [Y/n] (KZ_ASK_YES) or
- * typed (KZ_ASK_TYPED: the word typed must be typed). The change is let go
- * while the question waits, as kz_cmd_text does: KZ_CMD_AGAIN when the answer
- * was yes and another process wrote meanwhile (kz_cmd_run runs the command
- * again from the new state, and this gives it the same answer without
- * asking). *ok: 1 yes, 0 no. */
-enum { KZ_ASK_NO, KZ_ASK_YES, KZ_ASK_TYPED };
-int kz_cmd_ask(struct kz_state *st, const char *question, int how, const char *typed, int *ok,
+/* Asks question on the terminal: [y/N], or (typed not NULL) for the word
+ * typed to be typed back. The change is let go while the question waits, as
+ * kz_cmd_text does: KZ_CMD_AGAIN when the answer was yes and another process
+ * wrote meanwhile (kz_cmd_run runs the command again from the new state, and
+ * this gives the same question the same answer without asking). *ok: 1 yes,
+ * 0 no. */
+int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
                struct kz_err *err);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. The
  * change is let go while the question waits, as kz_cmd_text does (and

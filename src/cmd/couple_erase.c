@@ -89,7 +89,7 @@ confirm_erase(struct kz_state *st, const struct erase_req *rq, const char *what,
     snprintf(question, sizeof(question),
              "Erase for good %s.\nBackups keep them until destroyed. Type %s to erase it:", what,
              rq->code);
-    if ((rc = kz_cmd_ask(st, question, KZ_ASK_TYPED, rq->code, &ok, err)) != KZ_OK)
+    if ((rc = kz_cmd_ask(st, question, rq->code, &ok, err)) != KZ_OK)
         return rc;
     if (!ok)
         return kz_fail(err, KZ_EUSAGE, "not confirmed (the code was not typed); nothing erased");

@@ -195,7 +195,7 @@ replace_ok(struct kz_state *st, int force, struct kz_err *err)
              ci.k, ci.n, date);
     if (st->interactive || kz_ui_have_terminal()) {
         int ok;
-        if ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || ok)
+        if ((rc = kz_cmd_ask(st, q, NULL, &ok, err)) != KZ_OK || ok)
             return rc;
     }
     return kz_fail(err, KZ_EUSAGE, "a custodian setup exists (any %u of %u shares, made %s): "

@@ -84,7 +84,7 @@ kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahead, 
         char ask[160];
         int ok, rc;
         snprintf(ask, sizeof(ask), "%s: keep it?", question);
-        if ((rc = kz_cmd_ask(st, ask, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || ok)
+        if ((rc = kz_cmd_ask(st, ask, NULL, &ok, err)) != KZ_OK || ok)
             return rc;
         return kz_fail(err, KZ_EUSAGE, "%s: %s; not confirmed, nothing saved", opt, question);
     }

@@ -260,7 +260,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             size_t ql = strlen(q);
             snprintf(q + ql, sizeof(q) - ql, " Export anyway?");
             int ok;
-            if ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+            if ((rc = kz_cmd_ask(st, q, NULL, &ok, err)) != KZ_OK)
                 goto out;
             if (!ok) {
                 rc = kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");

@@ -168,7 +168,7 @@ may_write(struct kz_state *st, const char *file, const char *shown, int plain, i
                                            "age1...)", q);
         ql = strlen(q);
         snprintf(q + ql, sizeof(q) - ql, " Write it anyway?");
-        if (!yes && ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || !ok))
+        if (!yes && ((rc = kz_cmd_ask(st, q, NULL, &ok, err)) != KZ_OK || !ok))
             return rc != KZ_OK ? rc : kz_fail(err, KZ_EUSAGE, "not confirmed; nothing written");
     }
     if (lstat(file, &sb) != 0)
@@ -179,7 +179,7 @@ may_write(struct kz_state *st, const char *file, const char *shown, int plain, i
         return kz_fail(err, KZ_EUSAGE, "%s already exists; give --force to replace it", shown);
     snprintf(q, sizeof(q), "%s already exists (%lld bytes). Replace it with this report?", shown,
              (long long)sb.st_size);
-    if (!force && ((rc = kz_cmd_ask(st, q, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK || !ok))
+    if (!force && ((rc = kz_cmd_ask(st, q, NULL, &ok, err)) != KZ_OK || !ok))
         return rc != KZ_OK ? rc
                            : kz_fail(err, KZ_EUSAGE, "not confirmed; %s left as it was", shown);
     *replace = 1;

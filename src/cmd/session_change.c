@@ -103,7 +103,7 @@ cmd_sign(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (!yes && st->script_name == NULL && st->script_in == NULL &&
         (st->interactive || kz_ui_have_terminal())) {
         int ok;
-        if ((rc = kz_cmd_ask(st, question, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+        if ((rc = kz_cmd_ask(st, question, NULL, &ok, err)) != KZ_OK)
             goto out;
         if (!ok) {
             rc = kz_fail(err, KZ_EUSAGE, "not signed; %s is unchanged", sid);

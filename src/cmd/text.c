@@ -326,7 +326,7 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
 }
 
 int
-kz_cmd_ask(struct kz_state *st, const char *question, int how, const char *typed, int *ok,
+kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
            struct kz_err *err)
 {
     const char *again;
@@ -344,9 +344,7 @@ kz_cmd_ask(struct kz_state *st, const char *question, int how, const char *typed
     }
     /* A question left open keeps no other process from writing. */
     released = st->vault != NULL && kz_vault_release(st->vault);
-    *ok = how == KZ_ASK_TYPED ? kz_ui_confirm_typed(question, typed)
-          : how == KZ_ASK_YES ? kz_ui_confirm_yes(question)
-                              : kz_ui_confirm(question);
+    *ok = typed != NULL ? kz_ui_confirm_typed(question, typed) : kz_ui_confirm(question);
     if (released && (rc = retake(st, &moved, err)) != KZ_OK)
         return rc;
     {
@@ -372,7 +370,7 @@ kz_cmd_confirm(struct kz_state *st, int yes, const char *question, struct kz_err
         return KZ_OK;
     if (!st->interactive && !kz_ui_have_terminal())
         return kz_fail(err, KZ_EUSAGE, "refusing without --yes (this cannot be undone)");
-    if ((rc = kz_cmd_ask(st, question, KZ_ASK_NO, NULL, &ok, err)) != KZ_OK)
+    if ((rc = kz_cmd_ask(st, question, NULL, &ok, err)) != KZ_OK)
         return rc;
     return ok ? KZ_OK : kz_fail(err, KZ_EUSAGE, "not confirmed; nothing changed");
 }
