@@ -75,6 +75,8 @@ struct kz_state {
     char *memo[4];
     size_t memo_len[4];
     char memo_kind[4];          /* 't' a text, 'a' a question's answer */
+    char *memo_secret;          /* a passphrase typed for the command (secure memory) */
+    size_t memo_secret_len;
     int memo_n, memo_pos;
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
                                        (src/cmd/search.c): wiped whenever the vault

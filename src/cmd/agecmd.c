@@ -71,7 +71,7 @@ kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *pa
     if (passfile != NULL)
         rc = kz_ui_read_secret_file(passfile, &pass, &len, err);
     else if (st->interactive || kz_ui_have_terminal())
-        rc = kz_ui_read_secret_tty("Backup passphrase: ", &pass, &len, err);
+        rc = kz_cmd_ask_secret(st, "Backup passphrase: ", &pass, &len, err);
     else
         return kz_fail(err, KZ_EAUTH,
                        "give --identity FILE (or --backup-passphrase-file FILE) to open it");

@@ -105,6 +105,12 @@ int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
  * 0 no. */
 int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
                struct kz_err *err);
+/* A passphrase typed on the terminal after prompt (*out in secure memory),
+ * the change let go meanwhile as kz_cmd_ask does: KZ_CMD_AGAIN when another
+ * process wrote meanwhile, and the run again gets what was typed (kept in
+ * secure memory until the command ends). */
+int kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
+                      struct kz_err *err);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. The
  * change is let go while the question waits, as kz_cmd_text does (and
  * KZ_CMD_AGAIN, the answer kept, when another process wrote meanwhile). */

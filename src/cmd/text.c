@@ -202,6 +202,9 @@ kz_cmd_text_forget(struct kz_state *st)
         st->memo[st->memo_n] = NULL;
     }
     st->memo_pos = 0;
+    kz_secure_free(st->memo_secret);
+    st->memo_secret = NULL;
+    st->memo_secret_len = 0;
 }
 
 /* The person's inputs of a command, in order (kind 't' texts; 'a' a
@@ -359,6 +362,44 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
         free(kept);
     }
     return *ok && moved ? KZ_CMD_AGAIN : KZ_OK;
+}
+
+int
+kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
+                  struct kz_err *err)
+{
+    struct kz_err e2;
+    int released, moved = 0, rc, rc2;
+
+    *out = NULL;
+    *len = 0;
+    if (st->memo_secret != NULL) { /* run again: what was typed the first time */
+        *out = kz_secure_strndup(st->memo_secret, st->memo_secret_len);
+        *len = st->memo_secret_len;
+        return KZ_OK;
+    }
+    released = st->vault != NULL && kz_vault_release(st->vault);
+    rc = kz_ui_read_secret_tty(prompt, out, len, err);
+    kz_err_clear(&e2);
+    if (released && (rc2 = retake(st, &moved, &e2)) != KZ_OK) {
+        kz_secure_free(*out);
+        *out = NULL;
+        *len = 0;
+        if (rc == KZ_OK)
+            *err = e2;
+        return rc == KZ_OK ? rc2 : rc;
+    }
+    if (rc != KZ_OK)
+        return rc;
+    st->memo_secret = kz_secure_strndup(*out, *len);
+    st->memo_secret_len = *len;
+    if (moved) {
+        kz_secure_free(*out);
+        *out = NULL;
+        *len = 0;
+        return KZ_CMD_AGAIN;
+    }
+    return KZ_OK;
 }
 
 int
