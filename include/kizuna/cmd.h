@@ -77,6 +77,7 @@ struct kz_state {
     char memo_kind[4];          /* 't' a text, 'a' a question's answer */
     char *memo_secret;          /* a passphrase typed for the command (secure memory) */
     size_t memo_secret_len;
+    int memo_secret_taken;      /* this run has had it (one per command) */
     int memo_n, memo_pos;
     struct kz_search_cache *search; /* search's in-memory index of the notes' words
                                        (src/cmd/search.c): wiped whenever the vault

@@ -243,6 +243,7 @@ kz_cmd_run(struct kz_state *st, int argc, char **argv)
         event = kz_audit_event_of(e->name);
         hold_output(st, e, event, began, no_pager);
         st->memo_pos = 0;
+        st->memo_secret_taken = 0;
         rc = e->exec(st, nargs, args, &err);
         if (rc != KZ_CMD_AGAIN)
             break;

@@ -108,7 +108,8 @@ int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int
 /* A passphrase typed on the terminal after prompt (*out in secure memory),
  * the change let go meanwhile as kz_cmd_ask does: KZ_CMD_AGAIN when another
  * process wrote meanwhile, and the run again gets what was typed (kept in
- * secure memory until the command ends). */
+ * secure memory until the command ends). One per command: a second prompt in
+ * the same run is asked as kz_ui_read_secret_tty does, the change held. */
 int kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
                       struct kz_err *err);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. The

@@ -373,9 +373,12 @@ kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *l
 
     *out = NULL;
     *len = 0;
-    if (st->memo_secret != NULL) { /* run again: what was typed the first time */
-        *out = kz_secure_strndup(st->memo_secret, st->memo_secret_len);
+    if (st->memo_secret != NULL) {
+        if (st->memo_secret_taken) /* a second one in a run: asked, not kept */
+            return kz_ui_read_secret_tty(prompt, out, len, err);
+        *out = kz_secure_strndup(st->memo_secret, st->memo_secret_len); /* run again */
         *len = st->memo_secret_len;
+        st->memo_secret_taken = 1;
         return KZ_OK;
     }
     released = st->vault != NULL && kz_vault_release(st->vault);
@@ -393,6 +396,7 @@ kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *l
         return rc;
     st->memo_secret = kz_secure_strndup(*out, *len);
     st->memo_secret_len = *len;
+    st->memo_secret_taken = 1;
     if (moved) {
         kz_secure_free(*out);
         *out = NULL;
