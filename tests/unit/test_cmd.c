@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "kizuna/cmd.h"
+#include "kizuna/secmem.h"
 #include "kizuna/ui.h"
 #include "../../src/cmd/cmds.h"
 
@@ -234,11 +235,74 @@ test_unverified_reads_older_folds(void **state)
     json_decref(e);
 }
 
+/* ---- a run again's inputs (kz_cmd_ask, kz_cmd_text, kz_cmd_ask_secret) ---- */
+
+/* Puts an input of kind into st's memo as the first run left it. */
+static void
+memo_put(struct kz_state *st, char kind, const char *text)
+{
+    st->memo_kind[st->memo_n] = kind;
+    st->memo[st->memo_n] = kz_xstrdup(text);
+    st->memo_len[st->memo_n++] = strlen(text);
+}
+
+/* A run again: the same question gets the answer given the first time,
+ * asking nothing (no vault, no terminal here); an input of the other kind in
+ * its place, a command that now asks otherwise, is exit 5, never an answer
+ * given to the wrong question; the passphrase kept is given once a run. */
+static void
+test_run_again_gives_each_input_to_its_own_question(void **state)
+{
+    struct kz_state st;
+    struct kz_err err;
+    char *text = NULL, *pass = NULL;
+    size_t len = 0;
+    int ok = -1;
+
+    (void)state;
+    kz_state_init(&st);
+    memo_put(&st, 'a', "ySign s1?");
+    memo_put(&st, 'a', "nKeep 2062-03-01?");
+    assert_int_equal(kz_cmd_ask(&st, "Sign s1?", NULL, &ok, &err), KZ_OK);
+    assert_int_equal(ok, 1);
+    assert_int_equal(kz_cmd_ask(&st, "Keep 2062-03-01?", NULL, &ok, &err), KZ_OK);
+    assert_int_equal(ok, 0);
+    kz_cmd_text_forget(&st);
+
+    memo_put(&st, 'a', "ySign s1?");
+    assert_int_equal(kz_cmd_text(&st, NULL, "a note", NULL, &text, &len, &err), KZ_EBUSY);
+    assert_null(text);
+    assert_non_null(strstr(err.msg, "now asks otherwise; nothing was saved"));
+    kz_cmd_text_forget(&st);
+
+    memo_put(&st, 't', "the note typed the first time");
+    assert_int_equal(kz_cmd_ask(&st, "Sign s1?", NULL, &ok, &err), KZ_EBUSY);
+    kz_cmd_text_forget(&st);
+
+    memo_put(&st, 't', "the note typed the first time");
+    assert_int_equal(kz_cmd_text(&st, NULL, NULL, NULL, &text, &len, &err), KZ_OK);
+    assert_string_equal(text, "the note typed the first time");
+    free(text);
+    kz_cmd_text_forget(&st);
+
+    st.memo_secret = kz_secure_strndup("Orchid valley", 13);
+    st.memo_secret_len = 13;
+    assert_int_equal(kz_cmd_ask_secret(&st, "Backup passphrase: ", &pass, &len, &err), KZ_OK);
+    assert_int_equal(len, 13);
+    assert_memory_equal(pass, "Orchid valley", 13);
+    assert_int_equal(st.memo_secret_taken, 1);
+    kz_secure_free(pass);
+    kz_cmd_text_forget(&st);
+    assert_null(st.memo_secret);
+    kz_state_free(&st);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_words_quotes_escapes_comments),
+        cmocka_unit_test(test_run_again_gives_each_input_to_its_own_question),
         cmocka_unit_test(test_split_open_quote_is_usage_error),
         cmocka_unit_test(test_find_exact_prefix_group_and_errors),
         cmocka_unit_test(test_parse_options),
@@ -247,5 +311,7 @@ main(void)
         cmocka_unit_test(test_unverified_reads_older_folds),
     };
 
+    if (kz_crypto_init() != 0) /* the passphrase kept lives in sodium_malloc'd memory */
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
