@@ -869,19 +869,17 @@ remove_vault(const char *path)
     unlink(other);
 }
 
-/* Plain SQLite writing what kizuna writes for n records of JSON of bodylen
- * bytes: a 553-byte head, a body padded to its bucket, both sealed, into the
- * same two tables keyed by random ids, one transaction: what is left of the
- * ratio is kizuna's own work (sealing, the index, the commitment), the rest
- * is the privacy layout's. */
-static double
-layout_anchor(const char *file, long n, int bodylen)
+/* Plain SQLite in kizuna's layout: 16 KiB pages, WAL, synchronous=FULL, heads
+ * and bodies in WITHOUT ROWID tables keyed by random ids; with log, also the
+ * header and the audit table a change writes. The statements: *h and *b
+ * insert a head and a body, *c replaces the commitment, *a appends an entry. */
+static sqlite3 *
+layout_open(const char *file, int log, sqlite3_stmt **h, sqlite3_stmt **b, sqlite3_stmt **c,
+            sqlite3_stmt **a)
 {
     sqlite3 *db2 = NULL;
-    sqlite3_stmt *h2 = NULL, *b2 = NULL;
-    unsigned char *blob = kz_xcalloc(1, 65536), id[16];
-    double t0, t;
 
+    remove_vault(file);
     if (sqlite3_open(file, &db2) != SQLITE_OK)
         die("sqlite3_open", NULL);
     sqlite3_exec(db2, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -889,94 +887,86 @@ layout_anchor(const char *file, long n, int bodylen)
                       "CREATE TABLE heads (id BLOB PRIMARY KEY, head BLOB) WITHOUT ROWID;"
                       "CREATE TABLE bodies (id BLOB PRIMARY KEY, body BLOB) WITHOUT ROWID",
                  NULL, NULL, NULL);
-    sqlite3_prepare_v2(db2, "INSERT INTO heads VALUES (?1, ?2)", -1, &h2, NULL);
-    sqlite3_prepare_v2(db2, "INSERT INTO bodies VALUES (?1, ?2)", -1, &b2, NULL);
-    randombytes_buf(blob, 65536);
-    t0 = now_s();
-    sqlite3_exec(db2, "BEGIN", NULL, NULL, NULL);
-    for (long i = 0; i < n; i++) {
-        randombytes_buf(id, sizeof(id));
-        sqlite3_bind_blob(h2, 1, id, 16, SQLITE_STATIC);
-        sqlite3_bind_blob(h2, 2, blob, 512 + KZ_SEAL_OVERHEAD, SQLITE_STATIC);
-        sqlite3_step(h2);
-        sqlite3_reset(h2);
-        sqlite3_bind_blob(b2, 1, id, 16, SQLITE_STATIC);
-        sqlite3_bind_blob(b2, 2, blob,
-                          (int)(kz_pad_bucket((size_t)bodylen + 1) + KZ_SEAL_OVERHEAD),
-                          SQLITE_STATIC);
-        sqlite3_step(b2);
-        sqlite3_reset(b2);
+    sqlite3_prepare_v2(db2, "INSERT INTO heads VALUES (?1, ?2)", -1, h, NULL);
+    sqlite3_prepare_v2(db2, "INSERT INTO bodies VALUES (?1, ?2)", -1, b, NULL);
+    if (log) {
+        sqlite3_exec(db2, "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
+                          "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB, mac BLOB)",
+                     NULL, NULL, NULL);
+        sqlite3_prepare_v2(db2, "INSERT OR REPLACE INTO header VALUES ('commit', ?1)", -1, c,
+                           NULL);
+        sqlite3_prepare_v2(db2, "INSERT INTO audit (blob, mac) VALUES (?1, ?2)", -1, a, NULL);
     }
-    sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
-    t = now_s() - t0;
-    sqlite3_finalize(h2);
-    sqlite3_finalize(b2);
-    sqlite3_close(db2);
-    free(blob);
-    remove_vault(file);
-    return t;
+    return db2;
 }
 
-/* Plain SQLite writing what a scripted session add must, a transaction each
- * (synchronous=FULL): the commitment row replaced in the header, an audit
- * entry appended, a head and a padded body under a random id, in kizuna's
- * layout (16 KiB pages, WITHOUT ROWID tables keyed by random ids). Not a
- * target: it shows how much of [5] the layout itself costs. */
-static double
-script_layout_anchor(const char *file, long n, int bodylen)
+/* One statement run with the blob parameters given (len 0: none). */
+static void
+layout_step(sqlite3_stmt *s, const void *p1, int l1, const void *p2, int l2)
 {
-    sqlite3 *db2 = NULL;
-    sqlite3_stmt *c2 = NULL, *a2 = NULL, *h2 = NULL, *b2 = NULL;
-    unsigned char *blob = kz_xcalloc(1, 65536), id[16];
+    sqlite3_bind_blob(s, 1, p1, l1, SQLITE_STATIC);
+    if (l2 > 0)
+        sqlite3_bind_blob(s, 2, p2, l2, SQLITE_STATIC);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+}
+
+/* A head and a padded body of bodylen under a new random id. */
+static void
+layout_record(sqlite3_stmt *h, sqlite3_stmt *b, const unsigned char *blob, int bodylen)
+{
+    unsigned char id[16];
+
+    randombytes_buf(id, sizeof(id));
+    layout_step(h, id, 16, blob, 512 + KZ_SEAL_OVERHEAD);
+    layout_step(b, id, 16, blob, (int)(kz_pad_bucket((size_t)bodylen + 1) + KZ_SEAL_OVERHEAD));
+}
+
+static void
+layout_close(const char *file, sqlite3 *db2, sqlite3_stmt **s, int ns)
+{
+    for (int i = 0; i < ns; i++)
+        sqlite3_finalize(s[i]);
+    sqlite3_close(db2);
+    remove_vault(file);
+}
+
+/* Plain SQLite writing what kizuna writes for n records of JSON of bodylen
+ * bytes: a 553-byte head, a body padded to its bucket, both sealed, into the
+ * same two tables keyed by random ids. Bulk (per_command 0), one transaction:
+ * what is left of [6]'s ratio is kizuna's own work (sealing, the index, the
+ * commitment), the rest is the privacy layout's. Per command (1), what a
+ * scripted session add must write, a transaction each: the commitment row
+ * replaced in the header and an audit entry appended too (not a target: it
+ * shows how much of [5] the layout itself costs). */
+static double
+layout_anchor(const char *file, long n, int bodylen, int per_command)
+{
+    sqlite3_stmt *s[4] = {NULL, NULL, NULL, NULL};
+    sqlite3 *db2 = layout_open(file, per_command, &s[0], &s[1], &s[2], &s[3]);
+    unsigned char *blob = kz_xcalloc(1, 65536);
     double t0, t;
 
-    remove_vault(file);
-    if (sqlite3_open(file, &db2) != SQLITE_OK)
-        die("sqlite3_open", NULL);
-    sqlite3_exec(db2, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA secure_delete=ON; PRAGMA cache_size=-32768;"
-                      "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
-                      "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB, mac BLOB);"
-                      "CREATE TABLE heads (id BLOB PRIMARY KEY, head BLOB) WITHOUT ROWID;"
-                      "CREATE TABLE bodies (id BLOB PRIMARY KEY, body BLOB) WITHOUT ROWID",
-                 NULL, NULL, NULL);
-    sqlite3_prepare_v2(db2, "INSERT OR REPLACE INTO header VALUES ('commit', ?1)", -1, &c2, NULL);
-    sqlite3_prepare_v2(db2, "INSERT INTO audit (blob, mac) VALUES (?1, ?2)", -1, &a2, NULL);
-    sqlite3_prepare_v2(db2, "INSERT INTO heads VALUES (?1, ?2)", -1, &h2, NULL);
-    sqlite3_prepare_v2(db2, "INSERT INTO bodies VALUES (?1, ?2)", -1, &b2, NULL);
     randombytes_buf(blob, 65536);
     sync();
     t0 = now_s();
+    if (!per_command)
+        sqlite3_exec(db2, "BEGIN", NULL, NULL, NULL);
     for (long i = 0; i < n; i++) {
-        sqlite3_exec(db2, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        randombytes_buf(id, sizeof(id));
-        sqlite3_bind_blob(c2, 1, blob, 160, SQLITE_STATIC);
-        sqlite3_step(c2);
-        sqlite3_reset(c2);
-        sqlite3_bind_blob(a2, 1, blob + 200, 320, SQLITE_STATIC);
-        sqlite3_bind_blob(a2, 2, blob + 600, 32, SQLITE_STATIC);
-        sqlite3_step(a2);
-        sqlite3_reset(a2);
-        sqlite3_bind_blob(h2, 1, id, 16, SQLITE_STATIC);
-        sqlite3_bind_blob(h2, 2, blob, 512 + KZ_SEAL_OVERHEAD, SQLITE_STATIC);
-        sqlite3_step(h2);
-        sqlite3_reset(h2);
-        sqlite3_bind_blob(b2, 1, id, 16, SQLITE_STATIC);
-        sqlite3_bind_blob(b2, 2, blob,
-                          (int)(kz_pad_bucket((size_t)bodylen + 1) + KZ_SEAL_OVERHEAD),
-                          SQLITE_STATIC);
-        sqlite3_step(b2);
-        sqlite3_reset(b2);
-        sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
+        if (per_command) {
+            sqlite3_exec(db2, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+            layout_step(s[2], blob, 160, NULL, 0);
+            layout_step(s[3], blob + 200, 320, blob + 600, 32);
+        }
+        layout_record(s[0], s[1], blob, bodylen);
+        if (per_command)
+            sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
     }
+    if (!per_command)
+        sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL);
     t = now_s() - t0;
-    sqlite3_finalize(c2);
-    sqlite3_finalize(a2);
-    sqlite3_finalize(h2);
-    sqlite3_finalize(b2);
-    sqlite3_close(db2);
+    layout_close(file, db2, s, 4);
     free(blob);
-    remove_vault(file);
     return t;
 }
 
@@ -1058,7 +1048,7 @@ bench_script(const char *dir, const struct kz_kdf_params *kdf)
         sqlite3_close(db);
         if (t < t_plain)
             t_plain = t;
-        if ((t = script_layout_anchor(lpath, SCRIPT_NOTES, 1700)) < t_shape)
+        if ((t = layout_anchor(lpath, SCRIPT_NOTES, 1700, 1)) < t_shape)
             t_shape = t;
     }
     printf("  script: kizuna -f with %d 'session add' lines, less the same process with the "
@@ -1101,7 +1091,7 @@ bench_script(const char *dir, const struct kz_kdf_params *kdf)
         }
         stat(epath, &sb);
         snprintf(ppath, sizeof(ppath), "%.4000s/import-layout.db", dir);
-        t_anchor = layout_anchor(ppath, nrec, 1700);
+        t_anchor = layout_anchor(ppath, nrec, 1700, 0);
         printf("  import: kizuna import of a JSON export (%.1f MB, a couple and %d notes), less "
                "the same process with 'couple list'\n",
                sb.st_size / 1e6, SCRIPT_NOTES / 2);
@@ -1195,8 +1185,8 @@ main(int argc, char **argv)
     sqlite3_close(db);
     remove_vault(plainpath);
     snprintf(line, sizeof(line), "%.200s.layout", plainpath);
-    sync();
-    t_layout = layout_anchor(line, n, 1700); /* a note's JSON: about 1.5 KB of text and fields */
+    /* a note's JSON: about 1.5 KB of text and fields */
+    t_layout = layout_anchor(line, n, 1700, 0);
     /* C042's sessions get ORS and SRS scores of both partners (not timed). */
     kz_vault_begin(v, &err);
     for (i = 42; i < n; i += NCOUPLES) {
