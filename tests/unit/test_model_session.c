@@ -3,6 +3,7 @@
  * every validation message, strict decoding, and the bodies older versions
  * wrote. */
 #include "testutil.h"
+#include "tu_cmd.h"
 
 #include "kizuna/cmd.h"
 #include "kizuna/model_session.h"
@@ -503,19 +504,6 @@ test_old_bodies_accepted(void **state)
 
 /* ---- the attack: a sealed body the model does not know ---- */
 
-static int
-run(struct kz_state *st, const char *line)
-{
-    char buf[256], *argv[16], *save = NULL, *w;
-    int argc = 0;
-
-    snprintf(buf, sizeof(buf), "%s", line);
-    for (w = strtok_r(buf, " ", &save); w != NULL && argc < 15; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    argv[argc] = NULL;
-    return kz_cmd_run(st, argc, argv);
-}
-
 /* Replaces the body of the only session with FROM -> TO in its JSON text,
  * sealed with the key as kizuna seals (someone who holds the key, or an older
  * or foreign tool): the vault's own checks all pass. */
@@ -579,20 +567,20 @@ test_attack_sealed_unknown_or_duplicate_field(void **state)
                      KZ_OK);
     kz_secure_free(recovery);
     st.vault_path = kz_xstrdup(path);
-    assert_int_equal(run(&st, "couple add C001"), KZ_OK);
-    assert_int_equal(run(&st, "session add C001 --text hello"), KZ_OK);
-    assert_int_equal(run(&st, "session show s1"), KZ_OK);
+    assert_int_equal(tu_run(&st, "couple add C001"), KZ_OK);
+    assert_int_equal(tu_run(&st, "session add C001 --text hello"), KZ_OK);
+    assert_int_equal(tu_run(&st, "session show s1"), KZ_OK);
     for (f = 0; f < sizeof(forgeries) / sizeof(forgeries[0]); f++) {
         forge_session(&st, forgeries[f][0], forgeries[f][1]);
         /* Every view and change of the note refuses it, as tampering. */
         for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
-            if (run(&st, views[i]) != KZ_EINTEGRITY)
+            if (tu_run(&st, views[i]) != KZ_EINTEGRITY)
                 fail_msg("forgery %zu: '%s' did not exit 4", f, views[i]);
         }
     }
     /* And the forged body is still there, unchanged by the refused changes. */
     forge_session(&st, "\"minutes\":\"50\"", "\"minutes\":50");
-    assert_int_equal(run(&st, "session show s1"), KZ_OK);
+    assert_int_equal(tu_run(&st, "session show s1"), KZ_OK);
     {
         FILE *out = st.ui.out;
         kz_state_free(&st);

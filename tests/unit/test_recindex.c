@@ -5,6 +5,7 @@
  * rollback. A change the vault did not tell of leaves them stale, and the
  * comparison fails. */
 #include "testutil.h"
+#include "tu_cmd.h"
 
 #include <sodium.h>
 
@@ -16,19 +17,6 @@
 #include "../../src/cmd/cmds.h"
 
 #define PASS "Tulip harbor lantern 42"
-
-static int
-run(struct kz_state *st, const char *line)
-{
-    char buf[256], *argv[16], *save = NULL, *w;
-    int argc = 0;
-
-    snprintf(buf, sizeof(buf), "%s", line);
-    for (w = strtok_r(buf, " ", &save); w != NULL && argc < 15; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    argv[argc] = NULL;
-    return kz_cmd_run(st, argc, argv);
-}
 
 /* What a scan of every head says. */
 struct truth {
@@ -147,47 +135,47 @@ test_lookups_follow_every_change(void **state)
     open_state(&a, path);
     open_state(&b, path);
 
-    assert_int_equal(run(&a, "couple add C001"), KZ_OK);
+    assert_int_equal(tu_run(&a, "couple add C001"), KZ_OK);
     agree(&a, "a couple added");
-    assert_int_equal(run(&a, "couple add C002"), KZ_OK);
+    assert_int_equal(tu_run(&a, "couple add C002"), KZ_OK);
     for (i = 0; i < 12; i++) {
         snprintf(line, sizeof(line), "session add C00%d -- note %d", 1 + i % 2, i);
-        assert_int_equal(run(&a, line), KZ_OK);
+        assert_int_equal(tu_run(&a, line), KZ_OK);
     }
     agree(&a, "twelve notes");
-    assert_int_equal(run(&a, "goal add C001 Listening"), KZ_OK);
+    assert_int_equal(tu_run(&a, "goal add C001 Listening"), KZ_OK);
     agree(&a, "a goal");
 
     /* The largest deleted: the next largest is found again. */
-    assert_int_equal(run(&a, "session delete s12 --yes"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session delete s12 --yes"), KZ_OK);
     agree(&a, "the largest deleted");
-    assert_int_equal(run(&a, "session delete s3 --yes"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session delete s3 --yes"), KZ_OK);
     agree(&a, "one in the middle deleted");
-    assert_int_equal(run(&a, "session add C001 -- after the deletes"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session add C001 -- after the deletes"), KZ_OK);
     agree(&a, "an add after deletes");
-    assert_int_equal(run(&a, "session show s13"), KZ_OK); /* never s12 again */
+    assert_int_equal(tu_run(&a, "session show s13"), KZ_OK); /* never s12 again */
 
     /* Another process adds, deletes and adds a couple: a's lookups follow. */
-    assert_int_equal(run(&b, "session add C002 -- from b"), KZ_OK);
-    assert_int_equal(run(&b, "session delete s5 --yes"), KZ_OK);
-    assert_int_equal(run(&b, "couple add C003"), KZ_OK);
-    assert_int_equal(run(&a, "session add C003 -- in a, after b"), KZ_OK);
+    assert_int_equal(tu_run(&b, "session add C002 -- from b"), KZ_OK);
+    assert_int_equal(tu_run(&b, "session delete s5 --yes"), KZ_OK);
+    assert_int_equal(tu_run(&b, "couple add C003"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session add C003 -- in a, after b"), KZ_OK);
     agree(&a, "another process's changes");
-    assert_int_equal(run(&a, "session show s15"), KZ_OK);
-    assert_int_equal(run(&a, "session show s5"), KZ_ENOTFOUND);
-    assert_int_equal(run(&a, "session add C003 -- and after that"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session show s15"), KZ_OK);
+    assert_int_equal(tu_run(&a, "session show s5"), KZ_ENOTFOUND);
+    assert_int_equal(tu_run(&a, "session add C003 -- and after that"), KZ_OK);
     agree(&b, "the other process, after a's");
 
     /* A change that fails rolls back: the lookups hold none of it. */
-    assert_int_equal(run(&a, "session add C009 -- no such couple"), KZ_ENOTFOUND);
+    assert_int_equal(tu_run(&a, "session add C009 -- no such couple"), KZ_ENOTFOUND);
     agree(&a, "a failed change");
 
     /* Locked and unlocked again. */
     kz_vault_lock(a.vault);
     assert_int_equal(kz_vault_unlock(a.vault, PASS, strlen(PASS), &err), KZ_OK);
     agree(&a, "lock and unlock");
-    assert_int_equal(run(&a, "couple close C003"), KZ_OK);
-    assert_int_equal(run(&a, "couple erase C003 --before-retention --reason test --yes"), KZ_OK);
+    assert_int_equal(tu_run(&a, "couple close C003"), KZ_OK);
+    assert_int_equal(tu_run(&a, "couple erase C003 --before-retention --reason test --yes"), KZ_OK);
     agree(&a, "a couple erased");
 
     close_state(&b);
