@@ -870,12 +870,12 @@ remove_vault(const char *path)
 }
 
 /* Plain SQLite in kizuna's layout: 16 KiB pages, WAL, synchronous=FULL, heads
- * and bodies in WITHOUT ROWID tables keyed by random ids; with log, also the
+ * and bodies in WITHOUT ROWID tables keyed by random ids; with_log, also the
  * header and the audit table a change writes. The statements: *h and *b
  * insert a head and a body, *c replaces the commitment, *a appends an entry. */
 static sqlite3 *
-layout_open(const char *file, int log, sqlite3_stmt **h, sqlite3_stmt **b, sqlite3_stmt **c,
-            sqlite3_stmt **a)
+layout_open(const char *file, int with_log, sqlite3_stmt **h, sqlite3_stmt **b,
+            sqlite3_stmt **c, sqlite3_stmt **a)
 {
     sqlite3 *db2 = NULL;
 
@@ -889,7 +889,7 @@ layout_open(const char *file, int log, sqlite3_stmt **h, sqlite3_stmt **b, sqlit
                  NULL, NULL, NULL);
     sqlite3_prepare_v2(db2, "INSERT INTO heads VALUES (?1, ?2)", -1, h, NULL);
     sqlite3_prepare_v2(db2, "INSERT INTO bodies VALUES (?1, ?2)", -1, b, NULL);
-    if (log) {
+    if (with_log) {
         sqlite3_exec(db2, "CREATE TABLE header (name TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
                           "CREATE TABLE audit (seq INTEGER PRIMARY KEY, blob BLOB, mac BLOB)",
                      NULL, NULL, NULL);
