@@ -116,6 +116,26 @@ int kz_store_record_foreach(struct kz_store *st, int part,
                                       const unsigned char *blob, size_t len),
                             void *ctx, struct kz_err *err);
 
+/* A walk over every record's head (table 0) or body (table 1) in up to nparts
+ * (at most KZ_STORE_WALK_PARTS; kz_store_walk_parts says how many) key ranges
+ * that together hold every row once, each in id order. The parts may be
+ * stepped at once, one thread a part: part 0 reads on the store's connection
+ * in a read transaction (nested in the caller's when there is one), each
+ * other on a connection of its own whose snapshot holds the same header row
+ * same_row (a row every commit that changes a record rewrites; NULL: one
+ * part). Inside a change, one part. */
+#define KZ_STORE_WALK_PARTS 16
+struct kz_store_walk;
+int kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_row,
+                       struct kz_store_walk **w, struct kz_err *err);
+int kz_store_walk_parts(const struct kz_store_walk *w);
+/* Part part's next row: *id (KZ_RECORD_ID_BYTES) and *blob / *len, valid until
+ * that part's next call; *id NULL at its end. */
+int kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
+                       const unsigned char **blob, size_t *len, struct kz_err *err);
+/* Ends the walk, all its parts stopped (their threads done with it). */
+void kz_store_walk_close(struct kz_store_walk *w);
+
 /* A consistent copy of the whole file (SQLite online backup) into a new file at
  * dest (created 0600 by the caller or here): sealed bytes only. */
 int kz_store_snapshot(struct kz_store *st, const char *dest, struct kz_err *err);

@@ -175,9 +175,11 @@ int kz_vault_record_foreach(struct kz_vault *v,
                                       const char *body, size_t bodylen),
                             void *ctx, struct kz_err *err);
 
-/* The same walk on two threads (SQLite reads on the caller's, decryption and cb
- * on workers): cb may run concurrently and in any order, so it must guard what
- * it shares and not touch the vault except kz_vault_head(s). For search. */
+/* The same walk on every core: the bodies in key ranges, each read through a
+ * connection of its own, opened and handed to cb on a thread of its own (the
+ * first on the caller's), all in one snapshot (kz_store_walk_open). cb may run
+ * concurrently and in any order, so it must guard what it shares and not
+ * touch the vault except kz_vault_head(s). For search and doctor. */
 int kz_vault_record_foreach_parallel(struct kz_vault *v,
                                      int (*cb)(void *ctx, const unsigned char *id,
                                                const unsigned char *head, size_t headlen,

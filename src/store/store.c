@@ -941,10 +941,205 @@ kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err)
  * most SQLite maps as Debian builds it; a larger file is read past it as
  * before. */
 static void
-walk_map(struct kz_store *st, int on)
+walk_map(sqlite3 *db, int on)
 {
-    sqlite3_exec(st->db, on ? "PRAGMA mmap_size = 2147418112" : "PRAGMA mmap_size = 0", NULL,
+    sqlite3_exec(db, on ? "PRAGMA mmap_size = 2147418112" : "PRAGMA mmap_size = 0", NULL,
                  NULL, NULL);
+}
+
+/* The key range of part k of n: ids whose first byte is in [256k/n,
+ * 256(k+1)/n), the first part from below everything (an id that is not a
+ * 16-byte blob sorts there, and is reported), the last to above it. */
+static const char *const walk_sql[2][4] = {
+    {"SELECT id, head FROM heads ORDER BY id", "SELECT id, head FROM heads WHERE id < ?2 ORDER BY id",
+     "SELECT id, head FROM heads WHERE id >= ?1 AND id < ?2 ORDER BY id",
+     "SELECT id, head FROM heads WHERE id >= ?1 ORDER BY id"},
+    {"SELECT id, body FROM bodies ORDER BY id", "SELECT id, body FROM bodies WHERE id < ?2 ORDER BY id",
+     "SELECT id, body FROM bodies WHERE id >= ?1 AND id < ?2 ORDER BY id",
+     "SELECT id, body FROM bodies WHERE id >= ?1 ORDER BY id"},
+};
+
+struct kz_store_walk {
+    struct kz_store *st;
+    int table, nparts;
+    /* Part 0 reads on the store's connection, in its transaction; every
+     * other part on a connection of its own (a connection's calls take turns
+     * on its mutex: two threads stepping one spend their time waiting). */
+    sqlite3 *db[KZ_STORE_WALK_PARTS];
+    sqlite3_stmt *stmt[KZ_STORE_WALK_PARTS];
+};
+
+static int
+walk_bind(sqlite3_stmt *stmt, int k, int nparts, int form)
+{
+    unsigned char lo = (unsigned char)(256 * k / nparts), hi = (unsigned char)(256 * (k + 1) / nparts);
+
+    if ((form == 2 || form == 3) && sqlite3_bind_blob(stmt, 1, &lo, 1, SQLITE_TRANSIENT) != SQLITE_OK)
+        return -1;
+    if ((form == 1 || form == 2) && sqlite3_bind_blob(stmt, 2, &hi, 1, SQLITE_TRANSIENT) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+/* Header row same_row as one connection's snapshot sees it: 1 when it is
+ * there and equal to (val, len). */
+static int
+walk_same(sqlite3 *db, const char *same_row, const unsigned char *val, size_t len)
+{
+    sqlite3_stmt *stmt = NULL;
+    int same = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM header WHERE name = ?1", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(stmt, 1, same_row, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW && (size_t)sqlite3_column_bytes(stmt, 0) == len &&
+        len > 0 && memcmp(sqlite3_column_blob(stmt, 0), val, len) == 0)
+        same = 1;
+    sqlite3_finalize(stmt);
+    return same;
+}
+
+/* A connection of its own for a part, in a read transaction whose snapshot
+ * holds the same header row same_row as the store's (val, len): SQLite opens
+ * the file (its unix VFS shares the process's locks between connections and
+ * keeps a closed one's descriptor until they are released). NULL when it
+ * cannot, or another process committed in between. */
+static sqlite3 *
+walk_conn(struct kz_store *st, const char *same_row, const unsigned char *val, size_t len)
+{
+    sqlite3 *db = NULL;
+
+    if (sqlite3_open_v2(st->path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, busy_ms());
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    if (!walk_same(db, same_row, val, len)) {
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        goto fail;
+    }
+    return db;
+fail:
+    sqlite3_close(db);
+    return NULL;
+}
+
+int
+kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_row,
+                   struct kz_store_walk **out, struct kz_err *err)
+{
+    struct kz_store_walk *w;
+    unsigned char *val = NULL;
+    size_t len = 0;
+    int rc, k;
+
+    *out = NULL;
+    if (nparts < 1 || nparts > KZ_STORE_WALK_PARTS)
+        nparts = 1;
+    /* Every part in one snapshot: the store's own in a read transaction
+     * (nested in the caller's when there is one), each other connection's
+     * begun after it and holding the same same_row, which every commit that
+     * changes a record rewrites. A change of the caller's not yet committed
+     * is the store's connection's alone: one part then. */
+    if (same_row == NULL || kz_store_txn(st) == KZ_TXN_WRITE || kz_store_moved(st))
+        nparts = 1;
+    if ((rc = kz_store_begin_read(st, err)) != KZ_OK)
+        return rc;
+    if (nparts > 1 && kz_store_header_get(st, same_row, &val, &len, NULL) != KZ_OK)
+        nparts = 1;
+    w = kz_xcalloc(1, sizeof(*w));
+    w->st = st;
+    w->table = table != 0;
+    w->db[0] = st->db;
+    for (k = 1; k < nparts; k++) {
+        if ((w->db[k] = walk_conn(st, same_row, val, len)) == NULL)
+            break;
+        w->nparts = k + 1;
+    }
+    free(val);
+    nparts = w->nparts > 1 ? w->nparts : 1;
+    for (k = 0; k < nparts; k++) {
+        int form = nparts == 1 ? 0 : k == 0 ? 1 : k == nparts - 1 ? 3 : 2;
+        if (k == 0)
+            rc = prepare(st, walk_sql[w->table][form], &w->stmt[0], err);
+        else if (sqlite3_prepare_v2(w->db[k], walk_sql[w->table][form], -1, &w->stmt[k], NULL) !=
+                 SQLITE_OK)
+            rc = kz_fail(err, KZ_ERR, "storage error while reading records: %s",
+                         sqlite3_errmsg(w->db[k]));
+        if (rc == KZ_OK && walk_bind(w->stmt[k], k, nparts, form) != 0)
+            rc = kz_fail(err, KZ_ERR, "internal error: cannot bind a walk's key range");
+        if (rc != KZ_OK) {
+            w->nparts = nparts;
+            kz_store_walk_close(w);
+            return rc;
+        }
+        if (w->table == 1)
+            walk_map(w->db[k], 1);
+    }
+    w->nparts = nparts;
+    *out = w;
+    return KZ_OK;
+}
+
+int
+kz_store_walk_parts(const struct kz_store_walk *w)
+{
+    return w->nparts;
+}
+
+int
+kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
+                   const unsigned char **blob, size_t *len, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = w->stmt[part];
+    int rc;
+
+    *id = *blob = NULL;
+    *len = 0;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_blob(stmt, 0);
+        if (key == NULL || sqlite3_column_bytes(stmt, 0) != KZ_RECORD_ID_BYTES)
+            return kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
+        *id = key;
+        *blob = sqlite3_column_blob(stmt, 1);
+        *len = (size_t)sqlite3_column_bytes(stmt, 1);
+        return KZ_OK;
+    }
+    if (rc == SQLITE_DONE)
+        return KZ_OK;
+    if (part == 0)
+        return sql_fail(w->st, err, rc, "reading records");
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
+               ? kz_fail(err, KZ_EINTEGRITY,
+                         "vault file is corrupt or not a kizuna vault (reading records)")
+               : kz_fail(err, KZ_ERR, "storage error while reading records: %s",
+                         sqlite3_errmsg(w->db[part]));
+}
+
+void
+kz_store_walk_close(struct kz_store_walk *w)
+{
+    int k;
+
+    if (w == NULL)
+        return;
+    release(w->st, w->stmt[0]);
+    for (k = 1; k < KZ_STORE_WALK_PARTS; k++) {
+        sqlite3_finalize(w->stmt[k]);
+        if (w->db[k] != NULL) {
+            sqlite3_exec(w->db[k], "COMMIT", NULL, NULL, NULL);
+            sqlite3_close(w->db[k]);
+        }
+    }
+    if (w->table == 1)
+        walk_map(w->st->db, 0); /* after the reset: no page of the mapping is held */
+    kz_store_commit(w->st, NULL); /* the read transaction, or one level of the caller's */
+    free(w);
 }
 
 int
@@ -953,34 +1148,21 @@ kz_store_record_foreach(struct kz_store *st, int part,
                                   size_t len),
                         void *ctx, struct kz_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    struct kz_store_walk *w = NULL;
+    const unsigned char *id, *blob;
+    size_t len;
     int rc;
 
     /* Heads have a table of their own: the index loads from a few dense pages,
      * never touching the bodies; a walk over the bodies takes each one's head
      * from the index in memory. */
-    if ((rc = prepare(st,
-                      part == 0 ? "SELECT id, head FROM heads ORDER BY id"
-                                : "SELECT id, body FROM bodies ORDER BY id",
-                      &stmt, err)) != KZ_OK)
+    if ((rc = kz_store_walk_open(st, part, 1, NULL, &w, err)) != KZ_OK)
         return rc;
-    if (part != 0)
-        walk_map(st, 1);
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const unsigned char *id = sqlite3_column_blob(stmt, 0);
-        if (id == NULL || sqlite3_column_bytes(stmt, 0) != KZ_RECORD_ID_BYTES) {
-            rc = kz_fail(err, KZ_EINTEGRITY, "vault has a record with a malformed id");
-            goto out;
-        }
-        rc = cb(ctx, id, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1));
-        if (rc != 0)
-            goto out;
+    while ((rc = kz_store_walk_next(w, 0, &id, &blob, &len, err)) == KZ_OK && id != NULL) {
+        if ((rc = cb(ctx, id, blob, len)) != 0)
+            break;
     }
-    rc = rc == SQLITE_DONE ? KZ_OK : sql_fail(st, err, rc, "reading records");
-out:
-    release(st, stmt);
-    if (part != 0)
-        walk_map(st, 0); /* after the reset: no page of the mapping is held */
+    kz_store_walk_close(w);
     return rc;
 }
 

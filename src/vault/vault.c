@@ -1144,35 +1144,12 @@ job_free(struct pjob *j)
     free(j);
 }
 
-/* Empties j for the next batch, keeping its input buffer. */
-static void
-job_reset(struct pjob *j)
-{
-    size_t i;
-
-    for (i = 0; i < j->n; i++) {
-        free(j->items[i].nh);
-        free(j->items[i].nb);
-        j->items[i].nh = j->items[i].nb = NULL;
-    }
-    if (j->out != NULL) {
-        sodium_memzero(j->out, j->outlen);
-        free(j->out);
-        j->out = NULL;
-    }
-    j->n = j->inused = j->outlen = 0;
-    j->failed = 0;
-    j->rc = KZ_OK;
-    j->err.msg[0] = '\0';
-    j->sum[0] = j->sum[1] = j->count = 0;
-}
-
 static struct pjob *
 job_new(void)
 {
     struct pjob *j = kz_xcalloc(1, sizeof(*j));
 
-    job_reset(j);
+    j->rc = KZ_OK;
     return j;
 }
 
@@ -2124,81 +2101,71 @@ kz_vault_rollback(struct kz_vault *v)
 
 /* ---- the parallel walk ---- */
 
+/* Below this many records one thread walks them: starting others costs more. */
+#define PWALK_MIN_RECORDS 512
+
 struct pwalk {
     struct kz_vault *v;
     int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
               const char *body, size_t bodylen);
     void *ctx;
-    struct pipe p;
-    struct pjob *cur;
-    size_t njobs, seen;
-    int rc; /* the first job's error taken back (its message in err) */
+    struct kz_store_walk *sw;
+    atomic_int stop; /* a part failed: the others stop at their next row */
+};
+
+struct ppart {
+    struct pwalk *w;
+    int part;
+    pthread_t th;
+    size_t seen;
+    int rc; /* the part's error, or cb's non-zero return (no message then) */
     struct kz_err err;
 };
 
-/* Worker: opens a job's bodies into its scratch buffer and hands each to cb;
- * the first failure stops the whole walk. */
+/* One key range of the bodies: each read (SQLite's steps take turns on the
+ * connection), opened into a scratch buffer and handed to cb on this thread;
+ * the first failure stops every part. */
 static void
-walk_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
+part_walk(struct ppart *pp)
 {
-    struct pwalk *w = p->ctx;
-    size_t i;
+    struct pwalk *w = pp->w;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
 
-    for (i = 0; i < j->n && !atomic_load(&p->stop); i++) {
-        struct pitem *it = &j->items[i];
-        const unsigned char *head = NULL;
+    while (!atomic_load(&w->stop)) {
+        const unsigned char *id, *blob, *head = NULL;
         unsigned char *body = NULL;
-        size_t hl = 0, bl = 0;
-        int rc;
-        buf_reserve(buf, cap, it->len + 1);
-        rc = body_open_into(w->v, it->id, j->in + it->off, it->len, *buf, &head, &hl, &body,
-                            &bl, &j->err);
+        size_t len, hl = 0, bl = 0;
+        int rc = kz_store_walk_next(w->sw, pp->part, &id, &blob, &len, &pp->err);
+        if (rc == KZ_OK && id == NULL)
+            break;
         if (rc == KZ_OK) {
-            j->count++;
-            if ((rc = w->cb(w->ctx, it->id, head, hl, (const char *)body, bl)) != 0)
-                j->err.msg[0] = '\0'; /* cb's own return, no message of ours */
+            buf_reserve(&buf, &cap, len + 1);
+            rc = body_open_into(w->v, id, blob, len, buf, &head, &hl, &body, &bl, &pp->err);
+        }
+        if (rc == KZ_OK) {
+            pp->seen++;
+            if ((rc = w->cb(w->ctx, id, head, hl, (const char *)body, bl)) != 0)
+                pp->err.msg[0] = '\0'; /* cb's own return, no message of ours */
         }
         if (rc != KZ_OK) {
-            j->rc = rc;
-            atomic_store(&p->stop, 1);
+            pp->rc = rc;
+            atomic_store(&w->stop, 1);
             break;
         }
     }
-}
-
-/* A job taken back: its count and its error (the first one kept). */
-static void
-walk_collect(struct pwalk *w, struct pjob *j)
-{
-    w->seen += (size_t)j->count;
-    if (j->rc != KZ_OK && w->rc == KZ_OK) {
-        w->rc = j->rc;
-        w->err = j->err;
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
     }
 }
 
-static int
-walk_row(void *ctx, const unsigned char *id, const unsigned char *body, size_t bl)
+static void *
+part_thread(void *arg)
 {
-    struct pwalk *w = ctx;
-
-    if (atomic_load(&w->p.stop))
-        return 1;
-    if (w->cur == NULL) {
-        /* Jobs are reused: no allocation per batch once the queue is full. */
-        if (w->njobs >= pipe_limit(&w->p) && (w->cur = pipe_next(&w->p, (size_t)-1, 1)) != NULL) {
-            walk_collect(w, w->cur);
-            job_reset(w->cur);
-        } else {
-            w->cur = job_new();
-            w->njobs++;
-        }
-    }
-    if (job_add(w->cur, id, body, bl)) {
-        pipe_submit(&w->p, w->cur);
-        w->cur = NULL;
-    }
-    return 0;
+    part_walk(arg);
+    kz_stack_wipe(); /* the opening's frames: glibc keeps this stack for the next thread */
+    return NULL;
 }
 
 int
@@ -2208,45 +2175,62 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
                                            const char *body, size_t bodylen),
                                  void *ctx, struct kz_err *err)
 {
-    struct pwalk *w;
-    struct pjob *j;
+    struct pwalk w;
+    struct ppart *parts;
     const struct kz_head *heads;
-    size_t nheads;
-    int rc;
+    size_t nheads, seen = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc, n, k;
 
-    /* The workers read the heads index: it is loaded here, and nothing writes
-     * it until they are done. */
+    /* The parts read the heads index: it is loaded here, and nothing writes it
+     * until they are done. */
     if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
-    w = kz_xcalloc(1, sizeof(*w));
-    w->v = v;
-    w->cb = cb;
-    w->ctx = ctx;
-    pipe_start(&w->p, walk_run, w);
-    rc = kz_store_record_foreach(v->st, 1, walk_row, w, err);
-    if (w->cur != NULL && w->cur->n > 0 && rc == KZ_OK) {
-        pipe_submit(&w->p, w->cur);
-        w->cur = NULL;
+    n = ncpu < 1 || nheads < PWALK_MIN_RECORDS ? 1
+        : ncpu > KZ_STORE_WALK_PARTS          ? KZ_STORE_WALK_PARTS
+                                              : (int)ncpu;
+    memset(&w, 0, sizeof(w));
+    w.v = v;
+    w.cb = cb;
+    w.ctx = ctx;
+    if ((rc = kz_store_walk_open(v->st, 1, n, v->format >= 2 ? H_COMMIT : NULL, &w.sw, err)) !=
+        KZ_OK)
+        return rc;
+    /* Each part on a thread of its own, the first on this one: no reader
+     * thread hands rows to others, and no row is copied again. */
+    n = kz_store_walk_parts(w.sw);
+    parts = kz_xcalloc((size_t)n, sizeof(*parts));
+    for (k = 0; k < n; k++) {
+        parts[k].w = &w;
+        parts[k].part = k;
+        parts[k].th = pthread_self();
     }
-    if (rc != KZ_OK && rc != 1)
-        atomic_store(&w->p.stop, 1); /* SQLite failed: its error stands */
-    while ((j = pipe_next(&w->p, (size_t)-1, 1)) != NULL) {
-        walk_collect(w, j);
-        job_free(j);
+    for (k = 1; k < n; k++) {
+        if (pthread_create(&parts[k].th, NULL, part_thread, &parts[k]) != 0) {
+            parts[k].th = pthread_self(); /* this thread walks it after its own */
+        }
     }
-    pipe_end(&w->p);
-    job_free(w->cur);
-    if (w->rc != KZ_OK) {
-        rc = w->rc;
-        if (w->err.msg[0] != '\0' && err != NULL)
-            *err = w->err;
-    } else if (rc == KZ_OK) {
-        rc = walk_complete(v, w->seen, err);
-    } else if (rc == 1) {
-        rc = kz_fail(err, KZ_ERR, "internal error: the walk stopped without a cause");
+    part_walk(&parts[0]);
+    for (k = 1; k < n; k++) {
+        if (pthread_equal(parts[k].th, pthread_self()))
+            part_walk(&parts[k]);
+        else
+            pthread_join(parts[k].th, NULL);
     }
-    sodium_memzero(&w->err, sizeof(w->err));
-    free(w);
+    kz_store_walk_close(w.sw);
+    rc = KZ_OK;
+    for (k = 0; k < n; k++) {
+        seen += parts[k].seen;
+        if (rc == KZ_OK && parts[k].rc != KZ_OK) {
+            rc = parts[k].rc;
+            if (parts[k].err.msg[0] != '\0' && err != NULL)
+                *err = parts[k].err;
+        }
+    }
+    if (rc == KZ_OK)
+        rc = walk_complete(v, seen, err);
+    sodium_memzero(parts, (size_t)n * sizeof(*parts));
+    free(parts);
     return rc;
 }
 

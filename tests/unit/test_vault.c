@@ -517,6 +517,131 @@ test_many_records_on_all_cores(void **state)
     kz_vault_close(v);
 }
 
+/* The walk in parts: every row once, each part in id order within its key
+ * range, all of them one snapshot. The attack: another connection commits
+ * after this one's snapshot began and before the walk opens its other
+ * connections; they would see the new record, so the walk must fall back to
+ * one part (fails if the parts do not compare the commitment row). */
+static int
+cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, KZ_RECORD_ID_BYTES);
+}
+
+static size_t
+walk_parts(struct kz_store *st, int want, const char *same_row, int *parts,
+           unsigned char (*got)[KZ_RECORD_ID_BYTES], size_t cap)
+{
+    struct kz_store_walk *w = NULL;
+    const unsigned char *id, *blob;
+    size_t len, n = 0;
+    struct kz_err err;
+    int k;
+
+    kz_err_clear(&err);
+    assert_int_equal(kz_store_walk_open(st, 1, want, same_row, &w, &err), KZ_OK);
+    *parts = kz_store_walk_parts(w);
+    for (k = 0; k < *parts; k++) {
+        size_t first = n;
+        while (kz_store_walk_next(w, k, &id, &blob, &len, &err) == KZ_OK && id != NULL) {
+            assert_true(n < cap);
+            assert_non_null(blob);
+            /* Its own key range, in order. */
+            assert_true(id[0] >= 256 * k / *parts);
+            assert_true(id[0] < 256 * (k + 1) / *parts || k == *parts - 1);
+            assert_true(n == first || memcmp(got[n - 1], id, KZ_RECORD_ID_BYTES) < 0);
+            memcpy(got[n++], id, KZ_RECORD_ID_BYTES);
+        }
+        assert_int_equal(err.code, KZ_OK);
+    }
+    kz_store_walk_close(w);
+    return n;
+}
+
+static void
+test_walk_parts_are_one_snapshot(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a), *b;
+    enum { N = 600 };
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = calloc(N + 1, KZ_RECORD_ID_BYTES);
+    unsigned char (*got)[KZ_RECORD_ID_BYTES] = calloc(N + 8, KZ_RECORD_ID_BYTES);
+    struct kz_store *st = kz_vault_store(v);
+    unsigned char *head = NULL, *blob = NULL;
+    size_t headlen = 0, bloblen = 0;
+    char hex[2 * KZ_RECORD_ID_BYTES + 1];
+    struct kz_err err;
+    long long count = 0;
+    int parts = 0, i, n = 0;
+
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    for (i = 0; i < N; i++) {
+        kz_vault_new_record_id(ids[i]);
+        sodium_bin2hex(hex, sizeof(hex), ids[i], KZ_RECORD_ID_BYTES);
+        assert_int_equal(kz_vault_record_put(v, ids[i], hex, 8, hex, strlen(hex), &err), KZ_OK);
+    }
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+    qsort(ids, N, KZ_RECORD_ID_BYTES, cmp_id);
+
+    /* Four parts on one thread, in turn: together every row once. */
+    assert_int_equal(walk_parts(st, 4, "commit", &parts, got, N + 8), N);
+    assert_int_equal(parts, 4);
+    qsort(got, N, KZ_RECORD_ID_BYTES, cmp_id);
+    assert_memory_equal(got, ids, (size_t)N * KZ_RECORD_ID_BYTES);
+    /* Without a row to compare, or inside a change: one part. */
+    assert_int_equal(walk_parts(st, 4, NULL, &parts, got, N + 8), N);
+    assert_int_equal(parts, 1);
+    assert_int_equal(kz_store_begin(st, &err), KZ_OK);
+    assert_int_equal(walk_parts(st, 4, "commit", &parts, got, N + 8), N);
+    assert_int_equal(parts, 1);
+    kz_store_rollback(st);
+
+    /* The attack: a commit between this connection's snapshot and the walk. */
+    b = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(b, PASS, strlen(PASS), &err), KZ_OK);
+    assert_int_equal(kz_store_begin_read(st, &err), KZ_OK);
+    assert_int_equal(kz_store_record_count(st, &count, &err), KZ_OK); /* the snapshot begins */
+    assert_int_equal(count, N);
+    kz_vault_new_record_id(ids[N]);
+    put(b, ids[N], "written meanwhile");
+    assert_int_equal(walk_parts(st, 4, "commit", &parts, got, N + 8), N);
+    assert_int_equal(parts, 1);
+    kz_store_end(st);
+    assert_int_equal(walk_parts(st, 4, "commit", &parts, got, N + 8), N + 1);
+    assert_int_equal(parts, 4);
+    kz_vault_close(b);
+
+    /* The parallel walk over them (on every core): a body altered in the last
+     * key range stops it, naming that record, whichever thread opened it. */
+    assert_int_equal(kz_vault_begin_read(v, &err), KZ_OK); /* takes b's record in */
+    kz_vault_end_read(v);
+    n = 0;
+    /* b's record holds other text: the callback's own return stops the walk. */
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), 7);
+    /* Its id put in it, the walk is clean. */
+    sodium_bin2hex(hex, sizeof(hex), ids[N], KZ_RECORD_ID_BYTES);
+    put(v, ids[N], hex);
+    n = 0;
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, N + 1);
+    memcpy(got[0], ids[N - 1], KZ_RECORD_ID_BYTES); /* the largest of the first N */
+    if (memcmp(ids[N], got[0], KZ_RECORD_ID_BYTES) > 0)
+        memcpy(got[0], ids[N], KZ_RECORD_ID_BYTES);
+    assert_int_equal(kz_store_record_get(st, got[0], &head, &headlen, &blob, &bloblen, &err),
+                     KZ_OK);
+    blob[bloblen - 1] ^= 1;
+    assert_int_equal(kz_store_record_put(st, got[0], head, headlen, blob, bloblen, &err), KZ_OK);
+    n = 0;
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_EINTEGRITY);
+    sodium_bin2hex(hex, sizeof(hex), got[0], 8);
+    assert_non_null(strstr(err.msg, hex));
+    free(head);
+    free(blob);
+    free(got);
+    free(ids);
+    kz_vault_close(v);
+}
+
 /* A record the index lists that the file cannot find by its id (a damaged
  * id index, a row gone behind the vault's back) is an integrity failure,
  * never "no such record", and an update never quietly inserts it anew. */
@@ -685,6 +810,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_listed_record_missing_from_the_file_is_integrity,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_records_on_all_cores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_parts_are_one_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_idle_leaves_news_to_the_next_command, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_format_is_integrity, setup, teardown),
