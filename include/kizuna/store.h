@@ -133,7 +133,10 @@ int kz_store_walk_parts(const struct kz_store_walk *w);
  * that part's next call; *id NULL at its end. */
 int kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
                        const unsigned char **blob, size_t *len, struct kz_err *err);
-/* Ends the walk, all its parts stopped (their threads done with it). */
+/* Ends one part, on the thread that stepped it: its rows are gone, its
+ * connection closed and its mapping undone while the other parts go on. */
+void kz_store_walk_end_part(struct kz_store_walk *w, int part);
+/* Ends the walk (and any part not ended), every part stopped. */
 void kz_store_walk_close(struct kz_store_walk *w);
 
 /* A consistent copy of the whole file (SQLite online backup) into a new file at

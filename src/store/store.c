@@ -1122,22 +1122,34 @@ kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
 }
 
 void
+kz_store_walk_end_part(struct kz_store_walk *w, int part)
+{
+    if (part == 0) {
+        release(w->st, w->stmt[0]);
+        if (w->table == 1)
+            walk_map(w->st->db, 0); /* after the reset: no page of the mapping is held */
+    } else {
+        sqlite3_finalize(w->stmt[part]);
+        if (w->db[part] != NULL) {
+            sqlite3_exec(w->db[part], "COMMIT", NULL, NULL, NULL);
+            sqlite3_close(w->db[part]); /* its mapping with it */
+        }
+    }
+    w->db[part] = NULL; /* the store's own for part 0: only forgotten */
+    w->stmt[part] = NULL;
+}
+
+void
 kz_store_walk_close(struct kz_store_walk *w)
 {
     int k;
 
     if (w == NULL)
         return;
-    release(w->st, w->stmt[0]);
-    for (k = 1; k < KZ_STORE_WALK_PARTS; k++) {
-        sqlite3_finalize(w->stmt[k]);
-        if (w->db[k] != NULL) {
-            sqlite3_exec(w->db[k], "COMMIT", NULL, NULL, NULL);
-            sqlite3_close(w->db[k]);
-        }
+    for (k = 0; k < KZ_STORE_WALK_PARTS; k++) {
+        if (w->stmt[k] != NULL || w->db[k] != NULL)
+            kz_store_walk_end_part(w, k);
     }
-    if (w->table == 1)
-        walk_map(w->st->db, 0); /* after the reset: no page of the mapping is held */
     kz_store_commit(w->st, NULL); /* the read transaction, or one level of the caller's */
     free(w);
 }

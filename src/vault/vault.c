@@ -2154,6 +2154,7 @@ part_walk(struct ppart *pp)
             break;
         }
     }
+    kz_store_walk_end_part(w->sw, pp->part);
     if (buf != NULL) {
         sodium_memzero(buf, cap);
         free(buf);
