@@ -123,7 +123,8 @@ int kz_store_record_foreach(struct kz_store *st, int part,
  * in a read transaction (nested in the caller's when there is one), each
  * other on a connection of its own whose snapshot holds the same header row
  * same_row (a row every commit that changes a record rewrites; NULL: one
- * part). Inside a change, one part. */
+ * part). One part too inside a change that has written rows, or for a file
+ * under 1 MiB. */
 #define KZ_STORE_WALK_PARTS 16
 struct kz_store_walk;
 int kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_row,

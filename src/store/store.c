@@ -959,6 +959,8 @@ static const char *const walk_sql[2][4] = {
      "SELECT id, body FROM bodies WHERE id >= ?1 ORDER BY id"},
 };
 
+#define WALK_PARTS_MIN_BYTES (1 << 20)
+
 struct kz_store_walk {
     struct kz_store *st;
     int table, nparts;
@@ -1035,6 +1037,7 @@ kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_
     struct kz_store_walk *w;
     unsigned char *val = NULL;
     size_t len = 0;
+    long long pages = 0, pagesize = 0;
     int rc, k;
 
     *out = NULL;
@@ -1043,12 +1046,21 @@ kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_
     /* Every part in one snapshot: the store's own in a read transaction
      * (nested in the caller's when there is one), each other connection's
      * begun after it and holding the same same_row, which every commit that
-     * changes a record rewrites. A change of the caller's not yet committed
-     * is the store's connection's alone: one part then. */
-    if (same_row == NULL || kz_store_txn(st) == KZ_TXN_WRITE || kz_store_moved(st))
+     * changes a record rewrites. Rows the caller's change wrote are its
+     * connection's alone: one part then (a change that wrote nothing yet
+     * holds the write lock, so the others see what it sees). */
+    if (same_row == NULL || kz_store_moved(st) ||
+        (kz_store_txn(st) == KZ_TXN_WRITE && sqlite3_total_changes64(st->db) != st->changes0))
         nparts = 1;
     if ((rc = kz_store_begin_read(st, err)) != KZ_OK)
         return rc;
+    /* A small file is read faster than another connection opens. */
+    if (nparts > 1 && (query_int64(st, "PRAGMA page_count", &pages, "reading the vault", NULL) !=
+                           KZ_OK ||
+                       query_int64(st, "PRAGMA page_size", &pagesize, "reading the vault", NULL) !=
+                           KZ_OK ||
+                       pages * pagesize < WALK_PARTS_MIN_BYTES))
+        nparts = 1;
     if (nparts > 1 && kz_store_header_get(st, same_row, &val, &len, NULL) != KZ_OK)
         nparts = 1;
     w = kz_xcalloc(1, sizeof(*w));

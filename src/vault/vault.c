@@ -17,6 +17,7 @@
 #define H_FORMAT "format"
 #define H_ID "vault_id"
 #define H_EPOCH "epoch"
+#define H_COMMIT "commit" /* the commitment: every commit that changes a record rewrites it */
 #define H_KDF "kdf"
 #define H_SLOT_PASS "slot.passphrase"
 #define H_SLOT_RECOVERY "slot.recovery"
@@ -939,6 +940,24 @@ heads_grow(struct kz_vault *v)
         rehash(v, v->nslots ? v->nslots * 2 : 1024);
 }
 
+/* Makes room for n more heads at once: one rehash and one array, not one
+ * doubling after another while they come in. */
+static void
+heads_reserve(struct kz_vault *v, size_t n)
+{
+    size_t want = v->nslots ? v->nslots : 1024;
+
+    while ((v->nheads + n + 1) * 2 > want)
+        want *= 2;
+    if (want != v->nslots)
+        rehash(v, want);
+    if (v->nheads + n > v->capheads) {
+        v->capheads = v->nheads + n;
+        v->heads = kz_xrealloc(v->heads, v->capheads * sizeof(*v->heads));
+        v->own = kz_xrealloc(v->own, v->capheads);
+    }
+}
+
 /* Takes ownership of data (a malloc of its own). */
 static void
 heads_set(struct kz_vault *v, const unsigned char *id, unsigned char *data, size_t len,
@@ -1339,12 +1358,11 @@ pipe_end(struct pipe *p)
 
 /* ---- loading the index ---- */
 
-/* Worker: opens a job's heads into one block (job->out, exactly their size)
- * and sums their commitment elements; stops at the first that fails. */
+/* Opens a job's heads into one block (job->out, exactly their size) and sums
+ * their commitment elements; stops at the first that fails. */
 static void
-heads_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
+heads_open_job(const struct kz_vault *v, struct pjob *j, unsigned char **buf, size_t *cap)
 {
-    const struct kz_vault *v = p->ctx;
     size_t i, need = 0, used = 0, out = 0;
     uint64_t e[2];
 
@@ -1379,31 +1397,90 @@ heads_run(struct pipe *p, struct pjob *j, unsigned char **buf, size_t *cap)
     sodium_memzero(*buf, j->failed < j->n ? used + j->items[j->failed].len + 1 : used);
 }
 
-struct load_ctx {
-    struct kz_vault *v;
-    struct pipe p;
-    struct pjob *cur;
-    size_t want; /* the next job to take back */
-    struct kz_err *err;
+/* One key range of the heads, read and opened on one thread into jobs kept
+ * in key order for the caller to take in. */
+struct hpart {
+    const struct kz_vault *v;
+    struct kz_store_walk *sw;
+    atomic_int *stop; /* a part failed: the others stop at their next row */
+    int part;
+    pthread_t th;
+    struct pjob *first, *last;
+    int rc; /* SQLite's error while reading the part */
+    struct kz_err err;
 };
 
-/* Caller: one job's heads into the index, in the order they were read, with
- * the checks a record at a time would make (the first head that fails, a
- * record listed twice); the job's block joins the arena. */
-static int
-load_take(void *ctx, struct pjob *j)
+static void
+hpart_walk(struct hpart *hp)
 {
-    struct load_ctx *c = ctx;
-    struct kz_vault *v = c->v;
+    struct pjob *cur = job_new(), *next;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+
+    for (;;) {
+        const unsigned char *id = NULL, *blob;
+        size_t len;
+        int rc = atomic_load(hp->stop) ? -1
+                                       : kz_store_walk_next(hp->sw, hp->part, &id, &blob, &len,
+                                                            &hp->err);
+        if (rc > 0) {
+            hp->rc = rc;
+            atomic_store(hp->stop, 1);
+        }
+        if (rc != KZ_OK)
+            break;
+        if (id != NULL && !job_add(cur, id, blob, len))
+            continue;
+        if (cur->n > 0) {
+            heads_open_job(hp->v, cur, &buf, &cap);
+            next = job_new(); /* takes the sealed bytes' buffer on */
+            next->in = cur->in;
+            next->incap = cur->incap;
+            cur->in = NULL;
+            cur->incap = cur->inused = 0;
+            if (hp->last != NULL)
+                hp->last->next = cur;
+            else
+                hp->first = cur;
+            hp->last = cur;
+            if (cur->failed < cur->n)
+                atomic_store(hp->stop, 1); /* the caller names it */
+            cur = next;
+        }
+        if (id == NULL)
+            break;
+    }
+    job_free(cur);
+    kz_store_walk_end_part(hp->sw, hp->part);
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
+    }
+}
+
+static void *
+hpart_thread(void *arg)
+{
+    hpart_walk(arg);
+    kz_stack_wipe(); /* the opening's frames: glibc keeps this stack for the next thread */
+    return NULL;
+}
+
+/* One job's heads into the index, in the order they were read, with the
+ * checks a record at a time would make (the first head that fails, a record
+ * listed twice); the job's block joins the arena. */
+static int
+load_take(struct kz_vault *v, struct pjob *j, struct kz_err *err)
+{
     size_t i, *slot;
 
     for (i = 0; i < j->n; i++) {
         if (i == j->failed)
-            return record_fail(c->err, j->items[i].id, 0);
+            return record_fail(err, j->items[i].id, 0);
         heads_grow(v);
         slot = slot_for(v, j->items[i].id);
         if (*slot != 0)
-            return kz_fail(c->err, KZ_EINTEGRITY, "the vault lists a record twice");
+            return kz_fail(err, KZ_EINTEGRITY, "the vault lists a record twice");
         heads_append(v, slot, j->items[i].id, j->items[i].data, j->items[i].dlen,
                      j->items[i].ver, 0);
     }
@@ -1421,44 +1498,68 @@ load_take(void *ctx, struct pjob *j)
     return KZ_OK;
 }
 
-static int
-load_row(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
-{
-    struct load_ctx *c = ctx;
-
-    if (c->cur == NULL)
-        c->cur = job_new();
-    if (job_add(c->cur, id, head, headlen)) {
-        pipe_submit(&c->p, c->cur);
-        c->cur = NULL;
-        return pipe_drain(&c->p, &c->want, 0, load_take, c);
-    }
-    return 0;
-}
-
-/* The heads of every record into the index, opened on every core, with the
- * commitment's sum and count. */
+/* The heads of every record into the index, with the commitment's sum and
+ * count: the heads in key ranges, each read through a connection of its own
+ * and opened on a thread of its own (the first on this one), all in one
+ * snapshot (kz_store_walk_open); then taken in here in key order. */
 static int
 heads_read(struct kz_vault *v, struct kz_err *err)
 {
-    struct load_ctx c;
-    int rc;
+    struct kz_store_walk *sw = NULL;
+    struct hpart *parts;
+    atomic_int stop;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t total = 0;
+    int rc, n, k;
+    struct pjob *j;
 
-    memset(&c, 0, sizeof(c));
-    c.v = v;
-    c.err = err;
-    pipe_start(&c.p, heads_run, v);
-    rc = kz_store_record_foreach(v->st, 0, load_row, &c, err);
-    if (rc == KZ_OK && c.cur != NULL) {
-        pipe_submit(&c.p, c.cur);
-        c.cur = NULL;
+    n = ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
+    if ((rc = kz_store_walk_open(v->st, 0, n, v->format >= 2 ? H_COMMIT : NULL, &sw, err)) !=
+        KZ_OK)
+        return rc;
+    n = kz_store_walk_parts(sw);
+    atomic_init(&stop, 0);
+    parts = kz_xcalloc((size_t)n, sizeof(*parts));
+    for (k = 0; k < n; k++) {
+        parts[k].v = v;
+        parts[k].sw = sw;
+        parts[k].stop = &stop;
+        parts[k].part = k;
+        parts[k].th = pthread_self();
     }
-    if (rc == KZ_OK)
-        rc = pipe_drain(&c.p, &c.want, 1, load_take, &c);
-    else
-        atomic_store(&c.p.stop, 1);
-    pipe_end(&c.p);
-    job_free(c.cur);
+    for (k = 1; k < n; k++)
+        if (pthread_create(&parts[k].th, NULL, hpart_thread, &parts[k]) != 0)
+            parts[k].th = pthread_self(); /* this thread reads it after its own */
+    hpart_walk(&parts[0]);
+    for (k = 1; k < n; k++) {
+        if (pthread_equal(parts[k].th, pthread_self()))
+            hpart_walk(&parts[k]);
+        else
+            pthread_join(parts[k].th, NULL);
+    }
+    kz_store_walk_close(sw);
+    for (k = 0; k < n; k++)
+        for (j = parts[k].first; j != NULL; j = j->next)
+            total += j->n;
+    heads_reserve(v, total);
+    /* In key order: the first failure in it is the one named. */
+    for (k = 0; k < n && rc == KZ_OK; k++) {
+        for (j = parts[k].first; j != NULL && rc == KZ_OK; j = j->next)
+            rc = load_take(v, j, err);
+        if (rc == KZ_OK && parts[k].rc != KZ_OK) {
+            rc = parts[k].rc;
+            if (err != NULL)
+                *err = parts[k].err;
+        }
+    }
+    for (k = 0; k < n; k++) {
+        while ((j = parts[k].first) != NULL) {
+            parts[k].first = j->next;
+            job_free(j);
+        }
+    }
+    sodium_memzero(parts, (size_t)n * sizeof(*parts));
+    free(parts);
     return rc;
 }
 
@@ -1725,7 +1826,6 @@ kz_vault_record_foreach(struct kz_vault *v,
 
 /* ---- transactions, the committed state and the commitment ---- */
 
-#define H_COMMIT "commit"
 #define COMMIT_VERSION 1
 #define COMMIT_BYTES (1 + 8 + 8 + 16 + 8 + KZ_AUDIT_MAC_BYTES + 32 + 4 * KZ_COUNTERS)
 
@@ -2101,9 +2201,6 @@ kz_vault_rollback(struct kz_vault *v)
 
 /* ---- the parallel walk ---- */
 
-/* Below this many records one thread walks them: starting others costs more. */
-#define PWALK_MIN_RECORDS 512
-
 struct pwalk {
     struct kz_vault *v;
     int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
@@ -2187,9 +2284,7 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
      * until they are done. */
     if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
-    n = ncpu < 1 || nheads < PWALK_MIN_RECORDS ? 1
-        : ncpu > KZ_STORE_WALK_PARTS          ? KZ_STORE_WALK_PARTS
-                                              : (int)ncpu;
+    n = ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
     memset(&w, 0, sizeof(w));
     w.v = v;
     w.cb = cb;
