@@ -329,18 +329,6 @@ fail:
     return rc;
 }
 
-static int
-busy_ms(void)
-{
-    const char *s = getenv("KIZUNA_BUSY_TIMEOUT_MS");
-    long v;
-    char *end;
-
-    if (s == NULL || *s == '\0')
-        return DEFAULT_BUSY_MS;
-    v = strtol(s, &end, 10);
-    return (*end != '\0' || v < 0 || v > 600000) ? DEFAULT_BUSY_MS : (int)v;
-}
 
 int
 kz_store_companions(const char *path, struct kz_err *err)
@@ -359,6 +347,36 @@ kz_store_companions(const char *path, struct kz_err *err)
                            p, path);
     }
     return KZ_OK;
+}
+
+static int
+busy_ms(void)
+{
+    const char *s = getenv("KIZUNA_BUSY_TIMEOUT_MS");
+    long v;
+    char *end;
+
+    if (s == NULL || *s == '\0')
+        return DEFAULT_BUSY_MS;
+    v = strtol(s, &end, 10);
+    return (*end != '\0' || v < 0 || v > 600000) ? DEFAULT_BUSY_MS : (int)v;
+}
+
+/* Every connection to a vault, the walks' own included: nothing in the file
+ * runs (no triggers, no views, no functions the schema asks for, no writes to
+ * the schema itself: the attacker's SQL stays text, and schema_check names
+ * it); errors carry their extended codes; a lock held by another process is
+ * waited for. SQLITE_OK, or the code of the step that failed. */
+static int
+guard(sqlite3 *db)
+{
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, busy_ms());
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    return sqlite3_exec(db, "PRAGMA trusted_schema = OFF", NULL, NULL, NULL);
 }
 
 int
@@ -399,15 +417,10 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
         rc = sql_fail(st, err, rc, "opening the vault");
         goto fail;
     }
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, busy_ms());
-    /* Nothing in the file runs: no triggers, no views, no functions the schema
-     * asks for, and no writes to the schema itself (the attacker's SQL stays
-     * text, and schema_check names it). */
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    if ((rc = guard(st->db)) != SQLITE_OK) {
+        rc = sql_fail(st, err, rc, "opening the vault");
+        goto fail;
+    }
     /* secure_delete: freed pages are zeroed; WAL: readers never block the writer. */
     /* 16 KiB pages (set before the first table): a padded record (a 512-byte
      * head and a body of 2 KiB or more) then sits whole in its b-tree page,
@@ -415,8 +428,7 @@ kz_store_open(const char *path, int create, struct kz_store **out, struct kz_err
      * page of its own and the file was 2.8 times the notes' size. */
     if (create && (rc = exec(st, "PRAGMA page_size = 16384", "creating the vault", err)) != KZ_OK)
         goto fail;
-    if ((rc = exec(st, "PRAGMA trusted_schema = OFF", "opening the vault", err)) != KZ_OK ||
-        (rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
+    if ((rc = exec(st, "PRAGMA secure_delete = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA foreign_keys = ON", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA journal_mode = WAL", "opening the vault", err)) != KZ_OK ||
         (rc = exec(st, "PRAGMA synchronous = FULL", "opening the vault", err)) != KZ_OK ||
@@ -1016,9 +1028,7 @@ walk_conn(struct kz_store *st, const char *same_row, const unsigned char *val, s
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK)
         goto fail;
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, busy_ms());
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    if (guard(db) != SQLITE_OK || sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     if (!walk_same(db, same_row, val, len)) {
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

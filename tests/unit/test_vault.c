@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -650,8 +651,30 @@ test_walk_parts_are_one_snapshot(void **state)
     assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_EINTEGRITY);
     sodium_bin2hex(hex, sizeof(hex), got[0], 8);
     assert_non_null(strstr(err.msg, hex));
+    blob[bloblen - 1] ^= 1; /* put back: the walk is clean again */
+    assert_int_equal(kz_store_record_put(st, got[0], head, headlen, blob, bloblen, &err), KZ_OK);
+    n = 0;
+    assert_int_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, N + 1);
     free(head);
     free(blob);
+
+    /* SQL planted while the vault is open (sqlite3 with write access, the
+     * commitment row untouched): the bodies a view over a table of the
+     * attacker's. No connection of the walk reads it. */
+    {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(f->a, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "ALTER TABLE bodies RENAME TO b2;"
+                                      "CREATE VIEW bodies AS SELECT id, body FROM b2",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+    }
+    n = 0;
+    assert_int_not_equal(kz_vault_record_foreach_parallel(v, body_is_id_cb, &n, &err), KZ_OK);
+    assert_int_equal(n, 0);
     free(got);
     free(ids);
     kz_vault_close(v);
