@@ -70,8 +70,10 @@ mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* An SQLite error of connection db (NULL: none to ask) as kizuna's code and
+ * one line. */
 static int
-sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
+db_fail(sqlite3 *db, struct kz_err *err, int rc, const char *what)
 {
     int prim = rc & 0xff;
 
@@ -88,17 +90,22 @@ sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
                        "or may not be saved)",
                        what);
     if (prim == SQLITE_FULL ||
-        (prim == SQLITE_IOERR && st != NULL && st->db != NULL &&
-         (sqlite3_system_errno(st->db) == ENOSPC || sqlite3_system_errno(st->db) == EDQUOT)))
+        (prim == SQLITE_IOERR && db != NULL &&
+         (sqlite3_system_errno(db) == ENOSPC || sqlite3_system_errno(db) == EDQUOT)))
         return kz_fail(err, KZ_ERR, "disk full while %s; nothing was changed", what);
     /* Record ids are random and audit sequence numbers follow the last entry:
      * a row that is already there can only come from a damaged file. */
     if (prim == SQLITE_CONSTRAINT)
         return kz_fail(err, KZ_EINTEGRITY, "vault file is damaged (%s: %s)", what,
-                       st != NULL && st->db != NULL ? sqlite3_errmsg(st->db)
-                                                    : sqlite3_errstr(rc));
+                       db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     return kz_fail(err, KZ_ERR, "storage error while %s: %s", what,
-                   st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+                   db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int
+sql_fail(struct kz_store *st, struct kz_err *err, int rc, const char *what)
+{
+    return db_fail(st != NULL ? st->db : NULL, err, rc, what);
 }
 
 static int
@@ -328,7 +335,6 @@ fail:
     kz_store_rollback(st);
     return rc;
 }
-
 
 int
 kz_store_companions(const char *path, struct kz_err *err)
@@ -1088,10 +1094,9 @@ kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_
         int form = nparts == 1 ? 0 : k == 0 ? 1 : k == nparts - 1 ? 3 : 2;
         if (k == 0)
             rc = prepare(st, walk_sql[w->table][form], &w->stmt[0], err);
-        else if (sqlite3_prepare_v2(w->db[k], walk_sql[w->table][form], -1, &w->stmt[k], NULL) !=
-                 SQLITE_OK)
-            rc = kz_fail(err, KZ_ERR, "storage error while reading records: %s",
-                         sqlite3_errmsg(w->db[k]));
+        else if ((rc = sqlite3_prepare_v2(w->db[k], walk_sql[w->table][form], -1, &w->stmt[k],
+                                          NULL)) != SQLITE_OK)
+            rc = db_fail(w->db[k], err, rc, "reading records");
         if (rc == KZ_OK && walk_bind(w->stmt[k], k, nparts, form) != 0)
             rc = kz_fail(err, KZ_ERR, "internal error: cannot bind a walk's key range");
         if (rc != KZ_OK) {
@@ -1134,13 +1139,7 @@ kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
     }
     if (rc == SQLITE_DONE)
         return KZ_OK;
-    if (part == 0)
-        return sql_fail(w->st, err, rc, "reading records");
-    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB
-               ? kz_fail(err, KZ_EINTEGRITY,
-                         "vault file is corrupt or not a kizuna vault (reading records)")
-               : kz_fail(err, KZ_ERR, "storage error while reading records: %s",
-                         sqlite3_errmsg(w->db[part]));
+    return db_fail(part == 0 ? w->st->db : w->db[part], err, rc, "reading records");
 }
 
 void
