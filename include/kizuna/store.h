@@ -128,7 +128,7 @@ int kz_store_record_foreach(struct kz_store *st, int part,
 #define KZ_STORE_WALK_PARTS 16
 struct kz_store_walk;
 int kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_row,
-                       struct kz_store_walk **w, struct kz_err *err);
+                       struct kz_store_walk **out, struct kz_err *err);
 int kz_store_walk_parts(const struct kz_store_walk *w);
 /* Part part's next row: *id (KZ_RECORD_ID_BYTES) and *blob / *len, valid until
  * that part's next call; *id NULL at its end. */
