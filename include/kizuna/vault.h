@@ -185,6 +185,17 @@ int kz_vault_record_foreach_parallel(struct kz_vault *v,
                                                const unsigned char *head, size_t headlen,
                                                const char *body, size_t bodylen),
                                      void *ctx, struct kz_err *err);
+/* The same walk over the records want (called on the walk's threads with the
+ * record's head, before its body is opened) answers non-zero for: the others'
+ * bodies are read but never opened (nor authenticated), so a search within
+ * one couple opens only that couple's notes. */
+int kz_vault_record_foreach_some(struct kz_vault *v,
+                                 int (*want)(void *ctx, const unsigned char *id,
+                                             const unsigned char *head, size_t headlen),
+                                 int (*cb)(void *ctx, const unsigned char *id,
+                                           const unsigned char *head, size_t headlen,
+                                           const char *body, size_t bodylen),
+                                 void *ctx, struct kz_err *err);
 
 /*
  * Backup recipients: public "age1..." keys kept in the header as text, so that

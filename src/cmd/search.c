@@ -817,12 +817,26 @@ show(struct search *s, long limit, struct kz_err *err)
     return rc;
 }
 
-/* The walk: every record opened (on two threads); with build, each searchable
- * one indexed too. */
+/* Before a body is opened: a walk that builds no index opens only the
+ * searchable records its filters keep (--couple, --from, --to, --theme, a
+ * voided note without --all). */
+static int
+want(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
+{
+    const struct search *s = ctx;
+    struct kz_head_info hi;
+
+    if (s->build != NULL || kz_head_decode(head, headlen, &hi) != 0)
+        return 1; /* every record for the index; a head it cannot read, as visit does */
+    return searchable(hi.kind) && !filtered_out(s, id, &hi);
+}
+
+/* The walk: every record read, on every core; those a search keeps opened
+ * (with build, every searchable one, indexed too). */
 static int
 walk(struct search *s, struct kz_err *err)
 {
-    int rc = kz_vault_record_foreach_parallel(s->st->vault, visit, s, err);
+    int rc = kz_vault_record_foreach_some(s->st->vault, want, visit, s, err);
 
     if (rc != KZ_OK && s->bad.code != KZ_OK)
         *err = s->bad;

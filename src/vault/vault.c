@@ -2203,6 +2203,7 @@ kz_vault_rollback(struct kz_vault *v)
 
 struct pwalk {
     struct kz_vault *v;
+    int (*want)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen);
     int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
               const char *body, size_t bodylen);
     void *ctx;
@@ -2218,6 +2219,20 @@ struct ppart {
     int rc; /* the part's error, or cb's non-zero return (no message then) */
     struct kz_err err;
 };
+
+/* want's answer for a body's record by its head; a body without a head is
+ * wanted, so that opening it reports it. */
+static int
+wanted(struct pwalk *w, const unsigned char *id)
+{
+    size_t *slot = w->v->nslots != 0 ? slot_for(w->v, id) : NULL;
+    const struct kz_head *h;
+
+    if (slot == NULL || *slot == 0)
+        return 1;
+    h = &w->v->heads[*slot - 1];
+    return w->want(w->ctx, id, h->data, h->len);
+}
 
 /* One key range of the bodies: each read (SQLite's steps take turns on the
  * connection), opened into a scratch buffer and handed to cb on this thread;
@@ -2236,6 +2251,10 @@ part_walk(struct ppart *pp)
         int rc = kz_store_walk_next(w->sw, pp->part, &id, &blob, &len, &pp->err);
         if (rc == KZ_OK && id == NULL)
             break;
+        if (rc == KZ_OK && w->want != NULL && !wanted(w, id)) {
+            pp->seen++; /* there, and not opened */
+            continue;
+        }
         if (rc == KZ_OK) {
             buf_reserve(&buf, &cap, len + 1);
             rc = body_open_into(w->v, id, blob, len, buf, &head, &hl, &body, &bl, &pp->err);
@@ -2273,6 +2292,18 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
                                            const char *body, size_t bodylen),
                                  void *ctx, struct kz_err *err)
 {
+    return kz_vault_record_foreach_some(v, NULL, cb, ctx, err);
+}
+
+int
+kz_vault_record_foreach_some(struct kz_vault *v,
+                             int (*want)(void *ctx, const unsigned char *id,
+                                         const unsigned char *head, size_t headlen),
+                             int (*cb)(void *ctx, const unsigned char *id,
+                                       const unsigned char *head, size_t headlen,
+                                       const char *body, size_t bodylen),
+                             void *ctx, struct kz_err *err)
+{
     struct pwalk w;
     struct ppart *parts;
     const struct kz_head *heads;
@@ -2287,6 +2318,7 @@ kz_vault_record_foreach_parallel(struct kz_vault *v,
     n = ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
     memset(&w, 0, sizeof(w));
     w.v = v;
+    w.want = want;
     w.cb = cb;
     w.ctx = ctx;
     if ((rc = kz_store_walk_open(v->st, 1, n, v->format >= 2 ? H_COMMIT : NULL, &w.sw, err)) !=

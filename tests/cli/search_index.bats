@@ -135,3 +135,34 @@ base_vault() {
 	[[ "$output" == *"«${word:0:14}»${word:14:4}"* ]] # found and shown
 	assert_absent "$word" /dev/shm "$T/vault" /tmp "$HOME"
 }
+
+@test "a one-shot search opens only the notes its filters keep: the same rows, and another couple's altered note does not stop it" {
+	local before new n all mine
+	base_vault
+	kzp couple add C015 partner1.name=Mei partner2.name=Lars >/dev/null
+	kzp session add C015 --date 2026-02-01 --text "Holidays in Bergen." >/dev/null
+	before=$(sqlite3 "$V" "SELECT hex(id) FROM bodies ORDER BY 1")
+	kzp session add C015 --date 2026-02-08 --text "Holidays with his parents." >/dev/null
+	new=$(sqlite3 "$V" "SELECT hex(id) FROM bodies ORDER BY 1" | grep -vxF -f <(printf '%s\n' "$before"))
+	[ "$(wc -l <<<"$new")" -eq 1 ]
+	# The filter keeps the rows the whole search has for C014, in its order.
+	all=$(kzp --json search holidays | jq -c '[.[] | select(.couple == "C014")]')
+	mine=$(kzp --json search holidays --couple C014 | jq -c .)
+	echo "all C014: $all"
+	[ "$(jq length <<<"$mine")" -eq 2 ]
+	[ "$mine" = "$all" ]
+	[ "$(kzp --json search holidays --couple C015 | jq length)" -eq 2 ]
+	# C015's second note altered in the file: its sealed body zeroed.
+	sqlite3 "$V" "UPDATE bodies SET body = zeroblob(length(body)) WHERE hex(id) = '$new'"
+	run kzp --json search holidays --couple C014
+	[ "$status" -eq 0 ]
+	[ "$output" = "$mine" ]
+	# Searches that open it say so, naming it, and exit 4.
+	n=$(tr 'A-F' 'a-f' <<<"${new:0:16}")
+	for args in "holidays" "holidays --couple C015"; do
+		run kzp search $args
+		echo "search $args: $status $output"
+		[ "$status" -eq 4 ]
+		[[ "$output" == *"$n"* ]]
+	done
+}
