@@ -179,7 +179,8 @@ int kz_vault_record_foreach(struct kz_vault *v,
  * connection of its own, opened and handed to cb on a thread of its own (the
  * first on the caller's), all in one snapshot (kz_store_walk_open). cb may run
  * concurrently and in any order, so it must guard what it shares and not
- * touch the vault except kz_vault_head(s). For search and doctor. */
+ * touch the vault except kz_vault_head(s). For doctor; search walks with
+ * kz_vault_record_foreach_some. */
 int kz_vault_record_foreach_parallel(struct kz_vault *v,
                                      int (*cb)(void *ctx, const unsigned char *id,
                                                const unsigned char *head, size_t headlen,
