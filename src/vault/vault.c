@@ -1356,6 +1356,67 @@ pipe_end(struct pipe *p)
     pthread_mutex_destroy(&p->mu);
 }
 
+/* ---- walks in parts: one key range a thread ---- */
+
+struct part_call {
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void *
+part_thread(void *p)
+{
+    const struct part_call *c = p;
+
+    c->fn(c->arg);
+    kz_stack_wipe(); /* the opening's frames: glibc keeps this stack for the next thread */
+    return NULL;
+}
+
+/* fn on each of the n parts' arguments (args, size bytes apart): the first on
+ * this thread, every other on a thread of its own (or after the first here,
+ * when a thread cannot start); returns when all are done. */
+static void
+parts_run(void (*fn)(void *arg), void *args, size_t size, int n)
+{
+    struct part_call calls[KZ_STORE_WALK_PARTS];
+    pthread_t th[KZ_STORE_WALK_PARTS];
+    int started[KZ_STORE_WALK_PARTS] = {0}, k;
+
+    for (k = 1; k < n; k++) {
+        calls[k].fn = fn;
+        calls[k].arg = (char *)args + (size_t)k * size;
+        started[k] = pthread_create(&th[k], NULL, part_thread, &calls[k]) == 0;
+    }
+    fn(args);
+    for (k = 1; k < n; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            fn((char *)args + (size_t)k * size);
+    }
+}
+
+/* Parts for a walk: one a core online, as many as a walk may have. */
+static int
+parts_wanted(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
+}
+
+/* A part's end, on its thread: its reading ended, its scratch wiped. */
+static void
+part_done(struct kz_store_walk *sw, int part, unsigned char *buf, size_t cap)
+{
+    kz_store_walk_end_part(sw, part);
+    if (buf != NULL) {
+        sodium_memzero(buf, cap);
+        free(buf);
+    }
+}
+
 /* ---- loading the index ---- */
 
 /* Opens a job's heads into one block (job->out, exactly their size) and sums
@@ -1404,15 +1465,15 @@ struct hpart {
     struct kz_store_walk *sw;
     atomic_int *stop; /* a part failed: the others stop at their next row */
     int part;
-    pthread_t th;
     struct pjob *first, *last;
     int rc; /* SQLite's error while reading the part */
     struct kz_err err;
 };
 
 static void
-hpart_walk(struct hpart *hp)
+hpart_walk(void *arg)
 {
+    struct hpart *hp = arg;
     struct pjob *cur = job_new(), *next;
     unsigned char *buf = NULL;
     size_t cap = 0;
@@ -1451,19 +1512,7 @@ hpart_walk(struct hpart *hp)
             break;
     }
     job_free(cur);
-    kz_store_walk_end_part(hp->sw, hp->part);
-    if (buf != NULL) {
-        sodium_memzero(buf, cap);
-        free(buf);
-    }
-}
-
-static void *
-hpart_thread(void *arg)
-{
-    hpart_walk(arg);
-    kz_stack_wipe(); /* the opening's frames: glibc keeps this stack for the next thread */
-    return NULL;
+    part_done(hp->sw, hp->part, buf, cap);
 }
 
 /* One job's heads into the index, in the order they were read, with the
@@ -1508,12 +1557,11 @@ heads_read(struct kz_vault *v, struct kz_err *err)
     struct kz_store_walk *sw = NULL;
     struct hpart *parts;
     atomic_int stop;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     size_t total = 0;
     int rc, n, k;
     struct pjob *j;
 
-    n = ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
+    n = parts_wanted();
     if ((rc = kz_store_walk_open(v->st, 0, n, v->format >= 2 ? H_COMMIT : NULL, &sw, err)) !=
         KZ_OK)
         return rc;
@@ -1525,18 +1573,8 @@ heads_read(struct kz_vault *v, struct kz_err *err)
         parts[k].sw = sw;
         parts[k].stop = &stop;
         parts[k].part = k;
-        parts[k].th = pthread_self();
     }
-    for (k = 1; k < n; k++)
-        if (pthread_create(&parts[k].th, NULL, hpart_thread, &parts[k]) != 0)
-            parts[k].th = pthread_self(); /* this thread reads it after its own */
-    hpart_walk(&parts[0]);
-    for (k = 1; k < n; k++) {
-        if (pthread_equal(parts[k].th, pthread_self()))
-            hpart_walk(&parts[k]);
-        else
-            pthread_join(parts[k].th, NULL);
-    }
+    parts_run(hpart_walk, parts, sizeof(*parts), n);
     kz_store_walk_close(sw);
     for (k = 0; k < n; k++)
         for (j = parts[k].first; j != NULL; j = j->next)
@@ -2214,7 +2252,6 @@ struct pwalk {
 struct ppart {
     struct pwalk *w;
     int part;
-    pthread_t th;
     size_t seen;
     int rc; /* the part's error, or cb's non-zero return (no message then) */
     struct kz_err err;
@@ -2238,8 +2275,9 @@ wanted(struct pwalk *w, const unsigned char *id)
  * connection), opened into a scratch buffer and handed to cb on this thread;
  * the first failure stops every part. */
 static void
-part_walk(struct ppart *pp)
+part_walk(void *arg)
 {
+    struct ppart *pp = arg;
     struct pwalk *w = pp->w;
     unsigned char *buf = NULL;
     size_t cap = 0;
@@ -2270,19 +2308,7 @@ part_walk(struct ppart *pp)
             break;
         }
     }
-    kz_store_walk_end_part(w->sw, pp->part);
-    if (buf != NULL) {
-        sodium_memzero(buf, cap);
-        free(buf);
-    }
-}
-
-static void *
-part_thread(void *arg)
-{
-    part_walk(arg);
-    kz_stack_wipe(); /* the opening's frames: glibc keeps this stack for the next thread */
-    return NULL;
+    part_done(w->sw, pp->part, buf, cap);
 }
 
 int
@@ -2308,14 +2334,13 @@ kz_vault_record_foreach_some(struct kz_vault *v,
     struct ppart *parts;
     const struct kz_head *heads;
     size_t nheads, seen = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int rc, n, k;
 
     /* The parts read the heads index: it is loaded here, and nothing writes it
      * until they are done. */
     if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
-    n = ncpu < 1 ? 1 : ncpu > KZ_STORE_WALK_PARTS ? KZ_STORE_WALK_PARTS : (int)ncpu;
+    n = parts_wanted();
     memset(&w, 0, sizeof(w));
     w.v = v;
     w.want = want;
@@ -2331,20 +2356,8 @@ kz_vault_record_foreach_some(struct kz_vault *v,
     for (k = 0; k < n; k++) {
         parts[k].w = &w;
         parts[k].part = k;
-        parts[k].th = pthread_self();
     }
-    for (k = 1; k < n; k++) {
-        if (pthread_create(&parts[k].th, NULL, part_thread, &parts[k]) != 0) {
-            parts[k].th = pthread_self(); /* this thread walks it after its own */
-        }
-    }
-    part_walk(&parts[0]);
-    for (k = 1; k < n; k++) {
-        if (pthread_equal(parts[k].th, pthread_self()))
-            part_walk(&parts[k]);
-        else
-            pthread_join(parts[k].th, NULL);
-    }
+    parts_run(part_walk, parts, sizeof(*parts), n);
     kz_store_walk_close(w.sw);
     rc = KZ_OK;
     for (k = 0; k < n; k++) {
