@@ -821,7 +821,7 @@ show(struct search *s, long limit, struct kz_err *err)
  * searchable records its filters keep (--couple, --from, --to, --theme, a
  * voided note without --all). */
 static int
-want(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
+keeps(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen)
 {
     const struct search *s = ctx;
     struct kz_head_info hi;
@@ -836,7 +836,7 @@ want(void *ctx, const unsigned char *id, const unsigned char *head, size_t headl
 static int
 walk(struct search *s, struct kz_err *err)
 {
-    int rc = kz_vault_record_foreach_some(s->st->vault, want, visit, s, err);
+    int rc = kz_vault_record_foreach_some(s->st->vault, keeps, visit, s, err);
 
     if (rc != KZ_OK && s->bad.code != KZ_OK)
         *err = s->bad;
