@@ -27,12 +27,19 @@ struct kz_ui {
     int no_pager;   /* --no-pager before the command: never page */
     int page;       /* this command's held output may go through the pager */
     int ascii;      /* the locale is not UTF-8: "..." for a cut cell, not "…" */
-    /* The shell's idle lock while the pager shows a command's output: the
-     * seconds without a key after which the pager is ended (0: never), asked
-     * when it starts; idle_expired says it was (the shell then locks). */
+    /* The shell's idle lock while the pager shows a command's output or the
+     * editor is open: the seconds without a key after which the pager is
+     * ended or the editor stopped (0: never), asked when it starts;
+     * idle_expired says the pager was (the shell then locks). */
     int (*idle_limit)(void *ctx);
     void *idle_ctx;
     int idle_expired;
+    /* The idle lock reaching an editor left open (kz_ui_edit has stopped it
+     * and cleared the screen): locks, then asks for the passphrase until the
+     * vault opens again; 0 to bring the editor back, -1 to drop the note.
+     * idle_relocked says it ran (the command's view of the vault is stale). */
+    int (*idle_relock)(void *ctx, int seconds);
+    int idle_relocked;
 };
 
 /* One column of a table: the key in each row object, and its heading. */
@@ -224,9 +231,16 @@ int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
  * copy (no viminfo or shada, swap, undo or backup files; nano restricted). KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
  * caller falls back to inline entry); KZ_ERR if the editor fails.
  * *out is malloc'd; the caller wipes it.
+ *
+ * With may_lock, ui->idle_limit and ui->idle_relock (the shell's idle
+ * lock), an editor left without a key for that long is stopped, its screen
+ * put away and the terminal cleared with its scrollback; then
+ * ui->idle_relock locks and asks for the passphrase. When it returns 0 the
+ * editor comes back with the text as it was; otherwise the editor is killed
+ * and kz_ui_edit fails (KZ_ERR), the text dropped.
  */
-int kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
-               struct kz_err *err);
+int kz_ui_edit(struct kz_ui *ui, const char *initial, const char *suffix, int may_lock,
+               char **out, size_t *len, struct kz_err *err);
 /* When standard input is a terminal, says on it (stderr) how typed text ends:
  * for "--text-file -" in the shell, Ctrl-D on a line of its own. */
 void kz_ui_typing_hint(void);

@@ -130,7 +130,7 @@ stdin_is_script(const struct kz_state *st)
 
 static int
 text_from(struct kz_state *st, const char *initial, const char *text, const char *file,
-          char **out, size_t *len, struct kz_err *err)
+          int may_lock, char **out, size_t *len, struct kz_err *err)
 {
     int rc, fd;
 
@@ -182,7 +182,8 @@ text_from(struct kz_state *st, const char *initial, const char *text, const char
         return rc;
     }
     if (st->interactive || kz_ui_have_terminal()) {
-        rc = kz_ui_edit(initial != NULL ? initial : "", ".md", out, len, err);
+        rc = kz_ui_edit(&st->ui, initial != NULL ? initial : "", ".md", may_lock, out, len,
+                        err);
         if (rc != KZ_ENOTFOUND)
             return rc;
         kz_ui_warn(&st->ui, "%s; type the text here instead", err->msg);
@@ -303,8 +304,11 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
      * which has written nothing yet, does not keep other processes out. */
     if (from_person(st, text, file) && st->vault != NULL)
         released = kz_vault_release(st->vault);
-    rc = text_from(st, initial, text, file, out, len, err);
-    if (released) {
+    /* The idle lock may reach the editor only while the change holds
+     * nothing (released): the lock and the unlock write events of their own. */
+    st->ui.idle_relocked = 0;
+    rc = text_from(st, initial, text, file, released, out, len, err);
+    if (released && kz_vault_unlocked(st->vault)) {
         struct kz_err e2;
         int rc2;
         kz_err_clear(&e2);
@@ -319,7 +323,9 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     if (rc != KZ_OK)
         return rc;
     memo_add(st, 't', *out, *len);
-    if (moved) { /* what the command read before the text may be stale */
+    /* What the command read before the text may be stale; after a lock, the
+     * heads it looked at were wiped and read again. */
+    if (moved || st->ui.idle_relocked) {
         kz_vault_plain_free(*out, *len);
         *out = NULL;
         *len = 0;

@@ -303,8 +303,9 @@ idle_seconds(struct kz_state *st)
     return cfg >= 0 ? cfg : KZ_IDLE_LOCK_DEFAULT;
 }
 
-/* The pager's idle limit (kz_ui_page asks when it starts, after the command
- * ran): the idle lock's, while the vault is unlocked. */
+/* The idle limit of a pager or an editor left open (kz_ui_page and
+ * kz_ui_edit ask when they start): the idle lock's, while the vault is
+ * unlocked. */
 static int
 pager_idle_limit(void *ctx)
 {
@@ -479,6 +480,39 @@ remind_unsigned(struct kz_state *st)
               n == 1 ? "" : "s", n == 1 ? "is" : "are");
 }
 
+/* The idle lock reaching a note left open in the editor (kz_ui_edit has
+ * stopped the editor and cleared the screen): the lock as at the prompt,
+ * then the passphrase until the vault opens again. -1 when the person gives
+ * up (Ctrl-C, or an unlock that cannot ask a person): the note is dropped. */
+static int
+editor_relock(void *ctx, int seconds)
+{
+    struct kz_state *st = ctx;
+    struct kz_err err;
+    int rc;
+
+    forget_typed();
+    kz_state_lock(st, "idle");
+    st->locked_by_idle = 1;
+    kz_ui_note(&st->ui, "vault locked after %d s idle; the note being typed waits in the "
+                        "editor until the vault is unlocked (Ctrl-C drops it)",
+               seconds);
+    for (;;) {
+        kz_err_clear(&err);
+        if ((rc = kz_state_unlock(st, &err)) == KZ_OK) {
+            st->locked_by_idle = 0;
+            return 0;
+        }
+        /* Asked again only where a person answers: a passphrase file that
+         * failed once fails the same way each time. */
+        if (rc != KZ_EAUTH || strcmp(err.msg, "cancelled") == 0 || !kz_ui_have_terminal() ||
+            st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL ||
+            st->nshare_files > 0)
+            return -1;
+        kz_ui_error(&st->ui, &err);
+    }
+}
+
 /* Long (about 115 lines): the readline loop with its idle lock, signals,
  * re-prompt after a rekey and wiping, kept as one loop so the order of those
  * steps each turn can be read at once. */
@@ -497,7 +531,8 @@ kz_shell_run(struct kz_state *st)
     rl_catch_signals = 0;
     rl_catch_sigwinch = 1;
     install_signals();
-    st->ui.idle_limit = pager_idle_limit; /* a pager left open locks too */
+    st->ui.idle_limit = pager_idle_limit; /* a pager or an editor left open locks too */
+    st->ui.idle_relock = editor_relock;
     st->ui.idle_ctx = st;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -13,16 +14,20 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
 #include "kizuna/cleanup.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
+#include "uiint.h"
 
 #define SHM "/dev/shm"
 #define PREFIX "kizuna-edit-"
 #define EDIT_MAX (4 * 1024 * 1024)
+/* While the idle lock applies: how often the terminal's last key is looked at. */
+#define EDIT_TICK_MS 250
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -128,16 +133,109 @@ choose_editor(void)
     return ed;
 }
 
+/* The idle lock's hand on a running editor. */
+struct idle {
+    struct kz_ui *ui; /* NULL: no idle lock */
+    int limit;        /* seconds without a key */
+};
+
+/* Escape sequences to the terminal the editor draws on (xterm's, which the
+ * terminals kizuna meets honour; nothing when it is not a terminal). */
+static void
+to_terminal(const char *seq)
+{
+    if (isatty(STDOUT_FILENO))
+        (void)write_all(STDOUT_FILENO, seq, strlen(seq));
+}
+
+/* The idle lock reaches the editor: it is stopped (SIGSTOP: no editor can
+ * refuse it, and none writes its text anywhere on the way), its screen put
+ * away (its terminal modes turned off, the main screen again, the terminal's
+ * modes as kizuna had them) and the terminal cleared with its scrollback.
+ * ui->idle_relock then locks and asks for the passphrase. On 0 the editor comes back
+ * (its screen and application keys, its modes, SIGCONT, and SIGWINCH so that
+ * it draws its text again; mouse, focus and paste reports stay off, since an
+ * editor that had not asked for them would take them for typing); otherwise
+ * it is killed, nothing of the text kept. Returns 0 when it goes on, 1 when
+ * it ended (*status), -1 when it was ended here. */
+static int
+idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, int have_ours,
+                 int *status)
+{
+    struct termios theirs;
+    int have_theirs, w;
+
+    if (kill(pid, SIGSTOP) != 0)
+        return 0; /* already gone: the next look finds its status */
+    while ((w = waitpid(pid, status, WUNTRACED)) < 0 && errno == EINTR)
+        ;
+    if (w == pid && !WIFSTOPPED(*status))
+        return 1; /* it ended on its own just before */
+    have_theirs = tcgetattr(STDIN_FILENO, &theirs) == 0;
+    /* What an editor turns on and the passphrase prompt must not have:
+     * mouse and focus reports, bracketed paste and modifyOtherKeys (each
+     * would put escape sequences into the passphrase), a hidden cursor,
+     * colours, application keys; then its screen is left. */
+    to_terminal("\033[m\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?1015l"
+                "\033[?1004l\033[?2004l\033[>4;m\033[?1l\033>\033[?25h\033[?1049l");
+    if (have_ours)
+        tcsetattr(STDIN_FILENO, TCSANOW, ours);
+    to_terminal("\033[H\033[2J\033[3J");
+    id->ui->idle_relocked = 1;
+    if (id->ui->idle_relock(id->ui->idle_ctx, id->limit) != 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+        return -1;
+    }
+    to_terminal("\033[?1049h\033[?1h\033=");
+    if (have_theirs)
+        tcsetattr(STDIN_FILENO, TCSANOW, &theirs);
+    kill(pid, SIGCONT);
+    kill(pid, SIGWINCH);
+    return 0;
+}
+
+/* Waits for the editor to end. With an idle lock, looks at the terminal
+ * every tick: once no key has come for the limit, idle_lock_editor. 0 when
+ * it ended (*status), -1 when the idle lock ended it. */
+static int
+wait_editor(pid_t pid, const struct idle *id, const struct termios *ours, int have_ours,
+            int *status)
+{
+    struct timespec t0;
+    pid_t w;
+    int r;
+
+    if (id->ui == NULL || id->limit <= 0) {
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+        return 0;
+    }
+    clock_gettime(CLOCK_REALTIME, &t0);
+    for (;;) {
+        w = waitpid(pid, status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            return 0;
+        if (kz_ui_idle_for(kz_ui_seconds(&t0)) >= id->limit) {
+            if ((r = idle_lock_editor(pid, id, ours, have_ours, status)) != 0)
+                return r > 0 ? 0 : -1;
+            clock_gettime(CLOCK_REALTIME, &t0); /* back: the wait starts again */
+        }
+        poll(NULL, 0, EDIT_TICK_MS);
+    }
+}
+
 /* Runs the editor on path; h is the file's cleanup entry, which learns the
  * editor's process so that a fatal signal kills it before the shred. */
 static int
-run_editor(const char *path, int h, struct kz_err *err)
+run_editor(const char *path, int h, const struct idle *id, struct kz_err *err)
 {
     const char *ed = choose_editor();
     struct termios tty;
     sigset_t sigs, old;
     pid_t pid;
-    int status = 0, have_tty = tcgetattr(STDIN_FILENO, &tty) == 0;
+    int status = 0, have_tty = tcgetattr(STDIN_FILENO, &tty) == 0, ended = 0;
 
     /* Blocked from fork until the entry knows the process: a signal in
      * between would shred the file while the editor goes on writing it. */
@@ -166,12 +264,14 @@ run_editor(const char *path, int h, struct kz_err *err)
     if (pid > 0) {
         /* Ctrl-C and Ctrl-\ typed in the editor are the editor's: the cleanup
          * handler leaves those that come from the terminal. */
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
+        ended = wait_editor(pid, id, &tty, have_tty, &status);
         kz_cleanup_child(h, 0, NULL);
     }
     if (pid < 0)
         return kz_fail(err, KZ_ERR, "cannot start the editor: %s", strerror(errno));
+    if (ended < 0)
+        return kz_fail(err, KZ_ERR, "the vault locked while the note was typed and was not "
+                                    "unlocked; the note was not saved");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return kz_fail(err, KZ_ERR, "the editor (%s) did not finish cleanly; nothing was saved",
                        ed);
@@ -193,9 +293,10 @@ side_files(const char *path, char side[4][192])
 }
 
 int
-kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
-           struct kz_err *err)
+kz_ui_edit(struct kz_ui *ui, const char *initial, const char *suffix, int may_lock, char **out,
+           size_t *len, struct kz_err *err)
 {
+    struct idle id = {NULL, 0};
     struct statfs sfs;
     struct stat sb;
     char path[128], side[4][192];
@@ -227,7 +328,11 @@ kz_ui_edit(const char *initial, const char *suffix, char **out, size_t *len,
         rc = kz_fail(err, KZ_ERR, "cannot write the editor file: %s", strerror(errno));
         goto out;
     }
-    if ((rc = run_editor(path, h, err)) != KZ_OK)
+    if (may_lock && ui->idle_limit != NULL && ui->idle_relock != NULL) {
+        id.ui = ui;
+        id.limit = ui->idle_limit(ui->idle_ctx);
+    }
+    if ((rc = run_editor(path, h, &id, err)) != KZ_OK)
         goto out;
     /* Editors often replace the file: read it by name, then shred what is
      * there and the file as created. */

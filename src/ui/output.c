@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kizuna/buf.h"
@@ -152,6 +154,25 @@ kz_ui_say(struct kz_ui *ui, const char *fmt, ...)
     vfprintf(ui->out, fmt, ap);
     va_end(ap);
     fflush(ui->out);
+}
+
+double
+kz_ui_seconds(const struct timespec *t)
+{
+    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+double
+kz_ui_idle_for(double since)
+{
+    struct stat sb;
+    struct timespec now;
+    double last = since;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (fstat(STDIN_FILENO, &sb) == 0 && S_ISCHR(sb.st_mode) && kz_ui_seconds(&sb.st_atim) > last)
+        last = kz_ui_seconds(&sb.st_atim);
+    return kz_ui_seconds(&now) - last;
 }
 
 int

@@ -18,6 +18,7 @@
 #include "kizuna/buf.h"
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
+#include "uiint.h"
 
 #define PAGER_ARGS 32
 /* While an idle limit applies: how often the terminal's last key is looked at. */
@@ -79,28 +80,6 @@ fail:
         /* nothing more to say */
     }
     _exit(127);
-}
-
-static double
-seconds(const struct timespec *t)
-{
-    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
-}
-
-/* Seconds since the last key on the terminal, or since since (whichever is
- * later): the terminal's access time, which the kernel moves when a key is
- * read, by whoever reads it (the pager here), in steps of 8 seconds. */
-static double
-idle_for(double since)
-{
-    struct stat sb;
-    struct timespec now;
-    double last = since;
-
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (fstat(STDIN_FILENO, &sb) == 0 && S_ISCHR(sb.st_mode) && seconds(&sb.st_atim) > last)
-        last = seconds(&sb.st_atim);
-    return seconds(&now) - last;
 }
 
 /* Ends a pager left idle: SIGTERM (less puts the terminal back), SIGKILL if
@@ -172,7 +151,7 @@ feed_and_wait(struct kz_ui *ui, pid_t pid, int *fd, const char *text, size_t len
         w = waitpid(pid, &status, WNOHANG);
         if (w == pid || (w < 0 && errno != EINTR))
             break;
-        if (limit > 0 && idle_for(seconds(&t0)) >= limit) {
+        if (limit > 0 && kz_ui_idle_for(kz_ui_seconds(&t0)) >= limit) {
             end_idle_pager(pid, &modes, have_modes);
             ui->idle_expired = 1;
             break;

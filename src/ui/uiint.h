@@ -4,6 +4,7 @@
 #define KIZUNA_UI_UIINT_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -13,6 +14,13 @@ struct kz_buf;
 /* ---- src/ui/output.c ---- */
 /* doc as one compact line of JSON on ui->out (dies if it cannot be written). */
 void kz_ui_emit_json(struct kz_ui *ui, json_t *doc);
+
+/* t in seconds. */
+double kz_ui_seconds(const struct timespec *t);
+/* Seconds since the last key on the terminal, or since since (whichever is
+ * later): the terminal's access time, which the kernel moves when a key is
+ * read, by whoever reads it (the pager, the editor), in steps of 8 seconds. */
+double kz_ui_idle_for(double since);
 
 /* ---- src/ui/width.c ---- */
 /* Display width of a UTF-8 string on a terminal. */
