@@ -503,9 +503,11 @@ editor_relock(void *ctx, int seconds)
             st->locked_by_idle = 0;
             return 0;
         }
-        /* Asked again only where a person answers: a passphrase file that
+        /* Asked again after a wrong passphrase or a busy vault (a backup
+         * writing), and only where a person answers: a passphrase file that
          * failed once fails the same way each time. */
-        if (rc != KZ_EAUTH || strcmp(err.msg, "cancelled") == 0 || !kz_ui_have_terminal() ||
+        if ((rc != KZ_EAUTH && rc != KZ_EBUSY) || strcmp(err.msg, "cancelled") == 0 ||
+            !kz_ui_have_terminal() ||
             st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL ||
             st->nshare_files > 0)
             return -1;
