@@ -228,8 +228,9 @@ int kz_ui_check_passphrase(const char *pass, struct kz_err *err);
  * installed, else vi on a file in /dev/shm (tmpfs: never on disk), 0600,
  * which is overwritten and unlinked afterwards, or on a fatal signal
  * (kizuna/cleanup.h). vim, neovim and nano are started so that they keep no
- * copy (no viminfo or shada, swap, undo or backup files; nano restricted). KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the
- * caller falls back to inline entry); KZ_ERR if the editor fails.
+ * copy (no viminfo or shada, swap, undo or backup files; nano restricted).
+ * KZ_ENOTFOUND if there is no tmpfs at /dev/shm (the caller falls back to
+ * inline entry); KZ_ERR if the editor fails.
  * *out is malloc'd; the caller wipes it.
  *
  * With may_lock, ui->idle_limit and ui->idle_relock (the shell's idle

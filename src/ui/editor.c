@@ -152,12 +152,12 @@ to_terminal(const char *seq)
  * refuse it, and none writes its text anywhere on the way), its screen put
  * away (its terminal modes turned off, the main screen again, the terminal's
  * modes as kizuna had them) and the terminal cleared with its scrollback.
- * ui->idle_relock then locks and asks for the passphrase. On 0 the editor comes back
- * (its screen and application keys, its modes, SIGCONT, and SIGWINCH so that
- * it draws its text again; mouse, focus and paste reports stay off, since an
- * editor that had not asked for them would take them for typing); otherwise
- * it is killed, nothing of the text kept. Returns 0 when it goes on, 1 when
- * it ended (*status), -1 when it was ended here. */
+ * ui->idle_relock then locks and asks for the passphrase. On 0 the editor
+ * comes back (its screen and application keys, its modes, SIGCONT, and
+ * SIGWINCH so that it draws its text again; mouse, focus and paste reports
+ * stay off, since an editor that had not asked for them would take them for
+ * typing); otherwise it is killed, nothing of the text kept. Returns 0 when
+ * it goes on, 1 when it ended (*status), -1 when it was ended here. */
 static int
 idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, int have_ours,
                  int *status)
