@@ -46,9 +46,18 @@ proc fail {msg} {
     global TEST TRANSCRIPT env
     regsub -all {[\r\n]+} [string trim $msg] { | } msg
     puts "FAIL: $TEST: $msg"
-    catch {exec kill -9 [exp_pid]}
+    set pid ""
+    catch {set pid [exp_pid]}
+    catch {exec kill -9 $pid}
     catch {close}
     catch {wait}
+    # A kizuna killed here cannot shred an editor file it had open: this
+    # test's own, so that doctor elsewhere does not find it left over.
+    if {$pid ne ""} {
+        foreach f [glob -nocomplain /dev/shm/kizuna-edit-$pid-* /dev/shm/.kizuna-edit-$pid-*] {
+            catch {file delete -- $f}
+        }
+    }
     log_file
     if {[info exists env(KZ_TTY_TRANSCRIPT)] && $env(KZ_TTY_TRANSCRIPT) ne ""} {
         catch {file copy -force -- $TRANSCRIPT $env(KZ_TTY_TRANSCRIPT)}
