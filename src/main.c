@@ -366,6 +366,7 @@ main(int argc, char **argv)
         if (!isatty(STDIN_FILENO))
             st.script_in = stdin; /* piped note text: `... | kizuna session add C014` */
         st.one_shot = 1;
+        kz_shell_guard_one_shot(&st); /* a pager or an editor left open locks too */
         rc = kz_cmd_run(&st, g.cmd_argc, g.cmd_argv);
     } else if (g.script != NULL) {
         int fd = open(g.script, O_RDONLY | O_CLOEXEC);

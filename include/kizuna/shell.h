@@ -12,4 +12,12 @@
  * the shell could not start). */
 int kz_shell_run(struct kz_state *st);
 
+/* A one-shot command on a terminal (kizuna session add C014 from a login
+ * shell) gets the shell's idle lock for what it leaves open: after the idle
+ * time without a key its pager is ended, and its editor put away until the
+ * passphrase is typed again. Not when the passphrase came from a file, a
+ * descriptor, a recovery-key or share file: the unlock would read that again
+ * and nobody would have to come back. */
+void kz_shell_guard_one_shot(struct kz_state *st);
+
 #endif

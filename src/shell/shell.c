@@ -491,7 +491,8 @@ editor_relock(void *ctx, int seconds)
     struct kz_err err;
     int rc;
 
-    forget_typed();
+    if (st->interactive)
+        forget_typed(); /* a one-shot command has no readline to wipe */
     kz_state_lock(st, "idle");
     st->locked_by_idle = 1;
     kz_ui_note(&st->ui, "vault locked after %d s idle; the note being typed waits in the "
@@ -513,6 +514,17 @@ editor_relock(void *ctx, int seconds)
             return -1;
         kz_ui_error(&st->ui, &err);
     }
+}
+
+void
+kz_shell_guard_one_shot(struct kz_state *st)
+{
+    if (!kz_ui_have_terminal() || st->passphrase_file != NULL || st->passphrase_fd >= 0 ||
+        st->recovery_file != NULL || st->nshare_files > 0)
+        return;
+    st->ui.idle_limit = pager_idle_limit;
+    st->ui.idle_relock = editor_relock;
+    st->ui.idle_ctx = st;
 }
 
 /* Long (about 115 lines): the readline loop with its idle lock, signals,
