@@ -190,6 +190,10 @@ unlock_from_option(struct kz_state *st, struct kz_err *err)
         rc = kz_ui_read_secret_file(st->passphrase_file, &secret, &len, err);
     else
         rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
+    /* A descriptor gives its passphrase once: read again after a lock, it is
+     * empty. The shell asks on the terminal from then on. */
+    if (!recovery && st->passphrase_file == NULL && st->interactive)
+        st->passphrase_fd = -1;
     if (rc == KZ_OK)
         rc = unlock_settled(st, recovery, secret, len, how, err);
     if (rc == KZ_OK && !recovery)
