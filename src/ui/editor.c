@@ -163,7 +163,8 @@ idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, i
                  int *status)
 {
     struct termios theirs;
-    int have_theirs, w;
+    struct sigaction ign, old_tstp;
+    int have_theirs, w, back;
 
     if (kill(pid, SIGSTOP) != 0)
         return 0; /* already gone: the next look finds its status */
@@ -182,7 +183,17 @@ idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, i
         tcsetattr(STDIN_FILENO, TCSANOW, ours);
     to_terminal("\033[H\033[2J\033[3J");
     id->ui->idle_relocked = 1;
-    if (id->ui->idle_relock(id->ui->idle_ctx, id->limit) != 0) {
+    /* Ctrl-Z at the passphrase would stop kizuna with the editor, and the
+     * login shell's fg would continue both: the editor would read the
+     * passphrase as text. Ignored while asking (the editor, stopped already,
+     * drops it at SIGCONT). */
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGTSTP, &ign, &old_tstp);
+    back = id->ui->idle_relock(id->ui->idle_ctx, id->limit);
+    sigaction(SIGTSTP, &old_tstp, NULL);
+    if (back != 0) {
         kill(pid, SIGKILL);
         while (waitpid(pid, status, 0) < 0 && errno == EINTR)
             ;
