@@ -305,11 +305,9 @@ kz_cmd_text(struct kz_state *st, const char *initial, const char *text, const ch
     if (from_person(st, text, file) && st->vault != NULL)
         released = kz_vault_release(st->vault);
     /* The idle lock may reach the editor only while the change holds
-     * nothing (released): the lock and the unlock write events of their own.
-     * Nor when the passphrase came on a descriptor: read once, it cannot
-     * unlock again, and the note would be lost. */
+     * nothing (released): the lock and the unlock write events of their own. */
     st->ui.idle_relocked = 0;
-    rc = text_from(st, initial, text, file, released && st->passphrase_fd < 0, out, len, err);
+    rc = text_from(st, initial, text, file, released, out, len, err);
     if (released && kz_vault_unlocked(st->vault)) {
         struct kz_err e2;
         int rc2;

@@ -181,7 +181,7 @@ idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, i
                 "\033[?1004l\033[?2004l\033[>4;m\033[?1l\033>\033[?25h\033[?1049l");
     if (have_ours)
         tcsetattr(STDIN_FILENO, TCSANOW, ours);
-    to_terminal("\033[H\033[2J\033[3J");
+    to_terminal(KZ_UI_CLEAR);
     id->ui->idle_relocked = 1;
     /* Ctrl-Z at the passphrase would stop kizuna with the editor, and the
      * login shell's fg would continue both: the editor would read the

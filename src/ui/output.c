@@ -180,7 +180,7 @@ kz_ui_clear_screen(struct kz_ui *ui)
 {
     if (ui->json || !isatty(fileno(ui->out)))
         return 0;
-    fputs("\033[H\033[2J\033[3J", ui->out);
+    fputs(KZ_UI_CLEAR, ui->out);
     fflush(ui->out);
     return 1;
 }

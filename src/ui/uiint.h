@@ -12,6 +12,9 @@ struct kz_ui;
 struct kz_buf;
 
 /* ---- src/ui/output.c ---- */
+/* Home, clear the screen, clear the scrollback (xterm's 3J, which
+ * xterm-like terminals honour). */
+#define KZ_UI_CLEAR "\033[H\033[2J\033[3J"
 /* doc as one compact line of JSON on ui->out (dies if it cannot be written). */
 void kz_ui_emit_json(struct kz_ui *ui, json_t *doc);
 
