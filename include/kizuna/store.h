@@ -109,13 +109,6 @@ int kz_store_body_batch(struct kz_store *st, const unsigned char *after, int lim
 /* Heads without a body and bodies without a head (a whole scan: doctor, backup
  * verify): *n, 0 in a sound vault. */
 int kz_store_record_strays(struct kz_store *st, long long *n, struct kz_err *err);
-/* Calls cb for every record's head (part 0) or body (part 1), in id order; a
- * non-zero return from cb stops the walk and is returned. */
-int kz_store_record_foreach(struct kz_store *st, int part,
-                            int (*cb)(void *ctx, const unsigned char *id,
-                                      const unsigned char *blob, size_t len),
-                            void *ctx, struct kz_err *err);
-
 /* A walk over every record's head (table 0) or body (table 1) in up to nparts
  * (at most KZ_STORE_WALK_PARTS; kz_store_walk_parts says how many) key ranges
  * that together hold every row once, each in id order. The parts may be

@@ -1176,30 +1176,6 @@ kz_store_walk_close(struct kz_store_walk *w)
 }
 
 int
-kz_store_record_foreach(struct kz_store *st, int part,
-                        int (*cb)(void *ctx, const unsigned char *id, const unsigned char *blob,
-                                  size_t len),
-                        void *ctx, struct kz_err *err)
-{
-    struct kz_store_walk *w = NULL;
-    const unsigned char *id, *blob;
-    size_t len;
-    int rc;
-
-    /* Heads have a table of their own: the index loads from a few dense pages,
-     * never touching the bodies; a walk over the bodies takes each one's head
-     * from the index in memory. */
-    if ((rc = kz_store_walk_open(st, part, 1, NULL, &w, err)) != KZ_OK)
-        return rc;
-    while ((rc = kz_store_walk_next(w, 0, &id, &blob, &len, err)) == KZ_OK && id != NULL) {
-        if ((rc = cb(ctx, id, blob, len)) != 0)
-            break;
-    }
-    kz_store_walk_close(w);
-    return rc;
-}
-
-int
 kz_store_stream(struct kz_store *st, int (*sink)(void *ctx, const void *buf, size_t len),
                 void *ctx, unsigned long long *total, struct kz_err *err)
 {

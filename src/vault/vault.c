@@ -1839,6 +1839,26 @@ walk_one(void *ctx, const unsigned char *id, const unsigned char *bblob, size_t 
     return w->cb(w->ctx, id, head, hlen, (const char *)body, blen);
 }
 
+/* Every body in id order, in one part on the vault's connection, each
+ * opened by walk_one; a non-zero return stops the walk and is returned. */
+static int
+walk_bodies(struct kz_vault *v, struct walk *w)
+{
+    struct kz_store_walk *sw = NULL;
+    const unsigned char *id, *blob;
+    size_t len;
+    int rc;
+
+    if ((rc = kz_store_walk_open(v->st, 1, 1, NULL, &sw, w->err)) != KZ_OK)
+        return rc;
+    while ((rc = kz_store_walk_next(sw, 0, &id, &blob, &len, w->err)) == KZ_OK && id != NULL) {
+        if ((rc = walk_one(w, id, blob, len)) != 0)
+            break;
+    }
+    kz_store_walk_close(sw);
+    return rc;
+}
+
 int
 kz_vault_record_foreach(struct kz_vault *v,
                         int (*cb)(void *ctx, const unsigned char *id, const unsigned char *head,
@@ -1852,7 +1872,7 @@ kz_vault_record_foreach(struct kz_vault *v,
 
     if ((rc = kz_vault_heads(v, &heads, &n, err)) != KZ_OK)
         return rc;
-    rc = kz_store_record_foreach(v->st, 1, walk_one, &w, err);
+    rc = walk_bodies(v, &w);
     if (rc == KZ_OK)
         rc = walk_complete(v, w.seen, err);
     if (w.buf != NULL) {

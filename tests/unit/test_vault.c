@@ -313,7 +313,7 @@ test_foreach_stops_at_a_tampered_record(void **state)
 
 /* The attack on the mapped walk: the file cut short (truncate, by path: no
  * descriptor of ours) while a walk reads it. The walk reads through a mapping
- * (kz_store_record_foreach), where a page past the end raises SIGBUS: the
+ * (kz_store_walk_next), where a page past the end raises SIGBUS: the
  * child must say so and exit 4, not die of the signal without a word. */
 static int
 truncate_cb(void *ctx, const unsigned char *id, const unsigned char *head, size_t headlen,
