@@ -152,6 +152,11 @@ int kz_cmd_run_script(struct kz_state *st, int fd, const char *name);
  * (asks for the passphrase through the configured route). */
 int kz_state_open(struct kz_state *st, struct kz_err *err);
 int kz_state_unlock(struct kz_state *st, struct kz_err *err);
+/* 1 when kz_state_unlock would ask a person on the terminal: no secret given
+ * by option (a passphrase file or descriptor, a recovery-key or share file),
+ * and a terminal to ask on. An idle lock is worth making only then: an
+ * unlock from a file reads it again, and nobody has to come back. */
+int kz_state_unlock_asks(const struct kz_state *st);
 
 /* Parses argv against opts; positional arguments are gathered into pos
  * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise.

@@ -289,6 +289,13 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
     return unlock_on_terminal(st, err);
 }
 
+int
+kz_state_unlock_asks(const struct kz_state *st)
+{
+    return st->passphrase_file == NULL && st->passphrase_fd < 0 && st->recovery_file == NULL &&
+           st->nshare_files == 0 && (st->interactive || kz_ui_have_terminal());
+}
+
 /* Logs the lock, then wipes the keys and what the views left behind. */
 void
 kz_state_lock(struct kz_state *st, const char *how)

@@ -508,9 +508,7 @@ editor_relock(void *ctx, int seconds)
          * writing), and only where a person answers: a passphrase file that
          * failed once fails the same way each time. */
         if ((rc != KZ_EAUTH && rc != KZ_EBUSY) || strcmp(err.msg, "cancelled") == 0 ||
-            !kz_ui_have_terminal() ||
-            st->passphrase_file != NULL || st->passphrase_fd >= 0 || st->recovery_file != NULL ||
-            st->nshare_files > 0)
+            !kz_state_unlock_asks(st))
             return -1;
         kz_ui_error(&st->ui, &err);
     }
@@ -519,8 +517,7 @@ editor_relock(void *ctx, int seconds)
 void
 kz_shell_guard_one_shot(struct kz_state *st)
 {
-    if (!kz_ui_have_terminal() || st->passphrase_file != NULL || st->passphrase_fd >= 0 ||
-        st->recovery_file != NULL || st->nshare_files > 0)
+    if (!kz_state_unlock_asks(st))
         return;
     st->ui.idle_limit = pager_idle_limit;
     st->ui.idle_relock = editor_relock;
