@@ -504,13 +504,14 @@ editor_relock(void *ctx, int seconds)
             st->locked_by_idle = 0;
             return 0;
         }
+        if (strcmp(err.msg, "cancelled") == 0)
+            return -1;
+        kz_ui_error(&st->ui, &err); /* a vault altered meanwhile says so (exit 4's words) */
         /* Asked again after a wrong passphrase or a busy vault (a backup
          * writing), and only where a person answers: a passphrase file that
          * failed once fails the same way each time. */
-        if ((rc != KZ_EAUTH && rc != KZ_EBUSY) || strcmp(err.msg, "cancelled") == 0 ||
-            !kz_state_unlock_asks(st))
+        if ((rc != KZ_EAUTH && rc != KZ_EBUSY) || !kz_state_unlock_asks(st))
             return -1;
-        kz_ui_error(&st->ui, &err);
     }
 }
 
