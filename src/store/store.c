@@ -319,6 +319,11 @@ migrate(struct kz_store *st, int create, struct kz_err *err)
         return KZ_OK;
     if ((rc = kz_store_begin(st, err)) != KZ_OK)
         return rc;
+    /* Another process may have upgraded it while this one waited for the lock. */
+    if ((rc = pragma_int(st, "PRAGMA user_version", &version, err)) != KZ_OK)
+        goto fail;
+    if (version == NMIGRATIONS)
+        return kz_store_commit(st, err);
     for (i = version; i < NMIGRATIONS; i++) {
         if ((rc = exec(st, migrations[i], "upgrading the vault format", err)) != KZ_OK)
             goto fail;

@@ -81,3 +81,37 @@ load helpers
 	[ "$(comm -13 "$T/rows1" "$T/rows2" | wc -l)" -eq 1 ] # only the new session's row
 	[ "$(comm -23 "$T/rows1" "$T/rows2" | wc -l)" -eq 0 ]
 }
+
+@test "two processes opening a vault of an older schema at once: one upgrades it, the other finds it upgraded" {
+	cp "$BATS_TEST_DIRNAME/fixtures/v1.kz" "$V"
+	chmod 600 "$V"
+	[ "$(sqlite3 "$V" 'PRAGMA user_version')" -eq 1 ]
+	# sqlite3 holds the write lock: both read the old schema version, then
+	# wait for the lock to upgrade it.
+	mkfifo "$T/sq"
+	sqlite3 "$V" <"$T/sq" >/dev/null 2>&1 &
+	sqpid=$!
+	exec 8>"$T/sq"
+	echo "BEGIN IMMEDIATE; INSERT INTO audit_pending(blob) VALUES (x'00'); " >&8
+	echo ".system touch '$T/sq.ready'" >&8
+	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
+	[ -e "$T/sq.ready" ]
+	KIZUNA_BUSY_TIMEOUT_MS=5000 "$KZ" --vault "$V" info >"$T/a.out" 2>&1 &
+	a=$!
+	KIZUNA_BUSY_TIMEOUT_MS=5000 "$KZ" --vault "$V" info >"$T/b.out" 2>&1 &
+	b=$!
+	sleep 0.5
+	echo "ROLLBACK;" >&8
+	exec 8>&-
+	wait "$sqpid"
+	ra=0 rb=0
+	wait "$a" || ra=$?
+	wait "$b" || rb=$?
+	cat "$T/a.out" "$T/b.out"
+	[ "$ra" -eq 0 ]
+	[ "$rb" -eq 0 ]
+	[ "$(sqlite3 "$V" 'PRAGMA user_version')" -eq 2 ]
+	run kzp --json session show s1
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .text)" = "First joint session, format one" ]
+}
