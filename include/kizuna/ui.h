@@ -34,11 +34,13 @@ struct kz_ui {
     int (*idle_limit)(void *ctx);
     void *idle_ctx;
     int idle_expired;
-    /* The idle lock reaching an editor left open (kz_ui_edit has stopped it
-     * and cleared the screen): locks, then asks for the passphrase until the
-     * vault opens again; 0 to bring the editor back, -1 to drop the note.
-     * idle_relocked says it ran (the command's view of the vault is stale). */
-    int (*idle_relock)(void *ctx, int seconds);
+    /* The idle lock reaching an editor or a question left open (kz_ui_edit
+     * has stopped the editor; the screen is cleared): locks, saying that
+     * waiting (what waits, and what Ctrl-C does), then asks for the
+     * passphrase until the vault opens again; 0 to bring the editor or the
+     * question back, -1 to drop the note or answer no. idle_relocked says it
+     * ran (the command's view of the vault is stale). */
+    int (*idle_relock)(void *ctx, int seconds, const char *waiting);
     int idle_relocked;
 };
 
@@ -205,12 +207,15 @@ int kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_
 
 /* Asks a yes/no question on /dev/tty; returns 1 for yes. No terminal: 0. */
 int kz_ui_confirm(const char *question);
+/* Asks question on /dev/tty, "[y/N]", or (typed not NULL) to be answered by
+ * typing typed exactly: 1 yes, 0 no (also Ctrl-C, end of input, no
+ * terminal). With may_lock and ui's idle hooks (the shell's idle lock), a
+ * question not answered within the idle time locks the vault and is asked
+ * again once it is unlocked (ui->idle_relocked set); -1 when it was not
+ * unlocked (Ctrl-C at the passphrase prompt). */
+int kz_ui_ask(struct kz_ui *ui, int may_lock, const char *question, const char *typed);
 /* The same, "[Y/n]": Enter alone is yes; Ctrl-C, end of input or no terminal: 0. */
 int kz_ui_confirm_yes(const char *question);
-/* Asks question on /dev/tty and returns 1 only when the answer typed is
- * exactly expect (a couple's code before it is erased); else, and on Ctrl-C,
- * end of input or no terminal, 0. */
-int kz_ui_confirm_typed(const char *question, const char *expect);
 /* True when the last question or secret prompt on the terminal was ended by
  * Ctrl-C (the process then exits 130 when it ends because of it). */
 int kz_ui_interrupted(void);

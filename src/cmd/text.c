@@ -340,7 +340,7 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
 {
     const char *again;
     size_t len;
-    int released, moved = 0, rc;
+    int released, moved = 0, rc, a;
 
     /* Run again: the answer given the first time, to the same question (kept
      * as "y" or "n" then the question). A question that now reads otherwise
@@ -351,9 +351,14 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
         *ok = again[0] == 'y';
         return KZ_OK;
     }
-    /* A question left open keeps no other process from writing. */
+    /* A question left open keeps no other process from writing; the idle
+     * lock may reach it only then (the lock and the unlock write events). */
     released = st->vault != NULL && kz_vault_release(st->vault);
-    *ok = typed != NULL ? kz_ui_confirm_typed(question, typed) : kz_ui_confirm(question);
+    st->ui.idle_relocked = 0;
+    if ((a = kz_ui_ask(&st->ui, released, question, typed)) < 0)
+        return kz_fail(err, KZ_ERR, "the vault locked while the question waited and was not "
+                                    "unlocked; nothing was done");
+    *ok = a;
     if (released && (rc = retake(st, &moved, err)) != KZ_OK)
         return rc;
     {
@@ -367,7 +372,8 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
             memo_add(st, 'a', kept, ql + 1);
         free(kept);
     }
-    return *ok && moved ? KZ_CMD_AGAIN : KZ_OK;
+    /* After a lock, the heads it looked at were wiped and read again. */
+    return *ok && (moved || st->ui.idle_relocked) ? KZ_CMD_AGAIN : KZ_OK;
 }
 
 int

@@ -485,7 +485,7 @@ remind_unsigned(struct kz_state *st)
  * then the passphrase until the vault opens again. -1 when the person gives
  * up (Ctrl-C, or an unlock that cannot ask a person): the note is dropped. */
 static int
-editor_relock(void *ctx, int seconds)
+editor_relock(void *ctx, int seconds, const char *waiting)
 {
     struct kz_state *st = ctx;
     struct kz_err err;
@@ -495,9 +495,7 @@ editor_relock(void *ctx, int seconds)
         forget_typed(); /* a one-shot command has no readline to wipe */
     kz_state_lock(st, "idle");
     st->locked_by_idle = 1;
-    kz_ui_note(&st->ui, "vault locked after %d s idle; the note being typed waits in the "
-                        "editor until the vault is unlocked (Ctrl-C drops it)",
-               seconds);
+    kz_ui_note(&st->ui, "vault locked after %d s idle; %s", seconds, waiting);
     for (;;) {
         kz_err_clear(&err);
         if ((rc = kz_state_unlock(st, &err)) == KZ_OK) {

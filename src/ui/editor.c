@@ -191,7 +191,9 @@ idle_lock_editor(pid_t pid, const struct idle *id, const struct termios *ours, i
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
     sigaction(SIGTSTP, &ign, &old_tstp);
-    back = id->ui->idle_relock(id->ui->idle_ctx, id->limit);
+    back = id->ui->idle_relock(id->ui->idle_ctx, id->limit,
+                               "the note being typed waits in the editor until the vault is "
+                               "unlocked (Ctrl-C drops it)");
     sigaction(SIGTSTP, &old_tstp, NULL);
     if (back != 0) {
         kill(pid, SIGKILL);

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <zxcvbn.h>
 
 #include "kizuna/secmem.h"
 #include "kizuna/ui.h"
+#include "uiint.h"
 
 #define SECRET_MAX 1024
 #define PASSPHRASE_MIN 12
@@ -100,19 +102,24 @@ tty_close(struct tty_guard *g)
 }
 
 /* One byte from the terminal: 1, 0 at end of input, -1 with errno (EINTR:
- * Ctrl-C). */
+ * Ctrl-C; ETIMEDOUT: nothing came within timeout, when one is given). */
 static ssize_t
-tty_read(struct tty_guard *g, char *c)
+tty_read(struct tty_guard *g, char *c, const struct timespec *timeout)
 {
     struct pollfd pfd;
+    int n;
 
     for (;;) {
         pfd.fd = g->fd;
         pfd.events = POLLIN;
         pfd.revents = 0;
-        if (ppoll(&pfd, 1, NULL, &g->wait_mask) < 0) {
+        if ((n = ppoll(&pfd, 1, timeout, &g->wait_mask)) < 0) {
             if (errno == EINTR && !interrupted)
                 continue;
+            return -1;
+        }
+        if (n == 0) {
+            errno = ETIMEDOUT;
             return -1;
         }
         return read(g->fd, c, 1);
@@ -138,7 +145,7 @@ read_line(int fd, struct tty_guard *g, char **out, size_t *len, const char *what
     char c;
 
     for (;;) {
-        ssize_t r = g != NULL ? tty_read(g, &c) : read(fd, &c, 1);
+        ssize_t r = g != NULL ? tty_read(g, &c, NULL) : read(fd, &c, 1);
         if (r < 0 && errno == EINTR) {
             if (g != NULL && interrupted) {
                 rc = kz_fail(err, KZ_EAUTH, "cancelled");
@@ -239,43 +246,100 @@ kz_ui_read_secret_file(const char *path, char **out, size_t *len, struct kz_err 
     return rc;
 }
 
-/* Asks question with hint ("[y/N]") and reads the answer: 1 and the
- * answer in buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. */
+static double
+mono_s(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Asks question with hint ("[y/N]") and reads the answer: 1 and the answer in
+ * buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. With
+ * ui (the shell's idle hooks), a question left that long without an answer
+ * locks the vault (ui->idle_relock) and is asked again once it is unlocked;
+ * -1 when it was not. */
 static int
-ask(const char *question, const char *hint, char *buf, size_t size)
+ask(struct kz_ui *ui, const char *question, const char *hint, char *buf, size_t size)
 {
     struct tty_guard g;
-    size_t n = 0;
-    int ended = 0;
+    struct timespec ts;
+    double last, left;
+    int limit = ui != NULL && ui->idle_limit != NULL && ui->idle_relock != NULL
+                    ? ui->idle_limit(ui->idle_ctx)
+                    : 0;
+    int ended, idle;
+    size_t n;
+    ssize_t r;
     char c;
 
-    buf[0] = '\0';
-    if (tty_open(&g) != 0)
-        return 0;
-    tty_write(g.fd, question);
-    tty_write(g.fd, hint);
-    while (tty_read(&g, &c) == 1) {
-        if (c == '\n') {
-            ended = 1;
-            break;
+    for (;;) {
+        buf[0] = '\0';
+        n = 0;
+        ended = idle = 0;
+        if (tty_open(&g) != 0)
+            return 0;
+        tty_write(g.fd, question);
+        tty_write(g.fd, hint);
+        last = mono_s();
+        for (;;) {
+            if (limit > 0) {
+                left = last + limit - mono_s();
+                left = left > 0 ? left : 0;
+                ts.tv_sec = (time_t)left;
+                ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+            }
+            if ((r = tty_read(&g, &c, limit > 0 ? &ts : NULL)) != 1) {
+                idle = r < 0 && errno == ETIMEDOUT;
+                break;
+            }
+            last = mono_s();
+            if (c == '\n') {
+                ended = 1;
+                break;
+            }
+            if (n < size - 1)
+                buf[n++] = c;
         }
-        if (n < size - 1)
-            buf[n++] = c;
+        buf[n] = '\0';
+        if (!idle) {
+            if (!ended)
+                tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
+            tty_close(&g);
+            return ended;
+        }
+        /* Not answered: what was typed of a line is dropped (it would run
+         * into the passphrase), the screen cleared, the vault locked. */
+        tcflush(g.fd, TCIFLUSH);
+        tty_write(g.fd, "\n" KZ_UI_CLEAR);
+        tty_close(&g);
+        ui->idle_relocked = 1;
+        if (ui->idle_relock(ui->idle_ctx, limit,
+                            "the question waits until the vault is unlocked (Ctrl-C answers "
+                            "no)") != 0)
+            return -1;
     }
-    buf[n] = '\0';
-    if (!ended)
-        tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
-    tty_close(&g);
-    return ended;
+}
+
+int
+kz_ui_ask(struct kz_ui *ui, int may_lock, const char *question, const char *typed)
+{
+    char answer[64];
+    int a = ask(may_lock ? ui : NULL, question, typed != NULL ? " " : " [y/N] ", answer,
+                sizeof(answer));
+
+    if (a <= 0)
+        return a;
+    if (typed != NULL)
+        return strcmp(answer, typed) == 0;
+    return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0;
 }
 
 int
 kz_ui_confirm(const char *question)
 {
-    char answer[16];
-
-    return ask(question, " [y/N] ", answer, sizeof(answer)) &&
-           (strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0);
+    return kz_ui_ask(NULL, 0, question, NULL) == 1;
 }
 
 int
@@ -283,17 +347,9 @@ kz_ui_confirm_yes(const char *question)
 {
     char answer[16];
 
-    return ask(question, " [Y/n] ", answer, sizeof(answer)) &&
+    return ask(NULL, question, " [Y/n] ", answer, sizeof(answer)) == 1 &&
            (answer[0] == '\0' || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
             strcmp(answer, "yes") == 0);
-}
-
-int
-kz_ui_confirm_typed(const char *question, const char *expect)
-{
-    char answer[64];
-
-    return ask(question, " ", answer, sizeof(answer)) && strcmp(answer, expect) == 0;
 }
 
 /* What zxcvbn found in a weak passphrase, in plain words: the kinds of
