@@ -250,6 +250,18 @@ int kz_ui_edit(struct kz_ui *ui, const char *initial, const char *suffix, int ma
 /* When standard input is a terminal, says on it (stderr) how typed text ends:
  * for "--text-file -" in the shell, Ctrl-D on a line of its own. */
 void kz_ui_typing_hint(void);
+/* Text typed at the terminal (standard input, in the terminal's line
+ * editing) but not yet ended with Enter: taken out of the terminal's input
+ * into buf (up to cap bytes; what is taken can no longer be erased with
+ * Backspace). The number of bytes; 0 when none, or not a terminal. */
+size_t kz_ui_typing_pending(char *buf, size_t cap);
+/* The idle lock reaching text typed at the terminal (the caller read nothing
+ * for seconds, the idle time of ui's hooks, and nothing is pending): the
+ * screen cleared, and ui->idle_relock locks and asks for the passphrase. 0
+ * once the vault is unlocked again (the hint and what was typed,
+ * typed[0..len), shown again for the typing to go on); -1 when it was not
+ * (the caller drops the text). */
+int kz_ui_typing_relock(struct kz_ui *ui, int seconds, const char *typed, size_t len);
 /* Asks question on the terminal (/dev/tty) until the answer starts with one of
  * keys (any case): returns that key, or 0 at end of input or without a
  * terminal. For "e(dit again) / a(bandon)?" after a rejected edit. */

@@ -32,44 +32,66 @@ on_typing_sigint(int sig)
 
 /* Waits until fd can be read with SIGINT let in only meanwhile (ppoll): a
  * Ctrl-C typed just before the wait is not lost while a read blocks.
- * Returns 0 when readable, -1 when a Ctrl-C came. */
+ * Returns 0 when readable, -1 when a Ctrl-C came, 1 when nothing came within
+ * seconds (0: no limit). */
 static int
-wait_readable(int fd, const sigset_t *let_in)
+wait_readable(int fd, const sigset_t *let_in, int seconds)
 {
     struct pollfd p = {fd, POLLIN, 0};
+    struct timespec ts = {seconds, 0};
+    int n;
 
     if (typing_cancelled)
         return -1;
-    if (ppoll(&p, 1, NULL, let_in) < 0 && errno != EINTR)
+    if ((n = ppoll(&p, 1, seconds > 0 ? &ts : NULL, let_in)) < 0 && errno != EINTR)
         return 0; /* the read says what is wrong */
-    return typing_cancelled ? -1 : 0;
+    if (typing_cancelled)
+        return -1;
+    return n == 0 ? 1 : 0;
 }
 
 /* Reads fd to its end. let_in (a terminal: SIGINT is blocked by the caller)
- * is the mask to wait with, so that Ctrl-C cancels; NULL otherwise. */
+ * is the mask to wait with, so that Ctrl-C cancels; NULL otherwise. With
+ * idle (the shell's idle hooks, let_in given), nothing typed for the idle
+ * time locks the vault, the text so far kept for when it is unlocked. */
 static int
-read_fd_all(int fd, const char *name, const sigset_t *let_in, char **out, size_t *len,
-            struct kz_err *err)
+read_fd_all(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle, char **out,
+            size_t *len, struct kz_err *err)
 {
     struct kz_buf b = {NULL, 0, 0};
     char chunk[4096];
     ssize_t r;
-    int rc = KZ_OK;
+    int rc = KZ_OK, w, limit = 0;
 
+    if (idle != NULL && let_in != NULL && idle->idle_limit != NULL && idle->idle_relock != NULL)
+        limit = idle->idle_limit(idle->idle_ctx);
     for (;;) {
-        if (let_in != NULL && wait_readable(fd, let_in) < 0) {
+        w = let_in != NULL ? wait_readable(fd, let_in, limit) : 0;
+        if (w > 0) {
+            /* Nothing ended with Enter for the idle time. A line being typed
+             * is typing: kept, and the wait begins again; else the vault
+             * locks, the text so far kept for when it is unlocked. */
+            if ((r = (ssize_t)kz_ui_typing_pending(chunk, sizeof(chunk))) == 0) {
+                if (kz_ui_typing_relock(idle, limit, kz_buf_str(&b), b.len) == 0)
+                    continue;
+                rc = kz_fail(err, KZ_ERR, "the vault locked while the note was typed and was "
+                                          "not unlocked; the note was not saved");
+                break;
+            }
+        } else if (w < 0) {
             /* Ctrl-C while typing the text in the shell: nothing is kept. */
             rc = kz_fail(err, KZ_ERR, "cancelled; nothing written");
             break;
-        }
-        r = read(fd, chunk, sizeof(chunk));
-        if (r == 0)
-            break;
-        if (r < 0 && (errno == EINTR || (let_in != NULL && errno == EAGAIN)))
-            continue;
-        if (r < 0) {
-            rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
-            break;
+        } else {
+            r = read(fd, chunk, sizeof(chunk));
+            if (r == 0)
+                break;
+            if (r < 0 && (errno == EINTR || (let_in != NULL && errno == EAGAIN)))
+                continue;
+            if (r < 0) {
+                rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+                break;
+            }
         }
         kz_buf_addn(&b, chunk, (size_t)r);
         if (b.len > TEXT_FILE_MAX) {
@@ -164,7 +186,8 @@ text_from(struct kz_state *st, const char *initial, const char *text, const char
             if (flags >= 0)
                 fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
             kz_ui_typing_hint();
-            rc = read_fd_all(STDIN_FILENO, "standard input", &old, out, len, err);
+            rc = read_fd_all(STDIN_FILENO, "standard input", &old, may_lock ? &st->ui : NULL,
+                             out, len, err);
             if (flags >= 0)
                 fcntl(STDIN_FILENO, F_SETFL, flags);
             sigaction(SIGINT, &prev, NULL);
@@ -172,12 +195,12 @@ text_from(struct kz_state *st, const char *initial, const char *text, const char
             return rc;
         }
         if (strcmp(file, "-") == 0)
-            return read_fd_all(STDIN_FILENO, "standard input", NULL, out, len, err);
+            return read_fd_all(STDIN_FILENO, "standard input", NULL, NULL, out, len, err);
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s",
                            file, strerror(errno));
-        rc = read_fd_all(fd, file, NULL, out, len, err);
+        rc = read_fd_all(fd, file, NULL, NULL, out, len, err);
         close(fd);
         return rc;
     }

@@ -421,6 +421,45 @@ kz_ui_typing_hint(void)
         fputs("Type the text; Ctrl-D on a line of its own ends it.\n", stderr);
 }
 
+size_t
+kz_ui_typing_pending(char *buf, size_t cap)
+{
+    struct termios cooked, raw;
+    size_t n = 0;
+    ssize_t r;
+
+    if (tcgetattr(STDIN_FILENO, &cooked) != 0 || !(cooked.c_lflag & ICANON))
+        return 0;
+    /* Without ICANON the terminal gives what its line editing holds. */
+    raw = cooked;
+    raw.c_lflag &= ~(tcflag_t)ICANON;
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) != 0)
+        return 0;
+    while (n < cap && (r = read(STDIN_FILENO, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    tcsetattr(STDIN_FILENO, TCSANOW, &cooked);
+    return n;
+}
+
+int
+kz_ui_typing_relock(struct kz_ui *ui, int seconds, const char *typed, size_t len)
+{
+    /* Whatever came in since the caller looked would join the passphrase. */
+    tcflush(STDIN_FILENO, TCIFLUSH);
+    to_terminal("\n" KZ_UI_CLEAR);
+    ui->idle_relocked = 1;
+    if (ui->idle_relock(ui->idle_ctx, seconds,
+                        "the text typed so far waits until the vault is unlocked (Ctrl-C "
+                        "drops it)") != 0)
+        return -1;
+    kz_ui_typing_hint();
+    if (isatty(STDOUT_FILENO))
+        (void)write_all(STDOUT_FILENO, typed, len);
+    return 0;
+}
+
 int
 kz_ui_choose(const char *question, const char *keys)
 {

@@ -303,7 +303,7 @@ ask(struct kz_ui *ui, const char *question, const char *hint, char *buf, size_t 
                 buf[n++] = c;
         }
         buf[n] = '\0';
-        if (!idle) {
+        if (!idle || ui == NULL) { /* idle only with ui's hooks (limit) */
             if (!ended)
                 tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
             tty_close(&g);
