@@ -157,6 +157,10 @@ int kz_state_unlock(struct kz_state *st, struct kz_err *err);
  * and a terminal to ask on. An idle lock is worth making only then: an
  * unlock from a file reads it again, and nobody has to come back. */
 int kz_state_unlock_asks(const struct kz_state *st);
+/* The idle lock's time in seconds (0: never): --idle-lock, else the
+ * idle-lock setting, else KZ_IDLE_LOCK_DEFAULT. */
+#define KZ_IDLE_LOCK_DEFAULT 600
+int kz_state_idle_seconds(struct kz_state *st);
 
 /* Parses argv against opts; positional arguments are gathered into pos
  * (at most maxpos). KZ_EUSAGE with a message naming the command otherwise.

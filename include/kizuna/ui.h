@@ -216,6 +216,10 @@ int kz_ui_confirm(const char *question);
 int kz_ui_ask(struct kz_ui *ui, int may_lock, const char *question, const char *typed);
 /* The same, "[Y/n]": Enter alone is yes; Ctrl-C, end of input or no terminal: 0. */
 int kz_ui_confirm_yes(const char *question);
+/* kz_ui_confirm_yes, unanswered for at most seconds (0: no limit): then what
+ * was typed of the answer is dropped, the screen and scrollback cleared, and
+ * -1 returned. */
+int kz_ui_confirm_yes_within(const char *question, int seconds);
 /* True when the last question or secret prompt on the terminal was ended by
  * Ctrl-C (the process then exits 130 when it ends because of it). */
 int kz_ui_interrupted(void);

@@ -126,12 +126,20 @@ show_sheet(struct kz_state *st, const struct kz_share *s, const char *sheet, str
 {
     char q[128];
 
+    /* A sheet is key material: not left on the screen past the idle time. */
+    int idle = kz_state_idle_seconds(st), a;
+
     snprintf(q, sizeof(q), "Sheet %u of %u: printed or copied? Enter clears it", s->x, s->n);
     for (;;) {
         kz_ui_raw(&st->ui, CLEAR_SCREEN, strlen(CLEAR_SCREEN));
         kz_ui_say(&st->ui, "%s\n", sheet);
-        if (kz_ui_confirm_yes(q))
+        if ((a = kz_ui_confirm_yes_within(q, idle)) > 0)
             break;
+        if (a < 0)
+            return kz_fail(err, KZ_ERR,
+                           "sheet %u was left on the screen for %d s: cleared; the shares are "
+                           "incomplete: run 'custodian setup --force' again",
+                           s->x, idle);
         if (kz_ui_interrupted())
             return kz_fail(err, KZ_ERR,
                            "not every sheet was shown: the shares are incomplete; run "

@@ -290,6 +290,17 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
 }
 
 int
+kz_state_idle_seconds(struct kz_state *st)
+{
+    int cfg;
+
+    if (st->idle_lock >= 0)
+        return st->idle_lock;
+    cfg = kz_config_idle_lock(st);
+    return cfg >= 0 ? cfg : KZ_IDLE_LOCK_DEFAULT;
+}
+
+int
 kz_state_unlock_asks(const struct kz_state *st)
 {
     return st->passphrase_file == NULL && st->passphrase_fd < 0 && st->recovery_file == NULL &&

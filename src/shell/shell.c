@@ -292,17 +292,6 @@ complete(const char *text, int start, int end)
 
 /* ---- the loop ---- */
 
-static int
-idle_seconds(struct kz_state *st)
-{
-    int cfg;
-
-    if (st->idle_lock >= 0)
-        return st->idle_lock;
-    cfg = kz_config_idle_lock(st);
-    return cfg >= 0 ? cfg : KZ_IDLE_LOCK_DEFAULT;
-}
-
 /* The idle limit of a pager or an editor left open (kz_ui_page and
  * kz_ui_edit ask when they start): the idle lock's, while the vault is
  * unlocked. */
@@ -311,7 +300,7 @@ pager_idle_limit(void *ctx)
 {
     struct kz_state *st = ctx;
 
-    return kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0;
+    return kz_vault_unlocked(st->vault) ? kz_state_idle_seconds(st) : 0;
 }
 
 static void forget_typed(void);
@@ -561,7 +550,7 @@ kz_shell_run(struct kz_state *st)
     while (!st->quit) {
         fd_set fds;
         struct timespec ts, *tsp = NULL;
-        int idle = kz_vault_unlocked(st->vault) ? idle_seconds(st) : 0, n, was_unlocked, e;
+        int idle = kz_vault_unlocked(st->vault) ? kz_state_idle_seconds(st) : 0, n, was_unlocked, e;
         int building = build_more;
 
         if (idle > 0 || building) {
@@ -640,7 +629,7 @@ kz_shell_run(struct kz_state *st)
             if (st->ui.idle_expired) { /* its output was left in the pager that long */
                 st->ui.idle_expired = 0;
                 if (kz_vault_unlocked(st->vault))
-                    lock_idle(st, idle_seconds(st));
+                    lock_idle(st, kz_state_idle_seconds(st));
             }
             if (was_unlocked && !kz_vault_unlocked(st->vault))
                 forget_typed(); /* 'lock' forgets the lines as the idle lock does */

@@ -256,19 +256,19 @@ mono_s(void)
 }
 
 /* Asks question with hint ("[y/N]") and reads the answer: 1 and the answer in
- * buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. With
- * ui (the shell's idle hooks), a question left that long without an answer
- * locks the vault (ui->idle_relock) and is asked again once it is unlocked;
- * -1 when it was not. */
+ * buf when a line was typed, 0 on Ctrl-C, end of input or no terminal. A
+ * question left limit seconds without an answer (0: never) is put away (what
+ * was typed of the answer flushed, the screen and scrollback cleared): with
+ * ui (the shell's idle hooks) the vault locks (ui->idle_relock) and the
+ * question is asked again once it is unlocked, -1 when it was not; without,
+ * -2. */
 static int
-ask(struct kz_ui *ui, const char *question, const char *hint, char *buf, size_t size)
+ask(struct kz_ui *ui, int limit, const char *question, const char *hint, char *buf,
+    size_t size)
 {
     struct tty_guard g;
     struct timespec ts;
     double last, left;
-    int limit = ui != NULL && ui->idle_limit != NULL && ui->idle_relock != NULL
-                    ? ui->idle_limit(ui->idle_ctx)
-                    : 0;
     int ended, idle;
     size_t n;
     ssize_t r;
@@ -303,7 +303,7 @@ ask(struct kz_ui *ui, const char *question, const char *hint, char *buf, size_t 
                 buf[n++] = c;
         }
         buf[n] = '\0';
-        if (!idle || ui == NULL) { /* idle only with ui's hooks (limit) */
+        if (!idle) {
             if (!ended)
                 tty_write(g.fd, "\n"); /* Ctrl-C or end of input: the line is left clean */
             tty_close(&g);
@@ -314,6 +314,8 @@ ask(struct kz_ui *ui, const char *question, const char *hint, char *buf, size_t 
         tcflush(g.fd, TCIFLUSH);
         tty_write(g.fd, "\n" KZ_UI_CLEAR);
         tty_close(&g);
+        if (ui == NULL || ui->idle_relock == NULL)
+            return -2;
         ui->idle_relocked = 1;
         if (ui->idle_relock(ui->idle_ctx, limit,
                             "the question waits until the vault is unlocked (Ctrl-C answers "
@@ -326,8 +328,9 @@ int
 kz_ui_ask(struct kz_ui *ui, int may_lock, const char *question, const char *typed)
 {
     char answer[64];
-    int a = ask(may_lock ? ui : NULL, question, typed != NULL ? " " : " [y/N] ", answer,
-                sizeof(answer));
+    int hooks = may_lock && ui != NULL && ui->idle_limit != NULL && ui->idle_relock != NULL;
+    int a = ask(hooks ? ui : NULL, hooks ? ui->idle_limit(ui->idle_ctx) : 0, question,
+                typed != NULL ? " " : " [y/N] ", answer, sizeof(answer));
 
     if (a <= 0)
         return a;
@@ -345,11 +348,19 @@ kz_ui_confirm(const char *question)
 int
 kz_ui_confirm_yes(const char *question)
 {
-    char answer[16];
+    return kz_ui_confirm_yes_within(question, 0) == 1;
+}
 
-    return ask(NULL, question, " [Y/n] ", answer, sizeof(answer)) == 1 &&
-           (answer[0] == '\0' || strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
-            strcmp(answer, "yes") == 0);
+int
+kz_ui_confirm_yes_within(const char *question, int seconds)
+{
+    char answer[16];
+    int a = ask(NULL, seconds, question, " [Y/n] ", answer, sizeof(answer));
+
+    if (a < 0)
+        return -1;
+    return a == 1 && (answer[0] == '\0' || strcmp(answer, "y") == 0 ||
+                      strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0);
 }
 
 /* What zxcvbn found in a weak passphrase, in plain words: the kinds of
