@@ -380,30 +380,12 @@ with_private_shm() {
 	[ "$status" -eq 0 ]
 }
 
-# Another process keeps a read transaction open on the vault (as a second
-# kizuna reading would): the WAL cannot be emptied, the vault is "busy".
-hold_reader() {
-	mkfifo "$T/sq"
-	sqlite3 "$V" <"$T/sq" >"$T/sq.out" 2>&1 &
-	sqpid=$!
-	exec 8>"$T/sq"
-	echo "BEGIN; SELECT count(*) FROM header;" >&8
-	echo ".system touch '$T/sq.ready'" >&8
-	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
-	[ -e "$T/sq.ready" ]
-}
-release_reader() {
-	echo "COMMIT;" >&8
-	exec 8>&-
-	wait "$sqpid"
-}
-
 @test "backup create while another process reads the vault: a snapshot with the latest note" {
 	keys
 	new_vault
 	couple_with_records
 	big_note
-	hold_reader
+	sql_hold "$V" "BEGIN; SELECT count(*) FROM header;" # a reader
 	# Written after the reader began: only in the WAL, not in the vault file.
 	kzp session add C014 --date 2026-03-01 --text "Late note L$c" >/dev/null
 	[ -s "$V-wal" ]
@@ -419,7 +401,7 @@ release_reader() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"File too large"* ]]
 	[ "$(ls -A "$T/bk")" = b.age ]
-	release_reader
+	sql_release COMMIT
 	run kz backup restore "$T/bk/b.age" --to-vault "$T/new.kz" -i "$T/age.id" </dev/null
 	[ "$status" -eq 0 ]
 	run "$KZ" --vault "$T/new.kz" --passphrase-file "$T/pass" --json session show s5

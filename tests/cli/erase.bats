@@ -79,24 +79,6 @@ scan() { # BEFORE AFTER
 	EOF
 }
 
-# Another process keeps a read transaction open on the vault.
-hold_reader() {
-	mkfifo "$T/sq"
-	sqlite3 "$V" <"$T/sq" >"$T/sq.out" 2>&1 3>&- &
-	sqpid=$!
-	exec 8>"$T/sq"
-	echo "BEGIN; SELECT count(*) FROM heads;" >&8
-	echo ".system touch '$T/sq.ready'" >&8
-	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
-	[ -e "$T/sq.ready" ]
-}
-release_reader() {
-	echo "COMMIT;" >&8
-	exec 8>&-
-	wait "$sqpid"
-	sqpid=
-}
-
 # The other couple is whole: its notes open and the chain and doctor pass.
 others_intact() {
 	run kzp session show s4
@@ -181,7 +163,7 @@ others_intact() {
 	setup_couples x
 	kzold couple close C014 >/dev/null
 	dump_records "$T/before"
-	hold_reader
+	sql_hold "$V" "BEGIN; SELECT count(*) FROM heads;" # a reader
 	run env KIZUNA_BUSY_TIMEOUT_MS=200 "$KZ" --vault "$V" --passphrase-file "$T/pass" \
 		couple erase C014 --yes
 	[ "$status" -eq 5 ]
@@ -204,7 +186,7 @@ others_intact() {
 	exec 7>"$T/sh.in"
 	echo "couple list" >&7
 	for _ in $(seq 200); do grep -q C020 "$T/sh.out" && break; sleep 0.05; done
-	release_reader
+	sql_release COMMIT
 	run kzp couple erase --finish
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"log is empty"* ]]

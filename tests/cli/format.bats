@@ -88,22 +88,13 @@ load helpers
 	[ "$(sqlite3 "$V" 'PRAGMA user_version')" -eq 1 ]
 	# sqlite3 holds the write lock: both read the old schema version, then
 	# wait for the lock to upgrade it.
-	mkfifo "$T/sq"
-	sqlite3 "$V" <"$T/sq" >/dev/null 2>&1 &
-	sqpid=$!
-	exec 8>"$T/sq"
-	echo "BEGIN IMMEDIATE; INSERT INTO audit_pending(blob) VALUES (x'00'); " >&8
-	echo ".system touch '$T/sq.ready'" >&8
-	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
-	[ -e "$T/sq.ready" ]
+	sql_hold "$V" "BEGIN IMMEDIATE; INSERT INTO audit_pending(blob) VALUES (x'00');"
 	KIZUNA_BUSY_TIMEOUT_MS=5000 "$KZ" --vault "$V" info >"$T/a.out" 2>&1 &
 	a=$!
 	KIZUNA_BUSY_TIMEOUT_MS=5000 "$KZ" --vault "$V" info >"$T/b.out" 2>&1 &
 	b=$!
 	sleep 0.5
-	echo "ROLLBACK;" >&8
-	exec 8>&-
-	wait "$sqpid"
+	sql_release ROLLBACK
 	ra=0 rb=0
 	wait "$a" || ra=$?
 	wait "$b" || rb=$?

@@ -46,3 +46,25 @@ assert_absent() {
 
 # Prints the octal mode of a file.
 mode_of() { stat -c '%a' "$1"; }
+
+# Another process (sqlite3) keeps a transaction open on the vault file FILE:
+# SQL begins it ("BEGIN; SELECT ...": a reader, as a second kizuna reading
+# would be; "BEGIN IMMEDIATE; INSERT ...": the write lock), then it waits for
+# sql_release, which ends it with END (COMMIT or ROLLBACK).
+sql_hold() { # FILE SQL
+	mkfifo "$T/sq"
+	sqlite3 "$1" <"$T/sq" >"$T/sq.out" 2>&1 3>&- &
+	sqpid=$!
+	exec 8>"$T/sq"
+	echo "$2" >&8
+	echo ".system touch '$T/sq.ready'" >&8
+	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
+	[ -e "$T/sq.ready" ]
+}
+sql_release() { # END
+	echo "$1;" >&8
+	exec 8>&-
+	wait "$sqpid"
+	sqpid=
+	rm -f "$T/sq" "$T/sq.ready"
+}

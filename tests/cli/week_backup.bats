@@ -216,19 +216,10 @@ note_in() { "$KZ" --vault "$1" --passphrase-file "$T/pass" --json session show s
 
 @test "backup create - on a busy vault: the event cannot be noted, so not one byte reaches stdout" {
 	setup_vault
-	mkfifo "$T/sq"
-	sqlite3 "$V" <"$T/sq" >/dev/null 2>&1 &
-	sqpid=$!
-	exec 8>"$T/sq"
-	echo "BEGIN IMMEDIATE; INSERT INTO audit_pending(blob) VALUES (x'00'); " >&8
-	echo ".system touch '$T/sq.ready'" >&8
-	for _ in $(seq 100); do [ -e "$T/sq.ready" ] && break; sleep 0.05; done
-	[ -e "$T/sq.ready" ]
+	sql_hold "$V" "BEGIN IMMEDIATE; INSERT INTO audit_pending(blob) VALUES (x'00');"
 	rc=0
 	KIZUNA_BUSY_TIMEOUT_MS=100 "$KZ" --vault "$V" backup create - </dev/null >"$T/busy.age" 2>"$T/busy.err" || rc=$?
-	echo "ROLLBACK;" >&8
-	exec 8>&-
-	wait "$sqpid"
+	sql_release ROLLBACK
 	cat "$T/busy.err"
 	[ "$rc" -eq 5 ]
 	[ ! -s "$T/busy.age" ]
