@@ -124,10 +124,9 @@ write_sheet(const char *dir, const struct kz_share *s, const char *sheet, struct
 static int
 show_sheet(struct kz_state *st, const struct kz_share *s, const char *sheet, struct kz_err *err)
 {
-    char q[128];
-
     /* A sheet is key material: not left on the screen past the idle time. */
     int idle = kz_state_idle_seconds(st), a;
+    char q[128];
 
     snprintf(q, sizeof(q), "Sheet %u of %u: printed or copied? Enter clears it", s->x, s->n);
     for (;;) {

@@ -292,8 +292,8 @@ complete(const char *text, int start, int end)
 
 /* ---- the loop ---- */
 
-/* The idle limit of a pager or an editor left open (kz_ui_page and
- * kz_ui_edit ask when they start): the idle lock's, while the vault is
+/* The idle limit of a pager, an editor, a question or inline typing left
+ * open (the ui asks when it starts): the idle lock's, while the vault is
  * unlocked. */
 static int
 pager_idle_limit(void *ctx)
@@ -469,12 +469,13 @@ remind_unsigned(struct kz_state *st)
               n == 1 ? "" : "s", n == 1 ? "is" : "are");
 }
 
-/* The idle lock reaching a note left open in the editor (kz_ui_edit has
- * stopped the editor and cleared the screen): the lock as at the prompt,
- * then the passphrase until the vault opens again. -1 when the person gives
- * up (Ctrl-C, or an unlock that cannot ask a person): the note is dropped. */
+/* The idle lock reaching what a command waits on (a note in the editor or
+ * typed inline, a question; the screen cleared): the lock as at the prompt,
+ * saying what waits, then the passphrase until the vault opens again. -1
+ * when the person gives up (Ctrl-C, or an unlock that cannot ask a person):
+ * the note is dropped or the question answered no. */
 static int
-editor_relock(void *ctx, int seconds, const char *waiting)
+relock_waiting(void *ctx, int seconds, const char *waiting)
 {
     struct kz_state *st = ctx;
     struct kz_err err;
@@ -508,7 +509,7 @@ kz_shell_guard_one_shot(struct kz_state *st)
     if (!kz_state_unlock_asks(st))
         return;
     st->ui.idle_limit = pager_idle_limit;
-    st->ui.idle_relock = editor_relock;
+    st->ui.idle_relock = relock_waiting;
     st->ui.idle_ctx = st;
 }
 
@@ -531,7 +532,7 @@ kz_shell_run(struct kz_state *st)
     rl_catch_sigwinch = 1;
     install_signals();
     st->ui.idle_limit = pager_idle_limit; /* a pager or an editor left open locks too */
-    st->ui.idle_relock = editor_relock;
+    st->ui.idle_relock = relock_waiting;
     st->ui.idle_ctx = st;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -550,7 +551,8 @@ kz_shell_run(struct kz_state *st)
     while (!st->quit) {
         fd_set fds;
         struct timespec ts, *tsp = NULL;
-        int idle = kz_vault_unlocked(st->vault) ? kz_state_idle_seconds(st) : 0, n, was_unlocked, e;
+        int idle = kz_vault_unlocked(st->vault) ? kz_state_idle_seconds(st) : 0;
+        int n, was_unlocked, e;
         int building = build_more;
 
         if (idle > 0 || building) {
