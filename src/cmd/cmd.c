@@ -62,7 +62,7 @@ static int
 offer_new_passphrase(struct kz_state *st, int rc)
 {
     char *passwd_argv[] = {"passwd", NULL};
-    int prc, shares = st->offer_passwd == 2;
+    int prc, shares = st->offer_passwd == 2, idle, yes;
 
     if (st->offer_passwd == 0 || rc != KZ_OK || st->vault == NULL ||
         !kz_vault_unlocked(st->vault))
@@ -71,9 +71,15 @@ offer_new_passphrase(struct kz_state *st, int rc)
     if (st->script_name != NULL || st->script_in != NULL ||
         !(st->interactive || kz_ui_have_terminal()))
         return rc;
-    if (!kz_ui_confirm_yes(shares
-                               ? "Unlocked with custodian shares. Set a new passphrase now?"
-                               : "Unlocked with the recovery key. Set a new passphrase now?")) {
+    /* Unanswered for the idle time, the offer is declined: it must not keep
+     * the vault unlocked for as long as nobody comes back. */
+    idle = kz_state_idle_seconds(st);
+    if ((yes = kz_ui_confirm_yes_within(
+             shares ? "Unlocked with custodian shares. Set a new passphrase now?"
+                    : "Unlocked with the recovery key. Set a new passphrase now?",
+             idle)) <= 0) {
+        if (yes < 0)
+            kz_ui_say(&st->ui, "No answer within %d s: ", idle);
         kz_ui_say(&st->ui, "The passphrase is unchanged; 'passwd' sets a new one.\n");
         return rc;
     }
