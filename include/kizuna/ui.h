@@ -267,9 +267,12 @@ size_t kz_ui_typing_pending(char *buf, size_t cap);
  * (the caller drops the text). */
 int kz_ui_typing_relock(struct kz_ui *ui, int seconds, const char *typed, size_t len);
 /* Asks question on the terminal (/dev/tty) until the answer starts with one of
- * keys (any case): returns that key, or 0 at end of input or without a
- * terminal. For "e(dit again) / a(bandon)?" after a rejected edit. */
-int kz_ui_choose(const char *question, const char *keys);
+ * keys (any case): returns that key, or 0 on Ctrl-C, at end of input or
+ * without a terminal. For "e(dit again) / a(bandon)?" after a rejected edit.
+ * With may_lock and ui's idle hooks, left unanswered for the idle time it
+ * locks the vault as kz_ui_ask does (ui->idle_relocked set), and is asked
+ * again once the vault is unlocked; -1 when it was not. */
+int kz_ui_choose(struct kz_ui *ui, int may_lock, const char *question, const char *keys);
 /* Reads one line from in into line (emptied and wiped first), without its
  * newline and CR: 1 if a line (or a last one without newline) was read, 0 at
  * end of input. No copy outlives it: line wipes what it outgrows, where

@@ -105,6 +105,16 @@ int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
  * 0 no. */
 int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
                struct kz_err *err);
+/* 1 while a run again gives back inputs kept from the first run (what was
+ * shown to the person before them need not be shown again). */
+int kz_cmd_replaying(const struct kz_state *st);
+/* Asks question on the terminal until the answer starts with one of keys:
+ * *choice that key, or 0 (Ctrl-C, end of input, no terminal). The change is
+ * let go meanwhile and the idle lock may reach it, as kz_cmd_ask: KZ_CMD_AGAIN
+ * when another process wrote meanwhile or the vault locked and was unlocked
+ * (the run again gets the same choice without asking). */
+int kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, int *choice,
+                  struct kz_err *err);
 /* A passphrase typed on the terminal after prompt (*out in secure memory),
  * the change let go meanwhile as kz_cmd_ask does: KZ_CMD_AGAIN when another
  * process wrote meanwhile, and the run again gets what was typed (kept in

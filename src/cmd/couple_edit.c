@@ -89,7 +89,7 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1], *text = NULL, *initial = NULL, canon[KZ_CODE_MAX + 1];
     size_t len = 0, ilen = 0;
     json_t *c = NULL, *work = NULL;
-    int rc, npos, on_terminal = st->interactive || kz_ui_have_terminal();
+    int rc, npos, choice, on_terminal = st->interactive || kz_ui_have_terminal();
 
     if ((rc = kz_cmd_parse(st, "couple edit", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
         return rc;
@@ -118,12 +118,15 @@ cmd_edit(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         work = NULL;
         if (!on_terminal)
             goto out; /* a script: exit 2, nothing kept */
-        kz_ui_error(&st->ui, err);
-        if (kz_ui_choose("e(dit again) / a(bandon)?", "ea") != 'e') {
+        if (!kz_cmd_replaying(st)) /* shown the first time */
+            kz_ui_error(&st->ui, err);
+        kz_err_clear(err);
+        if ((rc = kz_cmd_choose(st, "e(dit again) / a(bandon)?", "ea", &choice, err)) != KZ_OK)
+            goto out; /* KZ_CMD_AGAIN: from the couple as it is now, the choice kept */
+        if (choice != 'e') {
             rc = kz_fail(err, KZ_ERR, "edit abandoned; couple %s unchanged", pos[0]);
             goto out;
         }
-        kz_err_clear(err);
         if (initial != NULL)
             kz_vault_plain_free(initial, ilen);
         initial = text; /* the editor opens on the text as the therapist left it */

@@ -232,7 +232,8 @@ kz_cmd_text_forget(struct kz_state *st)
 }
 
 /* The person's inputs of a command, in order (kind 't' texts; 'a' a
- * question's answer as "y" or "n"): kept the first time, given back when it
+ * question's answer as "y" or "n", 'c' a choice's key, each followed by the
+ * question): kept the first time, given back when it
  * runs again. */
 static void
 memo_add(struct kz_state *st, char kind, const char *p, size_t len)
@@ -397,6 +398,54 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
     }
     /* After a lock, the heads it looked at were wiped and read again. */
     return *ok && (moved || st->ui.idle_relocked) ? KZ_CMD_AGAIN : KZ_OK;
+}
+
+int
+kz_cmd_replaying(const struct kz_state *st)
+{
+    return st->memo_pos < st->memo_n;
+}
+
+int
+kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, int *choice,
+              struct kz_err *err)
+{
+    const char *again;
+    size_t len, ql = strlen(question);
+    int released, moved = 0, rc;
+    char *kept;
+
+    *choice = 0;
+    if ((rc = memo_next(st, 'c', &again, &len, err)) != KZ_OK)
+        return rc;
+    if (again != NULL && strcmp(again + 1, question) == 0) { /* run again */
+        *choice = (unsigned char)again[0];
+        return KZ_OK;
+    }
+    /* As kz_cmd_ask: the change let go while the question waits, which lets
+     * the idle lock reach it. */
+    released = st->vault != NULL && kz_vault_release(st->vault);
+    st->ui.idle_relocked = 0;
+    if ((*choice = kz_ui_choose(&st->ui, released, question, keys)) < 0) {
+        *choice = 0;
+        return kz_fail(err, KZ_ERR, "the vault locked while the question waited and was not "
+                                    "unlocked; nothing was done");
+    }
+    if (released && (rc = retake(st, &moved, err)) != KZ_OK)
+        return rc;
+    if (*choice == 0)
+        return KZ_OK;
+    kept = kz_xmalloc(ql + 2);
+    kept[0] = (char)*choice;
+    memcpy(kept + 1, question, ql + 1);
+    if (again != NULL)
+        memo_replace(st, st->memo_pos - 1, kept, ql + 1);
+    else
+        memo_add(st, 'c', kept, ql + 1);
+    free(kept);
+    /* What the command read before may be stale: run it again from the new
+     * state, this choice given back. */
+    return moved || st->ui.idle_relocked ? KZ_CMD_AGAIN : KZ_OK;
 }
 
 int

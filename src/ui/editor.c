@@ -461,33 +461,6 @@ kz_ui_typing_relock(struct kz_ui *ui, int seconds, const char *typed, size_t len
 }
 
 int
-kz_ui_choose(const char *question, const char *keys)
-{
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), got = 0;
-
-    if (fd < 0)
-        return 0;
-    while (got == 0) {
-        char c, first = 0;
-        ssize_t r;
-        if (write_all(fd, question, strlen(question)) != 0 || write_all(fd, " ", 1) != 0)
-            break;
-        while ((r = read(fd, &c, 1)) == 1 && c != '\n') {
-            if (first == 0 && c != ' ')
-                first = c;
-        }
-        if (r != 1)
-            break; /* end of input: no choice */
-        if (first >= 'A' && first <= 'Z')
-            first = (char)(first - 'A' + 'a');
-        if (first != 0 && strchr(keys, first) != NULL)
-            got = (unsigned char)first;
-    }
-    close(fd);
-    return got;
-}
-
-int
 kz_ui_read_inline(FILE *in, const char *intro, char **out, size_t *len, struct kz_err *err)
 {
     struct kz_buf b = {NULL, 0, 0}, line = {NULL, 0, 0};

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -324,19 +325,47 @@ ask(struct kz_ui *ui, int limit, const char *question, const char *hint, char *b
     }
 }
 
+/* ask() under ui's idle hooks when may_lock and ui has them, else without a
+ * limit. */
+static int
+ask_idle(struct kz_ui *ui, int may_lock, const char *question, const char *hint, char *buf,
+         size_t size)
+{
+    int hooks = may_lock && ui != NULL && ui->idle_limit != NULL && ui->idle_relock != NULL;
+
+    return ask(hooks ? ui : NULL, hooks ? ui->idle_limit(ui->idle_ctx) : 0, question, hint, buf,
+               size);
+}
+
 int
 kz_ui_ask(struct kz_ui *ui, int may_lock, const char *question, const char *typed)
 {
     char answer[64];
-    int hooks = may_lock && ui != NULL && ui->idle_limit != NULL && ui->idle_relock != NULL;
-    int a = ask(hooks ? ui : NULL, hooks ? ui->idle_limit(ui->idle_ctx) : 0, question,
-                typed != NULL ? " " : " [y/N] ", answer, sizeof(answer));
+    int a = ask_idle(ui, may_lock, question, typed != NULL ? " " : " [y/N] ", answer,
+                     sizeof(answer));
 
     if (a <= 0)
         return a;
     if (typed != NULL)
         return strcmp(answer, typed) == 0;
     return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0;
+}
+
+int
+kz_ui_choose(struct kz_ui *ui, int may_lock, const char *question, const char *keys)
+{
+    char answer[64];
+    const char *p;
+    int a;
+
+    for (;;) {
+        if ((a = ask_idle(ui, may_lock, question, " ", answer, sizeof(answer))) <= 0)
+            return a == -1 ? -1 : 0;
+        for (p = answer; *p == ' '; p++)
+            ;
+        if (*p != '\0' && strchr(keys, tolower((unsigned char)*p)) != NULL)
+            return tolower((unsigned char)*p);
+    }
 }
 
 int
