@@ -1187,6 +1187,27 @@ main(int argc, char **argv)
     snprintf(line, sizeof(line), "%.200s.layout", plainpath);
     /* a note's JSON: about 1.5 KB of text and fields */
     t_layout = layout_anchor(line, n, 1700, 0);
+    /* Two more rounds, kizuna on a scratch vault and the layout by turns: the
+     * time this disk takes to commit the 400 MB moves by a fifth from run to
+     * run, and the best of each is the least disturbed (as [5] takes). */
+    for (int r = 0; r < 2; r++) {
+        unsigned char (*c2)[16] = kz_xcalloc(NCOUPLES, sizeof(*c2));
+        char scratch[PATH_MAX];
+        struct kz_vault *v2;
+        double t2 = 0;
+        snprintf(scratch, sizeof(scratch), "%.4000s.bulk", path);
+        v2 = new_vault(scratch, &kdf, c2);
+        sync();
+        (void)put_notes(v2, c2, 0, n, &t2);
+        kz_vault_close(v2);
+        remove_vault(scratch);
+        free(c2);
+        if (t2 < t_kz)
+            t_kz = t2;
+        sync();
+        if ((t0 = layout_anchor(line, n, 1700, 0)) < t_layout)
+            t_layout = t0;
+    }
     /* C042's sessions get ORS and SRS scores of both partners (not timed). */
     kz_vault_begin(v, &err);
     for (i = 42; i < n; i += NCOUPLES) {
@@ -1196,8 +1217,9 @@ main(int argc, char **argv)
     if (kz_vault_commit(v, &err) != KZ_OK)
         die("commit", &err);
     stat(path, &sb);
-    printf("  bulk insert (kz_vault_record_put, one transaction): kizuna %.2f s; plain SQLite "
-           "the same %.0f MB of plaintext %.2f s (%.2fx)\n",
+    printf("  bulk insert (kz_vault_record_put, one transaction; kizuna and the layout the best "
+           "of 3 rounds by turns): kizuna %.2f s; plain SQLite the same %.0f MB of plaintext "
+           "%.2f s (%.2fx)\n",
            t_kz, bytes / 1e6, t_plain, t_kz / t_plain);
     target("[6] bulk insert", t_kz, 's', "plain SQLite, kizuna's padded sizes and layout",
            t_layout, 0, 1.2);
