@@ -142,12 +142,18 @@ cmd_add(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_head_info shi;
     struct kz_measure m;
     struct kz_score s;
-    char *pos[2], sid[16], rid[16], total[16], code[KZ_CODE_MAX + 1];
+    char *pos[2 + KZ_MEASURE_SUB_MAX], sid[16], rid[16], total[16], code[KZ_CODE_MAX + 1];
     int rc, npos;
 
     memset(&s, 0, sizeof(s));
-    if ((rc = kz_cmd_parse(st, "score add", argc, argv, opts, pos, 2, &npos, err)) != KZ_OK)
+    if ((rc = kz_cmd_parse(st, "score add", argc, argv, opts, pos, 2 + KZ_MEASURE_SUB_MAX,
+                           &npos, err)) != KZ_OK)
         return rc;
+    if (npos > 2) /* "ORS 7.5 6 5.5 8": the values as words */
+        return kz_fail(err, KZ_EUSAGE,
+                       "score add: VALUES is one word, its numbers comma-separated (%s,%s%s), "
+                       "or the total alone",
+                       pos[1], pos[2], npos > 3 ? ",..." : "");
     if (npos != 2 || partner_s == NULL || measure_s == NULL)
         return kz_fail(err, KZ_EUSAGE,
                        "usage: score add SESSION --partner 1|2 --measure NAME VALUES");

@@ -104,6 +104,9 @@ assert s["total"] == 37.4 and s["beyond_cutoff"] is False'
 	refused 2 score add s1 --partner 2 --measure ORS 6,7,5
 	refused 2 score add s1 --partner 2 --measure ORS 6.25,7,5,8
 	refused 2 score add s1 --partner 2 --measure CSI-4 22
+	# The values typed as words: the message shows the comma-separated form.
+	refused 2 score add s1 --partner 2 --measure ORS 6.5 7 5 8
+	[[ "$output" == *"VALUES is one word, its numbers comma-separated (6.5,7,...), or the total alone"* ]]
 	refused 2 score add s1 --partner 2 20
 	refused 2 score add s2 --partner 2 --measure ORS 20
 	[[ "$output" == *"session s2 was partner 1's alone: only partner 1's score belongs to it"* ]]
