@@ -72,9 +72,10 @@ struct kz_state {
     /* The texts the running command was given (kz_cmd_text), in order, so
      * that a run again (another process wrote while it waited for a person)
      * gets the same ones; wiped when the command ends. */
-    char *memo[4];
-    size_t memo_len[4];
-    char memo_kind[4];          /* 't' a text, 'a' a question's answer */
+    char *memo[8];
+    size_t memo_len[8];
+    char memo_kind[8];          /* 't' a text, 'a' a question's answer, 'c' a
+                                   choice, 'f' a file's bytes */
     char *memo_secret;          /* a passphrase typed for the command (secure memory) */
     size_t memo_secret_len;
     int memo_secret_taken;      /* this run has had it (one per command) */

@@ -2,6 +2,7 @@
 /* What export, import and backup share about age: recipients, identities, and
  * an age file read from a file or standard input. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,8 @@ kz_cmd_agein_read(void *ctx, void *buf, size_t len)
         a->pos += k;
         return (ssize_t)k;
     }
+    if (a->fd < 0) /* read from memory only: its end */
+        return 0;
     n = kz_age_fd_read(&a->fd, buf, len);
     if (n > 0 && a->recording) {
         if (a->len + (size_t)n > a->cap) {
@@ -147,6 +150,8 @@ kz_cmd_agein_rewind(struct kz_cmd_agein *a)
 void
 kz_cmd_agein_free(struct kz_cmd_agein *a)
 {
+    if (a->buf != NULL)
+        sodium_memzero(a->buf, a->cap);
     free(a->buf);
     a->buf = NULL;
     a->len = a->cap = a->pos = 0;

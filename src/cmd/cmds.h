@@ -105,6 +105,12 @@ int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
  * 0 no. */
 int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
                struct kz_err *err);
+/* The whole of the file at path into out (at most max bytes, else KZ_EUSAGE
+ * naming it). Not a regular file (a pipe, a FIFO, a process substitution):
+ * the change is let go while it delivers, as kz_cmd_text does for the editor.
+ * Kept for a run again, which gets the same bytes without reading. */
+int kz_cmd_read_input(struct kz_state *st, const char *path, size_t max, struct kz_buf *out,
+                      struct kz_err *err);
 /* 1 while a run again gives back inputs kept from the first run (what was
  * shown to the person before them need not be shown again). */
 int kz_cmd_replaying(const struct kz_state *st);

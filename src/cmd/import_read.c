@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* import's reader: the file (plain or age) into memory, and its text made
  * harmless for the terminal. */
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kizuna/age.h"
 #include "kizuna/buf.h"
@@ -30,6 +27,10 @@ sink_mem(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+/* An age file of IMPORT_MAX of plaintext, armored (4/3), with room for its
+ * header. */
+#define IMPORT_RAW_MAX (IMPORT_MAX / 3 * 4 + 1024 * 1024)
+
 int
 kz_import_read(struct kz_state *st, const char *path, const char *identity,
                const char *passfile, const char *max_work, struct kz_buf *out,
@@ -37,26 +38,32 @@ kz_import_read(struct kz_state *st, const char *path, const char *identity,
 {
     struct kz_age_identity *ids = NULL;
     struct sinkbuf s = {{NULL, 0, 0}};
-    struct kz_cmd_agein ai = {-1, NULL, 0, 0, 0, 1};
+    struct kz_cmd_agein ai = {-1, NULL, 0, 0, 0, 0};
+    struct kz_buf raw = {NULL, 0, 0};
     size_t nids = 0, i = 0;
-    char head[1100];
-    ssize_t n;
-    int fd, rc, status = 0;
+    const char *head;
+    int rc, status = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", path,
-                       strerror(errno));
-    n = read(fd, head, sizeof(head));
-    lseek(fd, 0, SEEK_SET);
+    /* The whole file first: a pipe cannot be read twice (the type is told by
+     * its first bytes), and it is read with the change let go. */
+    if ((rc = kz_cmd_read_input(st, path, IMPORT_RAW_MAX, &raw, err)) != KZ_OK) {
+        if (rc == KZ_EUSAGE) /* too large even for an armored age file */
+            kz_fail(err, rc, "%s is larger than 64 MiB", path);
+        goto out;
+    }
+    head = kz_buf_str(&raw);
     /* Armor may follow blank lines (LF or CRLF), as age and backup verify
      * accept: up to 1 KiB of whitespace. */
-    while (n > 0 && i < (size_t)n && i < 1024 &&
+    while (i < raw.len && i < 1024 &&
            (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
         i++;
-    if ((n >= 18 && memcmp(head, "age-encryption.org", 18) == 0) ||
-        (n > 0 && (size_t)n - i >= 14 && memcmp(head + i, "-----BEGIN AGE", 14) == 0)) {
-        ai.fd = fd;
+    if ((raw.len >= 18 && memcmp(head, "age-encryption.org", 18) == 0) ||
+        (raw.len - i >= 14 && memcmp(head + i, "-----BEGIN AGE", 14) == 0)) {
+        ai.buf = (unsigned char *)raw.p; /* read from memory; agein_free frees it */
+        ai.len = raw.len;
+        ai.cap = raw.cap;
+        raw.p = NULL;
+        raw.len = raw.cap = 0;
         if ((rc = kz_cmd_age_needs(st, path, &ai, identity, passfile, &status, err)) != KZ_OK ||
             (rc = kz_cmd_identities(st, identity, passfile, max_work, &ids, &nids, err)) !=
                 KZ_OK)
@@ -68,27 +75,19 @@ kz_import_read(struct kz_state *st, const char *path, const char *identity,
         }
         *out = s.b;
         s.b.p = NULL;
+    } else if (raw.len > IMPORT_MAX) {
+        rc = kz_fail(err, KZ_EUSAGE, "%s is larger than 64 MiB", path);
+        goto out;
     } else {
-        char chunk[65536];
-        while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-            if (out->len + (size_t)n > IMPORT_MAX) {
-                rc = kz_fail(err, KZ_EUSAGE, "%s is larger than 64 MiB", path);
-                goto out;
-            }
-            kz_buf_addn(out, chunk, (size_t)n);
-        }
-        sodium_memzero(chunk, sizeof(chunk));
-        if (n < 0) {
-            rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", path, strerror(errno));
-            goto out;
-        }
+        *out = raw;
+        raw.p = NULL;
     }
     rc = KZ_OK;
 out:
+    kz_buf_free(&raw);
     kz_buf_free(&s.b);
     kz_cmd_identities_free(ids, nids);
     kz_cmd_agein_free(&ai);
-    close(fd);
     return rc;
 }
 

@@ -233,7 +233,7 @@ kz_cmd_text_forget(struct kz_state *st)
 
 /* The person's inputs of a command, in order (kind 't' texts; 'a' a
  * question's answer as "y" or "n", 'c' a choice's key, each followed by the
- * question): kept the first time, given back when it
+ * question; 'f' a file's bytes): kept the first time, given back when it
  * runs again. */
 static void
 memo_add(struct kz_state *st, char kind, const char *p, size_t len)
@@ -398,6 +398,67 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
     }
     /* After a lock, the heads it looked at were wiped and read again. */
     return *ok && (moved || st->ui.idle_relocked) ? KZ_CMD_AGAIN : KZ_OK;
+}
+
+int
+kz_cmd_read_input(struct kz_state *st, const char *path, size_t max, struct kz_buf *out,
+                  struct kz_err *err)
+{
+    struct kz_err e2;
+    struct stat sb;
+    const char *again;
+    char chunk[65536];
+    size_t len;
+    ssize_t n = 0;
+    int fd, released = 0, moved = 0, rc;
+
+    if ((rc = memo_next(st, 'f', &again, &len, err)) != KZ_OK)
+        return rc;
+    if (again != NULL) { /* run again: the bytes read the first time */
+        kz_buf_addn(out, again, len);
+        return KZ_OK;
+    }
+    /* A pipe or a FIFO (rclone cat, a process substitution) may take minutes
+     * to deliver, and opening a FIFO waits for its writer: meanwhile the
+     * change, which has written nothing yet, does not keep other processes
+     * out. */
+    if ((stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) && st->vault != NULL)
+        released = kz_vault_release(st->vault);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        rc = kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", path,
+                     strerror(errno));
+    else if (!released && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode) && st->vault != NULL)
+        released = kz_vault_release(st->vault); /* became one since */
+    while (fd >= 0) {
+        if ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (out->len + (size_t)n > max) {
+            rc = kz_fail(err, KZ_EUSAGE, "%s is larger than %zu MiB", path, max >> 20);
+            break;
+        }
+        kz_buf_addn(out, chunk, (size_t)n);
+    }
+    if (n < 0)
+        rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", path, strerror(errno));
+    sodium_memzero(chunk, sizeof(chunk));
+    if (fd >= 0)
+        close(fd);
+    kz_err_clear(&e2);
+    if (released && retake(st, &moved, &e2) != KZ_OK && rc == KZ_OK) {
+        *err = e2;
+        rc = e2.code;
+    }
+    if (rc != KZ_OK)
+        return rc;
+    /* Nothing was read from the vault before: what another process wrote
+     * meanwhile is simply the state the command starts from. A run again
+     * (another process wrote while a passphrase was typed) gets these bytes:
+     * a pipe gives them once. */
+    memo_add(st, 'f', kz_buf_str(out), out->len);
+    return KZ_OK;
 }
 
 int

@@ -1260,3 +1260,36 @@ editor_meanwhile() { # text
 	run kzp couple list
 	[ "$status" -eq 4 ]
 }
+
+@test "import from a FIFO or a pipe: its bytes read whole, and no other process kept out while they come" {
+	new_vault
+	kzp couple add C001 >/dev/null
+	kzp session add C001 --text "exported note" >/dev/null
+	kzp export C001 --format json -o "$T/c1.json" --yes >/dev/null
+	# A FIFO whose writer comes late (rclone cat, a slow disk): the import
+	# waits for it without holding the vault. Before, the other process ran
+	# out of its busy timeout (exit 5) and the import, reading the first bytes
+	# twice, said the file was not JSON.
+	mkfifo "$T/in.fifo"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" import "$T/in.fifo" --as C002 \
+		>"$T/imp.out" 2>&1 3>&- &
+	imp=$!
+	bg_pids="$imp"
+	sleep 0.5
+	KIZUNA_BUSY_TIMEOUT_MS=300 run kzp session add C001 --text "while the import waits"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cat "$T/c1.json" >"$T/in.fifo"
+	wait "$imp" || { cat "$T/imp.out"; false; }
+	grep -q "imported couple C002 with 1 session" "$T/imp.out"
+	# A pipe on standard input.
+	run bash -c "cat '$T/c1.json' | '$KZ' --vault '$V' --passphrase-file '$T/pass' import /dev/stdin --as C003"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"imported couple C003 with 1 session"* ]]
+	[ "$(kzp --json session list C001 | jq length)" -eq 2 ]
+	[ "$(kzp --json session list C002 | jq -r '.[0].first_line')" = "exported note" ]
+	[ "$(kzp --json couple list | jq length)" -eq 3 ]
+	run kzp audit verify
+	[ "$status" -eq 0 ]
+}
