@@ -259,6 +259,24 @@ memo_replace(struct kz_state *st, int i, const char *p, size_t len)
     st->memo_len[i] = len;
 }
 
+/* A question's answer kept as key then the question (kind 'a' or 'c'): in
+ * place of the entry just given back when replacing (the question read
+ * otherwise this time), else added. */
+static void
+memo_answer(struct kz_state *st, char kind, char key, const char *question, int replacing)
+{
+    size_t ql = strlen(question);
+    char *kept = kz_xmalloc(ql + 2);
+
+    kept[0] = key;
+    memcpy(kept + 1, question, ql + 1);
+    if (replacing)
+        memo_replace(st, st->memo_pos - 1, kept, ql + 1);
+    else
+        memo_add(st, kind, kept, ql + 1);
+    free(kept);
+}
+
 /* The next input kept, or NULL (none left: the person is asked). KZ_EBUSY
  * when it is not of kind: run again from a state another process changed,
  * the command asks otherwise than the first time, and no answer may go to
@@ -385,17 +403,7 @@ kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok
     *ok = a;
     if (released && (rc = retake(st, &moved, err)) != KZ_OK)
         return rc;
-    {
-        size_t ql = strlen(question);
-        char *kept = kz_xmalloc(ql + 2);
-        kept[0] = *ok ? 'y' : 'n';
-        memcpy(kept + 1, question, ql + 1);
-        if (again != NULL)
-            memo_replace(st, st->memo_pos - 1, kept, ql + 1);
-        else
-            memo_add(st, 'a', kept, ql + 1);
-        free(kept);
-    }
+    memo_answer(st, 'a', *ok ? 'y' : 'n', question, again != NULL);
     /* After a lock, the heads it looked at were wiped and read again. */
     return *ok && (moved || st->ui.idle_relocked) ? KZ_CMD_AGAIN : KZ_OK;
 }
@@ -472,9 +480,8 @@ kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, int *
               struct kz_err *err)
 {
     const char *again;
-    size_t len, ql = strlen(question);
+    size_t len;
     int released, moved = 0, rc;
-    char *kept;
 
     *choice = 0;
     if ((rc = memo_next(st, 'c', &again, &len, err)) != KZ_OK)
@@ -496,14 +503,7 @@ kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, int *
         return rc;
     if (*choice == 0)
         return KZ_OK;
-    kept = kz_xmalloc(ql + 2);
-    kept[0] = (char)*choice;
-    memcpy(kept + 1, question, ql + 1);
-    if (again != NULL)
-        memo_replace(st, st->memo_pos - 1, kept, ql + 1);
-    else
-        memo_add(st, 'c', kept, ql + 1);
-    free(kept);
+    memo_answer(st, 'c', (char)*choice, question, again != NULL);
     /* What the command read before may be stale: run it again from the new
      * state, this choice given back. */
     return moved || st->ui.idle_relocked ? KZ_CMD_AGAIN : KZ_OK;
