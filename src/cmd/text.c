@@ -315,14 +315,19 @@ retake(struct kz_state *st, int *moved, struct kz_err *err)
 }
 
 /* 1 if text_from will wait for a person or a stream (the editor, typing, a
- * pipe), 0 for --text, a named file, a script's own lines or no source. */
+ * pipe, a named FIFO or process substitution), 0 for --text, a regular file,
+ * a script's own lines or no source. */
 static int
 from_person(const struct kz_state *st, const char *text, const char *file)
 {
+    struct stat sb;
+
     if (text != NULL)
         return 0;
-    if (file != NULL)
-        return strcmp(file, "-") == 0 && !stdin_is_script(st);
+    if (file != NULL && strcmp(file, "-") == 0)
+        return !stdin_is_script(st);
+    if (file != NULL) /* opening a FIFO waits for its writer */
+        return stat(file, &sb) == 0 && !S_ISREG(sb.st_mode);
     return st->interactive || kz_ui_have_terminal(); /* the editor */
 }
 

@@ -1261,7 +1261,7 @@ editor_meanwhile() { # text
 	[ "$status" -eq 4 ]
 }
 
-@test "import from a FIFO or a pipe: its bytes read whole, and no other process kept out while they come" {
+@test "import and --text-file from a FIFO or a pipe: read whole, and no other process kept out while they come" {
 	new_vault
 	kzp couple add C001 >/dev/null
 	kzp session add C001 --text "exported note" >/dev/null
@@ -1290,6 +1290,22 @@ editor_meanwhile() { # text
 	[ "$(kzp --json session list C001 | jq length)" -eq 2 ]
 	[ "$(kzp --json session list C002 | jq -r '.[0].first_line')" = "exported note" ]
 	[ "$(kzp --json couple list | jq length)" -eq 3 ]
+	# A note's text from a FIFO (--text-file): the same; the note, which ran
+	# again from the state the other process left, takes the next short id.
+	mkfifo "$T/text.fifo"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" session add C001 --text-file "$T/text.fifo" \
+		>"$T/add.out" 2>&1 3>&- &
+	add=$!
+	bg_pids="$add"
+	sleep 0.5
+	KIZUNA_BUSY_TIMEOUT_MS=300 run kzp session add C001 --text "while the text waits"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"added session s5 for C001"* ]]
+	echo "from the FIFO" >"$T/text.fifo"
+	wait "$add" || { cat "$T/add.out"; false; }
+	grep -q "added session s6 for C001" "$T/add.out"
+	[ "$(kzp --json session show s6 | jq -r .text)" = "from the FIFO" ]
 	run kzp audit verify
 	[ "$status" -eq 0 ]
 }
