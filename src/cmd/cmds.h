@@ -128,6 +128,11 @@ int kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, i
  * the same run is asked as kz_ui_read_secret_tty does, the change held. */
 int kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
                       struct kz_err *err);
+/* The same for a secret read from the first line of file (--backup-passphrase-
+ * file inside a change): the change is let go only when file is not a regular
+ * one (a FIFO, <(pass show ...) waiting for a PIN). */
+int kz_cmd_secret_file(struct kz_state *st, const char *file, char **out, size_t *len,
+                       struct kz_err *err);
 /* Asks before something irreversible: yes (--yes) or a terminal answer. The
  * change is let go while the question waits, as kz_cmd_text does (and
  * KZ_CMD_AGAIN, the answer kept, when another process wrote meanwhile). */

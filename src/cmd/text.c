@@ -514,25 +514,34 @@ kz_cmd_choose(struct kz_state *st, const char *question, const char *keys, int *
     return moved || st->ui.idle_relocked ? KZ_CMD_AGAIN : KZ_OK;
 }
 
-int
-kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
-                  struct kz_err *err)
+/* A secret typed after prompt, or (file not NULL) read from file's first
+ * line, with the change let go while it comes: always for the terminal, for
+ * a file when it is not a regular one (a FIFO, a process substitution whose
+ * program may wait for a PIN). Kept for a run again as kz_cmd_ask_secret
+ * says. */
+static int
+secret_in(struct kz_state *st, const char *prompt, const char *file, char **out, size_t *len,
+          struct kz_err *err)
 {
     struct kz_err e2;
-    int released, moved = 0, rc, rc2;
+    struct stat sb;
+    int released = 0, moved = 0, rc, rc2;
 
     *out = NULL;
     *len = 0;
     if (st->memo_secret != NULL) {
-        if (st->memo_secret_taken) /* a second one in a run: asked, not kept */
-            return kz_ui_read_secret_tty(prompt, out, len, err);
+        if (st->memo_secret_taken) /* a second one in a run: read, not kept */
+            return file != NULL ? kz_ui_read_secret_file(file, out, len, err)
+                                : kz_ui_read_secret_tty(prompt, out, len, err);
         *out = kz_secure_strndup(st->memo_secret, st->memo_secret_len); /* run again */
         *len = st->memo_secret_len;
         st->memo_secret_taken = 1;
         return KZ_OK;
     }
-    released = st->vault != NULL && kz_vault_release(st->vault);
-    rc = kz_ui_read_secret_tty(prompt, out, len, err);
+    if (st->vault != NULL && (file == NULL || stat(file, &sb) != 0 || !S_ISREG(sb.st_mode)))
+        released = kz_vault_release(st->vault);
+    rc = file != NULL ? kz_ui_read_secret_file(file, out, len, err)
+                      : kz_ui_read_secret_tty(prompt, out, len, err);
     kz_err_clear(&e2);
     if (released && (rc2 = retake(st, &moved, &e2)) != KZ_OK) {
         kz_secure_free(*out);
@@ -554,6 +563,20 @@ kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *l
         return KZ_CMD_AGAIN;
     }
     return KZ_OK;
+}
+
+int
+kz_cmd_ask_secret(struct kz_state *st, const char *prompt, char **out, size_t *len,
+                  struct kz_err *err)
+{
+    return secret_in(st, prompt, NULL, out, len, err);
+}
+
+int
+kz_cmd_secret_file(struct kz_state *st, const char *file, char **out, size_t *len,
+                   struct kz_err *err)
+{
+    return secret_in(st, NULL, file, out, len, err);
 }
 
 int
