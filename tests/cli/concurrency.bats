@@ -1261,6 +1261,26 @@ editor_meanwhile() { # text
 	[ "$status" -eq 4 ]
 }
 
+# Runs kizuna ARGS... in the background, reading the FIFO $T/NAME.fifo (named
+# in ARGS) whose writer comes late; meanwhile another process adds a note to
+# C001 with a busy timeout of 300 ms, which must exit 0 ($output keeps what it
+# said); then FILE goes into the FIFO and kizuna must exit 0 (its output in
+# $T/NAME.out).
+fifo_meanwhile() { # NAME FILE ARGS...
+	local name=$1 file=$2 pid
+	shift 2
+	mkfifo "$T/$name.fifo"
+	"$KZ" --vault "$V" --passphrase-file "$T/pass" "$@" >"$T/$name.out" 2>&1 3>&- &
+	pid=$!
+	bg_pids="$pid"
+	sleep 0.5
+	KIZUNA_BUSY_TIMEOUT_MS=300 run kzp session add C001 --text "while $name waits"
+	echo "$output"
+	[ "$status" -eq 0 ] || return 1
+	cat "$file" >"$T/$name.fifo"
+	wait "$pid" || { cat "$T/$name.out"; return 1; }
+}
+
 @test "import and --text-file from a FIFO or a pipe: read whole, and no other process kept out while they come" {
 	new_vault
 	kzp couple add C001 >/dev/null
@@ -1270,17 +1290,7 @@ editor_meanwhile() { # text
 	# waits for it without holding the vault. Before, the other process ran
 	# out of its busy timeout (exit 5) and the import, reading the first bytes
 	# twice, said the file was not JSON.
-	mkfifo "$T/in.fifo"
-	"$KZ" --vault "$V" --passphrase-file "$T/pass" import "$T/in.fifo" --as C002 \
-		>"$T/imp.out" 2>&1 3>&- &
-	imp=$!
-	bg_pids="$imp"
-	sleep 0.5
-	KIZUNA_BUSY_TIMEOUT_MS=300 run kzp session add C001 --text "while the import waits"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	cat "$T/c1.json" >"$T/in.fifo"
-	wait "$imp" || { cat "$T/imp.out"; false; }
+	fifo_meanwhile imp "$T/c1.json" import "$T/imp.fifo" --as C002
 	grep -q "imported couple C002 with 1 session" "$T/imp.out"
 	# A pipe on standard input.
 	run bash -c "cat '$T/c1.json' | '$KZ' --vault '$V' --passphrase-file '$T/pass' import /dev/stdin --as C003"
@@ -1292,18 +1302,9 @@ editor_meanwhile() { # text
 	[ "$(kzp --json couple list | jq length)" -eq 3 ]
 	# A note's text from a FIFO (--text-file): the same; the note, which ran
 	# again from the state the other process left, takes the next short id.
-	mkfifo "$T/text.fifo"
-	"$KZ" --vault "$V" --passphrase-file "$T/pass" session add C001 --text-file "$T/text.fifo" \
-		>"$T/add.out" 2>&1 3>&- &
-	add=$!
-	bg_pids="$add"
-	sleep 0.5
-	KIZUNA_BUSY_TIMEOUT_MS=300 run kzp session add C001 --text "while the text waits"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	echo "from the FIFO" >"$T/text"
+	fifo_meanwhile add "$T/text" session add C001 --text-file "$T/add.fifo"
 	[[ "$output" == *"added session s5 for C001"* ]]
-	echo "from the FIFO" >"$T/text.fifo"
-	wait "$add" || { cat "$T/add.out"; false; }
 	grep -q "added session s6 for C001" "$T/add.out"
 	[ "$(kzp --json session show s6 | jq -r .text)" = "from the FIFO" ]
 	run kzp audit verify
