@@ -182,7 +182,9 @@ kz_age_identity_file_read(const char *path, struct kz_age_identity **ids,
 
     *ids = NULL;
     *n = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer
+     * (reads of a regular file never block). */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         rc = kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR,
                      "cannot open identity file %s: %s", path, strerror(errno));

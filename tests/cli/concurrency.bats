@@ -1307,6 +1307,15 @@ fifo_meanwhile() { # NAME FILE ARGS...
 	[[ "$output" == *"added session s5 for C001"* ]]
 	grep -q "added session s6 for C001" "$T/add.out"
 	[ "$(kzp --json session show s6 | jq -r .text)" = "from the FIFO" ]
+	# An identity file must be a regular file: a FIFO is refused at once
+	# (exit 2), not waited on inside the import's change.
+	age-keygen -o "$T/id.txt" 2>/dev/null
+	kzp export C001 --format json --to "$(age-keygen -y "$T/id.txt")" -o "$T/c1.age" >/dev/null
+	mkfifo "$T/id.fifo"
+	run timeout 10 "$KZ" --vault "$V" --passphrase-file "$T/pass" import "$T/c1.age" -i "$T/id.fifo"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"identity file $T/id.fifo is not a regular file"* ]]
 	run kzp audit verify
 	[ "$status" -eq 0 ]
 }
