@@ -50,15 +50,15 @@ wait_readable(int fd, const sigset_t *let_in, int seconds)
     return n == 0 ? 1 : 0;
 }
 
-/* Reads fd to its end. let_in (a terminal: SIGINT is blocked by the caller)
- * is the mask to wait with, so that Ctrl-C cancels; NULL otherwise. With
- * idle (the shell's idle hooks, let_in given), nothing typed for the idle
- * time locks the vault, the text so far kept for when it is unlocked. */
+/* Reads fd to its end into b (at most max bytes, else KZ_EUSAGE naming it).
+ * let_in (a terminal: SIGINT is blocked by the caller) is the mask to wait
+ * with, so that Ctrl-C cancels; NULL otherwise. With idle (the shell's idle
+ * hooks, let_in given), nothing typed for the idle time locks the vault, the
+ * text so far kept for when it is unlocked. */
 static int
-read_fd_all(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle, char **out,
-            size_t *len, struct kz_err *err)
+read_fd_buf(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle, size_t max,
+            struct kz_buf *b, struct kz_err *err)
 {
-    struct kz_buf b = {NULL, 0, 0};
     char chunk[4096];
     ssize_t r;
     int rc = KZ_OK, w, limit = 0;
@@ -72,7 +72,7 @@ read_fd_all(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle
              * is typing: kept, and the wait begins again; else the vault
              * locks, the text so far kept for when it is unlocked. */
             if ((r = (ssize_t)kz_ui_typing_pending(chunk, sizeof(chunk))) == 0) {
-                if (kz_ui_typing_relock(idle, limit, kz_buf_str(&b), b.len) == 0)
+                if (kz_ui_typing_relock(idle, limit, kz_buf_str(b), b->len) == 0)
                     continue;
                 rc = kz_fail(err, KZ_ERR, "the vault locked while the note was typed and was "
                                           "not unlocked; the note was not saved");
@@ -93,19 +93,41 @@ read_fd_all(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle
                 break;
             }
         }
-        kz_buf_addn(&b, chunk, (size_t)r);
-        if (b.len > TEXT_FILE_MAX) {
-            rc = kz_fail(err, KZ_EUSAGE, "%s is larger than 4 MiB", name);
+        kz_buf_addn(b, chunk, (size_t)r);
+        if (b->len > max) {
+            rc = kz_fail(err, KZ_EUSAGE, "%s is larger than %zu MiB", name, max >> 20);
             break;
         }
     }
     sodium_memzero(chunk, sizeof(chunk));
+    return rc;
+}
+
+/* read_fd_buf for a note's text (at most 4 MiB): *out a string. */
+static int
+read_fd_all(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle, char **out,
+            size_t *len, struct kz_err *err)
+{
+    struct kz_buf b = {NULL, 0, 0};
+    int rc = read_fd_buf(fd, name, let_in, idle, TEXT_FILE_MAX, &b, err);
+
     if (rc == KZ_OK) {
         *out = kz_xstrdup(kz_buf_str(&b));
         *len = b.len;
     }
     kz_buf_free(&b);
     return rc;
+}
+
+/* 1 for a path that names no regular file but a FIFO, a pipe (a process
+ * substitution), a device: opening or reading it may wait for whatever
+ * writes it, so a change is let go meanwhile. */
+static int
+stream_path(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
 }
 
 /* s[0..n) without the blanks (spaces, tabs, line breaks) at either end. */
@@ -320,14 +342,12 @@ retake(struct kz_state *st, int *moved, struct kz_err *err)
 static int
 from_person(const struct kz_state *st, const char *text, const char *file)
 {
-    struct stat sb;
-
     if (text != NULL)
         return 0;
     if (file != NULL && strcmp(file, "-") == 0)
         return !stdin_is_script(st);
     if (file != NULL) /* opening a FIFO waits for its writer */
-        return stat(file, &sb) == 0 && !S_ISREG(sb.st_mode);
+        return stream_path(file);
     return st->interactive || kz_ui_have_terminal(); /* the editor */
 }
 
@@ -420,9 +440,7 @@ kz_cmd_read_input(struct kz_state *st, const char *path, size_t max, struct kz_b
     struct kz_err e2;
     struct stat sb;
     const char *again;
-    char chunk[65536];
     size_t len;
-    ssize_t n = 0;
     int fd, released = 0, moved = 0, rc;
 
     if ((rc = memo_next(st, 'f', &again, &len, err)) != KZ_OK)
@@ -435,30 +453,17 @@ kz_cmd_read_input(struct kz_state *st, const char *path, size_t max, struct kz_b
      * to deliver, and opening a FIFO waits for its writer: meanwhile the
      * change, which has written nothing yet, does not keep other processes
      * out. */
-    if ((stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) && st->vault != NULL)
+    if (st->vault != NULL && stream_path(path))
         released = kz_vault_release(st->vault);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         rc = kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s", path,
                      strerror(errno));
-    else if (!released && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode) && st->vault != NULL)
-        released = kz_vault_release(st->vault); /* became one since */
-    while (fd >= 0) {
-        if ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (out->len + (size_t)n > max) {
-            rc = kz_fail(err, KZ_EUSAGE, "%s is larger than %zu MiB", path, max >> 20);
-            break;
-        }
-        kz_buf_addn(out, chunk, (size_t)n);
-    }
-    if (n < 0)
-        rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", path, strerror(errno));
-    sodium_memzero(chunk, sizeof(chunk));
-    if (fd >= 0)
+    } else {
+        if (!released && st->vault != NULL && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode))
+            released = kz_vault_release(st->vault); /* became one since */
+        rc = read_fd_buf(fd, path, NULL, NULL, max, out, err);
         close(fd);
+    }
     kz_err_clear(&e2);
     if (released && retake(st, &moved, &e2) != KZ_OK && rc == KZ_OK) {
         *err = e2;
@@ -524,7 +529,6 @@ secret_in(struct kz_state *st, const char *prompt, const char *file, char **out,
           struct kz_err *err)
 {
     struct kz_err e2;
-    struct stat sb;
     int released = 0, moved = 0, rc, rc2;
 
     *out = NULL;
@@ -538,7 +542,7 @@ secret_in(struct kz_state *st, const char *prompt, const char *file, char **out,
         st->memo_secret_taken = 1;
         return KZ_OK;
     }
-    if (st->vault != NULL && (file == NULL || stat(file, &sb) != 0 || !S_ISREG(sb.st_mode)))
+    if (st->vault != NULL && (file == NULL || stream_path(file)))
         released = kz_vault_release(st->vault);
     rc = file != NULL ? kz_ui_read_secret_file(file, out, len, err)
                       : kz_ui_read_secret_tty(prompt, out, len, err);
