@@ -68,7 +68,9 @@ kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *pa
                            KZ_AGE_SCRYPT_MAX_LOGN);
     }
     if (identity_file != NULL)
-        return kz_age_identity_file_read(identity_file, ids, n, err);
+        return (rc = kz_cmd_not_vault(st, identity_file, err)) != KZ_OK
+                   ? rc
+                   : kz_age_identity_file_read(identity_file, ids, n, err);
     if (passfile != NULL)
         rc = kz_cmd_secret_file(st, passfile, &pass, &len, err);
     else if (st->interactive || kz_ui_have_terminal())

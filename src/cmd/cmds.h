@@ -105,6 +105,11 @@ int kz_cmd_text_empty(const char *text, size_t len, const char *initial);
  * 0 no. */
 int kz_cmd_ask(struct kz_state *st, const char *question, const char *typed, int *ok,
                struct kz_err *err);
+/* KZ_OK unless path is the vault file or its -wal, -shm or -journal (the same
+ * inode): then KZ_EUSAGE saying so. A file a command opens and closes itself
+ * must never be the vault's: closing it would drop the process's POSIX locks
+ * on it, SQLite's too (import vault.kz by mistake). */
+int kz_cmd_not_vault(const struct kz_state *st, const char *path, struct kz_err *err);
 /* The whole of the file at path into out (at most max bytes, else KZ_EUSAGE
  * naming it). Not a regular file (a pipe, a FIFO, a process substitution):
  * the change is let go while it delivers, as kz_cmd_text does for the editor.

@@ -46,11 +46,8 @@ kz_import_read(struct kz_state *st, const char *path, const char *identity,
 
     /* The whole file first: a pipe cannot be read twice (the type is told by
      * its first bytes), and it is read with the change let go. */
-    if ((rc = kz_cmd_read_input(st, path, IMPORT_RAW_MAX, &raw, err)) != KZ_OK) {
-        if (rc == KZ_EUSAGE) /* too large even for an armored age file */
-            kz_fail(err, rc, "%s is larger than 64 MiB", path);
-        goto out;
-    }
+    if ((rc = kz_cmd_read_input(st, path, IMPORT_RAW_MAX, &raw, err)) != KZ_OK)
+        goto out; /* also too large even for an armored age file (86 MiB) */
     head = kz_buf_str(&raw);
     /* Armor may follow blank lines (LF or CRLF), as age and backup verify
      * accept: up to 1 KiB of whitespace. */

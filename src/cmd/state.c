@@ -185,9 +185,13 @@ unlock_from_option(struct kz_state *st, struct kz_err *err)
     size_t len = 0;
 
     if (recovery)
-        rc = kz_ui_read_secret_file(st->recovery_file, &secret, &len, err);
+        rc = (rc = kz_cmd_not_vault(st, st->recovery_file, err)) != KZ_OK
+                 ? rc
+                 : kz_ui_read_secret_file(st->recovery_file, &secret, &len, err);
     else if (st->passphrase_file != NULL)
-        rc = kz_ui_read_secret_file(st->passphrase_file, &secret, &len, err);
+        rc = (rc = kz_cmd_not_vault(st, st->passphrase_file, err)) != KZ_OK
+                 ? rc
+                 : kz_ui_read_secret_file(st->passphrase_file, &secret, &len, err);
     else
         rc = kz_ui_read_secret_fd(st->passphrase_fd, &secret, &len, err);
     /* A descriptor gives its passphrase once: read again after a lock, it is

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Where note text comes from, and confirmations. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -172,6 +173,26 @@ stdin_is_script(const struct kz_state *st)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+int
+kz_cmd_not_vault(const struct kz_state *st, const char *path, struct kz_err *err)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    struct stat a, b;
+    char other[PATH_MAX];
+
+    if (st->vault_path == NULL || stat(path, &a) != 0)
+        return KZ_OK;
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        snprintf(other, sizeof(other), "%s%s", st->vault_path, sfx[i]);
+        if (stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return kz_fail(err, KZ_EUSAGE,
+                           "%s is the vault%s itself, not a file to read (an export, a "
+                           "note's text, a key): only SQLite opens it",
+                           path, sfx[i][0] != '\0' ? "'s journal" : "");
+    }
+    return KZ_OK;
+}
+
 static int
 text_from(struct kz_state *st, const char *initial, const char *text, const char *file,
           int may_lock, char **out, size_t *len, struct kz_err *err)
@@ -218,6 +239,8 @@ text_from(struct kz_state *st, const char *initial, const char *text, const char
         }
         if (strcmp(file, "-") == 0)
             return read_fd_all(STDIN_FILENO, "standard input", NULL, NULL, out, len, err);
+        if ((rc = kz_cmd_not_vault(st, file, err)) != KZ_OK)
+            return rc;
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return kz_fail(err, errno == ENOENT ? KZ_ENOTFOUND : KZ_ERR, "cannot open %s: %s",
@@ -449,6 +472,8 @@ kz_cmd_read_input(struct kz_state *st, const char *path, size_t max, struct kz_b
         kz_buf_addn(out, again, len);
         return KZ_OK;
     }
+    if ((rc = kz_cmd_not_vault(st, path, err)) != KZ_OK)
+        return rc;
     /* A pipe or a FIFO (rclone cat, a process substitution) may take minutes
      * to deliver, and opening a FIFO waits for its writer: meanwhile the
      * change, which has written nothing yet, does not keep other processes
@@ -542,6 +567,8 @@ secret_in(struct kz_state *st, const char *prompt, const char *file, char **out,
         st->memo_secret_taken = 1;
         return KZ_OK;
     }
+    if (file != NULL && (rc = kz_cmd_not_vault(st, file, err)) != KZ_OK)
+        return rc;
     if (st->vault != NULL && (file == NULL || stream_path(file)))
         released = kz_vault_release(st->vault);
     rc = file != NULL ? kz_ui_read_secret_file(file, out, len, err)

@@ -1319,3 +1319,31 @@ fifo_meanwhile() { # NAME FILE ARGS...
 	run kzp audit verify
 	[ "$status" -eq 0 ]
 }
+
+@test "the vault named as a file to read (import, --text-file, -i, --passphrase-file) is refused, never opened by kizuna itself" {
+	# Closing a descriptor kizuna opened on the vault would drop this
+	# process's POSIX locks on it, SQLite's too, while another process works.
+	new_vault
+	kzp couple add C001 >/dev/null
+	shell_start sh
+	echo "session add C001 --text 'from the open shell'" >&"$sh_fd"
+	for args in "import $V" "session add C001 --text-file $V-wal" "import $V -i $V" \
+		"import $V-shm --backup-passphrase-file $V"; do
+		# shellcheck disable=SC2086
+		run kzp $args
+		echo "$args: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"is the vault"*"itself, not a file to read"* ]]
+	done
+	run "$KZ" --vault "$V" --passphrase-file "$V" couple list
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$V is the vault itself"* ]]
+	echo "session list C001" >&"$sh_fd"
+	echo "quit" >&"$sh_fd"
+	wait "$sh_pid"
+	grep -q "from the open shell" "$T/sh.out"
+	[ "$(kzp --json session list C001 | jq length)" -eq 1 ]
+	[ "$(sqlite3 "$V" 'PRAGMA integrity_check')" = ok ]
+	run kzp audit verify
+	[ "$status" -eq 0 ]
+}
