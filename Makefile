@@ -78,7 +78,7 @@ $(BIN): $(BUILD)/src/main.o $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS) \
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -Itests/unit $< $(LIB) -o $@ $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(shell pkg-config --libs cmocka) $(TEST_LIBS_$*)
 
 $(BUILD)/tests/kzage: tests/tools/kzage.c $(LIB)
@@ -150,7 +150,7 @@ bench:
 
 # The long runs make check samples: the concurrency stress test
 # (tests/cli/concurrency.bats: a shell, two writers, backups, audits, a rekey
-# and a passwd on one vault) for longer than its 25 s, the crash test with 100
+# and a passwd on one vault) for longer than its 15 s, the crash test with 100
 # kills (50) and the I/O-error tests failing every call (every 2nd):
 # make stress [STRESS_SECONDS=300] [KZ_STRESS_SEED=N] [KZ_CRASH_TRIALS=100]
 STRESS_SECONDS ?= 300
@@ -233,4 +233,4 @@ fmt:
 clean:
 	rm -rf build build-asan
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(FUZZ_BIN:=.d) $(BUILD)/tests/fuzz/fuzz_util.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(FUZZ_BIN:=.d) $(UNIT_BIN:=.d) $(BUILD)/tests/fuzz/fuzz_util.d

@@ -210,16 +210,17 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 extras=0
 [ "${1:-}" = --one ] || extras=1
-# The normal build samples two long tests too (make stress runs them whole):
-# 50 crash kills (100), every 2nd I/O error (every one). The sanitizer lane
+# The normal build samples three long tests too (make stress runs them whole):
+# the stress test 15 s (300), 50 crash kills (100), every 2nd I/O error (every
+# one). The sanitizer lane
 # starts once the normal build is done (two compilers at once would only
 # share the cores).
 if make --no-print-directory -j"$jobs" BUILD="${BUILD:-build}" all >/dev/null 2>&1 &&
 	[ "$extras" = 1 ]; then
 	start_asan_lane
 fi
-KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS:-50}" KZ_IOERR_STEP="${KZ_IOERR_STEP:-2}" \
-	suite "${BUILD:-build}" normal
+STRESS_SECONDS="${STRESS_SECONDS:-15}" KZ_CRASH_TRIALS="${KZ_CRASH_TRIALS:-50}" \
+	KZ_IOERR_STEP="${KZ_IOERR_STEP:-2}" suite "${BUILD:-build}" normal
 if [ "$extras" = 1 ]; then
 	echo "== normal done; waiting for the sanitizer lane [$((SECONDS - t0)) s]"
 	[ -z "$asan_pid" ] || finish_asan_lane

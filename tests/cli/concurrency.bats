@@ -5,7 +5,7 @@
 # lost, no short id is given twice, a process whose key a rekey replaced
 # writes nothing and exits 3, the file always passes its integrity check, and
 # no process is left with its descriptors on a deleted -wal or -shm.
-# The stress test runs for STRESS_SECONDS (default 25; make stress: 300) and
+# The stress test runs for STRESS_SECONDS (default 25; make check: 15; make stress: 300) and
 # prints its seed; KZ_STRESS_SEED=N replays its choices (not the timing).
 
 load helpers

@@ -30,7 +30,8 @@ tu_rmdir(const char *dir)
 {
     /* No system(): unlink the known vault files, then the folder. */
     static const char *const names[] = {"a.kz", "a.kz-wal", "a.kz-shm", "a.kz-journal",
-                                        "b.kz", "b.kz-wal", "b.kz-shm", "b.kz-journal", NULL};
+                                        "b.kz", "b.kz-wal", "b.kz-shm", "b.kz-journal",
+                                        "stderr", NULL};
     char path[4200];
     int i;
 
