@@ -13,6 +13,8 @@ struct kz_buf {
 
 void kz_buf_add(struct kz_buf *b, const char *s);
 void kz_buf_addn(struct kz_buf *b, const char *s, size_t n);
+/* Room for n more bytes (and the NUL) without moving the text again. */
+void kz_buf_reserve(struct kz_buf *b, size_t n);
 void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The text so far ("" if empty); valid until the next change. */
 const char *kz_buf_str(struct kz_buf *b);

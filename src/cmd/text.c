@@ -66,6 +66,29 @@ read_fd_buf(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle
 
     if (idle != NULL && let_in != NULL && idle->idle_limit != NULL && idle->idle_relock != NULL)
         limit = idle->idle_limit(idle->idle_ctx);
+    if (let_in == NULL) {
+        /* A file read through (an import's 5 MB): into the buffer itself, in
+         * large reads, its size reserved once when it has one. */
+        struct stat sb;
+        if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+            kz_buf_reserve(b, (size_t)sb.st_size < max ? (size_t)sb.st_size + 1 : max + 1);
+        for (;;) {
+            if (b->len + 1 >= b->cap)
+                kz_buf_reserve(b, 65536);
+            r = read(fd, b->p + b->len, b->cap - b->len - 1);
+            if (r == 0)
+                break;
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                return kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
+            b->len += (size_t)r;
+            b->p[b->len] = '\0';
+            if (b->len > max)
+                return kz_fail(err, KZ_EUSAGE, "%s is larger than %zu MiB", name, max >> 20);
+        }
+        return KZ_OK;
+    }
     for (;;) {
         w = let_in != NULL ? wait_readable(fd, let_in, limit) : 0;
         if (w > 0) {

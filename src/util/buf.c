@@ -31,6 +31,12 @@ grow(struct kz_buf *b, size_t more)
 }
 
 void
+kz_buf_reserve(struct kz_buf *b, size_t n)
+{
+    grow(b, n);
+}
+
+void
 kz_buf_addn(struct kz_buf *b, const char *s, size_t n)
 {
     grow(b, n);

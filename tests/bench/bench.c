@@ -1062,38 +1062,45 @@ bench_script(const char *dir, const struct kz_kdf_params *kdf)
            t_shape, t_shape / t_plain, t_kz / t_shape);
     {
         /* The import command on a JSON export of C000 (half the script's
-         * notes), into a new vault, against the layout anchor for as many
-         * records. */
-        char epath[PATH_MAX], ipath[PATH_MAX], *recovery = NULL;
+         * notes), into a new vault (unlocked before the clock starts, as
+         * [1]'s one-shot), against the layout anchor for as many records;
+         * the best of 3 rounds by turns. */
+        char epath[PATH_MAX], ipath[PATH_MAX], *recovery = NULL, iline[PATH_MAX + 16];
         const char *eargs[] = {"export", "C000", "--format", "json", "-o", epath, "--yes", NULL};
-        const char *iargs[] = {"import", epath, NULL};
         struct kz_vault *v2 = NULL;
         struct kz_err err;
         struct stat sb;
-        double t_imp, t_anchor;
+        double t_imp = 1e9, t_anchor = 1e9;
         long nrec = SCRIPT_NOTES / 2 + 1;
 
         snprintf(epath, sizeof(epath), "%.4000s/C000.json", dir);
         snprintf(ipath, sizeof(ipath), "%.4000s/import.kz", dir);
+        snprintf(iline, sizeof(iline), "import %s", epath);
+        snprintf(ppath, sizeof(ppath), "%.4000s/import-layout.db", dir);
         run_kizuna(vpath, eargs);
-        if (kz_vault_create(ipath, PASS, strlen(PASS), kdf, &recovery, &v2, &err) != KZ_OK)
-            die("create", &err);
-        kz_secure_free(recovery);
-        kz_vault_close(v2);
-        {
-            /* less the same process unlocking and listing the couples */
-            const char *largs[] = {"couple", "list", NULL};
-            double t_list;
+        for (int round = 0; round < 3; round++) {
+            struct kz_state ist;
+            double t0, ti;
+            if (kz_vault_create(ipath, PASS, strlen(PASS), kdf, &recovery, &v2, &err) != KZ_OK)
+                die("create", &err);
+            kz_secure_free(recovery);
+            kz_vault_close(v2);
+            fresh_state(&ist, ipath, 0, NULL, NULL);
             sync();
-            t_list = run_kizuna(ipath, largs);
-            sync();
-            t_imp = run_kizuna(ipath, iargs) - t_list;
+            t0 = now_s();
+            if (run(&ist, iline) != KZ_OK)
+                die("import", NULL);
+            ti = now_s() - t0;
+            state_done(&ist);
+            remove_vault(ipath);
+            if (ti < t_imp)
+                t_imp = ti;
+            if ((ti = layout_anchor(ppath, nrec, 1700, 0)) < t_anchor)
+                t_anchor = ti;
         }
         stat(epath, &sb);
-        snprintf(ppath, sizeof(ppath), "%.4000s/import-layout.db", dir);
-        t_anchor = layout_anchor(ppath, nrec, 1700, 0);
-        printf("  import: kizuna import of a JSON export (%.1f MB, a couple and %d notes), less "
-               "the same process with 'couple list'\n",
+        printf("  import: kizuna import of a JSON export (%.1f MB, a couple and %d notes) in an "
+               "unlocked process; the best of 3 rounds by turns\n",
                sb.st_size / 1e6, SCRIPT_NOTES / 2);
         target("[6] import", t_imp, 's', "plain SQLite, kizuna's padded sizes and layout",
                t_anchor, 0, 1.2);

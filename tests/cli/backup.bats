@@ -528,6 +528,21 @@ NORM='. as $d
 	[ "$(echo "$output" | jq -r .partner1.name)" = Aiko ]
 	run kzp --json session list C015
 	[ "$(echo "$output" | jq length)" = 3 ]
+	# 64 MiB of plain JSON at most: the export followed by spaces up to the
+	# limit imports; one byte more is refused before anything is parsed.
+	cp "$T/f.json" "$T/edge.json"
+	truncate -s 64M "$T/edge.json"
+	tr '\0' ' ' <"$T/edge.json" >"$T/edge2.json"
+	rm "$T/edge.json"
+	run kzp import "$T/edge2.json" --as C016
+	[ "$status" -eq 0 ]
+	[ "$(kz --json info | jq .records)" = $((before + 14)) ]
+	printf ' ' >>"$T/edge2.json"
+	run kzp import "$T/edge2.json" --as C017
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"edge2.json is larger than 64 MiB" ]]
+	[ "$(kz --json info | jq .records)" = $((before + 14)) ]
+	rm "$T/edge2.json"
 }
 
 @test "export --to writes an age file that import -i reads; no plaintext in it" {
