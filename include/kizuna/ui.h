@@ -123,6 +123,12 @@ int kz_ui_columns(void);
 int kz_ui_screen_rows(void);
 /* True when stdin and stdout are terminals (a person is there to ask). */
 int kz_ui_have_terminal(void);
+/* True when a passphrase or a key can be asked on the terminal: stdin and
+ * stdout are one, or, when they carry data (search ... | less, cat f.age |
+ * kizuna import /dev/stdin), standard error is one and the process has a
+ * controlling terminal to ask on, as ssh, sudo and age ask. Never from cron
+ * (no controlling terminal) nor with standard error sent elsewhere. */
+int kz_ui_secret_askable(void);
 
 /* Holds what the command prints to out (not errf) in memory until release:
  * a view is shown only once its audit event is saved. release(ui, 1) prints

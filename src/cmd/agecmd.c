@@ -73,7 +73,7 @@ kz_cmd_identities(struct kz_state *st, const char *identity_file, const char *pa
                    : kz_age_identity_file_read(identity_file, ids, n, err);
     if (passfile != NULL)
         rc = kz_cmd_secret_file(st, passfile, &pass, &len, err);
-    else if (st->interactive || kz_ui_have_terminal())
+    else if (st->interactive || kz_ui_secret_askable())
         rc = kz_cmd_ask_secret(st, "Backup passphrase: ", &pass, &len, err);
     else
         return kz_fail(err, KZ_EAUTH,

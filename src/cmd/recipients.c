@@ -118,7 +118,7 @@ kz_backup_recipients(struct kz_state *st, const char *const *to, int nto, int pa
                                            "a passphrase only alone)");
         if (passfile != NULL)
             rc = kz_ui_read_secret_file(passfile, pass, &len, err);
-        else if (st->interactive || kz_ui_have_terminal())
+        else if (st->interactive || kz_ui_secret_askable())
             rc = kz_ui_read_secret_tty("Passphrase for the backup: ", pass, &len, err);
         else
             rc = kz_fail(err, KZ_EAUTH, "no terminal to ask for the backup passphrase "

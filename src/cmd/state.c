@@ -280,7 +280,7 @@ kz_state_unlock(struct kz_state *st, struct kz_err *err)
     if (st->recovery_file != NULL ||
         (!st->want_recovery && (st->passphrase_file != NULL || st->passphrase_fd >= 0)))
         return unlock_from_option(st, err);
-    if (!st->interactive && !kz_ui_have_terminal())
+    if (!st->interactive && !kz_ui_secret_askable())
         return kz_fail(err, KZ_EAUTH,
                        st->want_recovery
                            ? "no terminal to ask for the recovery key (use --recovery-key-file)"
@@ -308,7 +308,7 @@ int
 kz_state_unlock_asks(const struct kz_state *st)
 {
     return st->passphrase_file == NULL && st->passphrase_fd < 0 && st->recovery_file == NULL &&
-           st->nshare_files == 0 && (st->interactive || kz_ui_have_terminal());
+           st->nshare_files == 0 && (st->interactive || kz_ui_secret_askable());
 }
 
 /* Logs the lock, then wipes the keys and what the views left behind. */

@@ -88,6 +88,21 @@ tty_open(struct tty_guard *g)
     return 0;
 }
 
+int
+kz_ui_secret_askable(void)
+{
+    int fd;
+
+    if (kz_ui_have_terminal())
+        return 1;
+    if (!isatty(STDERR_FILENO))
+        return 0;
+    if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
 static void
 tty_close(struct tty_guard *g)
 {
