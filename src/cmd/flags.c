@@ -16,8 +16,8 @@
 #define FLAG_LINE_MAX 640
 
 int
-kz_couple_flags(struct kz_state *st, const unsigned char *couple, struct kz_flag **out,
-                size_t *n, struct kz_err *err)
+kz_couple_flags_in(struct kz_state *st, const struct kz_scores_gather *g, struct kz_flag **out,
+                   size_t *n, struct kz_err *err)
 {
     char(*names)[KZ_MEASURE_NAME_MAX + 1] = kz_xcalloc(MEASURES_MAX, sizeof(*names));
     struct kz_flag got[KZ_FLAGS_MAX];
@@ -27,12 +27,12 @@ kz_couple_flags(struct kz_state *st, const unsigned char *couple, struct kz_flag
 
     *out = NULL;
     *n = 0;
-    m = kz_scores_measures(st, couple, names, MEASURES_MAX);
+    m = kz_scores_measures_in(g, names, MEASURES_MAX);
     if (m > MEASURES_MAX)
         m = MEASURES_MAX;
     for (i = 0; i < m; i++) {
         memset(&s, 0, sizeof(s));
-        if ((rc = kz_scores_series(st, couple, names[i], &s, err)) != KZ_OK)
+        if ((rc = kz_scores_series_in(st, g, names[i], &s, err)) != KZ_OK)
             break;
         k = kz_flags_compute(&s, got, KZ_FLAGS_MAX);
         kz_series_free(&s);
@@ -52,6 +52,22 @@ kz_couple_flags(struct kz_state *st, const unsigned char *couple, struct kz_flag
     }
     *n = have;
     return KZ_OK;
+}
+
+int
+kz_couple_flags(struct kz_state *st, const unsigned char *couple, struct kz_flag **out,
+                size_t *n, struct kz_err *err)
+{
+    struct kz_scores_gather g;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if ((rc = kz_scores_gather(st, couple, &g, err)) != KZ_OK)
+        return rc;
+    rc = kz_couple_flags_in(st, &g, out, n, err);
+    kz_scores_gather_free(&g);
+    return rc;
 }
 
 /* Partner k's name in the couple body ("" when it has none). */
@@ -142,6 +158,7 @@ kz_flags_mark(const struct kz_state *st)
 struct couple_ref {
     unsigned char id[KZ_RECORD_ID_BYTES];
     char code[KZ_CODE_MAX + 1];
+    struct kz_scores_gather sg; /* its sessions and scores */
 };
 
 struct active {
@@ -160,9 +177,33 @@ gather_active(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         a->cap = a->cap ? a->cap * 2 : 32;
         a->c = kz_xrealloc(a->c, a->cap * sizeof(*a->c));
     }
+    memset(&a->c[a->n], 0, sizeof(a->c[a->n]));
     memcpy(a->c[a->n].id, id, KZ_RECORD_ID_BYTES);
     memcpy(a->c[a->n].code, hi->code, sizeof(hi->code));
     a->n++;
+    return 0;
+}
+
+static int
+by_id(const void *x, const void *y)
+{
+    return memcmp(((const struct couple_ref *)x)->id, ((const struct couple_ref *)y)->id,
+                  KZ_RECORD_ID_BYTES);
+}
+
+/* Each session and score head to its couple's gathering (a->c sorted by id). */
+static int
+gather_scores(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct active *a = ctx;
+    struct couple_ref key, *c;
+
+    (void)id;
+    if (hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_SCORE)
+        return 0;
+    memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
+    if ((c = bsearch(&key, a->c, a->n, sizeof(*a->c), by_id)) != NULL)
+        kz_scores_gather_add(&c->sg, hi);
     return 0;
 }
 
@@ -176,16 +217,19 @@ by_code(const void *x, const void *y)
     return c != 0 ? c : strcmp(a, b);
 }
 
-/* One couple's flags into doc (JSON) and text, each line after prefix. */
+/* One couple's flags (from sg, or its own pass over the heads when NULL)
+ * into doc (JSON) and text, each line after prefix. */
 static int
-add_couple(struct kz_state *st, const unsigned char *id, const char *code, const json_t *c,
-           const char *prefix, json_t *doc, struct kz_buf *text, struct kz_err *err)
+add_couple(struct kz_state *st, const unsigned char *id, const struct kz_scores_gather *sg,
+           const char *code, const json_t *c, const char *prefix, json_t *doc,
+           struct kz_buf *text, struct kz_err *err)
 {
     struct kz_flag *f = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = kz_couple_flags(st, id, &f, &n, err)) != KZ_OK)
+    if ((rc = sg != NULL ? kz_couple_flags_in(st, sg, &f, &n, err)
+                         : kz_couple_flags(st, id, &f, &n, err)) != KZ_OK)
         return rc;
     if (st->ui.json) {
         json_t *got = kz_flags_json(st, code, c, f, n);
@@ -209,6 +253,17 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
 
     if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_active, &a, err)) != KZ_OK)
         goto out;
+    /* Every couple's sessions and scores in one more pass, not three a couple. */
+    if (a.n > 1)
+        qsort(a.c, a.n, sizeof(*a.c), by_id);
+    if (a.n > 0 && (rc = kz_rec_scan(st, gather_scores, &a, err)) != KZ_OK)
+        goto out;
+    for (i = 0; i < a.n; i++) {
+        if (a.c[i].sg.nr > 0)
+            kz_scores_gather_done(&a.c[i].sg); /* sorted only where there are scores */
+        else
+            kz_scores_gather_free(&a.c[i].sg);
+    }
     if (a.n > 1)
         qsort(a.c, a.n, sizeof(*a.c), by_code);
     for (i = 0; i < a.n; i++) {
@@ -216,12 +271,14 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
         if ((rc = kz_couple_load(st, a.c[i].id, &c, err)) != KZ_OK)
             goto out;
         snprintf(prefix, sizeof(prefix), "%-8s  ", a.c[i].code);
-        rc = add_couple(st, a.c[i].id, a.c[i].code, c, prefix, doc, text, err);
+        rc = add_couple(st, a.c[i].id, &a.c[i].sg, a.c[i].code, c, prefix, doc, text, err);
         json_decref(c);
         if (rc != KZ_OK)
             goto out;
     }
 out:
+    for (i = 0; i < a.n; i++)
+        kz_scores_gather_free(&a.c[i].sg);
     free(a.c);
     return rc;
 }
@@ -243,7 +300,7 @@ cmd_flags(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
             goto out;
         snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", pos[0]); /* as stored */
-        rc = add_couple(st, id, pos[0], c, "", doc, &text, err);
+        rc = add_couple(st, id, NULL, pos[0], c, "", doc, &text, err);
     }
     if (rc != KZ_OK)
         goto out;

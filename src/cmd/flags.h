@@ -16,6 +16,12 @@
  * kz_flags_compute's order: *out malloc'd (free it; NULL when none), *n. */
 int kz_couple_flags(struct kz_state *st, const unsigned char *couple, struct kz_flag **out,
                     size_t *n, struct kz_err *err);
+/* The same from a couple's gathered sessions and scores (scores.h): a
+ * command showing many couples' flags makes one pass over the heads for
+ * them all, not three a couple. */
+struct kz_scores_gather;
+int kz_couple_flags_in(struct kz_state *st, const struct kz_scores_gather *g,
+                       struct kz_flag **out, size_t *n, struct kz_err *err);
 
 /* The flags as the JSON objects kizuna(1) documents ("JSON output", flags),
  * for the couple code with body c (the partners' names): a new array. */

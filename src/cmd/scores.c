@@ -32,29 +32,16 @@ kz_measure_find(struct kz_state *st, const char *name, struct kz_measure *out,
     return KZ_OK;
 }
 
-/* One pass over the heads: the couple's sessions (number, date, void) and
- * its scores. */
-struct sess {
+/* A couple's sessions (number, date, void) and score heads: what its series
+ * and measures are made from. */
+struct kz_scores_sess {
     uint32_t num, date;
     int voided;
 };
-struct gather {
-    const unsigned char *couple;
-    struct sess *s;
-    size_t ns, caps;
-    struct kz_head_info *r;
-    size_t nr, capr;
-};
 
-static int
-collect(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+void
+kz_scores_gather_add(struct kz_scores_gather *g, const struct kz_head_info *hi)
 {
-    struct gather *g = ctx;
-
-    (void)id;
-    if ((hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_SCORE) ||
-        memcmp(hi->parent, g->couple, KZ_RECORD_ID_BYTES) != 0)
-        return 0;
     if (hi->kind == KZ_KIND_SESSION) {
         if (g->ns == g->caps) {
             g->caps = g->caps ? g->caps * 2 : 64;
@@ -64,62 +51,86 @@ collect(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
         g->s[g->ns].date = hi->date;
         g->s[g->ns].voided = (hi->flags & KZ_HF_VOID) != 0;
         g->ns++;
-        return 0;
+    } else if (hi->kind == KZ_KIND_SCORE) {
+        if (g->nr == g->capr) {
+            g->capr = g->capr ? g->capr * 2 : 64;
+            g->r = kz_xrealloc(g->r, g->capr * sizeof(*g->r));
+        }
+        g->r[g->nr++] = *hi;
     }
-    if (g->nr == g->capr) {
-        g->capr = g->capr ? g->capr * 2 : 64;
-        g->r = kz_xrealloc(g->r, g->capr * sizeof(*g->r));
-    }
-    g->r[g->nr++] = *hi;
-    return 0;
 }
 
 static int
 by_num(const void *a, const void *b)
 {
-    const struct sess *x = a, *y = b;
+    const struct kz_scores_sess *x = a, *y = b;
 
     return x->num < y->num ? -1 : x->num > y->num;
 }
 
-/* The session num among the gathered ones, or NULL (sorted by number). */
-static const struct sess *
-session_of(const struct gather *g, uint32_t num)
+void
+kz_scores_gather_done(struct kz_scores_gather *g)
 {
-    struct sess key = {num, 0, 0};
-
-    return g->ns > 0 ? bsearch(&key, g->s, g->ns, sizeof(*g->s), by_num) : NULL;
-}
-
-static int
-gather(struct kz_state *st, const unsigned char *couple, struct gather *g, struct kz_err *err)
-{
-    int rc;
-
-    memset(g, 0, sizeof(*g));
-    g->couple = couple;
-    if ((rc = kz_rec_scan_kind(st, -1, g->couple, collect, g, err)) != KZ_OK)
-        return rc;
     if (g->ns > 1)
         qsort(g->s, g->ns, sizeof(*g->s), by_num);
-    return KZ_OK;
 }
 
-static void
-gather_free(struct gather *g)
+void
+kz_scores_gather_free(struct kz_scores_gather *g)
 {
     free(g->s);
     free(g->r);
     memset(g, 0, sizeof(*g));
 }
 
+struct one {
+    const unsigned char *couple;
+    struct kz_scores_gather *g;
+};
+
+static int
+collect(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct one *o = ctx;
+
+    (void)id;
+    if (memcmp(hi->parent, o->couple, KZ_RECORD_ID_BYTES) == 0)
+        kz_scores_gather_add(o->g, hi);
+    return 0;
+}
+
+int
+kz_scores_gather(struct kz_state *st, const unsigned char *couple, struct kz_scores_gather *g,
+                 struct kz_err *err)
+{
+    struct one o = {couple, g};
+    int rc;
+
+    memset(g, 0, sizeof(*g));
+    if ((rc = kz_rec_scan_kind(st, -1, couple, collect, &o, err)) != KZ_OK) {
+        kz_scores_gather_free(g);
+        return rc;
+    }
+    kz_scores_gather_done(g);
+    return KZ_OK;
+}
+
+/* The session num among the gathered ones, or NULL (sorted by number). */
+static const struct kz_scores_sess *
+session_of(const struct kz_scores_gather *g, uint32_t num)
+{
+    struct kz_scores_sess key = {num, 0, 0};
+
+    return g->ns > 0 ? bsearch(&key, g->s, g->ns, sizeof(*g->s), by_num) : NULL;
+}
+
 /* The measure, session and total of a score head whose session is there and
  * not voided: the session's date into *date; 0, or -1 to leave it out. */
 static int
-live_score(const struct gather *g, const struct kz_head_info *hi, char *measure,
+live_score(const struct kz_scores_gather *g, const struct kz_head_info *hi, char *measure,
            uint32_t *session, double *total, uint32_t *date)
 {
-    const struct sess *s;
+    const struct kz_scores_sess *s;
 
     if (kz_score_tags(hi->tags, measure, session, total) != 0 ||
         (s = session_of(g, *session)) == NULL || s->voided)
@@ -152,22 +163,17 @@ by_rank(const void *a, const void *b)
 }
 
 size_t
-kz_scores_measures(struct kz_state *st, const unsigned char *couple,
-                   char names[][KZ_MEASURE_NAME_MAX + 1], size_t max)
+kz_scores_measures_in(const struct kz_scores_gather *g, char names[][KZ_MEASURE_NAME_MAX + 1],
+                      size_t max)
 {
-    struct gather g;
     char (*all)[KZ_MEASURE_NAME_MAX + 1] = NULL, m[KZ_MEASURE_NAME_MAX + 1];
     size_t i, k, n = 0;
     uint32_t sn, date;
     double total;
 
-    if (gather(st, couple, &g, NULL) != KZ_OK) {
-        gather_free(&g);
-        return 0;
-    }
-    all = kz_xcalloc(g.nr + 1, sizeof(*all));
-    for (i = 0; i < g.nr; i++) {
-        if (live_score(&g, &g.r[i], m, &sn, &total, &date) != 0)
+    all = kz_xcalloc(g->nr + 1, sizeof(*all));
+    for (i = 0; i < g->nr; i++) {
+        if (live_score(g, &g->r[i], m, &sn, &total, &date) != 0)
             continue;
         for (k = 0; k < n && strcasecmp(all[k], m) != 0; k++)
             ;
@@ -179,7 +185,20 @@ kz_scores_measures(struct kz_state *st, const unsigned char *couple,
     for (i = 0; i < n && i < max; i++)
         memcpy(names[i], all[i], sizeof(all[i]));
     free(all);
-    gather_free(&g);
+    return n;
+}
+
+size_t
+kz_scores_measures(struct kz_state *st, const unsigned char *couple,
+                   char names[][KZ_MEASURE_NAME_MAX + 1], size_t max)
+{
+    struct kz_scores_gather g;
+    size_t n;
+
+    if (kz_scores_gather(st, couple, &g, NULL) != KZ_OK)
+        return 0;
+    n = kz_scores_measures_in(&g, names, max);
+    kz_scores_gather_free(&g);
     return n;
 }
 
@@ -194,11 +213,10 @@ by_date(const void *a, const void *b)
 }
 
 int
-kz_scores_series(struct kz_state *st, const unsigned char *couple, const char *measure,
-                 struct kz_series *out, struct kz_err *err)
+kz_scores_series_in(struct kz_state *st, const struct kz_scores_gather *g, const char *measure,
+                    struct kz_series *out, struct kz_err *err)
 {
     char first[1][KZ_MEASURE_NAME_MAX + 1], m[KZ_MEASURE_NAME_MAX + 1];
-    struct gather g;
     size_t i;
     uint32_t sn, date;
     double total;
@@ -207,35 +225,45 @@ kz_scores_series(struct kz_state *st, const unsigned char *couple, const char *m
     memset(out, 0, sizeof(*out));
     if (measure == NULL) {
         measure = "ORS"; /* the outcome measure when the couple has it */
-        if (kz_scores_measures(st, couple, first, 1) > 0 &&
-            strcasecmp(first[0], "ORS") != 0)
+        if (kz_scores_measures_in(g, first, 1) > 0 && strcasecmp(first[0], "ORS") != 0)
             measure = first[0];
     }
     if ((rc = kz_measure_find(st, measure, &out->m, err)) != KZ_OK)
         return rc;
-    if ((rc = gather(st, couple, &g, err)) != KZ_OK)
-        goto out;
     for (i = 0; i < 2; i++)
-        out->p[i] = kz_xcalloc(g.nr + 1, sizeof(*out->p[i]));
-    for (i = 0; i < g.nr; i++) {
+        out->p[i] = kz_xcalloc(g->nr + 1, sizeof(*out->p[i]));
+    for (i = 0; i < g->nr; i++) {
         struct kz_score_point *pt;
-        if (live_score(&g, &g.r[i], m, &sn, &total, &date) != 0 ||
+        if (live_score(g, &g->r[i], m, &sn, &total, &date) != 0 ||
             strcasecmp(m, out->m.name) != 0)
             continue;
-        p = (g.r[i].flags & KZ_HF_PARTNER2) ? 1 : 0;
+        p = (g->r[i].flags & KZ_HF_PARTNER2) ? 1 : 0;
         pt = &out->p[p][out->n[p]++];
         pt->session = sn;
         pt->date = date;
         pt->total = total;
-        pt->score = g.r[i].num;
+        pt->score = g->r[i].num;
     }
     for (p = 0; p < 2; p++) {
         if (out->n[p] > 1)
             qsort(out->p[p], out->n[p], sizeof(*out->p[p]), by_date);
     }
-out:
+    return KZ_OK;
+}
+
+int
+kz_scores_series(struct kz_state *st, const unsigned char *couple, const char *measure,
+                 struct kz_series *out, struct kz_err *err)
+{
+    struct kz_scores_gather g;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = kz_scores_gather(st, couple, &g, err)) != KZ_OK)
+        return rc;
+    rc = kz_scores_series_in(st, &g, measure, out, err);
     if (rc != KZ_OK)
         kz_series_free(out);
-    gather_free(&g);
+    kz_scores_gather_free(&g);
     return rc;
 }

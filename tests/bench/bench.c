@@ -1307,6 +1307,8 @@ main(int argc, char **argv)
     /* Lists, timeline and chart in the main state (heads loaded). */
     snprintf(line, sizeof(line), "couple list (%d couples)", NCOUPLES);
     target(line, time_cmd(&st, "couple list", 20), 'm', NULL, 0, 0.020, 0);
+    snprintf(line, sizeof(line), "flags (every active couple's, %d couples)", NCOUPLES);
+    target(line, time_cmd(&st, "flags", 20), 'm', NULL, 0, 0.020, 0);
     snprintf(line, sizeof(line), "session list C042 (%ld sessions)", n / NCOUPLES);
     target(line, time_cmd(&st, "session list C042", 20), 'm', NULL, 0, 0.020, 0);
     snprintf(line, sizeof(line), "timeline C042 (%ld sessions, %ld ORS and SRS scores)",

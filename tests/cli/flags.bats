@@ -195,6 +195,44 @@ ARROW=$'\xe2\x86\x92'
 	[[ "$output" == "Yuki: ORS fell by 6"* ]]
 }
 
+@test "flags for every couple at once (flags, couple list: one pass over the heads) are each couple's own" {
+	new_vault
+	# Four couples' sessions and scores interleaved in the vault, on two
+	# measures; one couple's drop is in a session voided later.
+	{
+		couple C1
+		couple C2 Mia Ole
+		couple C3 Yuki Ben
+		couple C4 Ana Luis
+		for i in 0 1 2 3; do
+			for c in C1 C2 C3 C4; do
+				echo "session add $c --date $(date -d "2026-01-05 +$((7 * i)) days" +%F) --text note"
+			done
+		done
+	} | script
+	# s1..s16: C1 s1,s5,s9,s13; C2 s2,s6,s10,s14; C3 s3,s7,...; C4 s4,s8,...
+	{
+		for s in 1 5 9 13; do score_line "s$s" 1 ORS 20; score_line "s$s" 2 SRS 30; done
+		score_line s2 1 ORS 28; score_line s6 1 ORS 22; score_line s2 2 SRS 38; score_line s6 2 SRS 39
+		score_line s3 1 ORS 15; score_line s7 1 ORS 25; score_line s3 2 ORS 15; score_line s7 2 ORS 16
+		score_line s4 1 ORS 30; score_line s8 1 ORS 24; score_line s12 1 ORS 27
+		echo "session void s8 --reason wrong couple"
+	} | script
+	run kzp --json flags
+	[ "$status" -eq 0 ]
+	all=$output
+	each=$(for c in C1 C2 C3 C4; do kzp --json flags "$c"; done | jq -c -s 'add')
+	[ "$(jq -c . <<<"$all")" = "$each" ]
+	# Every couple raised something but C4 (its drop was in the voided s8).
+	[ "$(jq -c '[.[].couple] | unique' <<<"$all")" = '["C1","C2","C3"]' ]
+	run kzp --json couple list
+	[ "$status" -eq 0 ]
+	for c in C1 C2 C3 C4; do
+		[ "$(jq -c --arg c "$c" '.[] | select(.code == $c) | .flags' <<<"$output")" = \
+			"$(kzp --json flags "$c" | jq -c .)" ]
+	done
+}
+
 @test "flags: a voided session's scores are not counted" {
 	new_vault
 	{ couple C1; hist C1 1 ORS "28 22 23" "-"; } | script
