@@ -121,17 +121,24 @@ gather_scores(struct kz_state *st, const unsigned char *cid, struct tl_data *d,
               struct kz_err *err)
 {
     char names[TL_MEASURES_MAX][KZ_MEASURE_NAME_MAX + 1];
-    size_t nm = kz_scores_measures(st, cid, names, TL_MEASURES_MAX), i, j;
+    struct kz_scores_gather g;
+    size_t nm, i, j;
     int k, rc;
 
+    /* One pass over the heads for every measure's series. */
+    if ((rc = kz_scores_gather(st, cid, &g, err)) != KZ_OK)
+        return rc;
+    nm = kz_scores_measures_in(&g, names, TL_MEASURES_MAX);
     if (nm > TL_MEASURES_MAX)
         nm = TL_MEASURES_MAX;
     d->series = kz_xcalloc(nm + 1, sizeof(*d->series));
     d->scores = kz_xcalloc(2 * nm + 1, sizeof(*d->scores));
     for (i = 0; i < nm; i++) {
         struct kz_series *s = &d->series[d->nseries];
-        if ((rc = kz_scores_series(st, cid, names[i], s, err)) != KZ_OK)
+        if ((rc = kz_scores_series_in(st, &g, names[i], s, err)) != KZ_OK) {
+            kz_scores_gather_free(&g);
             return rc;
+        }
         d->nseries++;
         for (k = 0; k < 2; k++) {
             struct kz_tl_line *l;
@@ -150,6 +157,7 @@ gather_scores(struct kz_state *st, const unsigned char *cid, struct tl_data *d,
             l->max = s->m.max;
         }
     }
+    kz_scores_gather_free(&g);
     return KZ_OK;
 }
 
