@@ -237,6 +237,21 @@ int kz_rec_scan(struct kz_state *st, int (*cb)(void *ctx, const unsigned char *i
 int kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
                      int (*cb)(void *ctx, const unsigned char *id, const struct kz_head_info *hi),
                      void *ctx, struct kz_err *err);
+/* Record id -> position among n items (each starting with its 16-byte id,
+ * stride bytes apart): for a pass over every head that finds each child's
+ * couple among a hundred (a binary search cost couple list a third of its
+ * time). Random ids: their first 8 bytes are the hash. */
+struct kz_idmap {
+    uint32_t *slot; /* position + 1; 0: empty */
+    size_t mask;
+    const unsigned char *items;
+    size_t stride;
+};
+void kz_idmap_build(struct kz_idmap *m, const void *items, size_t n, size_t stride);
+/* The item with id, or NULL. */
+void *kz_idmap_find(const struct kz_idmap *m, const unsigned char *id);
+void kz_idmap_free(struct kz_idmap *m);
+
 /* A couple's sessions and goals: ids with their heads, in index order. */
 struct kz_rec_child {
     unsigned char id[KZ_RECORD_ID_BYTES];

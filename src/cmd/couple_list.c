@@ -21,6 +21,7 @@ struct stats {
 struct gather {
     struct stats *s;
     size_t n, cap;
+    struct kz_idmap map; /* id -> s[k], while counting */
 };
 
 static int
@@ -43,31 +44,22 @@ gather_couples(void *ctx, const unsigned char *id, const struct kz_head_info *hi
 }
 
 static int
-by_id(const void *a, const void *b)
-{
-    return memcmp(((const struct stats *)a)->id, ((const struct stats *)b)->id,
-                  KZ_RECORD_ID_BYTES);
-}
-
-static int
 tally_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 {
     struct gather *g = ctx;
-    struct stats key, *s;
+    struct stats *s;
 
     (void)id;
     if (!kz_couple_is_child(hi) || g->n == 0)
         return 0;
-    memset(&key, 0, sizeof(key));
-    memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
-    if ((s = bsearch(&key, g->s, g->n, sizeof(*g->s), by_id)) != NULL) {
+    if ((s = kz_idmap_find(&g->map, hi->parent)) != NULL) {
         kz_couple_tally_add(&s->t, hi);
         kz_scores_gather_add(&s->sg, hi);
     }
     return 0;
 }
 
-/* Counts every couple's sessions and goals into g->s (sorted by id), and
+/* Counts every couple's sessions and goals into g->s, and
  * gathers its sessions and scores for its flags: one walk over the heads,
  * each counted as it is decoded (collecting 100,000 decoded heads first cost
  * more than the counting; a pass for each couple's flags, three a couple with
@@ -76,8 +68,11 @@ static int
 count_children(struct kz_state *st, struct gather *g, struct kz_err *err)
 {
     size_t i;
-    int rc = kz_rec_scan(st, tally_child, g, err);
+    int rc;
 
+    kz_idmap_build(&g->map, g->s, g->n, sizeof(*g->s));
+    rc = kz_rec_scan(st, tally_child, g, err);
+    kz_idmap_free(&g->map);
     for (i = 0; i < g->n; i++) {
         if (g->s[i].t.scores > 0)
             kz_scores_gather_done(&g->s[i].sg); /* sorted only where flags are looked for */
@@ -186,12 +181,13 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     };
     const char *status = "active";
     const struct kz_opt opts[] = {{"status", 0, 1, &status, NULL}, {NULL, 0, 0, NULL, NULL}};
-    struct gather g = {NULL, 0, 0};
+    struct gather g;
     char *pos[1];
     json_t *rows = NULL;
     int rc, npos, want, style;
     size_t i, marked = 0;
 
+    memset(&g, 0, sizeof(g));
     if ((rc = kz_cmd_parse(st, "couple list", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     want = strcmp(status, "all") == 0 ? -1 : kz_status_parse(status);
@@ -199,8 +195,6 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return kz_fail(err, KZ_EUSAGE, "couple list: --status active, paused, closed or all");
     if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_couples, &g, err)) != KZ_OK)
         goto out;
-    if (g.n > 1)
-        qsort(g.s, g.n, sizeof(*g.s), by_id);
     if ((rc = count_children(st, &g, err)) != KZ_OK)
         goto out;
     if (g.n > 1)

@@ -164,6 +164,7 @@ struct couple_ref {
 struct active {
     struct couple_ref *c;
     size_t n, cap;
+    struct kz_idmap map; /* id -> c[k], while gathering scores */
 };
 
 static int
@@ -184,25 +185,17 @@ gather_active(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     return 0;
 }
 
-static int
-by_id(const void *x, const void *y)
-{
-    return memcmp(((const struct couple_ref *)x)->id, ((const struct couple_ref *)y)->id,
-                  KZ_RECORD_ID_BYTES);
-}
-
-/* Each session and score head to its couple's gathering (a->c sorted by id). */
+/* Each session and score head to its couple's gathering. */
 static int
 gather_scores(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
 {
     struct active *a = ctx;
-    struct couple_ref key, *c;
+    struct couple_ref *c;
 
     (void)id;
     if (hi->kind != KZ_KIND_SESSION && hi->kind != KZ_KIND_SCORE)
         return 0;
-    memcpy(key.id, hi->parent, KZ_RECORD_ID_BYTES);
-    if ((c = bsearch(&key, a->c, a->n, sizeof(*a->c), by_id)) != NULL)
+    if ((c = kz_idmap_find(&a->map, hi->parent)) != NULL)
         kz_scores_gather_add(&c->sg, hi);
     return 0;
 }
@@ -245,7 +238,7 @@ add_couple(struct kz_state *st, const unsigned char *id, const struct kz_scores_
 static int
 all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err *err)
 {
-    struct active a = {NULL, 0, 0};
+    struct active a = {NULL, 0, 0, {NULL, 0, NULL, 0}};
     char prefix[KZ_CODE_MAX + 4];
     json_t *c;
     size_t i;
@@ -254,10 +247,13 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
     if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_active, &a, err)) != KZ_OK)
         goto out;
     /* Every couple's sessions and scores in one more pass, not three a couple. */
-    if (a.n > 1)
-        qsort(a.c, a.n, sizeof(*a.c), by_id);
-    if (a.n > 0 && (rc = kz_rec_scan(st, gather_scores, &a, err)) != KZ_OK)
-        goto out;
+    if (a.n > 0) {
+        kz_idmap_build(&a.map, a.c, a.n, sizeof(*a.c));
+        rc = kz_rec_scan(st, gather_scores, &a, err);
+        kz_idmap_free(&a.map);
+        if (rc != KZ_OK)
+            goto out;
+    }
     for (i = 0; i < a.n; i++) {
         if (a.c[i].sg.nr > 0)
             kz_scores_gather_done(&a.c[i].sg); /* sorted only where there are scores */

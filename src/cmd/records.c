@@ -54,6 +54,48 @@ kz_rec_scan_kind(struct kz_state *st, int kind, const unsigned char *parent,
     return scan(st, kind, 0, parent, cb, ctx, err);
 }
 
+void
+kz_idmap_build(struct kz_idmap *m, const void *items, size_t n, size_t stride)
+{
+    size_t size = 16, i, k;
+    uint64_t h;
+
+    while (size < 2 * n)
+        size *= 2;
+    m->slot = kz_xcalloc(size, sizeof(*m->slot));
+    m->mask = size - 1;
+    m->items = items;
+    m->stride = stride;
+    for (i = 0; i < n; i++) {
+        memcpy(&h, (const unsigned char *)items + i * stride, sizeof(h));
+        for (k = (size_t)h & m->mask; m->slot[k] != 0; k = (k + 1) & m->mask)
+            ;
+        m->slot[k] = (uint32_t)i + 1;
+    }
+}
+
+void *
+kz_idmap_find(const struct kz_idmap *m, const unsigned char *id)
+{
+    uint64_t h;
+    size_t k;
+
+    memcpy(&h, id, sizeof(h));
+    for (k = (size_t)h & m->mask; m->slot[k] != 0; k = (k + 1) & m->mask) {
+        const unsigned char *item = m->items + (size_t)(m->slot[k] - 1) * m->stride;
+        if (memcmp(item, id, KZ_RECORD_ID_BYTES) == 0)
+            return (void *)(uintptr_t)item;
+    }
+    return NULL;
+}
+
+void
+kz_idmap_free(struct kz_idmap *m)
+{
+    free(m->slot);
+    memset(m, 0, sizeof(*m));
+}
+
 struct children {
     const unsigned char *parent;
     struct kz_rec_child *c;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The command-line tokenizer, the command table lookup, the vetting of keyless
  * audit events. */
+#include <sodium.h>
+
 #include "testutil.h"
 
 #include "kizuna/cmd.h"
@@ -297,6 +299,45 @@ test_run_again_gives_each_input_to_its_own_question(void **state)
     kz_state_free(&st);
 }
 
+/* kz_idmap: every item found by its id, an absent id not; ids sharing their
+ * first 8 bytes (the hash) or wrapping round the table still found apart. */
+static void
+test_idmap_finds_every_id_and_no_other(void **state)
+{
+    struct item {
+        unsigned char id[16];
+        int n;
+    } items[300];
+    unsigned char other[16];
+    struct kz_idmap m;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 300; i++) {
+        randombytes_buf(items[i].id, 16);
+        items[i].n = i;
+    }
+    for (i = 200; i < 300; i++) /* the same first 8 bytes as item 0: one long probe run */
+        memcpy(items[i].id, items[0].id, 8);
+    for (i = 190; i < 200; i++) /* ten at the table's last slot: the run wraps round */
+        memset(items[i].id, 0xff, 8);
+    kz_idmap_build(&m, items, 300, sizeof(items[0]));
+    for (i = 0; i < 300; i++) {
+        struct item *it = kz_idmap_find(&m, items[i].id);
+        assert_non_null(it);
+        assert_int_equal(it->n, i);
+    }
+    memcpy(other, items[0].id, 16);
+    other[15] ^= 1; /* same hash, another id */
+    assert_null(kz_idmap_find(&m, other));
+    randombytes_buf(other, 16);
+    assert_null(kz_idmap_find(&m, other));
+    kz_idmap_free(&m);
+    kz_idmap_build(&m, items, 0, sizeof(items[0])); /* none */
+    assert_null(kz_idmap_find(&m, items[0].id));
+    kz_idmap_free(&m);
+}
+
 int
 main(void)
 {
@@ -309,6 +350,7 @@ main(void)
         cmocka_unit_test(test_ui_hold_release),
         cmocka_unit_test(test_vet_pending_keeps_only_known_fields),
         cmocka_unit_test(test_unverified_reads_older_folds),
+        cmocka_unit_test(test_idmap_finds_every_id_and_no_other),
     };
 
     if (kz_crypto_init() != 0) /* the passphrase kept lives in sodium_malloc'd memory */
