@@ -90,7 +90,7 @@ read_fd_buf(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle
         return KZ_OK;
     }
     for (;;) {
-        w = let_in != NULL ? wait_readable(fd, let_in, limit) : 0;
+        w = wait_readable(fd, let_in, limit);
         if (w > 0) {
             /* Nothing ended with Enter for the idle time. A line being typed
              * is typing: kept, and the wait begins again; else the vault
@@ -110,7 +110,7 @@ read_fd_buf(int fd, const char *name, const sigset_t *let_in, struct kz_ui *idle
             r = read(fd, chunk, sizeof(chunk));
             if (r == 0)
                 break;
-            if (r < 0 && (errno == EINTR || (let_in != NULL && errno == EAGAIN)))
+            if (r < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (r < 0) {
                 rc = kz_fail(err, KZ_ERR, "cannot read %s: %s", name, strerror(errno));
