@@ -19,6 +19,7 @@ struct closed {
 struct gather {
     struct closed *c;
     size_t n, cap;
+    struct kz_idmap map; /* id -> c[k], while the sessions are read */
 };
 
 static int
@@ -37,30 +38,35 @@ gather_closed(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     return 0;
 }
 
-/* The closed couples with their last session dates: one scan for each. */
+/* A session's date into its couple's last, when the couple is closed. */
+static int
+last_session(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
+{
+    struct gather *g = ctx;
+    struct closed *c;
+
+    (void)id;
+    if ((c = kz_idmap_find(&g->map, hi->parent)) != NULL && hi->date > c->last)
+        c->last = hi->date;
+    return 0;
+}
+
+/* The closed couples with their last session dates: one pass over the heads
+ * for the couples, one over the sessions (it collected every couple's
+ * children first, 47 MB at 100,000 notes, then compared each session with
+ * each closed couple). */
 static int
 closed_couples(struct kz_state *st, struct gather *g, struct kz_err *err)
 {
-    struct kz_rec_child *kids = NULL;
-    size_t i, k, n = 0;
     int rc;
 
     if ((rc = kz_rec_scan_kind(st, KZ_KIND_COUPLE, NULL, gather_closed, g, err)) != KZ_OK ||
         g->n == 0)
         return rc;
-    if ((rc = kz_rec_children(st, NULL, &kids, &n, err)) != KZ_OK)
-        return rc;
-    for (i = 0; i < n; i++) {
-        if (kids[i].hi.kind != KZ_KIND_SESSION)
-            continue;
-        for (k = 0; k < g->n; k++) {
-            if (memcmp(kids[i].hi.parent, g->c[k].id, KZ_RECORD_ID_BYTES) == 0 &&
-                kids[i].hi.date > g->c[k].last)
-                g->c[k].last = kids[i].hi.date;
-        }
-    }
-    kz_wipe_free(kids, n * sizeof(*kids)); /* goal titles, themes */
-    return KZ_OK;
+    kz_idmap_build(&g->map, g->c, g->n, sizeof(*g->c));
+    rc = kz_rec_scan_kind(st, KZ_KIND_SESSION, NULL, last_session, g, err);
+    kz_idmap_free(&g->map);
+    return rc;
 }
 
 /* The row of a couple past its end: code, closed, last session, kept until, hold. */
@@ -82,7 +88,7 @@ due_row(const json_t *c, uint32_t last, uint32_t end, int style)
 int
 kz_retention_due(struct kz_state *st, int style, json_t **rows, int *years, struct kz_err *err)
 {
-    struct gather g = {NULL, 0, 0};
+    struct gather g = {NULL, 0, 0, {NULL, 0, NULL, 0}};
     uint32_t today = kz_date_today(), end;
     json_t *c = NULL;
     size_t i;

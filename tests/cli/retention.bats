@@ -159,6 +159,11 @@ doctor_json() { "$KZ" --vault "$V" --passphrase-file "$T/pass" --json doctor 2>/
 	kzp config set retention.years 1 >/dev/null
 	KIZUNA_TEST_TODAY=2027-06-16 run kzp --json retention
 	[ "$(echo "$output" | jq -r '.[0].kept_until')" = 2027-06-15 ]
+	# A second closed couple: each listed with its own last session.
+	KIZUNA_TEST_TODAY=2026-07-01 kzp couple close C020 >/dev/null
+	KIZUNA_TEST_TODAY=2027-07-02 run kzp --json retention
+	[ "$(echo "$output" | jq -c 'sort_by(.code) | [.[] | [.code, .last_session, .kept_until]]')" = \
+		'[["C014","2026-01-12","2027-06-15"],["C020","2026-01-06","2027-07-01"]]' ]
 	run kzp --json audit log
 	[ "$(echo "$output" | jq -r '[.[] | select(.cmd == "retention")] | length')" -ge 1 ]
 }
