@@ -462,15 +462,17 @@ pwquality_reason(const char *pass)
 {
     pwquality_settings_t *pwq = pwquality_default_settings();
     const char *why = NULL;
-    void *aux = NULL;
     int score;
 
     if (pwq == NULL)
         return NULL;
     pwquality_read_config(pwq, NULL, NULL);
     pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
-    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
-    free(aux); /* a copy of a word for the message, when there is one */
+    /* No auxiliary error: it is a number cast to a pointer for some errors
+     * (a sequence's length), cracklib's static message for others, and only
+     * sometimes memory to free; freeing it crashed init and passwd on a
+     * passphrase holding "1234567". The reason is ours anyway. */
+    score = pwquality_check(pwq, pass, NULL, NULL, NULL);
     pwquality_free_settings(pwq);
     switch (score) {
     case PWQ_ERROR_CRACKLIB_CHECK:
