@@ -9,6 +9,11 @@
  *   - an error about an identity never quotes the would-be key;
  *   - an identity file read has at least one key, each one 32 bytes that
  *     format to a valid identity.
+ * The first line also goes to kz_ui_check_passphrase, the strength check
+ * init, passwd and backup create --passphrase make (zxcvbn, then
+ * libpwquality and cracklib): accepted, or refused with exit 2's code and one
+ * line of kizuna's own words. (Freeing libpwquality's auxiliary error made
+ * it abort on passphrases cracklib refuses: corpus/keys/crash-pwquality-aux.)
  */
 #include <fcntl.h>
 #include <sodium.h>
@@ -20,6 +25,7 @@
 
 #include "kizuna/age.h"
 #include "kizuna/secmem.h"
+#include "kizuna/ui.h"
 #include "fuzz_util.h"
 
 static unsigned char *sk; /* secure memory, as the callers use it */
@@ -157,11 +163,35 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The strength check on the first line of s as a passphrase. */
+static void
+passphrase(const char *s)
+{
+    size_t len = strcspn(s, "\r\n");
+    char *p = kzf_strndup((const uint8_t *)s, len);
+    struct kz_err err;
+    int rc;
+
+    if (len > 1024) { /* a passphrase file's line; cracklib's cost grows with it */
+        free(p);
+        return;
+    }
+    kz_err_clear(&err);
+    rc = kz_ui_check_passphrase(p, &err);
+    KZF_CHECK(rc == KZ_OK || rc == KZ_EUSAGE);
+    if (rc != KZ_OK) {
+        /* kizuna's own words, one line (they never quote the passphrase) */
+        KZF_CHECK(strncmp(err.msg, "passphrase too ", 15) == 0 && strchr(err.msg, '\n') == NULL);
+    }
+    free(p);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = kzf_strndup(data, size), *line, *save = NULL;
 
+    passphrase(s);
     strings(s);
     /* Every line on its own, as identity files and recipient lists hold them. */
     if (memchr(s, '\n', strlen(s)) != NULL) {
