@@ -59,11 +59,11 @@ tally_child(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     return 0;
 }
 
-/* Counts every couple's sessions and goals into g->s, and
- * gathers its sessions and scores for its flags: one walk over the heads,
- * each counted as it is decoded (collecting 100,000 decoded heads first cost
- * more than the counting; a pass for each couple's flags, three a couple with
- * scores, made the list 9 times slower when every couple had them). */
+/* Counts every couple's sessions and goals into g->s, and gathers its
+ * sessions and scores for its flags: one walk over the heads, each counted as
+ * it is decoded (collecting 100,000 decoded heads first cost more than the
+ * counting; a pass for each couple's flags, three a couple with scores, made
+ * the list 9 times slower when every couple had them). */
 static int
 count_children(struct kz_state *st, struct gather *g, struct kz_err *err)
 {
@@ -73,12 +73,8 @@ count_children(struct kz_state *st, struct gather *g, struct kz_err *err)
     kz_idmap_build(&g->map, g->s, g->n, sizeof(*g->s));
     rc = kz_rec_scan(st, tally_child, g, err);
     kz_idmap_free(&g->map);
-    for (i = 0; i < g->n; i++) {
-        if (g->s[i].t.scores > 0)
-            kz_scores_gather_done(&g->s[i].sg); /* sorted only where flags are looked for */
-        else
-            kz_scores_gather_free(&g->s[i].sg);
-    }
+    for (i = 0; i < g->n; i++)
+        kz_scores_gather_done(&g->s[i].sg);
     return rc;
 }
 

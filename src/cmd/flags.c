@@ -210,19 +210,18 @@ by_code(const void *x, const void *y)
     return c != 0 ? c : strcmp(a, b);
 }
 
-/* One couple's flags (from sg, or its own pass over the heads when NULL)
- * into doc (JSON) and text, each line after prefix. */
+/* One couple's flags, from its gathered sessions and scores, into doc (JSON)
+ * and text, each line after prefix. */
 static int
-add_couple(struct kz_state *st, const unsigned char *id, const struct kz_scores_gather *sg,
-           const char *code, const json_t *c, const char *prefix, json_t *doc,
-           struct kz_buf *text, struct kz_err *err)
+add_couple(struct kz_state *st, const struct kz_scores_gather *sg, const char *code,
+           const json_t *c, const char *prefix, json_t *doc, struct kz_buf *text,
+           struct kz_err *err)
 {
     struct kz_flag *f = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = sg != NULL ? kz_couple_flags_in(st, sg, &f, &n, err)
-                         : kz_couple_flags(st, id, &f, &n, err)) != KZ_OK)
+    if ((rc = kz_couple_flags_in(st, sg, &f, &n, err)) != KZ_OK)
         return rc;
     if (st->ui.json) {
         json_t *got = kz_flags_json(st, code, c, f, n);
@@ -254,12 +253,8 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
         if (rc != KZ_OK)
             goto out;
     }
-    for (i = 0; i < a.n; i++) {
-        if (a.c[i].sg.nr > 0)
-            kz_scores_gather_done(&a.c[i].sg); /* sorted only where there are scores */
-        else
-            kz_scores_gather_free(&a.c[i].sg);
-    }
+    for (i = 0; i < a.n; i++)
+        kz_scores_gather_done(&a.c[i].sg);
     if (a.n > 1)
         qsort(a.c, a.n, sizeof(*a.c), by_code);
     for (i = 0; i < a.n; i++) {
@@ -267,7 +262,7 @@ all_couples(struct kz_state *st, json_t *doc, struct kz_buf *text, struct kz_err
         if ((rc = kz_couple_load(st, a.c[i].id, &c, err)) != KZ_OK)
             goto out;
         snprintf(prefix, sizeof(prefix), "%-8s  ", a.c[i].code);
-        rc = add_couple(st, a.c[i].id, &a.c[i].sg, a.c[i].code, c, prefix, doc, text, err);
+        rc = add_couple(st, &a.c[i].sg, a.c[i].code, c, prefix, doc, text, err);
         json_decref(c);
         if (rc != KZ_OK)
             goto out;
@@ -286,6 +281,7 @@ cmd_flags(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     struct kz_buf text = {NULL, 0, 0};
     char *pos[1], canon[KZ_CODE_MAX + 1];
     json_t *c = NULL, *doc = json_array();
+    struct kz_scores_gather sg;
     int rc, npos;
 
     if ((rc = kz_cmd_parse(st, "flags", argc, argv, NULL, pos, 1, &npos, err)) != KZ_OK)
@@ -296,7 +292,10 @@ cmd_flags(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if ((rc = kz_couple_find_load(st, &pos[0], canon, id, &c, err)) != KZ_OK)
             goto out;
         snprintf(st->audit_ref, sizeof(st->audit_ref), "%s", pos[0]); /* as stored */
-        rc = add_couple(st, id, NULL, pos[0], c, "", doc, &text, err);
+        if ((rc = kz_scores_gather(st, id, &sg, err)) != KZ_OK)
+            goto out;
+        rc = add_couple(st, &sg, pos[0], c, "", doc, &text, err);
+        kz_scores_gather_free(&sg);
     }
     if (rc != KZ_OK)
         goto out;

@@ -69,18 +69,22 @@ by_num(const void *a, const void *b)
 }
 
 void
-kz_scores_gather_done(struct kz_scores_gather *g)
-{
-    if (g->ns > 1)
-        qsort(g->s, g->ns, sizeof(*g->s), by_num);
-}
-
-void
 kz_scores_gather_free(struct kz_scores_gather *g)
 {
     free(g->s);
     free(g->r);
     memset(g, 0, sizeof(*g));
+}
+
+void
+kz_scores_gather_done(struct kz_scores_gather *g)
+{
+    if (g->nr == 0) {
+        kz_scores_gather_free(g); /* no score: nothing is made from its sessions */
+        return;
+    }
+    if (g->ns > 1)
+        qsort(g->s, g->ns, sizeof(*g->s), by_num);
 }
 
 struct one {

@@ -18,7 +18,8 @@ int kz_measure_find(struct kz_state *st, const char *name, struct kz_measure *ou
  * couple; a command that wants many couples' (couple list, flags) fills one
  * each from its own single pass with kz_scores_gather_add (every session and
  * score head of that couple; other kinds are ignored), then
- * kz_scores_gather_done. Zeroed to begin; kz_scores_gather_free. */
+ * kz_scores_gather_done (which sorts, or frees a couple without scores: its
+ * measures and series are empty). Zeroed to begin; kz_scores_gather_free. */
 struct kz_scores_sess;
 struct kz_scores_gather {
     struct kz_scores_sess *s;

@@ -468,10 +468,11 @@ pwquality_reason(const char *pass)
         return NULL;
     pwquality_read_config(pwq, NULL, NULL);
     pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
-    /* No auxiliary error: it is a number cast to a pointer for some errors
-     * (a sequence's length), cracklib's static message for others, and only
-     * sometimes memory to free; freeing it crashed init and passwd on a
-     * passphrase holding "1234567". The reason is ours anyway. */
+    /* No auxiliary error: it is cracklib's static message for a passphrase
+     * cracklib refuses, a number cast to a pointer for others, and only
+     * sometimes memory to free; freeing it aborted init and passwd on
+     * passphrases such as "harbor lantern abcdefgh quiet". The reason is
+     * ours anyway. */
     score = pwquality_check(pwq, pass, NULL, NULL, NULL);
     pwquality_free_settings(pwq);
     switch (score) {
