@@ -164,6 +164,17 @@ int kz_cmd_date_check(struct kz_state *st, const char *opt, uint32_t d, long ahe
  * style is ISO or iso is not a date (an imported record may hold anything). */
 const char *kz_cmd_date_shown(int style, const char *iso, char *buf);
 
+/* ---- --limit N (src/cmd/parse.c) ---- */
+/* The rows a list shows: --limit's text (0: all; anything but a number
+ * KZ_EUSAGE "CMD: --limit takes a number of rows (0 for all), not 'X'"), else
+ * a screenful on a terminal (its rows less a few, at least 10) and every row
+ * (0) for a script, a pipe or --json. */
+int kz_cmd_limit(struct kz_state *st, const char *cmd, const char *text, long *out,
+                 struct kz_err *err);
+/* "1234567" -> "1,234,567" into buf (for the line that says how many rows a
+ * --limit left out). */
+const char *kz_cmd_grouped(size_t n, char *buf, size_t size);
+
 /* ---- age for the commands (src/cmd/agecmd.c); new files: tmpfile, commit_file,
  * abspath and sync_folder (src/cmd/newfile.c) ---- */
 struct kz_age_recipient;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Option parsing inside a command (kz_cmd_parse): what every command calls
  * first. Its state for the running command lives in struct kz_state. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,4 +164,45 @@ kz_cmd_parse(struct kz_state *st, const char *cmd, int argc, char **argv,
         }
     }
     return KZ_OK;
+}
+
+#define LIMIT_MAX 100000000L
+
+int
+kz_cmd_limit(struct kz_state *st, const char *cmd, const char *text, long *out,
+             struct kz_err *err)
+{
+    char *end;
+    long v;
+    int rows;
+
+    *out = 0;
+    if (text == NULL) {
+        if (!st->ui.json && (rows = kz_ui_screen_rows()) > 0)
+            *out = rows - 6 > 10 ? rows - 6 : 10;
+        return KZ_OK;
+    }
+    if (text[0] < '0' || text[0] > '9' || (v = strtol(text, &end, 10)) < 0 || *end != '\0' ||
+        v > LIMIT_MAX)
+        return kz_fail(err, KZ_EUSAGE, "%s: --limit takes a number of rows (0 for all), not '%s'",
+                       cmd, text);
+    *out = v;
+    return KZ_OK;
+}
+
+const char *
+kz_cmd_grouped(size_t n, char *buf, size_t size)
+{
+    char raw[32];
+    size_t len, i, k = 0;
+
+    snprintf(raw, sizeof(raw), "%zu", n);
+    len = strlen(raw);
+    for (i = 0; i < len && k + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = raw[i];
+    }
+    buf[k] = '\0';
+    return buf;
 }

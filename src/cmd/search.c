@@ -23,7 +23,6 @@
 
 #define TERMS_MAX 16  /* words or phrases in one search */
 #define SPANS_MAX 64  /* matches marked in one field */
-#define LIMIT_MAX 100000000L
 
 /* The kinds of field (struct field.kind, kz_sfield.kind). */
 enum { F_NOTE = 1, F_PROCESS, F_INTERVENTIONS, F_HOMEWORK, F_ADDENDUM, F_GOAL, F_GOAL_DESC,
@@ -736,39 +735,6 @@ hit_row(struct search *s, const struct hit *h, struct kz_err *err, int *rc)
     return row;
 }
 
-/* "1234567" -> "1,234,567" into buf. */
-static const char *
-grouped(size_t n, char *buf, size_t size)
-{
-    char raw[32];
-    size_t len, i, k = 0;
-
-    snprintf(raw, sizeof(raw), "%zu", n);
-    len = strlen(raw);
-    for (i = 0; i < len && k + 2 < size; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[k++] = ',';
-        buf[k++] = raw[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
-/* --limit N: 0 (all) or more; KZ_EUSAGE otherwise. */
-static int
-read_limit(const char *text, long *out, struct kz_err *err)
-{
-    char *end;
-    long v;
-
-    if (text[0] < '0' || text[0] > '9' || (v = strtol(text, &end, 10)) < 0 || *end != '\0' ||
-        v > LIMIT_MAX)
-        return kz_fail(err, KZ_EUSAGE,
-                       "search: --limit takes a number of rows (0 for all), not '%s'", text);
-    *out = v;
-    return KZ_OK;
-}
-
 /* The rows: sorted, the first limit of them made and shown, then how many
  * there are when some were left out. */
 static int
@@ -806,7 +772,7 @@ show(struct search *s, long limit, struct kz_err *err)
         out = NULL;
         if (shown < n)
             kz_ui_say(&s->st->ui, "%s matches in %s record%s; the first %zu shown: --limit 0 for all\n",
-                      grouped(n, a, sizeof(a)), grouped(s->nrecords, b, sizeof(b)),
+                      kz_cmd_grouped(n, a, sizeof(a)), kz_cmd_grouped(s->nrecords, b, sizeof(b)),
                       s->nrecords == 1 ? "" : "s", shown);
         if (s->left_out > 0)
             kz_ui_say(&s->st->ui,
@@ -1000,7 +966,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[TERMS_MAX + 1], folded[KZ_THEME_BUF];
     size_t i;
     long limit = 0;
-    int rc, npos, rows;
+    int rc, npos;
 
     memset(&s, 0, sizeof(s));
     if ((rc = kz_cmd_parse(st, "search", argc, argv, opts, pos, TERMS_MAX + 1, &npos, err)) !=
@@ -1012,10 +978,8 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
                                        "[--limit N]");
     if (npos > TERMS_MAX)
         return kz_fail(err, KZ_EUSAGE, "search: at most %d words or phrases", TERMS_MAX);
-    if (limit_s != NULL && (rc = read_limit(limit_s, &limit, err)) != KZ_OK)
+    if ((rc = kz_cmd_limit(st, "search", limit_s, &limit, err)) != KZ_OK)
         return rc;
-    if (limit_s == NULL && !st->ui.json && (rows = kz_ui_screen_rows()) > 0)
-        limit = rows - 6 > 10 ? rows - 6 : 10; /* a screenful on a terminal */
     for (i = 0; i < (size_t)npos; i++) {
         const char *p = pos[i];
         while (*p == ' ' || *p == '\t' || *p == '\n')

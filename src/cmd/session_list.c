@@ -13,8 +13,8 @@ struct row {
     uint16_t minutes;
     uint8_t flags;
     unsigned char parent[KZ_RECORD_ID_BYTES];
-    char tags[KZ_TAGS_MAX + 1];
-};
+}; /* small: at 100,000 notes they are all gathered and sorted; the themes are
+      read again from the heads of the rows shown */
 
 struct listing {
     struct kz_state *st;
@@ -63,7 +63,6 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     r->minutes = hi->minutes;
     r->flags = hi->flags;
     memcpy(r->parent, hi->parent, KZ_RECORD_ID_BYTES);
-    memcpy(r->tags, hi->tags, sizeof(r->tags));
     return 0;
 }
 
@@ -98,11 +97,16 @@ static int
 row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct kz_err *err)
 {
     char id[16], date[11], code[KZ_CODE_MAX + 1], what[32], *first;
+    const struct kz_head *h = kz_vault_head(st->vault, r->id);
+    struct kz_head_info hi;
     struct kz_session s;
     json_t *doc = NULL, *v;
     int rc;
 
     *row = NULL;
+    if (h == NULL || kz_head_decode(h->data, h->len, &hi) != 0) /* scanned in this read */
+        return h == NULL ? kz_fail(err, KZ_EINTEGRITY, "a session's head went missing")
+                         : kz_rec_malformed(h, err);
     kz_rec_num_text(KZ_KIND_SESSION, r->num, id, sizeof(id));
     kz_date_format_style(r->date, style, date);
     kz_rec_parent_code(st, r->parent, code);
@@ -118,7 +122,7 @@ row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct
                  : json_null();
     *row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:s}", "id", id, "date", date, "couple",
                      code, "minutes", (int)r->minutes, "attended", kz_session_who(r->flags),
-                     "themes", kz_sess_split(r->tags), "signed", (r->flags & KZ_HF_SIGNED) != 0,
+                     "themes", kz_sess_split(hi.tags), "signed", (r->flags & KZ_HF_SIGNED) != 0,
                      "void", v, "first_line", first);
     if (!st->ui.json && (r->flags & KZ_HF_VOID)) {
         size_t fl = strlen(first);
@@ -144,7 +148,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"minutes", "MIN", 0}, {"attended", "WHO", 0},  {"themes", "THEMES", 24},
         {"signed", "SIGNED", 0}, {"first_line", "NOTE", 32}, {NULL, NULL, 0},
     };
-    const char *from = NULL, *to = NULL, *theme = NULL;
+    const char *from = NULL, *to = NULL, *theme = NULL, *limit_s = NULL;
     int all = 0, unsig = 0, archived = 0;
     const struct kz_opt opts[] = {
         {"from", 0, 1, &from, NULL},
@@ -153,6 +157,7 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"all", 0, 0, NULL, &all},
         {"unsigned", 0, 0, NULL, &unsig},
         {"archived", 0, 0, NULL, &archived},
+        {"limit", 0, 1, &limit_s, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
     unsigned char cid[KZ_RECORD_ID_BYTES];
@@ -160,7 +165,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     char *pos[1], folded[KZ_THEME_BUF];
     json_t *rows = NULL, *row;
     int rc, npos, style;
-    size_t i;
+    long limit;
+    size_t i, first;
 
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse(st, "session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -168,6 +174,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     if (theme != NULL && *theme == '\0')
         return kz_fail(err, KZ_EUSAGE, "session list: --theme needs a theme name");
     if ((rc = parse_range(st, from, to, &l.from, &l.to, err)) != KZ_OK)
+        return rc;
+    if ((rc = kz_cmd_limit(st, "session list", limit_s, &limit, err)) != KZ_OK)
         return rc;
     if (npos == 1) {
         if ((rc = kz_rec_find_couple(st, pos[0], cid, NULL, err)) != KZ_OK)
@@ -183,22 +191,29 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         goto out;
     if (l.n > 1)
         qsort(l.rows, l.n, sizeof(*l.rows), by_date);
+    /* --limit N: the latest N, in date order; only their notes are opened. */
+    first = limit > 0 && (size_t)limit < l.n ? l.n - (size_t)limit : 0;
     rows = json_array();
     style = kz_cmd_date_style(st);
-    for (i = 0; i < l.n; i++) {
+    for (i = first; i < l.n; i++) {
         if ((rc = row_of(st, &l.rows[i], style, &row, err)) != KZ_OK)
             goto out;
         json_array_append_new(rows, row);
     }
     kz_ui_table(&st->ui, rows, cols, unsig ? "no unsigned sessions" : "no sessions");
     rows = NULL;
+    if (first > 0) {
+        char n[32];
+        kz_ui_say(&st->ui, "%s %ssessions; the latest %zu shown: --limit 0 for all\n",
+                  kz_cmd_grouped(l.n, n, sizeof(n)), unsig ? "unsigned " : "", l.n - first);
+    }
     if (l.left_out > 0)
         kz_ui_say(&st->ui, "%zu session%s of closed (archived) couples left out: session list "
                            "--archived\n",
                   l.left_out, l.left_out == 1 ? "" : "s");
 out:
     json_decref(rows);
-    kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* themes */
+    kz_wipe_free(l.rows, l.cap * sizeof(*l.rows)); /* ids and dates */
     return rc;
 }
 
@@ -243,14 +258,16 @@ kz_cmd_unsigned_past(struct kz_state *st, size_t *n)
 }
 
 static const char *const list_opts[] = {"--from", "--to", "--theme", "--unsigned", "--all",
-                                        "--archived", NULL};
+                                        "--archived", "--limit", NULL};
 
 const struct kz_cmd_entry kz_cmd_session_list = {
     "session list",
-    "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all] [--archived]",
+    "[CODE] [--from DATE] [--to DATE] [--theme T] [--unsigned] [--all] [--archived] "
+    "[--limit N]",
     "sessions by date (all couples, or one), with each note's first line",
     "--unsigned lists the notes not yet signed. Voided notes are left out unless --all;\n"
     "then SIGNED says VOID and the line is struck through where the terminal can.\n"
     "Sessions of closed (archived) couples are left out, with a count, unless --archived\n"
-    "or the CODE names the couple.",
+    "or the CODE names the couple. --limit N shows the latest N (0: all); without it a\n"
+    "terminal gets the latest screenful, and scripts, pipes and --json every session.",
     CMD_NEEDS_KEY, list_opts, cmd_list};

@@ -1311,6 +1311,10 @@ main(int argc, char **argv)
     target(line, time_cmd(&st, "flags", 20), 'm', NULL, 0, 0.020, 0);
     snprintf(line, sizeof(line), "session list C042 (%ld sessions)", n / NCOUPLES);
     target(line, time_cmd(&st, "session list C042", 20), 'm', NULL, 0, 0.020, 0);
+    printf("  session list on a terminal (the latest screenful, --limit 18): C042 %.1f ms; "
+           "every couple's (%ld sessions) %.1f ms\n",
+           1e3 * time_cmd(&st, "session list C042 --limit 18", 20), n,
+           1e3 * time_cmd(&st, "session list --limit 18", 5));
     snprintf(line, sizeof(line), "timeline C042 (%ld sessions, %ld ORS and SRS scores)",
              n / NCOUPLES, 4 * (n / NCOUPLES));
     target(line, time_cmd(&st, "timeline C042", 20), 'm', NULL, 0, 0.050, 0);

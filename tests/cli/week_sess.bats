@@ -314,6 +314,61 @@ records_sum() { sqlite3 "$V" "SELECT hex(id), hex(head) FROM heads ORDER BY id;
 	[ "$output" = "no unsigned sessions" ]
 }
 
+@test "session list --limit N: the latest N in date order and how many there are; --limit 0 and scripts show all" {
+	week # s1 01-10, s5 01-12 (C002), s2 01-17, s3 01-24, s4 01-31; s1 signed
+	rows() { grep -oE '^s[0-9]+' <<<"$output" | tr '\n' , ; }
+	run kzp session list --limit 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(rows)" = "s3,s4," ]
+	[ "$(tail -n 1 <<<"$output")" = "5 sessions; the latest 2 shown: --limit 0 for all" ]
+	run kzp session list C001 --limit 3
+	[ "$(rows)" = "s2,s3,s4," ]
+	[[ "$output" == *"4 sessions; the latest 3 shown: --limit 0 for all"* ]]
+	run kzp session list --unsigned --limit 1
+	[ "$(rows)" = "s4," ]
+	[[ "$output" == *"4 unsigned sessions; the latest 1 shown"* ]]
+	run kzp --json session list --limit 2
+	[ "$(jq -r 'map(.id) | join(",")' <<<"$output")" = "s3,s4" ]
+	# As many or more than there are, 0, and a script or pipe without --limit: all, no count.
+	for lim in 5 0 ""; do
+		run kzp session list ${lim:+--limit "$lim"}
+		[ "$(rows)" = "s1,s5,s2,s3,s4," ]
+		[[ "$output" != *"shown: --limit 0"* ]]
+	done
+	for bad in -1 x 2x ""; do
+		run kzp session list --limit "$bad"
+		[ "$status" -eq 2 ]
+		[ "$output" = "kizuna: session list: --limit takes a number of rows (0 for all), not '$bad'" ]
+	done
+	# A terminal without --limit gets a screenful (its rows less 6, at least 10): the latest ten of 12.
+	for d in 01 02 03 04 05 06 07; do
+		kzp session add C002 --date "2026-02-$d" --text "February $d" >/dev/null
+	done
+	run env LINES=12 script -qec "$KZ --vault $V --passphrase-file $T/pass --no-pager session list" /dev/null
+	echo "$output"
+	[ "$(rows)" = "s2,s3,s4,s6,s7,s8,s9,s10,s11,s12," ]
+	[[ "$output" == *"12 sessions; the latest 10 shown: --limit 0 for all"* ]]
+}
+
+@test "session list --limit opens only the notes it shows: an altered older note stops --limit 0, not --limit 2 (exit 4)" {
+	week
+	sqlite3 "$V" "SELECT hex(id) FROM bodies ORDER BY id" >"$T/before"
+	kzp session add C001 --date 2025-12-01 --text "the oldest note" >/dev/null
+	sqlite3 "$V" "SELECT hex(id) FROM bodies ORDER BY id" >"$T/after"
+	id=$(comm -13 "$T/before" "$T/after")
+	[ "$(wc -w <<<"$id")" -eq 1 ]
+	sqlite3 "$V" "UPDATE bodies SET body = substr(body, 1, 40) || CASE WHEN substr(body, 41, 1) = X'00'
+		THEN X'01' ELSE X'00' END || substr(body, 42) WHERE id = X'$id'"
+	run kzp session list --limit 2
+	[ "$status" -eq 0 ]
+	[ "$(grep -oE '^s[0-9]+' <<<"$output" | tr '\n' ,)" = "s3,s4," ]
+	run kzp session list --limit 0
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"record "* ]]
+}
+
 # ---- point 10: first line, signing time ----
 
 @test "session list shows each note's first line, without template headings, cut to fit" {
