@@ -10,7 +10,7 @@ CC       ?= cc
 
 VERSION  := 0.1.0
 
-PKGS := libsodium sqlite3 libargon2 readline jansson pwquality libqrencode
+PKGS := libsodium sqlite3 libargon2 readline jansson pwquality libqrencode libutf8proc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # zxcvbn (the passphrase meter) has no pkg-config file in Debian's libzxcvbn-dev.
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn

@@ -5,7 +5,8 @@
 set -eu
 
 build_pkgs="build-essential pkg-config libsodium-dev libsqlite3-dev libargon2-dev \
-libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime libzxcvbn-dev libqrencode-dev"
+libreadline-dev libjansson-dev libpwquality-dev cracklib-runtime libzxcvbn-dev libqrencode-dev \
+libutf8proc-dev"
 # clang with libFuzzer's runtime (libclang-rt-dev) for make fuzz; cppcheck and
 # clang-tidy for make lint; valgrind for make valgrind and its smoke in make
 # check; perl (Time::HiRes) for the crash test's log watcher; vim for the

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 what=${1:-all}
 jobs=$(nproc 2>/dev/null || echo 2)
-pkgs="libsodium sqlite3 libargon2 readline jansson pwquality libqrencode cmocka"
+pkgs="libsodium sqlite3 libargon2 readline jansson pwquality libqrencode libutf8proc cmocka"
 # shellcheck disable=SC2207
 src=($(ls src/*.c src/*/*.c))
 # cppcheck reads the tests too; clang-tidy only the harnesses and tools: on the

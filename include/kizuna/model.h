@@ -132,11 +132,24 @@ void kz_sparkline(const int *scores, size_t n, char *buf, size_t size);
  * length (1, with *cp the byte itself, for a stray byte or a cut sequence). */
 size_t kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
 
-/* One code point folded as the search folds it: ASCII A-Z lowered, any other
- * through towlower (the locale's case table). */
+/* One code point folded as the search folds it: ASCII A-Z lowered; a letter
+ * with an accent or other mark (canonically a letter and combining marks:
+ * é, Ö, ñ, ç, ő, ș, ά, ё) as that letter; then through towlower (the locale's
+ * case table). A combining mark itself (U+0300-U+036F) is KZ_UTF8_MARK: a
+ * match passes over it, and it is part of no word. */
+#define KZ_UTF8_MARK 0xffffffffu
 uint32_t kz_utf8_fold(uint32_t cp);
-/* Case-insensitive UTF-8 search: finds needle in hay (both UTF-8); returns
- * the byte offset and sets *mlen to the matched length, or -1. */
+/* The character at s (left bytes there) decoded and folded as the search
+ * compares it (kz_utf8_fold) into *cp; returns its byte length. A byte that
+ * does not begin valid UTF-8 is KZ_UTF8_STRAY | the byte, length 1: it
+ * matches only itself (it used to be read as a Latin-1 character). */
+#define KZ_UTF8_STRAY 0xdc00u
+size_t kz_utf8_decode_fold(const unsigned char *s, size_t left, uint32_t *cp);
+/* UTF-8 search without regard to case or accents: finds needle in hay (both
+ * UTF-8), each character compared folded (kz_utf8_fold) and the combining
+ * marks after each matched one taken with it; the needle's own marks ask for
+ * nothing. Returns the byte offset and sets *mlen to the matched length, or
+ * -1 (also for a needle of marks alone). */
 long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *mlen);
 /* A snippet of about width characters around [off, off+mlen) with the match
  * marked by open/close strings, newlines folded to spaces (malloc'd). */

@@ -13,7 +13,8 @@
  * everywhere they occur, and calendar dates become therapy weeks ("week 3").
  * Pure: never prints, never touches the vault.
  *
- * Names are matched as kz_find_folded folds (any case: "ÄIKO", "aiko"), as
+ * Names are matched as kz_find_folded folds (any case and accent: "ÄIKO",
+ * "aiko"; "José", "Jose"), as
  * whole words: a letter or digit on either side is no match ("Ken" is not in
  * "Kenya" or "token"), except that a name's side written in CJK (kana, kanji,
  * hangul) needs no boundary (those scripts put no spaces between words:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Case-insensitive matching on UTF-8 text, and snippets around a match. */
+/* Matching on UTF-8 text without regard to case or accents, and snippets
+ * around a match. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include <wctype.h>
 
 #include "kizuna/model.h"
@@ -33,36 +35,152 @@ kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
     return n;
 }
 
+/* A combining diacritical mark (U+0300-U+036F): what canonical decomposition
+ * puts after a Latin, Greek or Cyrillic letter for its accent. */
+static int
+is_mark(uint32_t cp)
+{
+    return cp >= 0x300 && cp <= 0x36f;
+}
+
+/* One code point as the search compares it: ASCII A-Z lowered; a combining
+ * mark KZ_UTF8_MARK; a letter whose canonical decomposition (utf8proc) is a
+ * letter and combining marks only, that letter ("é" is e + U+0301: e; "Ő",
+ * "ș", "ά", "ё" alike); then through towlower (the locale's case table). A
+ * letter of its own (ø, ł, ı, ß, æ) and a decomposition into anything else
+ * (Hangul, kana with their voicing marks) are only lowered. */
+static uint32_t
+fold_slow(uint32_t cp)
+{
+    utf8proc_int32_t d[8];
+    utf8proc_ssize_t n, k;
+    int boundclass = 0;
+
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    if (is_mark(cp))
+        return KZ_UTF8_MARK;
+    n = utf8proc_decompose_char((utf8proc_int32_t)cp, d, 8, UTF8PROC_DECOMPOSE, &boundclass);
+    if (n >= 2 && n <= 8 && !is_mark((uint32_t)d[0])) {
+        for (k = 1; k < n && is_mark((uint32_t)d[k]); k++)
+            ;
+        if (k == n)
+            cp = (uint32_t)d[0];
+    }
+    return (uint32_t)towlower((wint_t)cp);
+}
+
+/* fold_slow of every code point below FOLD_END (the Latin, Greek and
+ * Cyrillic letters with accents among them), made once. Beyond the ASCII
+ * characters that other characters fold to (U+00E9 to 'e', U+0130 to 'i',
+ * the Kelvin sign U+212A to 'k'), for each the range of lead bytes those
+ * start with, two-byte ones and longer ones: a match of a needle starting
+ * with such a character may start at one of those, so the pair and memchr
+ * skips look there too (every code point with a lower-case mapping lies
+ * below U+20000). */
+#define FOLD_END 0x2000
+static uint32_t fold_table[FOLD_END];
+static unsigned char ascii_preimage[128];
+static unsigned char lead2_lo[128], lead2_hi[128], leadn_lo[128], leadn_hi[128];
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+
+static void
+build_fold(void)
+{
+    uint32_t cp, f;
+    unsigned char lead;
+
+    for (cp = 0; cp < FOLD_END; cp++)
+        fold_table[cp] = fold_slow(cp);
+    memset(lead2_lo, 0xff, sizeof(lead2_lo));
+    memset(leadn_lo, 0xff, sizeof(leadn_lo));
+    memset(lead2_hi, 0, sizeof(lead2_hi));
+    memset(leadn_hi, 0, sizeof(leadn_hi));
+    for (cp = 0x80; cp < 0x20000; cp++) {
+        f = cp < FOLD_END ? fold_table[cp] : (uint32_t)towlower((wint_t)cp);
+        if (f >= 0x80)
+            continue;
+        ascii_preimage[f] = 1;
+        lead = cp < 0x800 ? (unsigned char)(0xc0 | (cp >> 6))
+               : cp < 0x10000 ? (unsigned char)(0xe0 | (cp >> 12))
+                              : (unsigned char)(0xf0 | (cp >> 18));
+        if (lead < 0xe0) {
+            lead2_lo[f] = lead < lead2_lo[f] ? lead : lead2_lo[f];
+            lead2_hi[f] = lead > lead2_hi[f] ? lead : lead2_hi[f];
+        } else {
+            leadn_lo[f] = lead < leadn_lo[f] ? lead : leadn_lo[f];
+            leadn_hi[f] = lead > leadn_hi[f] ? lead : leadn_hi[f];
+        }
+    }
+}
+
+/* The fold once the table is made (every caller makes sure it is first). */
+static inline uint32_t
+fold(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    return cp < FOLD_END ? fold_table[cp] : (uint32_t)towlower((wint_t)cp);
+}
+
 uint32_t
 kz_utf8_fold(uint32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-    return (uint32_t)towlower((wint_t)cp);
+    pthread_once(&fold_once, build_fold);
+    return fold(cp);
 }
 
-#define fold kz_utf8_fold
-
-/* ASCII characters that a non-ASCII one folds to (U+0130 to 'i', the Kelvin
- * sign U+212A to 'k'): a match of a needle starting with one may start at a
- * lead byte, so the memchr skip cannot be used for it. Computed once from the
- * locale's case tables (every code point with a lower-case mapping lies
- * below U+20000). */
-static unsigned char ascii_preimage[128];
-static pthread_once_t preimage_once = PTHREAD_ONCE_INIT;
-
-static void
-find_preimages(void)
+size_t
+kz_utf8_decode_fold(const unsigned char *s, size_t left, uint32_t *cp)
 {
-    uint32_t cp, f;
+    size_t n;
 
-    for (cp = 0x80; cp < 0x20000; cp++) {
-        if ((f = fold(cp)) < 0x80)
-            ascii_preimage[f] = 1;
+    if (s[0] < 0x80) {
+        *cp = (s[0] >= 'A' && s[0] <= 'Z') ? s[0] + 32u : s[0];
+        return 1;
     }
+    n = kz_utf8_decode(s, left, cp);
+    if (n == 1) {
+        *cp = KZ_UTF8_STRAY | s[0]; /* not UTF-8: itself, never a letter */
+        return 1;
+    }
+    pthread_once(&fold_once, build_fold);
+    *cp = fold(*cp);
+    return n;
 }
 
-/* Does the folded needle (code points) match at hay[i]? Returns the bytes used or 0. */
+/* kz_utf8_decode_fold once the table is made. */
+static inline size_t
+decode_fold(const unsigned char *s, size_t left, uint32_t *cp)
+{
+    size_t n;
+
+    if (s[0] < 0x80) {
+        *cp = (s[0] >= 'A' && s[0] <= 'Z') ? s[0] + 32u : s[0];
+        return 1;
+    }
+    n = kz_utf8_decode(s, left, cp);
+    *cp = n == 1 ? KZ_UTF8_STRAY | s[0] : fold(*cp);
+    return n;
+}
+
+/* Past the combining marks at hay[pos] (U+0300-U+033F: 0xcc 0x80-0xbf;
+ * U+0340-U+036F: 0xcd 0x80-0xaf). */
+static inline size_t
+skip_marks(const unsigned char *hay, size_t haylen, size_t pos)
+{
+    while (pos + 1 < haylen &&
+           ((hay[pos] == 0xcc && (hay[pos + 1] & 0xc0) == 0x80) ||
+            (hay[pos] == 0xcd && hay[pos + 1] >= 0x80 && hay[pos + 1] < 0xb0)))
+        pos += 2;
+    return pos;
+}
+
+/* Does the folded needle (code points, no marks) match at hay[i]? The marks
+ * after each matched character are part of the match (so "jose" matches
+ * "Jose" + U+0301 whole). Returns the bytes used or 0. */
 static size_t
 match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, size_t ndn)
 {
@@ -72,63 +190,131 @@ match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, 
         uint32_t cp;
         if (pos >= haylen)
             return 0;
-        if (hay[pos] < 0x80) {
-            cp = hay[pos] >= 'A' && hay[pos] <= 'Z' ? hay[pos] + 32u : hay[pos];
-            pos++;
-        } else {
-            pos += kz_utf8_decode(hay + pos, haylen - pos, &cp);
-            cp = fold(cp);
-        }
+        pos += decode_fold(hay + pos, haylen - pos, &cp);
         if (cp != nd[k])
             return 0;
+        pos = skip_marks(hay, haylen, pos);
     }
     return pos - i;
+}
+
+/* Where a match of a needle whose first two characters a and b are ASCII
+ * can begin: at a byte a (or A) followed by a byte b (or B), by a lead byte
+ * of a character that folds to b, or by a combining mark; or at a lead byte
+ * of a character that folds to a. The lead bytes are taken as ranges
+ * (build_fold), an empty one as 0xff, which UTF-8 never holds. */
+struct pair {
+    unsigned char a, b, fa, fb;
+    unsigned char a2lo, a2hi, anlo, anhi; /* leads of what folds to a */
+    unsigned char b2lo, b2hi, bnlo, bnhi; /* leads of what folds to b, and the marks' */
+};
+
+static void
+pair_make(struct pair *p, uint32_t a, uint32_t b)
+{
+    p->a = (unsigned char)a;
+    p->b = (unsigned char)b;
+    p->fa = (a & 0x20) ? 0x20 : 0;
+    p->fb = (b & 0x20) ? 0x20 : 0;
+    p->a2lo = lead2_lo[a], p->a2hi = lead2_hi[a];
+    p->anlo = leadn_lo[a], p->anhi = leadn_hi[a];
+    if (p->a2lo > p->a2hi)
+        p->a2lo = p->a2hi = 0xff;
+    if (p->anlo > p->anhi)
+        p->anlo = p->anhi = 0xff;
+    /* 0xcc and 0xcd lead the combining marks. */
+    p->b2lo = lead2_lo[b] < 0xcc ? lead2_lo[b] : 0xcc;
+    p->b2hi = lead2_hi[b] > 0xcd && lead2_lo[b] <= lead2_hi[b] ? lead2_hi[b] : 0xcd;
+    p->bnlo = leadn_lo[b], p->bnhi = leadn_hi[b];
+    if (p->bnlo > p->bnhi)
+        p->bnlo = p->bnhi = 0xff;
+}
+
+static inline int
+in(unsigned char c, unsigned char lo, unsigned char hi)
+{
+    return c >= lo && c <= hi;
+}
+
+/* The byte-wise form of the test the SSE2 loop makes 16 places at a time. */
+static inline int
+pair_may(const struct pair *p, const unsigned char *hay, size_t haylen, size_t i)
+{
+    unsigned char x = hay[i], y = i + 1 < haylen ? hay[i + 1] : 0;
+
+    if (in(x, p->a2lo, p->a2hi) || in(x, p->anlo, p->anhi))
+        return 1;
+    return (x | p->fa) == p->a && ((y | p->fb) == p->b || in(y, p->b2lo, p->b2hi) ||
+                                   in(y, p->bnlo, p->bnhi));
 }
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* Matches 16 places at a time for a needle whose first two characters a and
- * b are ASCII and the fold of no other character: a match can only begin at
- * a byte a (or A) followed by a byte b (or B). OR-ing 0x20 folds a letter's
- * two cases into one (for a byte with bit 5 clear, such as '@', it would
- * also fold other bytes: those are compared exactly); a byte it lets through
- * that is not a match is turned away by match_at. The first match, as the
- * byte-wise loop would find it, or -1. */
+/* x in [lo, lo + span], unsigned, as a byte mask. */
+static inline __m128i
+in_range(__m128i x, __m128i lo, __m128i span)
+{
+    return _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(x, lo), span), span);
+}
+#endif
+
+/* The first match, as the byte-wise loop would find it, or -1: candidates
+ * from pair_may (16 places at a time with SSE2; OR-ing 0x20 folds a letter's
+ * two cases into one, and for a byte with bit 5 clear, such as '@', it also
+ * lets other bytes through), each confirmed by match_at. */
 static long
 find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t ndn, size_t *mlen)
 {
-    const unsigned char a = (unsigned char)nd[0], b = (unsigned char)nd[1];
-    const __m128i fa = _mm_set1_epi8((char)((a & 0x20) ? 0x20 : 0));
-    const __m128i fb = _mm_set1_epi8((char)((b & 0x20) ? 0x20 : 0));
-    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    struct pair p;
     size_t i = 0, used;
 
-    for (; i + 17 <= haylen; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
-        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(x, fa), va),
-                          _mm_cmpeq_epi8(_mm_or_si128(y, fb), vb)));
-        while (m != 0) {
-            size_t at = i + (size_t)__builtin_ctz(m);
-            if ((used = match_at(hay, haylen, at, nd, ndn)) > 0) {
-                *mlen = used;
-                return (long)at;
+    pair_make(&p, nd[0], nd[1]);
+#ifdef __SSE2__
+    {
+        const __m128i fa = _mm_set1_epi8((char)p.fa), fb = _mm_set1_epi8((char)p.fb);
+        const __m128i va = _mm_set1_epi8((char)p.a), vb = _mm_set1_epi8((char)p.b);
+        const __m128i a2 = _mm_set1_epi8((char)p.a2lo),
+                      a2s = _mm_set1_epi8((char)(p.a2hi - p.a2lo));
+        const __m128i an = _mm_set1_epi8((char)p.anlo),
+                      ans = _mm_set1_epi8((char)(p.anhi - p.anlo));
+        const __m128i b2 = _mm_set1_epi8((char)p.b2lo),
+                      b2s = _mm_set1_epi8((char)(p.b2hi - p.b2lo));
+        const __m128i bn = _mm_set1_epi8((char)p.bnlo),
+                      bns = _mm_set1_epi8((char)(p.bnhi - p.bnlo));
+        for (; i + 17 <= haylen; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
+            __m128i xa = _mm_cmpeq_epi8(_mm_or_si128(x, fa), va);
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(xa, _mm_cmpeq_epi8(_mm_or_si128(y, fb), vb)));
+            /* The lead bytes only where there are any (most of an English or
+             * German note is ASCII, 16 bytes at a time). */
+            if (_mm_movemask_epi8(_mm_or_si128(x, y)) != 0) {
+                __m128i by = _mm_or_si128(in_range(y, b2, b2s), in_range(y, bn, bns));
+                m |= (unsigned)_mm_movemask_epi8(
+                    _mm_or_si128(_mm_and_si128(xa, by),
+                                 _mm_or_si128(in_range(x, a2, a2s), in_range(x, an, ans))));
             }
-            m &= m - 1;
+            while (m != 0) {
+                size_t at = i + (size_t)__builtin_ctz(m);
+                if ((used = match_at(hay, haylen, at, nd, ndn)) > 0) {
+                    *mlen = used;
+                    return (long)at;
+                }
+                m &= m - 1;
+            }
         }
     }
-    for (; i + 1 < haylen; i++) {
-        if ((hay[i] | (a & 0x20)) == a && (hay[i + 1] | (b & 0x20)) == b &&
-            (used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+#endif
+    for (; i < haylen; i++) {
+        if (pair_may(&p, hay, haylen, i) && (used = match_at(hay, haylen, i, nd, ndn)) > 0) {
             *mlen = used;
             return (long)i;
         }
     }
     return -1;
 }
-#endif
 
 long
 kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mlen)
@@ -142,25 +328,25 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
 
     if (nlen == 0)
         return -1;
+    pthread_once(&fold_once, build_fold);
     if (nlen > 64)
         nd = kz_xmalloc(nlen * sizeof(*nd));
     for (i = 0; i < nlen;) {
         uint32_t cp;
-        i += kz_utf8_decode(needle + i, nlen - i, &cp);
-        nd[ndn++] = fold(cp);
+        i += decode_fold(needle + i, nlen - i, &cp);
+        if (cp != KZ_UTF8_MARK) /* a needle's marks ask for nothing */
+            nd[ndn++] = cp;
     }
+    if (ndn == 0)
+        goto out;
     first = nd[0];
-    pthread_once(&preimage_once, find_preimages);
-#ifdef __SSE2__
-    if (ndn >= 2 && nd[0] < 0x80 && nd[1] < 0x80 && !ascii_preimage[nd[0]] &&
-        !ascii_preimage[nd[1]]) {
+    if (ndn >= 2 && nd[0] < 0x80 && nd[1] < 0x80) {
         found = find_pair(hay, haylen, nd, ndn, mlen);
         goto out;
     }
-#endif
-    /* Fast skip: an ASCII first character has two byte forms; others start
-     * with a lead byte we can only compare after decoding, so scan every lead
-     * (so for 'i' and 'k', which U+0130 and U+212A fold to). */
+    /* Fast skip: an ASCII first character that nothing else folds to has two
+     * byte forms; others start with a lead byte we can only compare after
+     * decoding, so scan every lead. */
     f_lo = first < 0x80 && !ascii_preimage[first] ? (unsigned char)first : 0;
     f_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : f_lo;
     if (f_lo != 0) {
@@ -203,9 +389,7 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
             }
         }
     }
-#ifdef __SSE2__
 out:
-#endif
     if (nd != stack)
         free(nd);
     return found;

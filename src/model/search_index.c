@@ -107,11 +107,12 @@ tokens(const char *text_, size_t len, void (*tok)(void *ctx, const char *w, size
             }
             continue;
         }
-        n = kz_utf8_decode(text + i, len - i, &cp);
+        n = kz_utf8_decode_fold(text + i, len - i, &cp);
         if (n == 1 && text[i] >= 0x80)
-            clean = 0; /* a stray byte: the matcher reads it as a code point */
+            clean = 0; /* a stray byte: the matcher reads it as KZ_UTF8_STRAY | byte */
         i += n;
-        cp = kz_utf8_fold(cp);
+        if (cp == KZ_UTF8_MARK)
+            continue; /* an accent's combining mark: the word goes on without it */
         if (cp < 0x80 && !ascii_alnum(cp)) {
             clean = 0;
             if (wl > 0) {

@@ -123,6 +123,42 @@ base_vault() {
 	done
 }
 
+@test "search without regard to accents: one-shot, in a script (the index) and pseudonymized exports alike" {
+	new_vault
+	kzp couple add C014 partner1.name=José partner2.name=Zoë >/dev/null
+	# Composed and decomposed (e + U+0301, e + U+0308) accents, and letters of their own.
+	kzp session add C014 --date 2026-01-05 --text "Jose spoke of Nguyễn and București." >/dev/null
+	kzp session add C014 --date 2026-01-12 --text "$(printf 'Jose\xcc\x81 and Zoe\xcc\x88 at the \xc3\x98resund.')" >/dev/null
+	kzp session add C014 --date 2026-01-19 --text "Łódź, Straße, がっこう." >/dev/null
+	for how in one-shot script; do
+		q() { # terms... -> "id:where" of each row
+			if [ "$how" = one-shot ]; then kzp --json search "$@"
+			else printf 'search %s\n' "$*" >"$T/q.kz" && kzp --json -f "$T/q.kz"; fi |
+				jq -r '[.[] | "\(.id):\(.where)"] | join(",")'
+		}
+		[ "$(q jose)" = ":profile partner1.name,s1:note,s2:note" ]
+		[ "$(q JOSÉ)" = ":profile partner1.name,s1:note,s2:note" ]
+		[ "$(q zoe)" = ":profile partner2.name,s2:note" ]
+		[ "$(q "$(printf 'zoe\xcc\x88')")" = ":profile partner2.name,s2:note" ]
+		[ "$(q nguyen bucuresti)" = "s1:note" ]
+		[ "$(q "jose and zoe")" = "s2:note" ]
+		[ "$(q oresund)" = "" ]   # ø is a letter of its own
+		[ "$(q lodz)" = "" ]
+		[ "$(q strasse)" = "" ]
+		[ "$(q かっこう)" = "" ] # kana's voicing mark is not an accent
+		[ "$(q łódź)" = "s3:note" ]
+	done
+	# The match is marked whole, its combining mark with it.
+	run kzp --json search zoe --couple C014
+	[ "$(jq -r '.[] | select(.id == "s2") | .snippet' <<<"$output")" = \
+		"$(printf 'Jose\xcc\x81 and \xc2\xabZoe\xcc\x88\xc2\xbb at the \xc3\x98resund.')" ]
+	# A pseudonymized export replaces the names written without their accents too.
+	run kzp export C014 --format json --pseudonymize -o "$T/p.json" --yes
+	[ "$status" -eq 0 ]
+	! grep -qi -e jose -e zoe "$T/p.json"
+	! grep -q "$(printf 'Jose\xcc\x81')" "$T/p.json"
+}
+
 @test "search's index reaches no disk: a planted word is in no file after searches in a script" {
 	base_vault
 	local word
