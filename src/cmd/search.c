@@ -1047,13 +1047,14 @@ const struct kz_cmd_entry kz_cmd_search = {
     "WORD... [--couple CODE] [--theme T] [--from DATE] [--to DATE] [--all] [--archived] "
     "[--limit N]",
     "find words in notes, process notes, goals and profiles (in memory only)",
-    "Without regard to case or accents (Müller finds MÜLLER, jose finds José). Several\n"
-    "words find the records that hold all of them, in any order; \"quoted words\" are one\n"
-    "phrase. Every match is marked. --theme, --from and --to limit the search to sessions;\n"
-    "voided notes are left out unless --all. Closed (archived) couples are left out, with a\n"
-    "count of their matches, unless --archived or --couple names one. --limit N shows the\n"
-    "first N rows (0: all) and says how many matches there are; on a terminal a screenful is\n"
-    "the default, in scripts and pipes all. The shell and scripts keep an index of the\n"
-    "notes' words in memory from their first search on (wiped at lock, never written\n"
-    "anywhere), so later searches are quick; everything is decrypted in memory only.",
+    "Without regard to case or accents (Müller finds MÜLLER, jose finds José), and\n"
+    "full-width letters are ASCII (jonas finds Ｊｏｎａｓ). Several words find the records\n"
+    "that hold all of them, in any order; \"quoted words\" are one phrase. Every match is\n"
+    "marked. --theme, --from and --to limit the search to sessions; voided notes are left\n"
+    "out unless --all. Closed (archived) couples are left out, with a count of their\n"
+    "matches, unless --archived or --couple names one. --limit N shows the first N rows\n"
+    "(0: all) and says how many matches there are; on a terminal a screenful is the\n"
+    "default, in scripts and pipes all. The shell and scripts keep an index of the notes'\n"
+    "words in memory from their first search on (wiped at lock, never written anywhere),\n"
+    "so later searches are quick; everything is decrypted in memory only.",
     CMD_NEEDS_KEY, search_opts, cmd_search};

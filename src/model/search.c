@@ -43,12 +43,13 @@ is_mark(uint32_t cp)
     return cp >= 0x300 && cp <= 0x36f;
 }
 
-/* One code point as the search compares it: ASCII A-Z lowered; a combining
- * mark KZ_UTF8_MARK; a letter whose canonical decomposition (utf8proc) is a
- * letter and combining marks only, that letter ("é" is e + U+0301: e; "Ő",
- * "ș", "ά", "ё" alike); then through towlower (the locale's case table). A
- * letter of its own (ø, ł, ı, ß, æ) and a decomposition into anything else
- * (Hangul, kana with their voicing marks) are only lowered. */
+/* One code point below FOLD_END as the search compares it: ASCII A-Z
+ * lowered; a combining mark KZ_UTF8_MARK; a letter whose canonical
+ * decomposition (utf8proc) is a letter and combining marks only, that letter
+ * ("é" is e + U+0301: e; "Ő", "ș", "ά", "ё" alike); then through towlower
+ * (the locale's case table). A letter of its own (ø, ł, ı, ß, æ) and a
+ * decomposition into anything else (Hangul, kana with their voicing marks)
+ * are only lowered. */
 static uint32_t
 fold_slow(uint32_t cp)
 {
@@ -70,19 +71,51 @@ fold_slow(uint32_t cp)
     return (uint32_t)towlower((wint_t)cp);
 }
 
+/* Beyond the table: the full-width forms of ASCII (U+FF01-U+FF5E, what a
+ * Japanese or Chinese input method types in its own mode: "Ｊｏｎａｓ",
+ * "２０２６") as ASCII, folded as ASCII is; anything else through towlower. */
+static inline uint32_t
+fold_wide(uint32_t cp)
+{
+    if (cp - 0xff01u <= 0xff5eu - 0xff01u) {
+        cp -= 0xfee0u;
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    }
+    return (uint32_t)towlower((wint_t)cp);
+}
+
 /* fold_slow of every code point below FOLD_END (the Latin, Greek and
  * Cyrillic letters with accents among them), made once. Beyond the ASCII
  * characters that other characters fold to (U+00E9 to 'e', U+0130 to 'i',
- * the Kelvin sign U+212A to 'k'), for each the range of lead bytes those
- * start with, two-byte ones and longer ones: a match of a needle starting
- * with such a character may start at one of those, so the pair and memchr
- * skips look there too (every code point with a lower-case mapping lies
- * below U+20000). */
+ * the Kelvin sign U+212A to 'k', U+FF45 to 'e'), for each the lead bytes
+ * those start with: two-byte ones as a range, longer ones as two values and
+ * a range for any more. A match of a needle starting with such a character
+ * may start at one of those, so the pair and memchr skips look there too
+ * (every code point with a lower-case mapping lies below U+20000). */
 #define FOLD_END 0x2000
 static uint32_t fold_table[FOLD_END];
 static unsigned char ascii_preimage[128];
-static unsigned char lead2_lo[128], lead2_hi[128], leadn_lo[128], leadn_hi[128];
+static unsigned char lead2_lo[128], lead2_hi[128];
+static unsigned char leadn_1[128], leadn_2[128], leadn_lo[128], leadn_hi[128];
 static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+
+static void
+lead_add(unsigned char f, unsigned char lead)
+{
+    if (lead < 0xe0) {
+        lead2_lo[f] = lead < lead2_lo[f] ? lead : lead2_lo[f];
+        lead2_hi[f] = lead > lead2_hi[f] ? lead : lead2_hi[f];
+    } else if (lead == leadn_1[f] || lead == leadn_2[f]) {
+        return;
+    } else if (leadn_1[f] == 0xff) {
+        leadn_1[f] = lead;
+    } else if (leadn_2[f] == 0xff) {
+        leadn_2[f] = lead;
+    } else {
+        leadn_lo[f] = lead < leadn_lo[f] ? lead : leadn_lo[f];
+        leadn_hi[f] = lead > leadn_hi[f] ? lead : leadn_hi[f];
+    }
+}
 
 static void
 build_fold(void)
@@ -94,23 +127,19 @@ build_fold(void)
         fold_table[cp] = fold_slow(cp);
     memset(lead2_lo, 0xff, sizeof(lead2_lo));
     memset(leadn_lo, 0xff, sizeof(leadn_lo));
+    memset(leadn_1, 0xff, sizeof(leadn_1));
+    memset(leadn_2, 0xff, sizeof(leadn_2));
     memset(lead2_hi, 0, sizeof(lead2_hi));
     memset(leadn_hi, 0, sizeof(leadn_hi));
     for (cp = 0x80; cp < 0x20000; cp++) {
-        f = cp < FOLD_END ? fold_table[cp] : (uint32_t)towlower((wint_t)cp);
+        f = cp < FOLD_END ? fold_table[cp] : fold_wide(cp);
         if (f >= 0x80)
             continue;
         ascii_preimage[f] = 1;
         lead = cp < 0x800 ? (unsigned char)(0xc0 | (cp >> 6))
                : cp < 0x10000 ? (unsigned char)(0xe0 | (cp >> 12))
                               : (unsigned char)(0xf0 | (cp >> 18));
-        if (lead < 0xe0) {
-            lead2_lo[f] = lead < lead2_lo[f] ? lead : lead2_lo[f];
-            lead2_hi[f] = lead > lead2_hi[f] ? lead : lead2_hi[f];
-        } else {
-            leadn_lo[f] = lead < leadn_lo[f] ? lead : leadn_lo[f];
-            leadn_hi[f] = lead > leadn_hi[f] ? lead : leadn_hi[f];
-        }
+        lead_add((unsigned char)f, lead);
     }
 }
 
@@ -120,7 +149,7 @@ fold(uint32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-    return cp < FOLD_END ? fold_table[cp] : (uint32_t)towlower((wint_t)cp);
+    return cp < FOLD_END ? fold_table[cp] : fold_wide(cp);
 }
 
 uint32_t
@@ -205,8 +234,10 @@ match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, 
  * (build_fold), an empty one as 0xff, which UTF-8 never holds. */
 struct pair {
     unsigned char a, b, fa, fb;
-    unsigned char a2lo, a2hi, anlo, anhi; /* leads of what folds to a */
-    unsigned char b2lo, b2hi, bnlo, bnhi; /* leads of what folds to b, and the marks' */
+    /* Leads of what folds to a: a range of two-byte ones; two longer ones and
+     * a range of any more. */
+    unsigned char a2lo, a2hi, an1, an2, anlo, anhi;
+    unsigned char b2lo, b2hi, bn1, bn2, bnlo, bnhi; /* b's, and the marks' */
 };
 
 static void
@@ -217,6 +248,7 @@ pair_make(struct pair *p, uint32_t a, uint32_t b)
     p->fa = (a & 0x20) ? 0x20 : 0;
     p->fb = (b & 0x20) ? 0x20 : 0;
     p->a2lo = lead2_lo[a], p->a2hi = lead2_hi[a];
+    p->an1 = leadn_1[a], p->an2 = leadn_2[a];
     p->anlo = leadn_lo[a], p->anhi = leadn_hi[a];
     if (p->a2lo > p->a2hi)
         p->a2lo = p->a2hi = 0xff;
@@ -225,6 +257,7 @@ pair_make(struct pair *p, uint32_t a, uint32_t b)
     /* 0xcc and 0xcd lead the combining marks. */
     p->b2lo = lead2_lo[b] < 0xcc ? lead2_lo[b] : 0xcc;
     p->b2hi = lead2_hi[b] > 0xcd && lead2_lo[b] <= lead2_hi[b] ? lead2_hi[b] : 0xcd;
+    p->bn1 = leadn_1[b], p->bn2 = leadn_2[b];
     p->bnlo = leadn_lo[b], p->bnhi = leadn_hi[b];
     if (p->bnlo > p->bnhi)
         p->bnlo = p->bnhi = 0xff;
@@ -242,10 +275,10 @@ pair_may(const struct pair *p, const unsigned char *hay, size_t haylen, size_t i
 {
     unsigned char x = hay[i], y = i + 1 < haylen ? hay[i + 1] : 0;
 
-    if (in(x, p->a2lo, p->a2hi) || in(x, p->anlo, p->anhi))
+    if (in(x, p->a2lo, p->a2hi) || x == p->an1 || x == p->an2 || in(x, p->anlo, p->anhi))
         return 1;
     return (x | p->fa) == p->a && ((y | p->fb) == p->b || in(y, p->b2lo, p->b2hi) ||
-                                   in(y, p->bnlo, p->bnhi));
+                                   y == p->bn1 || y == p->bn2 || in(y, p->bnlo, p->bnhi));
 }
 
 #ifdef __SSE2__
@@ -282,6 +315,8 @@ find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t nd
                       b2s = _mm_set1_epi8((char)(p.b2hi - p.b2lo));
         const __m128i bn = _mm_set1_epi8((char)p.bnlo),
                       bns = _mm_set1_epi8((char)(p.bnhi - p.bnlo));
+        const __m128i an1 = _mm_set1_epi8((char)p.an1), an2 = _mm_set1_epi8((char)p.an2);
+        const __m128i bn1 = _mm_set1_epi8((char)p.bn1), bn2 = _mm_set1_epi8((char)p.bn2);
         for (; i + 17 <= haylen; i += 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
             __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
@@ -291,10 +326,13 @@ find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t nd
             /* The lead bytes only where there are any (most of an English or
              * German note is ASCII, 16 bytes at a time). */
             if (_mm_movemask_epi8(_mm_or_si128(x, y)) != 0) {
-                __m128i by = _mm_or_si128(in_range(y, b2, b2s), in_range(y, bn, bns));
-                m |= (unsigned)_mm_movemask_epi8(
-                    _mm_or_si128(_mm_and_si128(xa, by),
-                                 _mm_or_si128(in_range(x, a2, a2s), in_range(x, an, ans))));
+                __m128i by = _mm_or_si128(
+                    _mm_or_si128(in_range(y, b2, b2s), in_range(y, bn, bns)),
+                    _mm_or_si128(_mm_cmpeq_epi8(y, bn1), _mm_cmpeq_epi8(y, bn2)));
+                __m128i ax = _mm_or_si128(
+                    _mm_or_si128(in_range(x, a2, a2s), in_range(x, an, ans)),
+                    _mm_or_si128(_mm_cmpeq_epi8(x, an1), _mm_cmpeq_epi8(x, an2)));
+                m |= (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_and_si128(xa, by), ax));
             }
             while (m != 0) {
                 size_t at = i + (size_t)__builtin_ctz(m);

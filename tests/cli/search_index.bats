@@ -123,13 +123,14 @@ base_vault() {
 	done
 }
 
-@test "search without regard to accents: one-shot, in a script (the index) and pseudonymized exports alike" {
+@test "search without regard to accents or width: one-shot, in a script (the index) and pseudonymized exports alike" {
 	new_vault
 	kzp couple add C014 partner1.name=José partner2.name=Zoë >/dev/null
 	# Composed and decomposed (e + U+0301, e + U+0308) accents, and letters of their own.
 	kzp session add C014 --date 2026-01-05 --text "Jose spoke of Nguyễn and București." >/dev/null
 	kzp session add C014 --date 2026-01-12 --text "$(printf 'Jose\xcc\x81 and Zoe\xcc\x88 at the \xc3\x98resund.')" >/dev/null
 	kzp session add C014 --date 2026-01-19 --text "Łódź, Straße, がっこう." >/dev/null
+	kzp session add C014 --date 2026-01-26 --text "昨日ＪＯＮＡＳさんとＬＩＮＥで話した。" >/dev/null
 	for how in one-shot script; do
 		q() { # terms... -> "id:where" of each row
 			if [ "$how" = one-shot ]; then kzp --json search "$@"
@@ -147,6 +148,8 @@ base_vault() {
 		[ "$(q strasse)" = "" ]
 		[ "$(q かっこう)" = "" ] # kana's voicing mark is not an accent
 		[ "$(q łódź)" = "s3:note" ]
+		[ "$(q jonas line)" = "s4:note" ] # full-width is ASCII
+		[ "$(q "jonasさん")" = "s4:note" ]
 	done
 	# The match is marked whole, its combining mark with it.
 	run kzp --json search zoe --couple C014
