@@ -783,6 +783,24 @@ show(struct search *s, long limit, struct kz_err *err)
     return rc;
 }
 
+/* A quote, backslash or control is escaped inside the JSON body: a term
+ * holding what folds to one (the full-width ＂ and ＼ too) is looked for in
+ * the fields only. */
+static int
+raw_testable(const char *term)
+{
+    const unsigned char *t = (const unsigned char *)term;
+    size_t i = 0, len = strlen(term);
+    uint32_t cp;
+
+    while (i < len) {
+        i += kz_utf8_decode_fold(t + i, len - i, &cp);
+        if (cp == '"' || cp == '\\' || cp < 0x20 || cp == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 /* Before a body is opened: a walk that builds no index opens only the
  * searchable records its filters keep (--couple, --from, --to, --theme, a
  * voided note without --all). */
@@ -987,11 +1005,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         if (*p == '\0')
             return kz_fail(err, KZ_EUSAGE, "search: an empty word or phrase");
         s.terms[i] = pos[i];
-        /* A quote, backslash or control is escaped inside the JSON body: such
-         * a term is looked for in the fields only. */
-        s.raw_test[i] = strpbrk(pos[i], "\"\\") == NULL;
-        for (p = pos[i]; *p != '\0' && s.raw_test[i]; p++)
-            s.raw_test[i] = (unsigned char)*p >= 0x20 && *p != 0x7f;
+        s.raw_test[i] = raw_testable(pos[i]);
     }
     s.nterms = (size_t)npos;
     s.all = all;

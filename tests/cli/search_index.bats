@@ -131,6 +131,7 @@ base_vault() {
 	kzp session add C014 --date 2026-01-12 --text "$(printf 'Jose\xcc\x81 and Zoe\xcc\x88 at the \xc3\x98resund.')" >/dev/null
 	kzp session add C014 --date 2026-01-19 --text "Łódź, Straße, がっこう." >/dev/null
 	kzp session add C014 --date 2026-01-26 --text "昨日ＪＯＮＡＳさんとＬＩＮＥで話した。" >/dev/null
+	kzp session add C014 --date 2026-02-02 --text 'He said "hello" at C:\temp.' >/dev/null
 	for how in one-shot script; do
 		q() { # terms... -> "id:where" of each row
 			if [ "$how" = one-shot ]; then kzp --json search "$@"
@@ -150,6 +151,9 @@ base_vault() {
 		[ "$(q łódź)" = "s3:note" ]
 		[ "$(q jonas line)" = "s4:note" ] # full-width is ASCII
 		[ "$(q "jonasさん")" = "s4:note" ]
+		# What folds to a quote or backslash, which the sealed JSON escapes.
+		[ "$(q '＂hello＂')" = "s5:note" ]
+		[ "$(q 'c:＼temp')" = "s5:note" ]
 	done
 	# The match is marked whole, its combining mark with it.
 	run kzp --json search zoe --couple C014
