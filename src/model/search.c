@@ -73,10 +73,13 @@ fold_slow(uint32_t cp)
 
 /* Beyond the table: the full-width forms of ASCII (U+FF01-U+FF5E, what a
  * Japanese or Chinese input method types in its own mode: "Ｊｏｎａｓ",
- * "２０２６") as ASCII, folded as ASCII is; anything else through towlower. */
+ * "２０２６") as ASCII, folded as ASCII is, and the ideographic space
+ * (U+3000) as a space; anything else through towlower. */
 static inline uint32_t
 fold_wide(uint32_t cp)
 {
+    if (cp == 0x3000)
+        return ' ';
     if (cp - 0xff01u <= 0xff5eu - 0xff01u) {
         cp -= 0xfee0u;
         return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;

@@ -553,7 +553,10 @@ test_find_folded_accents(void **state)
     /* Full-width forms (a Japanese input method's own mode) are ASCII. */
     assert_int_equal(find("昨日Ｊｏｎａｓさんと", "jonas", &mlen), strlen("昨日"));
     assert_int_equal(mlen, strlen("Ｊｏｎａｓ"));
-    assert_int_equal(find("line 2026", "ＬＩＮＥ　２０２６", &mlen), -1); /* U+3000 is not a space */
+    assert_int_equal(find("line 2026", "ＬＩＮＥ　２０２６", &mlen), 0); /* U+3000 a space */
+    assert_int_equal(mlen, 9);
+    assert_int_equal(find("ＪＯＳＥ　さんと", "jose さん", &mlen), 0);
+    assert_int_equal(mlen, strlen("ＪＯＳＥ　さん"));
     assert_int_equal(find("LINE２０２６！", "line2026!", &mlen), 0);
     assert_int_equal(kz_utf8_fold(0xff2a), 'j');
     assert_int_equal(kz_utf8_fold(0xff5f), 0xff5f); /* past U+FF5E: not ASCII */
@@ -631,7 +634,8 @@ test_find_folded_long_needle(void **state)
  * needles drawn from pieces that try its fast paths: both cases of ASCII
  * letters, bytes that OR 0x20 folds together ('@' and '`', '[' and '{'),
  * characters that fold to ASCII (é, U+0130 to 'i', the Kelvin sign to 'k',
- * ệ's three bytes, full-width ｅ, Ｅ, ！ and ０), a CJK character, combining marks (U+0301, U+0345) and a character just
+ * ệ's three bytes, full-width ｅ, Ｅ, ！ and ０, the ideographic space), a CJK
+ * character, combining marks (U+0301, U+0345) and a character just
  * past them (U+0370), a letter of its own (ø), other UTF-8, lone lead bytes
  * (one before ASCII: a byte that is not UTF-8 matches only itself), and
  * matches at the very end. */
@@ -695,7 +699,7 @@ test_find_folded_against_a_plain_search(void **state)
         "\xc3\x9f", "\xc4\xb0", "\xe2\x84\xaa", "k", "K", "i", "I", "\xc4\xb1", "\xc3", "0",
         "\x10", "x", "X", "o", "\xc3\xb6", "\xc3\xb8", "\xcc\x81", "\xcd\x85", "\xcd\xb0",
         "\xe1\xbb\x87", "\xcc", "\xef\xbd\x85", "\xef\xbc\xa5", "\xef\xbc\x81",
-        "\xef\xbc\x90", "\xe6\x97\xa5", "markt",
+        "\xef\xbc\x90", "\xe6\x97\xa5", "\xe3\x80\x80", "markt",
     };
     const size_t np = sizeof(pieces) / sizeof(pieces[0]);
     uint64_t r = 0x9e3779b97f4a7c15ULL;
