@@ -7,14 +7,12 @@
 #include "kizuna/wipe.h"
 #include "session.h"
 
+/* What sorts a session (at 100,000 notes every one is gathered and sorted);
+ * the rest is read again from the heads of the rows shown. */
 struct row {
     unsigned char id[KZ_RECORD_ID_BYTES];
     uint32_t num, date;
-    uint16_t minutes;
-    uint8_t flags;
-    unsigned char parent[KZ_RECORD_ID_BYTES];
-}; /* small: at 100,000 notes they are all gathered and sorted; the themes are
-      read again from the heads of the rows shown */
+};
 
 struct listing {
     struct kz_state *st;
@@ -60,9 +58,6 @@ gather(void *ctx, const unsigned char *id, const struct kz_head_info *hi)
     memcpy(r->id, id, KZ_RECORD_ID_BYTES);
     r->num = hi->num;
     r->date = hi->date;
-    r->minutes = hi->minutes;
-    r->flags = hi->flags;
-    memcpy(r->parent, hi->parent, KZ_RECORD_ID_BYTES);
     return 0;
 }
 
@@ -109,7 +104,7 @@ row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct
                          : kz_rec_malformed(h, err);
     kz_rec_num_text(KZ_KIND_SESSION, r->num, id, sizeof(id));
     kz_date_format_style(r->date, style, date);
-    kz_rec_parent_code(st, r->parent, code);
+    kz_rec_parent_code(st, hi.parent, code);
     snprintf(what, sizeof(what), "session %s", id);
     if ((rc = kz_rec_load(st, r->id, &doc, err)) != KZ_OK)
         return rc;
@@ -121,10 +116,10 @@ row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct
     v = s.voided ? json_pack("{s:s,s:s}", "reason", s.void_reason, "time", s.void_time)
                  : json_null();
     *row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:s}", "id", id, "date", date, "couple",
-                     code, "minutes", (int)r->minutes, "attended", kz_session_who(r->flags),
-                     "themes", kz_sess_split(hi.tags), "signed", (r->flags & KZ_HF_SIGNED) != 0,
+                     code, "minutes", (int)hi.minutes, "attended", kz_session_who(hi.flags),
+                     "themes", kz_sess_split(hi.tags), "signed", (hi.flags & KZ_HF_SIGNED) != 0,
                      "void", v, "first_line", first);
-    if (!st->ui.json && (r->flags & KZ_HF_VOID)) {
+    if (!st->ui.json && (hi.flags & KZ_HF_VOID)) {
         size_t fl = strlen(first);
         char *struck = kz_xmalloc(fl + 3);
         struck[0] = KZ_UI_STRIKE[0];
