@@ -146,9 +146,11 @@ scan_count() { # label
 @test "memory: the passphrase a command unlocked with is gone when that command ends" {
 	local p after control
 	need_plain_build
-	# The passphrase is a canary; a note holds it too, for the control.
-	canary >"$T/pass"
-	echo >>"$T/pass"
+	# The passphrase holds a canary; a note holds it too, for the control. Words
+	# before it: a canary alone (kzc and 20 hex digits) is "too close to a word
+	# in the system's dictionary" for cracklib about 2 times in 100, and init
+	# refused it.
+	printf 'Tulip harbor %s\n' "$(canary)" >"$T/pass"
 	p=$(head -n 1 "$T/pass")
 	new_vault
 	kzp couple add C072 >/dev/null
