@@ -35,6 +35,13 @@ kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
     return n;
 }
 
+/* ASCII A-Z to a-z, anything else as it is. */
+static inline uint32_t
+ascii_lower(uint32_t cp)
+{
+    return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+}
+
 /* A combining diacritical mark (U+0300-U+036F): what canonical decomposition
  * puts after a Latin, Greek or Cyrillic letter for its accent. */
 static int
@@ -58,7 +65,7 @@ fold_slow(uint32_t cp)
     int boundclass = 0;
 
     if (cp < 0x80)
-        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        return ascii_lower(cp);
     if (is_mark(cp))
         return KZ_UTF8_MARK;
     n = utf8proc_decompose_char((utf8proc_int32_t)cp, d, 8, UTF8PROC_DECOMPOSE, &boundclass);
@@ -82,7 +89,7 @@ fold_wide(uint32_t cp)
         return ' ';
     if (cp - 0xff01u <= 0xff5eu - 0xff01u) {
         cp -= 0xfee0u;
-        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        return ascii_lower(cp);
     }
     return (uint32_t)towlower((wint_t)cp);
 }
@@ -151,7 +158,7 @@ static inline uint32_t
 fold(uint32_t cp)
 {
     if (cp < 0x80)
-        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        return ascii_lower(cp);
     return cp < FOLD_END ? fold_table[cp] : fold_wide(cp);
 }
 
@@ -159,28 +166,9 @@ uint32_t
 kz_utf8_fold(uint32_t cp)
 {
     if (cp < 0x80)
-        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        return ascii_lower(cp);
     pthread_once(&fold_once, build_fold);
     return fold(cp);
-}
-
-size_t
-kz_utf8_decode_fold(const unsigned char *s, size_t left, uint32_t *cp)
-{
-    size_t n;
-
-    if (s[0] < 0x80) {
-        *cp = (s[0] >= 'A' && s[0] <= 'Z') ? s[0] + 32u : s[0];
-        return 1;
-    }
-    n = kz_utf8_decode(s, left, cp);
-    if (n == 1) {
-        *cp = KZ_UTF8_STRAY | s[0]; /* not UTF-8: itself, never a letter */
-        return 1;
-    }
-    pthread_once(&fold_once, build_fold);
-    *cp = fold(*cp);
-    return n;
 }
 
 /* kz_utf8_decode_fold once the table is made. */
@@ -190,12 +178,20 @@ decode_fold(const unsigned char *s, size_t left, uint32_t *cp)
     size_t n;
 
     if (s[0] < 0x80) {
-        *cp = (s[0] >= 'A' && s[0] <= 'Z') ? s[0] + 32u : s[0];
+        *cp = ascii_lower(s[0]);
         return 1;
     }
     n = kz_utf8_decode(s, left, cp);
-    *cp = n == 1 ? KZ_UTF8_STRAY | s[0] : fold(*cp);
+    *cp = n == 1 ? KZ_UTF8_STRAY | s[0] : fold(*cp); /* not UTF-8: itself, never a letter */
     return n;
+}
+
+size_t
+kz_utf8_decode_fold(const unsigned char *s, size_t left, uint32_t *cp)
+{
+    if (s[0] >= 0x80)
+        pthread_once(&fold_once, build_fold);
+    return decode_fold(s, left, cp);
 }
 
 /* Past the combining marks at hay[pos] (U+0300-U+033F: 0xcc 0x80-0xbf;
