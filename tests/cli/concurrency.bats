@@ -303,7 +303,7 @@ backup_ok() { # FILE
 # 2. What else the report named
 
 @test "a shell sees what other processes added, changed and deleted, and never gives a short id twice" {
-	local s1 g1 s2 g2 s3 g3 s5
+	local s1 g1 s2 g2 s3 g3 s4 s5
 	new_vault
 	kzp couple add R1 >/dev/null
 	shell_start S --json --keep-going
@@ -334,6 +334,12 @@ backup_ok() { # FILE
 	[ "$(jq -r .partner1.name <<<"$out")" = Outsider ]
 	sh_ok S 'search "outside 2"'
 	[ "$(jq -r '[.[].id] | join(",")' <<<"$out")" = "$s2" ]
+	# session list --limit: the latest of the committed state, another process's newest too.
+	add_ok session add R1 --text "outside, the newest"
+	s4=$id
+	sh_ok S 'session list R1 --limit 1'
+	[ "$(jq -r '[.[] | .id + ":" + .first_line] | join(",")' <<<"$out")" = "$s4:outside, the newest" ]
+	kzp session delete "$s4" --yes >/dev/null # the counts below are of the others
 	sh_ok S 'goal list --status all'
 	[ "$(jq length <<<"$out")" -eq 3 ]
 	# Another process edits a note: the shell shows the new text.
