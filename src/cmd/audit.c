@@ -8,14 +8,28 @@
 #include <strings.h>
 
 #include "cmds.h"
+#include "kizuna/wipe.h"
+#include "kizuna/xalloc.h"
 
 /* ---- audit log ---- */
+
+/* An entry kept for the table: its sequence number and its text, parsed
+ * only once it is known to be shown (at 100,000 entries 'audit log --limit
+ * 20' parsed and kept every one: 0.44 s, where the chain's check is 0.16 s). */
+struct kept {
+    unsigned long long seq;
+    char *json; /* plaintext: wiped when freed */
+    size_t len, cap;
+};
 
 struct logq {
     uint32_t since, until;
     const char *couple;
-    json_t *rows;
+    int couple_plain; /* couple is letters, digits, '-' and '_': as the JSON writes it */
     int text; /* a table: the NOTE column */
+    size_t limit;  /* 0: every entry */
+    struct kept *ring; /* the latest limit entries that pass (all when limit is 0) */
+    size_t cap, n; /* n: how many passed, kept or not */
 };
 
 /* "unverified, claimed 2026-01-01T00:00:00Z, 2 fields dropped" for the table
@@ -40,32 +54,90 @@ note_of(json_t *e)
     json_object_set_new(e, "note", json_string(note));
 }
 
+/* Whether entry e passes --since, --until and --couple. */
 static int
-collect(void *ctx, unsigned long long seq, const char *json, size_t len)
+passes(const struct logq *q, json_t *e)
 {
-    struct logq *q = ctx;
-    json_t *e = json_loadb(json, len, 0, NULL);
-    const char *t;
-    char day[11] = "";
-    uint32_t d;
-    int unverified;
+    const char *t = json_string_value(json_object_get(e, "t"));
 
-    if (e == NULL)
-        return 0;
-    unverified = kz_audit_unverified(e);
-    t = json_string_value(json_object_get(e, "t"));
     if (t != NULL) {
+        char day[11];
+        uint32_t d;
         snprintf(day, sizeof(day), "%.10s", t);
         d = kz_date_parse(day);
         if ((q->since && d < q->since) || (q->until && d > q->until))
-            goto skip;
+            return 0;
     }
     if (q->couple != NULL) {
         const char *c = json_string_value(json_object_get(e, "couple"));
         if (c == NULL || strcasecmp(c, q->couple) != 0) /* codes ignore case */
-            goto skip;
+            return 0;
     }
-    json_object_set_new(e, "seq", json_integer((json_int_t)seq));
+    return 1;
+}
+
+/* Whether text (len bytes) holds code, ASCII case ignored: an entry that
+ * does not is for another couple, and is not parsed to find out. */
+static int
+mentions(const char *text, size_t len, const char *code)
+{
+    size_t n = strlen(code), i;
+
+    for (i = 0; n > 0 && i + n <= len; i++) {
+        if (strncasecmp(text + i, code, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+collect(void *ctx, unsigned long long seq, const char *json, size_t len)
+{
+    struct logq *q = ctx;
+    struct kept *k;
+
+    if (q->couple_plain && !mentions(json, len, q->couple))
+        return 0;
+    if (q->since || q->until || q->couple != NULL) {
+        json_t *e = json_loadb(json, len, 0, NULL);
+        int ok = e != NULL && passes(q, e);
+        json_decref(e);
+        if (!ok)
+            return 0;
+    }
+    if (q->limit == 0 && q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        q->ring = kz_wipe_grow(q->ring, q->cap * sizeof(*q->ring), cap * sizeof(*q->ring));
+        memset(q->ring + q->cap, 0, (cap - q->cap) * sizeof(*q->ring));
+        q->cap = cap;
+    }
+    /* With a limit, entry n takes the slot of entry n - limit: the latest stay. */
+    k = &q->ring[q->limit ? q->n % q->limit : q->n];
+    if (len + 1 > k->cap) {
+        kz_wipe_free(k->json, k->cap);
+        k->cap = len + 64;
+        k->json = kz_xmalloc(k->cap);
+    }
+    memcpy(k->json, json, len);
+    k->json[len] = '\0';
+    k->len = len;
+    k->seq = seq;
+    q->n++;
+    return 0;
+}
+
+/* Kept entry k as a row of the table (NULL: not a JSON object, left out as
+ * before). */
+static json_t *
+row_of(const struct logq *q, const struct kept *k)
+{
+    json_t *e = json_loadb(k->json, k->len, 0, NULL);
+    int unverified;
+
+    if (e == NULL)
+        return NULL;
+    unverified = kz_audit_unverified(e);
+    json_object_set_new(e, "seq", json_integer((json_int_t)k->seq));
     json_object_set_new(e, "unverified", json_boolean(unverified));
     if (unverified && q->text)
         note_of(e);
@@ -76,10 +148,18 @@ collect(void *ctx, unsigned long long seq, const char *json, size_t len)
     else if (q->text && json_is_string(json_object_get(e, "how")) &&
              strncmp(json_string_value(json_object_get(e, "how")), "custodian shares", 16) == 0)
         json_object_set(e, "note", json_object_get(e, "how")); /* an emergency opening */
-    json_array_append(q->rows, e);
-skip:
-    json_decref(e);
-    return 0;
+    return e;
+}
+
+static void
+kept_free(struct logq *q)
+{
+    size_t i, slots = q->limit ? q->limit : q->cap;
+
+    for (i = 0; q->ring != NULL && i < slots; i++)
+        kz_wipe_free(q->ring[i].json, q->ring[i].cap);
+    kz_wipe_free(q->ring, slots * sizeof(*q->ring));
+    q->ring = NULL;
 }
 
 static int
@@ -96,53 +176,57 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         {"cmd", "COMMAND", 16}, {"ref", "RECORD", 10},  {"couple", "COUPLE", 8},
         {NULL, NULL, 0},
     };
-    json_t *row;
-    const char *since = NULL, *until = NULL, *couple = NULL, *limit = NULL;
+    json_t *rows, *row;
+    const char *since = NULL, *until = NULL, *couple = NULL, *limit_s = NULL;
     const struct kz_opt opts[] = {
         {"since", 0, 1, &since, NULL}, {"until", 0, 1, &until, NULL},
-        {"couple", 0, 1, &couple, NULL}, {"limit", 0, 1, &limit, NULL},
+        {"couple", 0, 1, &couple, NULL}, {"limit", 0, 1, &limit_s, NULL},
         {NULL, 0, 0, NULL, NULL},
     };
-    struct logq q = {0, 0, NULL, NULL, 0};
-    char *pos[1], *end;
-    long lim = 0;
-    size_t n;
-    int rc, npos;
+    struct logq q;
+    char *pos[1];
+    long limit;
+    size_t i, shown;
+    int rc, npos, notes = 0;
 
+    memset(&q, 0, sizeof(q));
     if ((rc = kz_cmd_parse(st, "audit log", argc, argv, opts, pos, 0, &npos, err)) != KZ_OK)
         return rc;
     if ((since != NULL && (rc = kz_cmd_date_read(st, "--since", since, &q.since, err)) != KZ_OK) ||
         (until != NULL && (rc = kz_cmd_date_read(st, "--until", until, &q.until, err)) != KZ_OK))
         return rc;
-    if (limit != NULL) {
-        errno = 0;
-        lim = strtol(limit, &end, 10);
-        if (errno != 0 || *end != '\0' || lim < 1)
-            return kz_fail(err, KZ_EUSAGE, "audit log: --limit takes a positive number");
-    }
+    /* --limit N: the latest N (0: all); a terminal's default is the latest
+     * screenful, a script's every entry. */
+    if ((rc = kz_cmd_limit(st, "audit log", limit_s, &limit, err)) != KZ_OK)
+        return rc;
     q.couple = couple;
+    q.couple_plain = couple != NULL && *couple != '\0' &&
+                     strspn(couple, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789-_") == strlen(couple);
     q.text = !st->ui.json;
-    q.rows = json_array();
+    q.limit = (size_t)limit;
+    if (q.limit > 0) {
+        q.ring = kz_xcalloc(q.limit, sizeof(*q.ring));
+        q.cap = q.limit;
+    }
     if ((rc = kz_vault_audit_walk(st->vault, collect, &q, err)) != KZ_OK) {
-        json_decref(q.rows);
+        kept_free(&q);
         return rc;
     }
-    n = json_array_size(q.rows);
-    if (lim > 0 && n > (size_t)lim) {
-        json_t *tail = json_array();
-        size_t i;
-        for (i = n - (size_t)lim; i < n; i++)
-            json_array_append(tail, json_array_get(q.rows, i));
-        json_decref(q.rows);
-        q.rows = tail;
+    shown = q.limit && q.n > q.limit ? q.limit : q.n;
+    rows = json_array();
+    for (i = q.n - shown; i < q.n; i++) {
+        if ((row = row_of(&q, &q.ring[q.limit ? i % q.limit : i])) == NULL)
+            continue;
+        notes |= json_object_get(row, "note") != NULL;
+        json_array_append_new(rows, row);
     }
-    {
-        size_t i;
-        int notes = 0;
-        json_array_foreach(q.rows, i, row) {
-            notes |= json_object_get(row, "note") != NULL;
-        }
-        kz_ui_table(&st->ui, q.rows, notes ? cols : cols_no_note, "no audit events");
+    kept_free(&q);
+    kz_ui_table(&st->ui, rows, notes ? cols : cols_no_note, "no audit events");
+    if (shown < q.n && kz_ui_screen_rows() > 0) {
+        char n[32];
+        kz_ui_say(&st->ui, "%s events; the latest %zu shown: --limit 0 for all\n",
+                  kz_cmd_grouped(q.n, n, sizeof(n)), shown);
     }
     return KZ_OK;
 }
@@ -253,6 +337,8 @@ static const char *const no_opts[] = {NULL};
 const struct kz_cmd_entry kz_cmd_audit_log = {
     "audit log", "[--since DATE] [--until DATE] [--couple CODE] [--limit N]",
     "who did what and when (the chain is verified as it is read)",
+    "--limit N shows the latest N (0: all); a terminal gets the latest screenful without it,\n"
+    "scripts and --json every entry.\n"
     "Events written without the key (a failed unlock, a backup without the passphrase,\n"
     "a restore) are marked unverified (NOTE; \"unverified\": true in JSON): anyone who can\n"
     "write the vault file could have sealed them. Their time is when the next unlock\n"

@@ -1347,6 +1347,8 @@ main(int argc, char **argv)
         printf("  audit: %ld entries appended in %.2f s\n", n, t_append);
         snprintf(line, sizeof(line), "audit verify (%ld entries)", n);
         target(line, t_verify, 's', NULL, 0, 0.5, 0);
+        printf("  audit log --limit 20 (the whole chain checked, the latest 20 shown): %.3f s\n",
+               time_cmd(&st, "audit log --limit 20", 3));
         t0 = now_s();
         if (kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &rec, NULL, NULL, &err) != KZ_OK)
             die("rekey", &err);

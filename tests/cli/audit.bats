@@ -202,6 +202,52 @@ some_records() {
 	[ "$status" -eq 3 ]
 }
 
+@test "audit log --limit N: the latest N; 0 and scripts all; --couple's latest; a terminal's latest screenful and its count" {
+	new_vault
+	kzp couple add C014 partner1.name=Aiko partner2.name=Jonas >/dev/null
+	kzp couple add C015 partner1.name=Mele partner2.name=Tomasz >/dev/null
+	for i in 1 2 3 4 5 6; do
+		kzp session add "C01$((4 + i % 2))" --date "2026-01-0$i" --text "note $i" >/dev/null
+	done
+	# Entries are numbered from 1 without a gap; each command adds its unlock.
+	lim3=$(kzp --json audit log --limit 3 | jq -c '[.[] | .seq]')
+	all=$(log | jq -c '[.[] | .seq]')
+	n=$(jq length <<<"$all")
+	[ "$n" -gt 16 ]
+	[ "$(jq -c '.[-4:-1]' <<<"$all")" = "$lim3" ] # the latest 3 when it ran
+	run kzp audit log --limit 3
+	[ "$status" -eq 0 ]
+	[ "$(grep -cE '^[0-9]+ +20[0-9]{2}-' <<<"$output")" -eq 3 ]
+	[[ "$output" == *$'\n'"$((n + 1)) "* ]]
+	[[ "$output" != *"--limit 0 for all"* ]] # a script's output is as it was
+	# 0, as many as there are, and no --limit in a script: every entry.
+	m=$((n + 1))
+	for lim in 0 "$((n + 5))" ""; do
+		m=$((m + 1))
+		[ "$(kzp --json audit log ${lim:+--limit "$lim"} | jq -c '[.[] | .seq] | [length, .[0], .[-1]]')" = "[$m,1,$m]" ]
+	done
+	# With --couple, the latest of that couple's (the code's case ignored).
+	c15=$(kzp --json audit log --couple c015 | jq -c '[.[] | .seq]')
+	[ "$(jq length <<<"$c15")" -ge 4 ]
+	[ "$(kzp --json audit log --couple C015 --limit 2 | jq -c '[.[] | .seq]')" = "$(jq -c '.[-2:]' <<<"$c15")" ]
+	[ "$(kzp --json audit log --couple C015 | jq '[.[] | select(.couple != "C015")] | length')" -eq 0 ]
+	for bad in -1 x 1.5 ""; do
+		run kzp audit log --limit "$bad"
+		[ "$status" -eq 2 ]
+		[ "$output" = "kizuna: audit log: --limit takes a number of rows (0 for all), not '$bad'" ]
+	done
+	# A terminal without --limit gets the latest screenful (its rows less 6, at
+	# least 10) and a line saying how many there are.
+	last=$(kzp --json audit log --limit 1 | jq '.[0].seq')
+	run env LINES=12 script -qec "$KZ --vault $V --passphrase-file $T/pass --no-pager audit log" /dev/null
+	echo "$output"
+	[ "$(grep -cE '^[0-9]+ +20[0-9]{2}-' <<<"$output")" -eq 10 ]
+	[[ "$output" == *"$((last + 1)) events; the latest 10 shown: --limit 0 for all"* ]]
+	[[ "$output" == *$'\n'"$((last + 1)) "* ]]   # the newest: its own unlock
+	[[ "$output" == *$'\n'"$((last - 8)) "* ]]   # the 10th newest
+	[[ "$output" != *$'\n'"$((last - 9)) "* ]]   # the 11th is not shown
+}
+
 @test "three wrong passphrases then the right one: three unlock_failed before the unlock" {
 	new_vault
 	printf 'Wrong harbor lantern 41\n' >"$T/bad"
