@@ -371,6 +371,103 @@ test_vault_cut_short_under_a_walk_exits_4(void **state)
     assert_non_null(strstr(msg, "the vault file was cut short while being read"));
 }
 
+/* Whether this process maps the file at path (/proc/self/maps). */
+static int
+maps_file(const char *path)
+{
+    char line[4096], real[PATH_MAX];
+    FILE *m = fopen("/proc/self/maps", "r");
+    int found = 0;
+
+    assert_non_null(m);
+    assert_non_null(realpath(path, real));
+    while (fgets(line, sizeof(line), m) != NULL) {
+        char *p = strchr(line, '/');
+        if (p != NULL && strncmp(p, real, strlen(real)) == 0 && p[strlen(real)] == '\n')
+            found = 1;
+    }
+    fclose(m);
+    return found;
+}
+
+/* Records read one by one: after the first few of a transaction the rest are
+ * read through a mapping of the file, which ends with the transaction (an idle
+ * process maps nothing). The attack: the file cut short while it is mapped;
+ * the next read raises SIGBUS, and the child says so and exits 4. */
+static void
+test_vault_record_reads_mapped_then_unmapped_cut_short_exits_4(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char ids[40][KZ_RECORD_ID_BYTES];
+    char body[2100], errpath[300], msg[512], *got = NULL;
+    struct kz_err err;
+    size_t len = 0;
+    pid_t pid;
+    int status = 0, i, fd;
+    ssize_t n;
+
+    memset(body, 'y', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    for (i = 0; i < 40; i++) {
+        kz_vault_new_record_id(ids[i]);
+        put(v, ids[i], body);
+    }
+    kz_vault_close(v); /* the last connection: the WAL goes into the file */
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    /* Two reads: no mapping; twenty: the file is mapped until the end. */
+    assert_int_equal(kz_vault_begin_read(v, &err), KZ_OK);
+    for (i = 0; i < 20; i++) {
+        assert_int_equal(kz_vault_record_get(v, ids[i], &got, &len, &err), KZ_OK);
+        assert_int_equal(len, strlen(body));
+        assert_memory_equal(got, body, len);
+        kz_vault_plain_free(got, len);
+        if (i == 1)
+            assert_false(maps_file(f->a));
+    }
+    assert_true(maps_file(f->a));
+    kz_vault_end_read(v);
+    assert_false(maps_file(f->a));
+    kz_vault_close(v);
+    snprintf(errpath, sizeof(errpath), "%s/stderr", f->dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (efd < 0 || dup2(efd, 2) < 0)
+            _exit(90);
+        kz_cleanup_fault_install();
+        v = reopen(f->a);
+        if (kz_vault_unlock(v, PASS, strlen(PASS), &err) != KZ_OK ||
+            kz_vault_begin_read(v, &err) != KZ_OK)
+            _exit(91);
+        for (i = 0; i < 20; i++) {
+            if (kz_vault_record_get(v, ids[i], &got, &len, &err) != KZ_OK)
+                _exit(92);
+            kz_vault_plain_free(got, len);
+        }
+        if (!maps_file(f->a) || truncate(f->a, 0) != 0)
+            _exit(93);
+        for (i = 20; i < 40; i++) { /* pages not yet read: past the end now */
+            if (kz_vault_record_get(v, ids[i], &got, &len, &err) != KZ_OK)
+                _exit(94);
+            kz_vault_plain_free(got, len);
+        }
+        _exit(95);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 4);
+    fd = open(errpath, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, msg, sizeof(msg) - 1);
+    close(fd);
+    assert_true(n > 0);
+    msg[n] = '\0';
+    assert_non_null(strstr(msg, "the vault file was cut short while being read"));
+}
+
 /* Each body holds its record id in hex (then dots, or nothing): the parallel
  * walk checks every one. */
 static int
@@ -857,6 +954,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_recovery_rotate_retires_old_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_vault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_record_reads_mapped_then_unmapped_cut_short_exits_4,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_cut_short_under_a_walk_exits_4, setup,
                                         teardown),
     };
