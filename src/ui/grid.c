@@ -156,7 +156,7 @@ void
 kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const char *empty)
 {
     size_t ncols = 0, i, c;
-    int *w;
+    int *w, screen;
     json_t *row;
 
     if (ui->json) {
@@ -176,13 +176,20 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
     w = kz_xcalloc(ncols, sizeof(*w));
     for (c = 0; c < ncols; c++)
         w[c] = kz_ui_text_width(cols[c].heading);
+    /* A free-text column (max > 0) is never wider than the terminal once
+     * fitted, so its cells are measured no further than that. */
+    screen = kz_ui_columns();
     json_array_foreach(rows, i, row) {
         for (c = 0; c < ncols; c++) {
-            char *t = value_text(json_object_get(row, cols[c].key));
-            int tw = kz_ui_text_width(t);
+            json_t *v = json_object_get(row, cols[c].key);
+            char *t = json_is_string(v) ? NULL : value_text(v);
+            const char *text = t != NULL ? t : json_string_value(v);
+            int tw = cols[c].max > 0 ? kz_ui_text_width_upto(text, screen + 1)
+                                     : kz_ui_text_width(text);
             if (tw > w[c])
                 w[c] = tw;
-            text_free(t);
+            if (t != NULL)
+                text_free(t);
         }
     }
     fit_columns(cols, ncols, w);
@@ -192,10 +199,13 @@ kz_ui_table(struct kz_ui *ui, json_t *rows, const struct kz_col *cols, const cha
     fputc('\n', ui->out);
     json_array_foreach(rows, i, row) {
         for (c = 0; c < ncols; c++) {
-            char *t = value_text(json_object_get(row, cols[c].key));
-            kz_ui_put_cell(ui->out, t, cols[c].max > 0 ? w[c] : 0, c + 1 < ncols ? w[c] + 2 : 0,
-                     ui->color, ui->ascii);
-            text_free(t);
+            json_t *v = json_object_get(row, cols[c].key);
+            char *t = json_is_string(v) ? NULL : value_text(v);
+            kz_ui_put_cell(ui->out, t != NULL ? t : json_string_value(v),
+                           cols[c].max > 0 ? w[c] : 0, c + 1 < ncols ? w[c] + 2 : 0, ui->color,
+                           ui->ascii);
+            if (t != NULL)
+                text_free(t);
         }
         fputc('\n', ui->out);
     }

@@ -28,6 +28,7 @@ double kz_ui_idle_for(double since);
 /* ---- src/ui/width.c ---- */
 /* Display width of a UTF-8 string on a terminal. */
 int kz_ui_text_width(const char *s);
+int kz_ui_text_width_upto(const char *s, int limit);
 /* Prints s cut to at most max columns (0: no limit) and padded to pad. A cut
  * cell ends with an ellipsis ("…", or "..." when ascii) and never splits a
  * UTF-8 sequence or a double-width character; a highlight it cuts short is

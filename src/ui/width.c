@@ -65,6 +65,22 @@ kz_ui_text_width(const char *s)
     return w;
 }
 
+/* The display width of s, or limit when it is at least that wide: a cell
+ * cut to a column's width is not read to its end (a note's first line may be
+ * a whole paragraph). */
+int
+kz_ui_text_width_upto(const char *s, int limit)
+{
+    unsigned int cp;
+    int w = 0;
+
+    while (*s != '\0' && w < limit) {
+        s += kz_ui_utf8_next(s, &cp);
+        w += cp_width(cp);
+    }
+    return w < limit ? w : limit;
+}
+
 static int
 is_control(unsigned int cp)
 {
@@ -203,7 +219,8 @@ void
 kz_ui_put_cell(FILE *f, const char *s, int max, int pad, int color, int ascii)
 {
     unsigned int cp;
-    int w = 0, total = kz_ui_text_width(s), cut = max > 0 && total > max, marked = 0;
+    int w = 0, total = max > 0 ? kz_ui_text_width_upto(s, max + 1) : kz_ui_text_width(s);
+    int cut = max > 0 && total > max, marked = 0;
     int ell = ascii ? 3 : 1, room = max - (max > ell ? ell : 0);
     size_t n;
 
