@@ -127,6 +127,13 @@ int kz_store_walk_parts(const struct kz_store_walk *w);
  * that part's next call; *id NULL at its end. */
 int kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
                        const unsigned char **blob, size_t *len, struct kz_err *err);
+/* A walk of table KZ_WALK_POINT reads bodies by id, not in order: part
+ * part's body of id in *blob / *len, valid until that part's next call
+ * (KZ_ENOTFOUND: none). Its parts are each on a connection of their own as
+ * above, in one snapshot. */
+#define KZ_WALK_POINT 2
+int kz_store_walk_get(struct kz_store_walk *w, int part, const unsigned char *id,
+                      const unsigned char **blob, size_t *len, struct kz_err *err);
 /* Ends one part, on the thread that stepped it: its rows are gone, its
  * connection closed and its mapping undone while the other parts go on. */
 void kz_store_walk_end_part(struct kz_store_walk *w, int part);

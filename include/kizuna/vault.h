@@ -198,6 +198,20 @@ int kz_vault_record_foreach_some(struct kz_vault *v,
                                            const char *body, size_t bodylen),
                                  void *ctx, struct kz_err *err);
 
+/* Opens the records ids[0..n) (each a body and its head from the index) on
+ * every core, in one snapshot, each read by its id: cb gets ids[i] with its
+ * place i, on the walk's threads, concurrently and in any order (so it must
+ * guard what it shares, as kz_vault_record_foreach_parallel's cb); its err is
+ * its thread's own, returned with a non-zero return, which stops the rest. A
+ * record that fails authentication stops it with KZ_EINTEGRITY naming it; one
+ * the vault does not hold, KZ_ENOTFOUND. For lists that show many notes. */
+int kz_vault_records_open(struct kz_vault *v, const unsigned char (*ids)[KZ_RECORD_ID_BYTES],
+                          size_t n,
+                          int (*cb)(void *ctx, size_t i, const unsigned char *id,
+                                    const unsigned char *head, size_t headlen, const char *body,
+                                    size_t bodylen, struct kz_err *err),
+                          void *ctx, struct kz_err *err);
+
 /*
  * Backup recipients: public "age1..." keys kept in the header as text, so that
  * backups run without the passphrase. Changing them needs the key: the list

@@ -85,18 +85,80 @@ parse_range(struct kz_state *st, const char *from, const char *to, uint32_t *f, 
     return KZ_OK;
 }
 
-/* The row of r: its note's first line and void from the body (heads hold no
- * text); for people a voided note says VOID where SIGNED stands, its line
- * struck through. */
-static int
-row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct kz_err *err)
+/* What a shown row takes from its note: its first line and its void. The
+ * notes are opened on every core (kz_vault_records_open), each into its own
+ * slot; the rows are made from these and the heads afterwards. */
+struct shown {
+    char *first; /* plaintext: wiped when freed */
+    int voided;
+    char *void_reason, *void_time;
+};
+
+struct showing {
+    const struct row *rows; /* the shown rows, in date order */
+    struct shown *sh;       /* one per shown row */
+};
+
+static void
+shown_free(struct shown *sh)
 {
-    char id[16], date[11], code[KZ_CODE_MAX + 1], what[32], *first;
+    if (sh->first != NULL)
+        kz_wipe_free(sh->first, strlen(sh->first) + 1);
+    if (sh->void_reason != NULL)
+        kz_wipe_free(sh->void_reason, strlen(sh->void_reason) + 1);
+    free(sh->void_time);
+    memset(sh, 0, sizeof(*sh));
+}
+
+/* A shown row's note, on one of the walk's threads: decoded as session show
+ * decodes it (a note that is not a session of this vault's stops the list). */
+static int
+open_note(void *ctx, size_t i, const unsigned char *id, const unsigned char *head,
+          size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
+{
+    struct showing *w = ctx;
+    struct shown *sh = &w->sh[i];
+    char num[16], what[32];
+    struct kz_session s;
+    json_error_t jerr;
+    json_t *doc;
+    int rc;
+
+    (void)head;
+    (void)headlen;
+    doc = json_loadb(body, bodylen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(doc)) {
+        char hex[17];
+        json_decref(doc);
+        kz_hex(id, 8, hex);
+        return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
+    }
+    kz_rec_num_text(KZ_KIND_SESSION, w->rows[i].num, num, sizeof(num));
+    snprintf(what, sizeof(what), "session %s", num);
+    rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, &s, err);
+    json_decref(doc);
+    if (rc != KZ_OK)
+        return rc;
+    sh->first = kz_note_first_line(s.text);
+    sh->voided = s.voided;
+    if (s.voided) {
+        sh->void_reason = kz_xstrdup(s.void_reason != NULL ? s.void_reason : "");
+        sh->void_time = kz_xstrdup(s.void_time != NULL ? s.void_time : "");
+    }
+    kz_session_free(&s);
+    return KZ_OK;
+}
+
+/* The row of r: the head's fields and what its note gave (sh); for people a
+ * voided note says VOID where SIGNED stands, its line struck through. */
+static int
+row_of(struct kz_state *st, const struct row *r, const struct shown *sh, int style, json_t **row,
+       struct kz_err *err)
+{
+    char id[16], date[11], code[KZ_CODE_MAX + 1];
     const struct kz_head *h = kz_vault_head(st->vault, r->id);
     struct kz_head_info hi;
-    struct kz_session s;
-    json_t *doc = NULL, *v;
-    int rc;
+    json_t *v;
 
     *row = NULL;
     if (h == NULL || kz_head_decode(h->data, h->len, &hi) != 0) /* scanned in this read */
@@ -105,34 +167,50 @@ row_of(struct kz_state *st, const struct row *r, int style, json_t **row, struct
     kz_rec_num_text(KZ_KIND_SESSION, r->num, id, sizeof(id));
     kz_date_format_style(r->date, style, date);
     kz_rec_parent_code(st, hi.parent, code);
-    snprintf(what, sizeof(what), "session %s", id);
-    if ((rc = kz_rec_load(st, r->id, &doc, err)) != KZ_OK)
-        return rc;
-    rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, &s, err);
-    json_decref(doc);
-    if (rc != KZ_OK)
-        return rc;
-    first = kz_note_first_line(s.text);
-    v = s.voided ? json_pack("{s:s,s:s}", "reason", s.void_reason, "time", s.void_time)
-                 : json_null();
+    v = sh->voided ? json_pack("{s:s,s:s}", "reason", sh->void_reason, "time", sh->void_time)
+                   : json_null();
     *row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:s}", "id", id, "date", date, "couple",
                      code, "minutes", (int)hi.minutes, "attended", kz_session_who(hi.flags),
                      "themes", kz_sess_split(hi.tags), "signed", (hi.flags & KZ_HF_SIGNED) != 0,
-                     "void", v, "first_line", first);
+                     "void", v, "first_line", sh->first);
     if (!st->ui.json && (hi.flags & KZ_HF_VOID)) {
-        size_t fl = strlen(first);
+        size_t fl = strlen(sh->first);
         char *struck = kz_xmalloc(fl + 3);
         struck[0] = KZ_UI_STRIKE[0];
-        memcpy(struck + 1, first, fl);
+        memcpy(struck + 1, sh->first, fl);
         struck[fl + 1] = KZ_UI_UNSTRIKE[0];
         struck[fl + 2] = '\0';
         json_object_set_new(*row, "signed", json_string("VOID"));
         json_object_set_new(*row, "first_line", json_string(struck));
         kz_wipe_free(struck, fl + 3);
     }
-    kz_wipe_free(first, strlen(first) + 1);
-    kz_session_free(&s);
     return KZ_OK;
+}
+
+/* The rows from first on: their notes opened on every core, then each row. */
+static int
+rows_of(struct kz_state *st, const struct listing *l, size_t first, json_t *rows,
+        struct kz_err *err)
+{
+    size_t n = l->n - first, i;
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = kz_xcalloc(n ? n : 1, sizeof(*ids));
+    struct showing w = {l->rows + first, kz_xcalloc(n ? n : 1, sizeof(struct shown))};
+    int rc, style = kz_cmd_date_style(st);
+    json_t *row;
+
+    for (i = 0; i < n; i++)
+        memcpy(ids[i], l->rows[first + i].id, KZ_RECORD_ID_BYTES);
+    rc = kz_vault_records_open(st->vault, (const unsigned char (*)[KZ_RECORD_ID_BYTES])ids, n,
+                               open_note, &w, err);
+    for (i = 0; rc == KZ_OK && i < n; i++) {
+        if ((rc = row_of(st, &l->rows[first + i], &w.sh[i], style, &row, err)) == KZ_OK)
+            json_array_append_new(rows, row);
+    }
+    for (i = 0; i < n; i++)
+        shown_free(&w.sh[i]);
+    free(w.sh);
+    free(ids);
+    return rc;
 }
 
 static int
@@ -158,10 +236,10 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     unsigned char cid[KZ_RECORD_ID_BYTES];
     struct listing l;
     char *pos[1], folded[KZ_THEME_BUF];
-    json_t *rows = NULL, *row;
-    int rc, npos, style;
+    json_t *rows = NULL;
+    int rc, npos;
     long limit;
-    size_t i, first;
+    size_t first;
 
     memset(&l, 0, sizeof(l));
     if ((rc = kz_cmd_parse(st, "session list", argc, argv, opts, pos, 1, &npos, err)) != KZ_OK)
@@ -189,12 +267,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     /* --limit N: the latest N, in date order; only their notes are opened. */
     first = limit > 0 && (size_t)limit < l.n ? l.n - (size_t)limit : 0;
     rows = json_array();
-    style = kz_cmd_date_style(st);
-    for (i = first; i < l.n; i++) {
-        if ((rc = row_of(st, &l.rows[i], style, &row, err)) != KZ_OK)
-            goto out;
-        json_array_append_new(rows, row);
-    }
+    if ((rc = rows_of(st, &l, first, rows, err)) != KZ_OK)
+        goto out;
     kz_ui_table(&st->ui, rows, cols, unsig ? "no unsigned sessions" : "no sessions");
     rows = NULL;
     if (first > 0) {

@@ -1002,13 +1002,16 @@ walk_map(sqlite3 *db, int on)
 /* The key range of part k of n: ids whose first byte is in [256k/n,
  * 256(k+1)/n), the first part from below everything (an id that is not a
  * 16-byte blob sorts there, and is reported), the last to above it. */
-static const char *const walk_sql[2][4] = {
+static const char *const walk_sql[3][4] = {
     {"SELECT id, head FROM heads ORDER BY id", "SELECT id, head FROM heads WHERE id < ?2 ORDER BY id",
      "SELECT id, head FROM heads WHERE id >= ?1 AND id < ?2 ORDER BY id",
      "SELECT id, head FROM heads WHERE id >= ?1 ORDER BY id"},
     {"SELECT id, body FROM bodies ORDER BY id", "SELECT id, body FROM bodies WHERE id < ?2 ORDER BY id",
      "SELECT id, body FROM bodies WHERE id >= ?1 AND id < ?2 ORDER BY id",
      "SELECT id, body FROM bodies WHERE id >= ?1 ORDER BY id"},
+    /* KZ_WALK_POINT: one body at a time, by its id (kz_store_walk_get) */
+    {"SELECT id, body FROM bodies WHERE id = ?1", "SELECT id, body FROM bodies WHERE id = ?1",
+     "SELECT id, body FROM bodies WHERE id = ?1", "SELECT id, body FROM bodies WHERE id = ?1"},
 };
 
 #define WALK_PARTS_MIN_BYTES (1 << 20)
@@ -1115,7 +1118,7 @@ kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_
         nparts = 1;
     w = kz_xcalloc(1, sizeof(*w));
     w->st = st;
-    w->table = table != 0;
+    w->table = table == KZ_WALK_POINT ? 2 : table != 0;
     w->db[0] = st->db;
     for (k = 1; k < nparts; k++) {
         if ((w->db[k] = walk_conn(st, same_row, val, len)) == NULL)
@@ -1131,14 +1134,14 @@ kz_store_walk_open(struct kz_store *st, int table, int nparts, const char *same_
         else if ((rc = sqlite3_prepare_v2(w->db[k], walk_sql[w->table][form], -1, &w->stmt[k],
                                           NULL)) != SQLITE_OK)
             rc = db_fail(w->db[k], err, rc, "reading records");
-        if (rc == KZ_OK && walk_bind(w->stmt[k], k, nparts, form) != 0)
+        if (rc == KZ_OK && w->table != 2 && walk_bind(w->stmt[k], k, nparts, form) != 0)
             rc = kz_fail(err, KZ_ERR, "internal error: cannot bind a walk's key range");
         if (rc != KZ_OK) {
             w->nparts = nparts;
             kz_store_walk_close(w);
             return rc;
         }
-        if (w->table == 1)
+        if (w->table != 0)
             walk_map(w->db[k], 1);
     }
     w->nparts = nparts;
@@ -1176,12 +1179,34 @@ kz_store_walk_next(struct kz_store_walk *w, int part, const unsigned char **id,
     return db_fail(part == 0 ? w->st->db : w->db[part], err, rc, "reading records");
 }
 
+int
+kz_store_walk_get(struct kz_store_walk *w, int part, const unsigned char *id,
+                  const unsigned char **blob, size_t *len, struct kz_err *err)
+{
+    sqlite3_stmt *stmt = w->stmt[part];
+    int rc;
+
+    *blob = NULL;
+    *len = 0;
+    sqlite3_reset(stmt); /* the last row's blob goes; the snapshot stays */
+    sqlite3_bind_blob(stmt, 1, id, KZ_RECORD_ID_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *blob = sqlite3_column_blob(stmt, 1);
+        *len = (size_t)sqlite3_column_bytes(stmt, 1);
+        return *blob != NULL ? KZ_OK : kz_fail(err, KZ_EINTEGRITY, "vault has an empty body");
+    }
+    if (rc == SQLITE_DONE)
+        return kz_fail(err, KZ_ENOTFOUND, "no such record");
+    return db_fail(part == 0 ? w->st->db : w->db[part], err, rc, "reading records");
+}
+
 void
 kz_store_walk_end_part(struct kz_store_walk *w, int part)
 {
     if (part == 0) {
         release(w->st, w->stmt[0]);
-        if (w->table == 1)
+        if (w->table != 0)
             walk_map(w->st->db, 0); /* after the reset: no page of the mapping is held */
     } else {
         sqlite3_finalize(w->stmt[part]);

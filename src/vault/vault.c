@@ -2395,6 +2395,131 @@ kz_vault_record_foreach_some(struct kz_vault *v,
     return rc;
 }
 
+/* ---- records by id, on every core ---- */
+
+/* Fewer records than this are opened on the caller's thread alone. */
+#define RECORDS_OPEN_PARTS_MIN 64
+
+struct idpos {
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    size_t i; /* its place in the caller's list */
+};
+
+struct pids {
+    struct kz_vault *v;
+    const struct idpos *e;
+    size_t from, to; /* this part's share of e, in id order */
+    int (*cb)(void *ctx, size_t i, const unsigned char *id, const unsigned char *head,
+              size_t headlen, const char *body, size_t bodylen, struct kz_err *err);
+    void *ctx;
+    struct kz_store_walk *sw;
+    atomic_int *stop;
+    int part, rc;
+    struct kz_err err;
+};
+
+static int
+by_id(const void *a, const void *b)
+{
+    return memcmp(((const struct idpos *)a)->id, ((const struct idpos *)b)->id,
+                  KZ_RECORD_ID_BYTES);
+}
+
+/* One part's ids, read on its own connection, opened and handed to cb on
+ * this thread; the first failure stops every part. */
+static void
+ids_walk(void *arg)
+{
+    struct pids *p = arg;
+    unsigned char *buf = NULL;
+    size_t cap = 0, k;
+
+    for (k = p->from; k < p->to && !atomic_load(p->stop); k++) {
+        const unsigned char *id = p->e[k].id, *blob = NULL, *head = NULL;
+        unsigned char *body = NULL;
+        size_t len = 0, hl = 0, bl = 0;
+        int rc = kz_store_walk_get(p->sw, p->part, id, &blob, &len, &p->err);
+        if (rc != KZ_OK)
+            rc = known_missing(p->v, id, rc, &p->err);
+        if (rc == KZ_OK) {
+            buf_reserve(&buf, &cap, len + 1);
+            rc = body_open_into(p->v, id, blob, len, buf, &head, &hl, &body, &bl, &p->err);
+        }
+        if (rc == KZ_OK)
+            rc = p->cb(p->ctx, p->e[k].i, id, head, hl, (const char *)body, bl, &p->err);
+        if (rc != KZ_OK) {
+            p->rc = rc;
+            atomic_store(p->stop, 1);
+        }
+    }
+    part_done(p->sw, p->part, buf, cap);
+}
+
+int
+kz_vault_records_open(struct kz_vault *v, const unsigned char (*ids)[KZ_RECORD_ID_BYTES],
+                      size_t n,
+                      int (*cb)(void *ctx, size_t i, const unsigned char *id,
+                                const unsigned char *head, size_t headlen, const char *body,
+                                size_t bodylen, struct kz_err *err),
+                      void *ctx, struct kz_err *err)
+{
+    const struct kz_head *heads;
+    struct idpos *e;
+    struct pids *parts;
+    struct kz_store_walk *sw = NULL;
+    size_t nheads, k;
+    atomic_int stop = 0;
+    int rc, np;
+
+    if (n == 0)
+        return KZ_OK;
+    /* The parts read the heads index (the bodies' AD): loaded here, and
+     * nothing writes it until they are done. */
+    if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
+        return rc;
+    /* In id order, each part a run of neighbours in the file's b-tree. */
+    e = kz_xcalloc(n, sizeof(*e));
+    for (k = 0; k < n; k++) {
+        memcpy(e[k].id, ids[k], KZ_RECORD_ID_BYTES);
+        e[k].i = k;
+    }
+    qsort(e, n, sizeof(*e), by_id);
+    /* A few records are read faster than another connection opens. */
+    np = n >= RECORDS_OPEN_PARTS_MIN ? parts_wanted() : 1;
+    if ((rc = kz_store_walk_open(v->st, KZ_WALK_POINT, np, v->format >= 2 ? H_COMMIT : NULL,
+                                 &sw, err)) != KZ_OK) {
+        free(e);
+        return rc;
+    }
+    np = kz_store_walk_parts(sw);
+    parts = kz_xcalloc((size_t)np, sizeof(*parts));
+    for (k = 0; k < (size_t)np; k++) {
+        parts[k].v = v;
+        parts[k].e = e;
+        parts[k].from = n * k / (size_t)np;
+        parts[k].to = n * (k + 1) / (size_t)np;
+        parts[k].cb = cb;
+        parts[k].ctx = ctx;
+        parts[k].sw = sw;
+        parts[k].stop = &stop;
+        parts[k].part = (int)k;
+    }
+    parts_run(ids_walk, parts, sizeof(*parts), np);
+    kz_store_walk_close(sw);
+    rc = KZ_OK;
+    for (k = 0; k < (size_t)np; k++) {
+        if (rc == KZ_OK && parts[k].rc != KZ_OK) {
+            rc = parts[k].rc;
+            if (err != NULL)
+                *err = parts[k].err;
+        }
+    }
+    sodium_memzero(parts, (size_t)np * sizeof(*parts));
+    free(parts);
+    free(e);
+    return rc;
+}
+
 /* ---- backup recipients ---- */
 
 #define H_RECIPIENTS "recipients"

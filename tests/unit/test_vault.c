@@ -490,6 +490,111 @@ body_is_id_cb(void *ctx, const unsigned char *id, const unsigned char *head, siz
     return 0;
 }
 
+/* kz_vault_records_open's callback: body i must hold ids[i] in hex (then
+ * dots), and each i comes once; 'stop' as the body's first character (none
+ * here) or i == stop_at makes it fail with its own error. */
+struct opened {
+    const unsigned char (*ids)[KZ_RECORD_ID_BYTES];
+    int *seen;
+    size_t stop_at;
+};
+
+static int
+opened_cb(void *ctx, size_t i, const unsigned char *id, const unsigned char *head,
+          size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
+{
+    struct opened *o = ctx;
+    char hex[2 * KZ_RECORD_ID_BYTES + 1];
+    size_t k;
+
+    sodium_bin2hex(hex, sizeof(hex), o->ids[i], KZ_RECORD_ID_BYTES);
+    if (memcmp(id, o->ids[i], KZ_RECORD_ID_BYTES) != 0 || headlen != 8 ||
+        memcmp(head, hex, 8) != 0 || bodylen < strlen(hex) || memcmp(body, hex, strlen(hex)) != 0)
+        return kz_fail(err, KZ_ERR, "record %zu is not its own", i);
+    for (k = strlen(hex); k < bodylen; k++) {
+        if (body[k] != '.')
+            return kz_fail(err, KZ_ERR, "record %zu is not its own", i);
+    }
+    if (i == o->stop_at)
+        return kz_fail(err, 77, "stopped at %zu", i);
+    __atomic_add_fetch(&o->seen[i], 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/* Records opened by id on every core (session list's notes): each given id
+ * once, with its place, whatever their order (a file of 3 MiB: two parts);
+ * an id twice is opened twice; an id the vault lacks is KZ_ENOTFOUND; the
+ * callback's error stops the rest; a body altered in the file stops them with
+ * KZ_EINTEGRITY naming that record, and put back they open again. */
+static void
+test_records_open_by_id_on_every_core(void **state)
+{
+    enum { N = 1200 };
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    static unsigned char ids[N][KZ_RECORD_ID_BYTES], pick[N][KZ_RECORD_ID_BYTES];
+    static int seen[N];
+    char hex[2 * KZ_RECORD_ID_BYTES + 1], body[2600];
+    unsigned char *blob = NULL, *head = NULL;
+    size_t bloblen = 0, headlen = 0, i, n;
+    struct opened o = {(const unsigned char (*)[KZ_RECORD_ID_BYTES])pick, seen, (size_t)-1};
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    for (i = 0; i < N; i++) {
+        kz_vault_new_record_id(ids[i]);
+        sodium_bin2hex(hex, sizeof(hex), ids[i], KZ_RECORD_ID_BYTES);
+        memset(body, '.', sizeof(body));
+        memcpy(body, hex, strlen(hex));
+        assert_int_equal(kz_vault_record_put(v, ids[i], hex, 8, body, sizeof(body), &err), KZ_OK);
+    }
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+    /* Every other record, from the last down (not in id order). */
+    for (n = 0, i = N; i-- > 0;) {
+        if (i % 2 == 0)
+            memcpy(pick[n++], ids[i], KZ_RECORD_ID_BYTES);
+    }
+    memset(seen, 0, sizeof(seen));
+    assert_int_equal(kz_vault_records_open(v, o.ids, n, opened_cb, &o, &err), KZ_OK);
+    for (i = 0; i < n; i++)
+        assert_int_equal(seen[i], 1);
+    assert_int_equal(seen[n], 0);
+    /* The same id twice, and a few (one part). */
+    memcpy(pick[1], pick[0], KZ_RECORD_ID_BYTES);
+    memset(seen, 0, sizeof(seen));
+    assert_int_equal(kz_vault_records_open(v, o.ids, 3, opened_cb, &o, &err), KZ_OK);
+    assert_int_equal(seen[0] + seen[1] + seen[2], 3);
+    assert_int_equal(kz_vault_records_open(v, o.ids, 0, opened_cb, &o, &err), KZ_OK);
+    /* An id the vault does not hold. */
+    kz_vault_new_record_id(pick[300]);
+    assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_ENOTFOUND);
+    memcpy(pick[300], ids[1], KZ_RECORD_ID_BYTES);
+    /* The callback's own error. */
+    o.stop_at = 250;
+    assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), 77);
+    assert_string_equal(err.msg, "stopped at 250");
+    o.stop_at = (size_t)-1;
+    /* A body altered in the file: exit 4 naming it; put back, all open. */
+    assert_int_equal(kz_store_record_get(kz_vault_store(v), pick[200], &head, &headlen, &blob,
+                                         &bloblen, &err),
+                     KZ_OK);
+    blob[bloblen / 2] ^= 1;
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), pick[200], head, headlen, blob,
+                                         bloblen, &err),
+                     KZ_OK);
+    sodium_bin2hex(hex, sizeof(hex), pick[200], 8);
+    assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_EINTEGRITY);
+    assert_non_null(strstr(err.msg, hex));
+    blob[bloblen / 2] ^= 1;
+    assert_int_equal(kz_store_record_put(kz_vault_store(v), pick[200], head, headlen, blob,
+                                         bloblen, &err),
+                     KZ_OK);
+    assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_OK);
+    free(blob);
+    free(head);
+    kz_vault_close(v);
+}
+
 /* More records than one batch of the workers (512) and more batches than are
  * in flight at once: the index loads them all on every core and checks the
  * commitment, the parallel walk opens each body once, rekey re-seals them all
@@ -956,6 +1061,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_not_a_vault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_record_reads_mapped_then_unmapped_cut_short_exits_4,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_open_by_id_on_every_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_cut_short_under_a_walk_exits_4, setup,
                                         teardown),
     };
