@@ -1178,14 +1178,15 @@ job_add(struct pjob *j, const unsigned char *id, const unsigned char *blob, size
 {
     struct pitem *it = &j->items[j->n++];
 
-    if (j->inused + len > j->incap) {
+    if (j->in == NULL || j->inused + len > j->incap) { /* j->in + off is never NULL + 0 */
         j->incap = (j->inused + len) * 2 > JOB_BYTES ? (j->inused + len) * 2 : JOB_BYTES;
         j->in = kz_xrealloc(j->in, j->incap);
     }
     memcpy(it->id, id, KZ_RECORD_ID_BYTES);
     it->off = j->inused;
     it->len = len;
-    memcpy(j->in + j->inused, blob, len);
+    if (len > 0) /* an empty blob: SQLite gives NULL, and memcpy takes no NULL */
+        memcpy(j->in + j->inused, blob, len);
     j->inused += len;
     return j->n == JOB_ITEMS || j->inused >= JOB_BYTES;
 }

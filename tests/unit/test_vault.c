@@ -490,6 +490,72 @@ body_is_id_cb(void *ctx, const unsigned char *id, const unsigned char *head, siz
     return 0;
 }
 
+/* n events, numbered from *k on, in one change. */
+static void
+append_events(struct kz_vault *v, long n, long *k)
+{
+    struct kz_err err;
+    char ev[160];
+
+    assert_int_equal(kz_vault_begin(v, &err), KZ_OK);
+    for (long i = 0; i < n; i++, (*k)++) {
+        int l = snprintf(ev, sizeof(ev),
+                         "{\"t\":\"2026-12-04T10:00:00Z\",\"event\":\"view\",\"cmd\":"
+                         "\"session show\",\"n\":%ld}",
+                         *k);
+        assert_int_equal(kz_vault_audit_append(v, ev, (size_t)l, &err), KZ_OK);
+    }
+    assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
+}
+
+/* Runs sql on the vault file from a connection of its own (the attacker). */
+static void
+tamper(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The attack the fuzzer found: a head emptied in the file (SQLite hands a
+ * zero-length blob over as NULL). The unlock's loaders copied it as NULL + 0,
+ * undefined behaviour that UBSan stops on; now the record is named, exit 4. */
+static void
+test_empty_head_blob_is_named(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    unsigned char id[KZ_RECORD_ID_BYTES];
+    char hex[2 * KZ_RECORD_ID_BYTES + 1], sql[200];
+    struct kz_err err;
+    long k = 0;
+
+    kz_vault_new_record_id(id);
+    put(v, id, "{\"kind\":\"goal\"}");
+    kz_vault_close(v);
+    sodium_bin2hex(hex, sizeof(hex), id, KZ_RECORD_ID_BYTES);
+    snprintf(sql, sizeof(sql), "UPDATE heads SET head = X'' WHERE id = X'%s'", hex);
+    tamper(f->a, sql);
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_EINTEGRITY);
+    hex[16] = '\0';
+    assert_non_null(strstr(err.msg, hex));
+    kz_vault_close(v);
+    /* An audit entry emptied the same way: the chain names it. */
+    v = make_vault(f, f->b);
+    append_events(v, 3, &k);
+    kz_vault_close(v);
+    tamper(f->b, "UPDATE audit SET blob = X'' WHERE seq = 2");
+    v = reopen(f->b);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    assert_int_equal(kz_vault_audit_walk(v, NULL, NULL, &err), KZ_EINTEGRITY);
+    assert_string_equal(err.msg, "audit chain broken at entry 2: its link does not verify "
+                                 "(altered, removed or reordered entries)");
+    kz_vault_close(v);
+}
+
 /* kz_vault_records_open's callback: body i must hold ids[i] in hex (then
  * dots), and each i comes once; 'stop' as the body's first character (none
  * here) or i == stop_at makes it fail with its own error. */
@@ -1062,6 +1128,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vault_record_reads_mapped_then_unmapped_cut_short_exits_4,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_open_by_id_on_every_core, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_head_blob_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_cut_short_under_a_walk_exits_4, setup,
                                         teardown),
     };
