@@ -8,6 +8,8 @@
 
 #include "kizuna/bytes.h"
 #include "kizuna/secmem.h"
+#include "kizuna/wipe.h"
+#include "kizuna/xalloc.h"
 #include "internal.h"
 
 #define H_INBOX_PK "inbox.pk"
@@ -405,6 +407,24 @@ out:
     return rc;
 }
 
+/* The chain is read a batch of entries at a time: each entry's link (its MAC
+ * over the MAC stored before it) and its opening on every core, then, in
+ * order on this thread, what a sequential reading decides (the sequence, the
+ * key epoch, a transition's entry) and the callback. */
+#define WALK_BATCH 4096
+/* Fewer entries than this are checked on this thread alone. */
+#define WALK_PARTS_MIN 256
+
+struct wentry {
+    unsigned long long seq;
+    size_t off, len;  /* the blob in the batch's arena; its plaintext at off + index */
+    unsigned char mac[KZ_AUDIT_MAC_BYTES];
+    int mac_ok;       /* the stored MAC has its length */
+    int epoch;        /* the key epoch (from the batch's first) whose link verifies; -1 none */
+    int opened;       /* its blob opened under that epoch's key */
+    size_t plen;
+};
+
 struct walk {
     struct kz_vault *v;
     struct epoch_keys *ek;
@@ -414,56 +434,140 @@ struct walk {
     int (*cb)(void *ctx, unsigned long long seq, const char *json, size_t len);
     void *ctx;
     struct kz_err *err;
-    unsigned char *buf;
-    size_t cap;
+    /* The batch: entries, their blobs (arena) and plaintexts (plain, wiped). */
+    struct wentry *e;
+    size_t n;
+    unsigned char *arena, *plain;
+    size_t used, cap;
 };
 
+struct wpart {
+    struct walk *w;
+    size_t from, to;
+};
+
+/* One part of the batch, on its thread: each entry's link under the epochs
+ * from the current one on, and its opening under the epoch that verified. */
+static void
+check_part(void *arg)
+{
+    struct wpart *p = arg;
+    struct walk *w = p->w;
+    unsigned char want[KZ_AUDIT_MAC_BYTES], ad[64];
+    size_t j, k;
+
+    for (j = p->from; j < p->to; j++) {
+        struct wentry *e = &w->e[j];
+        const unsigned char *prev = j == 0 ? w->prev : w->e[j - 1].mac;
+        const unsigned char *blob = w->arena + e->off;
+        e->epoch = -1;
+        e->opened = 0;
+        for (k = w->cur; e->mac_ok && k < w->nek; k++) {
+            link_mac(w->ek[k].k.chain, prev, e->seq, blob, e->len, want);
+            if (sodium_memcmp(want, e->mac, KZ_AUDIT_MAC_BYTES) == 0) {
+                e->epoch = (int)k;
+                break;
+            }
+        }
+        if (e->epoch >= 0) {
+            size_t adlen = entry_ad(ad, w->v, e->seq, w->ek[e->epoch].epoch);
+            e->opened = kz_open_into(w->ek[e->epoch].k.seal, ad, adlen, blob, e->len,
+                                     KZ_PAD_SCAN, w->plain + e->off + j, e->len + 1,
+                                     &e->plen) == KZ_OK;
+        }
+    }
+    kz_stack_wipe(); /* the opening's frames */
+}
+
+/* The batch checked on every core, then decided and handed on in order. */
+static int
+walk_batch(struct walk *w)
+{
+    struct wpart parts[KZ_STORE_WALK_PARTS];
+    int np = w->n >= WALK_PARTS_MIN ? kz_vault_parts_wanted() : 1, k, rc = KZ_OK;
+    size_t j;
+
+    for (k = 0; k < np; k++) {
+        parts[k].w = w;
+        parts[k].from = w->n * (size_t)k / (size_t)np;
+        parts[k].to = w->n * (size_t)(k + 1) / (size_t)np;
+    }
+    kz_vault_parts_run(check_part, parts, sizeof(*parts), np);
+    for (j = 0; j < w->n && rc == KZ_OK; j++) {
+        const struct wentry *e = &w->e[j];
+        const char *pt = (const char *)w->plain + e->off + j;
+        int next;
+        if (e->seq != w->expect) {
+            rc = kz_fail(w->err, KZ_EINTEGRITY,
+                         e->seq > w->expect ? "audit chain broken: entry %llu is missing"
+                                            : "audit chain broken at entry %llu: out of order",
+                         w->expect);
+            break;
+        }
+        /* Under the current key, or the next one's first entry (a rekey's
+         * transition); nothing else. */
+        if (e->epoch < 0 || ((size_t)e->epoch != w->cur && (size_t)e->epoch != w->cur + 1)) {
+            rc = kz_fail(w->err, KZ_EINTEGRITY,
+                         "audit chain broken at entry %llu: its link does not verify "
+                         "(altered, removed or reordered entries)",
+                         e->seq);
+            break;
+        }
+        next = (size_t)e->epoch == w->cur + 1;
+        w->cur = (size_t)e->epoch;
+        if (!e->opened) {
+            rc = kz_fail(w->err, KZ_EINTEGRITY, "audit chain broken at entry %llu: it does not open",
+                         e->seq);
+            break;
+        }
+        if (next && strstr(pt, "\"key_transition\"") == NULL) {
+            rc = kz_fail(w->err, KZ_EINTEGRITY,
+                         "audit chain broken at entry %llu: a new key without a transition",
+                         e->seq);
+            break;
+        }
+        memcpy(w->prev, e->mac, KZ_AUDIT_MAC_BYTES);
+        w->expect++;
+        if (w->cb != NULL && (rc = w->cb(w->ctx, e->seq, pt, e->plen)) != 0)
+            break;
+    }
+    sodium_memzero(w->plain, w->used + w->n);
+    w->n = w->used = 0;
+    return rc;
+}
+
+/* A row of the audit table into the batch; a full batch is checked. */
 static int
 walk_one(void *ctx, unsigned long long seq, const unsigned char *blob, size_t len,
          const unsigned char *mac, size_t maclen)
 {
     struct walk *w = ctx;
-    unsigned char want[KZ_AUDIT_MAC_BYTES], ad[64];
-    size_t plen = 0, adlen;
-    int next = 0;
+    struct wentry *e;
 
-    if (seq != w->expect)
-        return kz_fail(w->err, KZ_EINTEGRITY,
-                       seq > w->expect ? "audit chain broken: entry %llu is missing"
-                                       : "audit chain broken at entry %llu: out of order",
-                       w->expect);
-    link_mac(w->ek[w->cur].k.chain, w->prev, seq, blob, len, want);
-    if (maclen == KZ_AUDIT_MAC_BYTES && sodium_memcmp(want, mac, KZ_AUDIT_MAC_BYTES) != 0 &&
-        w->cur + 1 < w->nek) {
-        /* The first entry of the next key epoch: a rekey's transition. */
-        link_mac(w->ek[w->cur + 1].k.chain, w->prev, seq, blob, len, want);
-        next = 1;
-    }
-    if (maclen != KZ_AUDIT_MAC_BYTES || sodium_memcmp(want, mac, KZ_AUDIT_MAC_BYTES) != 0)
-        return kz_fail(w->err, KZ_EINTEGRITY,
-                       "audit chain broken at entry %llu: its link does not verify "
-                       "(altered, removed or reordered entries)",
-                       seq);
-    w->cur += (size_t)next;
-    if (len + 1 > w->cap) {
-        if (w->buf != NULL) {
-            sodium_memzero(w->buf, w->cap);
-            free(w->buf);
+    if (w->used + len > w->cap) { /* the batch's arenas hold at least one entry */
+        int rc = w->n > 0 ? walk_batch(w) : KZ_OK;
+        if (rc != KZ_OK)
+            return rc;
+        if (len > w->cap) {
+            kz_wipe_free(w->plain, w->cap + WALK_BATCH);
+            free(w->arena);
+            w->cap = len;
+            w->arena = kz_xmalloc(w->cap);
+            w->plain = kz_xmalloc(w->cap + WALK_BATCH);
         }
-        w->cap = len * 2 + 64;
-        w->buf = kz_xmalloc(w->cap);
     }
-    adlen = entry_ad(ad, w->v, seq, w->ek[w->cur].epoch);
-    if (kz_open_into(w->ek[w->cur].k.seal, ad, adlen, blob, len, KZ_PAD_SCAN, w->buf, w->cap,
-                     &plen) != KZ_OK)
-        return kz_fail(w->err, KZ_EINTEGRITY,
-                       "audit chain broken at entry %llu: it does not open", seq);
-    if (next && strstr((const char *)w->buf, "\"key_transition\"") == NULL)
-        return kz_fail(w->err, KZ_EINTEGRITY,
-                       "audit chain broken at entry %llu: a new key without a transition", seq);
-    memcpy(w->prev, mac, KZ_AUDIT_MAC_BYTES);
-    w->expect++;
-    return w->cb != NULL ? w->cb(w->ctx, seq, (const char *)w->buf, plen) : 0;
+    e = &w->e[w->n++];
+    e->seq = seq;
+    e->off = w->used;
+    e->len = len;
+    e->mac_ok = maclen == KZ_AUDIT_MAC_BYTES;
+    memset(e->mac, 0, sizeof(e->mac));
+    if (e->mac_ok)
+        memcpy(e->mac, mac, KZ_AUDIT_MAC_BYTES);
+    if (len > 0) /* an emptied blob: SQLite gives NULL, and memcpy takes no NULL */
+        memcpy(w->arena + w->used, blob, len);
+    w->used += len;
+    return w->n == WALK_BATCH ? walk_batch(w) : KZ_OK;
 }
 
 int
@@ -484,16 +588,21 @@ kz_vault_audit_walk(struct kz_vault *v,
     w.err = err;
     if ((rc = ekeys_load(v, v->master, v->epoch, &w.ek, &w.nek, err)) != KZ_OK)
         return rc;
+    w.cap = WALK_BATCH * 512; /* an entry's blob is a few hundred bytes */
+    w.e = kz_xcalloc(WALK_BATCH, sizeof(*w.e));
+    w.arena = kz_xmalloc(w.cap);
+    w.plain = kz_xmalloc(w.cap + WALK_BATCH);
     rc = kz_store_audit_foreach(v->st, walk_one, &w, err);
+    if (rc == KZ_OK && w.n > 0)
+        rc = walk_batch(&w);
     /* Entries end under an older key than the vault's: the transition is gone. */
     if (rc == KZ_OK && w.expect > 1 && w.cur + 1 != w.nek)
         rc = kz_fail(err, KZ_EINTEGRITY,
                      "audit chain broken: it ends before the last rekey's transition");
     ekeys_free(w.ek, w.nek);
-    if (w.buf != NULL) {
-        sodium_memzero(w.buf, w.cap);
-        free(w.buf);
-    }
+    kz_wipe_free(w.plain, w.cap + WALK_BATCH);
+    free(w.arena);
+    free(w.e);
     return rc;
 }
 

@@ -74,6 +74,12 @@ enum {
 size_t kz_vault_ad(unsigned char *ad, const char *label, size_t labellen,
                    const struct kz_vault *v);
 
+/* fn on each of the n parts' arguments (args, size bytes apart, n at most
+ * KZ_STORE_WALK_PARTS): the first on this thread, every other on a thread of
+ * its own; returns when all are done. kz_vault_parts_wanted: one a core. */
+void kz_vault_parts_run(void (*fn)(void *arg), void *args, size_t size, int n);
+int kz_vault_parts_wanted(void);
+
 /* v->audit_keys for the master v holds now (unlock; rekey swapping masters). */
 void kz_vault_audit_keys(struct kz_vault *v);
 /* out (KZ_KEY_BYTES) = the master key's subkey id under an 8-character context. */

@@ -1377,8 +1377,8 @@ part_thread(void *p)
 /* fn on each of the n parts' arguments (args, size bytes apart): the first on
  * this thread, every other on a thread of its own (or after the first here,
  * when a thread cannot start); returns when all are done. */
-static void
-parts_run(void (*fn)(void *arg), void *args, size_t size, int n)
+void
+kz_vault_parts_run(void (*fn)(void *arg), void *args, size_t size, int n)
 {
     struct part_call calls[KZ_STORE_WALK_PARTS];
     pthread_t th[KZ_STORE_WALK_PARTS];
@@ -1399,8 +1399,8 @@ parts_run(void (*fn)(void *arg), void *args, size_t size, int n)
 }
 
 /* Parts for a walk: one a core online, as many as a walk may have. */
-static int
-parts_wanted(void)
+int
+kz_vault_parts_wanted(void)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -1562,7 +1562,7 @@ heads_read(struct kz_vault *v, struct kz_err *err)
     int rc, n, k;
     struct pjob *j;
 
-    n = parts_wanted();
+    n = kz_vault_parts_wanted();
     if ((rc = kz_store_walk_open(v->st, 0, n, v->format >= 2 ? H_COMMIT : NULL, &sw, err)) !=
         KZ_OK)
         return rc;
@@ -1575,7 +1575,7 @@ heads_read(struct kz_vault *v, struct kz_err *err)
         parts[k].stop = &stop;
         parts[k].part = k;
     }
-    parts_run(hpart_walk, parts, sizeof(*parts), n);
+    kz_vault_parts_run(hpart_walk, parts, sizeof(*parts), n);
     kz_store_walk_close(sw);
     for (k = 0; k < n; k++)
         for (j = parts[k].first; j != NULL; j = j->next)
@@ -2361,7 +2361,7 @@ kz_vault_record_foreach_some(struct kz_vault *v,
      * until they are done. */
     if ((rc = kz_vault_heads(v, &heads, &nheads, err)) != KZ_OK)
         return rc;
-    n = parts_wanted();
+    n = kz_vault_parts_wanted();
     memset(&w, 0, sizeof(w));
     w.v = v;
     w.want = want;
@@ -2378,7 +2378,7 @@ kz_vault_record_foreach_some(struct kz_vault *v,
         parts[k].w = &w;
         parts[k].part = k;
     }
-    parts_run(part_walk, parts, sizeof(*parts), n);
+    kz_vault_parts_run(part_walk, parts, sizeof(*parts), n);
     kz_store_walk_close(w.sw);
     rc = KZ_OK;
     for (k = 0; k < n; k++) {
@@ -2486,7 +2486,7 @@ kz_vault_records_open(struct kz_vault *v, const unsigned char (*ids)[KZ_RECORD_I
     }
     qsort(e, n, sizeof(*e), by_id);
     /* A few records are read faster than another connection opens. */
-    np = n >= RECORDS_OPEN_PARTS_MIN ? parts_wanted() : 1;
+    np = n >= RECORDS_OPEN_PARTS_MIN ? kz_vault_parts_wanted() : 1;
     if ((rc = kz_store_walk_open(v->st, KZ_WALK_POINT, np, v->format >= 2 ? H_COMMIT : NULL,
                                  &sw, err)) != KZ_OK) {
         free(e);
@@ -2505,7 +2505,7 @@ kz_vault_records_open(struct kz_vault *v, const unsigned char (*ids)[KZ_RECORD_I
         parts[k].stop = &stop;
         parts[k].part = (int)k;
     }
-    parts_run(ids_walk, parts, sizeof(*parts), np);
+    kz_vault_parts_run(ids_walk, parts, sizeof(*parts), np);
     kz_store_walk_close(sw);
     rc = KZ_OK;
     for (k = 0; k < (size_t)np; k++) {

@@ -490,6 +490,34 @@ body_is_id_cb(void *ctx, const unsigned char *id, const unsigned char *head, siz
     return 0;
 }
 
+/* The audit chain as the walk hands it on: each entry's seq in order, and
+ * the events' numbers ("n":K) in order, the transitions counted apart. */
+struct chain_seen {
+    unsigned long long last;
+    long events, transitions, next_n;
+    int bad;
+};
+
+static int
+chain_cb(void *ctx, unsigned long long seq, const char *json, size_t len)
+{
+    struct chain_seen *c = ctx;
+    const char *n = strstr(json, "\"n\":");
+
+    if (seq != c->last + 1 || strlen(json) != len)
+        c->bad = 1;
+    c->last = seq;
+    if (strstr(json, "\"key_transition\"") != NULL) {
+        c->transitions++;
+    } else if (n != NULL) {
+        if (atol(n + 4) != c->next_n)
+            c->bad = 1;
+        c->next_n++;
+        c->events++;
+    }
+    return 0;
+}
+
 /* n events, numbered from *k on, in one change. */
 static void
 append_events(struct kz_vault *v, long n, long *k)
@@ -508,6 +536,17 @@ append_events(struct kz_vault *v, long n, long *k)
     assert_int_equal(kz_vault_commit(v, &err), KZ_OK);
 }
 
+static unsigned long long
+chain_head(struct kz_vault *v)
+{
+    unsigned char mac[64];
+    unsigned long long seq = 0;
+    struct kz_err err;
+
+    assert_int_equal(kz_vault_audit_head(v, &seq, mac, &err), KZ_OK);
+    return seq;
+}
+
 /* Runs sql on the vault file from a connection of its own (the attacker). */
 static void
 tamper(const char *path, const char *sql)
@@ -517,6 +556,78 @@ tamper(const char *path, const char *sql)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* The chain is checked a batch at a time on every core and handed on in
+ * order: over several batches and both parts of each, with a rekey's
+ * transition inside a batch and another as the first entry of one, every
+ * entry comes once and in order. The attacks, each found at its entry as a
+ * sequential reading finds it: an entry altered in the second part of a later
+ * batch, one removed at a batch's first place, two swapped across parts. */
+static void
+test_audit_chain_in_batches_on_every_core(void **state)
+{
+    struct fx *f = *state;
+    struct kz_vault *v = make_vault(f, f->a);
+    struct chain_seen c;
+    struct kz_err err;
+    char *rec = NULL, sql[256];
+    long k = 0;
+    unsigned long long head;
+
+    append_events(v, 1500, &k);
+    assert_int_equal(kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &rec, NULL, NULL, &err),
+                     KZ_OK); /* a transition inside the first batch (4,096) */
+    kz_secure_free(rec);
+    rec = NULL;
+    append_events(v, (long)(4096 - chain_head(v)), &k);
+    assert_int_equal(chain_head(v), 4096);
+    assert_int_equal(kz_vault_rekey(v, PASS, strlen(PASS), NULL, 0, &rec, NULL, NULL, &err),
+                     KZ_OK); /* entry 4,097: the first of the second batch */
+    kz_secure_free(rec);
+    append_events(v, 5000, &k);
+    head = chain_head(v);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(kz_vault_audit_walk(v, chain_cb, &c, &err), KZ_OK);
+    assert_false(c.bad);
+    assert_int_equal(c.last, head);
+    assert_int_equal(c.transitions, 2);
+    assert_int_equal(c.events, k);
+    kz_vault_close(v);
+
+    /* Entry 7,000 altered (the second batch's second part). */
+    snprintf(sql, sizeof(sql),
+             "UPDATE audit SET blob = substr(blob, 1, 40) || randomblob(8) || substr(blob, 49) "
+             "WHERE seq = 7000");
+    tamper(f->a, sql);
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK); /* the head is whole */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(kz_vault_audit_walk(v, chain_cb, &c, &err), KZ_EINTEGRITY);
+    assert_string_equal(err.msg, "audit chain broken at entry 7000: its link does not verify "
+                                 "(altered, removed or reordered entries)");
+    assert_int_equal(c.last, 6999); /* handed on up to the entry before */
+    kz_vault_close(v);
+    /* Entry 6,145 (the first of the second batch's second part) removed: found
+     * before 7,000. */
+    tamper(f->a, "DELETE FROM audit WHERE seq = 6145");
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(kz_vault_audit_walk(v, chain_cb, &c, &err), KZ_EINTEGRITY);
+    assert_string_equal(err.msg, "audit chain broken: entry 6145 is missing");
+    assert_int_equal(c.last, 6144);
+    kz_vault_close(v);
+    /* Entries 100 and 1,500 (the first batch's two parts) swapped whole. */
+    tamper(f->a, "UPDATE audit SET seq = -1 WHERE seq = 100;"
+                 "UPDATE audit SET seq = 100 WHERE seq = 1500;"
+                 "UPDATE audit SET seq = 1500 WHERE seq = -1");
+    v = reopen(f->a);
+    assert_int_equal(kz_vault_unlock(v, PASS, strlen(PASS), &err), KZ_OK);
+    assert_int_equal(kz_vault_audit_walk(v, NULL, NULL, &err), KZ_EINTEGRITY);
+    assert_string_equal(err.msg, "audit chain broken at entry 100: its link does not verify "
+                                 "(altered, removed or reordered entries)");
+    kz_vault_close(v);
 }
 
 /* The attack the fuzzer found: a head emptied in the file (SQLite hands a
@@ -1129,6 +1240,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_open_by_id_on_every_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_head_blob_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_chain_in_batches_on_every_core, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_vault_cut_short_under_a_walk_exits_4, setup,
                                         teardown),
     };
