@@ -45,6 +45,81 @@ export_session(json_t **r, const char *sid, const char *code, int process, struc
     return KZ_OK;
 }
 
+/* The sessions' and scores' bodies an export takes, opened ahead on every
+ * core (kz_vault_records_open): each kid's document (a session) or score, by
+ * its place in kids; the build below takes them in its own order. */
+struct ahead {
+    const struct kz_rec_child *kids;
+    const size_t *at;        /* the opened kids' places, in the order given */
+    json_t **docs;           /* sessions */
+    struct kz_score *scores; /* scores */
+};
+
+static int
+open_ahead(void *ctx, size_t i, const unsigned char *id, const unsigned char *head,
+           size_t headlen, const char *body, size_t bodylen, struct kz_err *err)
+{
+    struct ahead *a = ctx;
+    size_t k = a->at[i];
+    json_error_t jerr;
+    char hex[17], label[40];
+
+    (void)head;
+    (void)headlen;
+    kz_hex(id, 8, hex);
+    if (a->kids[k].hi.kind == KZ_KIND_SCORE) { /* as kz_score_cmd_read reads it */
+        snprintf(label, sizeof(label), "score record %s", hex);
+        return kz_score_parse(body, bodylen, label, &a->scores[k], err);
+    }
+    a->docs[k] = json_loadb(body, bodylen, JSON_REJECT_DUPLICATES, &jerr); /* as kz_rec_load */
+    if (!json_is_object(a->docs[k])) {
+        json_decref(a->docs[k]);
+        a->docs[k] = NULL;
+        return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
+    }
+    return KZ_OK;
+}
+
+/* Opens ahead the sessions and scores of kids that the export keeps (the
+ * other partner's are left out when for a partner: other, their flag). */
+static int
+ahead_open(struct kz_state *st, const struct kz_rec_child *kids, size_t nkids, int other,
+           struct ahead *a, struct kz_err *err)
+{
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = kz_xcalloc(nkids ? nkids : 1, sizeof(*ids));
+    size_t *at = kz_xcalloc(nkids ? nkids : 1, sizeof(*at)), i, n = 0;
+    int rc;
+
+    a->kids = kids;
+    a->at = at;
+    a->docs = kz_xcalloc(nkids ? nkids : 1, sizeof(json_t *));
+    a->scores = kz_xcalloc(nkids ? nkids : 1, sizeof(*a->scores));
+    for (i = 0; i < nkids; i++) {
+        if ((kids[i].hi.kind != KZ_KIND_SESSION && kids[i].hi.kind != KZ_KIND_SCORE) ||
+            (other != 0 && (kids[i].hi.flags & other)))
+            continue;
+        memcpy(ids[n], kids[i].id, KZ_RECORD_ID_BYTES);
+        at[n++] = i;
+    }
+    rc = kz_vault_records_open(st->vault, (const unsigned char (*)[KZ_RECORD_ID_BYTES])ids, n,
+                               open_ahead, a, err);
+    free(ids);
+    return rc;
+}
+
+static void
+ahead_free(struct ahead *a, size_t nkids)
+{
+    size_t i;
+
+    for (i = 0; a->docs != NULL && i < nkids; i++)
+        json_decref(a->docs[i]);
+    free(a->docs);
+    kz_wipe_free(a->scores, (nkids ? nkids : 1) * sizeof(*a->scores));
+    free((size_t *)a->at);
+    memset(a, 0, sizeof(*a));
+}
+
 /* Builds the export document of the couple CODE. for_partner 0: complete.
  * Long: one pass that also cuts the links to what a partner's copy leaves out. */
 static int
@@ -55,6 +130,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     struct kz_rec_child *kids = NULL;
     size_t nkids = 0;
     json_t *doc = NULL, *couple = NULL, *sessions, *goals, *scores, *cfg = NULL, *omitted = NULL;
+    struct ahead ahead = {NULL, NULL, NULL, NULL};
+    int other = for_partner == 1 ? KZ_HF_PARTNER2 : for_partner == 2 ? KZ_HF_PARTNER1 : 0;
     char now[21], sid[16];
     size_t i;
     int rc;
@@ -67,6 +144,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         goto out;
     if (nkids > 1)
         qsort(kids, nkids, sizeof(*kids), by_kind_date);
+    if ((rc = ahead_open(st, kids, nkids, other, &ahead, err)) != KZ_OK)
+        goto out;
     kz_time_now(now);
     json_object_del(couple, "kind");
     json_object_del(couple, "v");
@@ -87,7 +166,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     }
     for (i = 0; i < nkids; i++) {
         json_t *r = NULL;
-        int other = for_partner == 1 ? KZ_HF_PARTNER2 : for_partner == 2 ? KZ_HF_PARTNER1 : 0;
         kz_rec_num_text(kids[i].hi.kind, kids[i].hi.num, sid, sizeof(sid));
         /* The other partner's individual sessions and goals are theirs alone. */
         if (other != 0 && (kids[i].hi.flags & other)) {
@@ -102,13 +180,13 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         }
         /* Scores come last (by_kind_date); the other partner's were left out above. */
         if (kids[i].hi.kind == KZ_KIND_SCORE) {
-            if ((rc = kz_score_cmd_export(st, &kids[i], code, scores, err)) != KZ_OK)
-                goto out;
+            ahead.scores[i].num = kids[i].hi.num; /* the head's short id, as people use it */
+            json_array_append_new(scores, kz_score_export(&ahead.scores[i], code));
             continue;
         }
         /* The other children are sessions, through the model (export_session). */
-        if ((rc = kz_rec_load(st, kids[i].id, &r, err)) != KZ_OK)
-            goto out;
+        r = ahead.docs[i];
+        ahead.docs[i] = NULL;
         if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
             json_decref(r);
             goto out;
@@ -141,6 +219,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     *out = doc;
     doc = NULL;
 out:
+    ahead_free(&ahead, nkids);
     json_decref(omitted);
     json_decref(doc);
     json_decref(couple);

@@ -232,19 +232,6 @@ cmd_remove(struct kz_state *st, int argc, char **argv, struct kz_err *err)
 
 /* ---- export and import ---- */
 
-int
-kz_score_cmd_export(struct kz_state *st, const struct kz_rec_child *kid, const char *code,
-                    json_t *scores, struct kz_err *err)
-{
-    struct kz_score s;
-    int rc;
-
-    if ((rc = kz_score_cmd_read(st, kid->id, &kid->hi, &s, err)) != KZ_OK)
-        return rc;
-    json_array_append_new(scores, kz_score_export(&s, code));
-    return KZ_OK;
-}
-
 /* The imported score s against what it refers to: its session in the export
  * (map), its measure here, one per session, partner and measure. */
 static int

@@ -18,9 +18,6 @@ int kz_score_cmd_read(struct kz_state *st, const unsigned char *id,
  * transaction): how many into *n. */
 int kz_score_cmd_drop_session(struct kz_state *st, const unsigned char *couple, uint32_t num,
                               int *n, struct kz_err *err);
-/* For export: the score record kid as exports hold it, appended to scores. */
-int kz_score_cmd_export(struct kz_state *st, const struct kz_rec_child *kid, const char *code,
-                        json_t *scores, struct kz_err *err);
 /* For import: the exported score e (the at-th) read strictly (KZ_EUSAGE
  * naming the field), its session mapped through sessions (the export's "s3"
  * to {"num": new number, "date": "YYYY-MM-DD", "attended": "both"|...}), its
