@@ -767,6 +767,29 @@ test_records_open_by_id_on_every_core(void **state)
                                          bloblen, &err),
                      KZ_OK);
     assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_OK);
+    /* The attack: another process deletes 16 of them after this command's
+     * snapshot began (some in each part's half, but for 2 in 65,536). Every
+     * part reads that snapshot (a connection that would see the deletions is
+     * not used), so they are still opened. */
+    {
+        struct kz_vault *b = reopen(f->a);
+        assert_int_equal(kz_vault_unlock(b, PASS, strlen(PASS), &err), KZ_OK);
+        assert_int_equal(kz_vault_begin_read(v, &err), KZ_OK);
+        assert_int_equal(kz_vault_begin(b, &err), KZ_OK);
+        for (i = 5; i < 21; i++)
+            assert_int_equal(kz_vault_record_delete(b, pick[i], &err), KZ_OK);
+        assert_int_equal(kz_vault_commit(b, &err), KZ_OK);
+        memset(seen, 0, sizeof(seen));
+        assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_OK);
+        for (i = 5; i < 21; i++)
+            assert_int_equal(seen[i], 1);
+        kz_vault_end_read(v);
+        /* The next command sees it gone. */
+        assert_int_equal(kz_vault_begin_read(v, &err), KZ_OK);
+        assert_int_equal(kz_vault_records_open(v, o.ids, 400, opened_cb, &o, &err), KZ_ENOTFOUND);
+        kz_vault_end_read(v);
+        kz_vault_close(b);
+    }
     free(blob);
     free(head);
     kz_vault_close(v);
