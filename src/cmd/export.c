@@ -304,6 +304,15 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if (nto > 0 && (rc = kz_cmd_parse_recipients(to, nto, &r, &nr, err)) != KZ_OK)
         return rc;
+    /* A file already there is refused before the record is read or a
+     * question asked (it was refused after both); checked again below. */
+    if (outpath != NULL) {
+        struct stat sb;
+        if (lstat(outpath, &sb) == 0) {
+            rc = kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", outpath);
+            goto out;
+        }
+    }
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (pseudo && (rc = kz_export_pseudonymize(st, doc)) != KZ_OK)
@@ -361,7 +370,7 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     }
     if (outpath != NULL) {
         struct stat sb;
-        if (lstat(outpath, &sb) == 0) {
+        if (lstat(outpath, &sb) == 0) { /* it came while the question was open */
             rc = kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", outpath);
             goto out;
         }
