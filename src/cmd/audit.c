@@ -29,7 +29,7 @@ struct logq {
     int text; /* a table: the NOTE column */
     size_t limit;  /* 0: every entry */
     struct kept *ring; /* the latest limit entries that pass (all when limit is 0) */
-    size_t cap, n; /* n: how many passed, kept or not */
+    size_t cap, n; /* cap: the ring's slots; n: how many passed, kept or not */
 };
 
 /* "unverified, claimed 2026-01-01T00:00:00Z, 2 fields dropped" for the table
@@ -154,11 +154,11 @@ row_of(const struct logq *q, const struct kept *k)
 static void
 kept_free(struct logq *q)
 {
-    size_t i, slots = q->limit ? q->limit : q->cap;
+    size_t i;
 
-    for (i = 0; q->ring != NULL && i < slots; i++)
+    for (i = 0; q->ring != NULL && i < q->cap; i++)
         kz_wipe_free(q->ring[i].json, q->ring[i].cap);
-    kz_wipe_free(q->ring, slots * sizeof(*q->ring));
+    kz_wipe_free(q->ring, q->cap * sizeof(*q->ring));
     q->ring = NULL;
 }
 
