@@ -193,10 +193,16 @@ rows_of(struct kz_state *st, const struct listing *l, size_t first, json_t *rows
         struct kz_err *err)
 {
     size_t n = l->n - first, i;
-    unsigned char (*ids)[KZ_RECORD_ID_BYTES] = kz_xcalloc(n ? n : 1, sizeof(*ids));
-    struct showing w = {l->rows + first, kz_xcalloc(n ? n : 1, sizeof(struct shown))};
+    unsigned char (*ids)[KZ_RECORD_ID_BYTES];
+    struct showing w;
     int rc, style = kz_cmd_date_style(st);
     json_t *row;
+
+    if (n == 0) /* no rows (l->rows is NULL) */
+        return KZ_OK;
+    ids = kz_xcalloc(n, sizeof(*ids));
+    w.rows = l->rows + first;
+    w.sh = kz_xcalloc(n, sizeof(struct shown));
 
     for (i = 0; i < n; i++)
         memcpy(ids[i], l->rows[first + i].id, KZ_RECORD_ID_BYTES);
