@@ -246,6 +246,12 @@ some_records() {
 	[[ "$output" == *$'\n'"$((last + 1)) "* ]]   # the newest: its own unlock
 	[[ "$output" == *$'\n'"$((last - 8)) "* ]]   # the 10th newest
 	[[ "$output" != *$'\n'"$((last - 9)) "* ]]   # the 11th is not shown
+	# The attack: an old entry altered with sqlite3. Showing only the latest
+	# still checks the whole chain: exit 4 naming it, nothing shown.
+	flip_blob "$V" audit "seq = 3" blob
+	run kzp audit log --limit 2
+	[ "$status" -eq 4 ]
+	[ "$output" = "kizuna: audit chain broken at entry 3: its link does not verify (altered, removed or reordered entries)" ]
 }
 
 @test "three wrong passphrases then the right one: three unlock_failed before the unlock" {
