@@ -1382,7 +1382,7 @@ heads_open_job(const struct kz_vault *v, struct pjob *j, unsigned char **buf, si
 
     for (i = 0; i < j->n; i++)
         need += j->items[i].len + 1;
-    buf_reserve(buf, cap, need);
+    buf_reserve(buf, cap, need > 0 ? need : 1); /* never NULL below (the analyzer) */
     for (i = 0; i < j->n; i++) {
         struct pitem *it = &j->items[i];
         if (head_open(v, v->record_key, it->id, j->in + it->off, it->len, *buf + used,
