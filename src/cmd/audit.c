@@ -76,27 +76,16 @@ passes(const struct logq *q, json_t *e)
     return 1;
 }
 
-/* Whether text (len bytes) holds code, ASCII case ignored: an entry that
- * does not is for another couple, and is not parsed to find out. */
-static int
-mentions(const char *text, size_t len, const char *code)
-{
-    size_t n = strlen(code), i;
-
-    for (i = 0; n > 0 && i + n <= len; i++) {
-        if (strncasecmp(text + i, code, n) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int
 collect(void *ctx, unsigned long long seq, const char *json, size_t len)
 {
     struct logq *q = ctx;
     struct kept *k;
+    size_t mlen;
 
-    if (q->couple_plain && !mentions(json, len, q->couple))
+    /* An entry that never names the code (case and accents folded, as
+     * search folds them) is another couple's: not parsed to find out. */
+    if (q->couple_plain && kz_find_folded(json, len, q->couple, &mlen) < 0)
         return 0;
     if (q->since || q->until || q->couple != NULL) {
         json_t *e = json_loadb(json, len, 0, NULL);

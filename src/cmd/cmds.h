@@ -308,6 +308,10 @@ int kz_recix_couples(struct kz_state *st, const unsigned char (**ids)[KZ_RECORD_
 int kz_rec_claim_num(struct kz_state *st, int kind, uint32_t num, struct kz_err *err);
 /* Opens and parses a body (KZ_EINTEGRITY if it is not a JSON object). */
 int kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err);
+/* Parses record id's opened body as kz_rec_load does (for kz_vault_records_open's
+ * callbacks, which get bodies already opened; no state touched). */
+int kz_rec_doc(const unsigned char *id, const char *body, size_t len, json_t **doc,
+               struct kz_err *err);
 /* Opens a body and reads it with a kind's strict decoder (kz_couple_decode,
  * kz_conf_decode); a refusal names the record ("record 0c49...: ..."). */
 int kz_rec_load_as(struct kz_state *st, const unsigned char *id,

@@ -61,23 +61,12 @@ open_ahead(void *ctx, size_t i, const unsigned char *id, const unsigned char *he
 {
     struct ahead *a = ctx;
     size_t k = a->at[i];
-    json_error_t jerr;
-    char hex[17], label[40];
 
     (void)head;
     (void)headlen;
-    kz_hex(id, 8, hex);
-    if (a->kids[k].hi.kind == KZ_KIND_SCORE) { /* as kz_score_cmd_read reads it */
-        snprintf(label, sizeof(label), "score record %s", hex);
-        return kz_score_parse(body, bodylen, label, &a->scores[k], err);
-    }
-    a->docs[k] = json_loadb(body, bodylen, JSON_REJECT_DUPLICATES, &jerr); /* as kz_rec_load */
-    if (!json_is_object(a->docs[k])) {
-        json_decref(a->docs[k]);
-        a->docs[k] = NULL;
-        return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
-    }
-    return KZ_OK;
+    if (a->kids[k].hi.kind == KZ_KIND_SCORE)
+        return kz_score_cmd_parse(id, &a->kids[k].hi, body, bodylen, &a->scores[k], err);
+    return kz_rec_doc(id, body, bodylen, &a->docs[k], err);
 }
 
 /* Opens ahead the sessions and scores of kids that the export keeps (the
@@ -180,7 +169,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
         }
         /* Scores come last (by_kind_date); the other partner's were left out above. */
         if (kids[i].hi.kind == KZ_KIND_SCORE) {
-            ahead.scores[i].num = kids[i].hi.num; /* the head's short id, as people use it */
             json_array_append_new(scores, kz_score_export(&ahead.scores[i], code));
             continue;
         }
@@ -226,6 +214,17 @@ out:
     json_decref(cfg);
     kz_wipe_free(kids, nkids * sizeof(*kids)); /* goal titles, themes */
     return rc;
+}
+
+/* KZ_ERR when something is at path: an export never replaces a file. */
+static int
+refuse_existing(const char *path, struct kz_err *err)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) == 0)
+        return kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", path);
+    return KZ_OK;
 }
 
 static int
@@ -306,13 +305,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
         return rc;
     /* A file already there is refused before the record is read or a
      * question asked (it was refused after both); checked again below. */
-    if (outpath != NULL) {
-        struct stat sb;
-        if (lstat(outpath, &sb) == 0) {
-            rc = kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", outpath);
-            goto out;
-        }
-    }
+    if (outpath != NULL && (rc = refuse_existing(outpath, err)) != KZ_OK)
+        goto out;
     if ((rc = build(st, pos[0], fp, process, &doc, err)) != KZ_OK)
         goto out;
     if (pseudo && (rc = kz_export_pseudonymize(st, doc)) != KZ_OK)
@@ -369,11 +363,8 @@ cmd_export(struct kz_state *st, int argc, char **argv, struct kz_err *err)
             goto out;
     }
     if (outpath != NULL) {
-        struct stat sb;
-        if (lstat(outpath, &sb) == 0) { /* it came while the question was open */
-            rc = kz_fail(err, KZ_ERR, "%s already exists; refusing to overwrite it", outpath);
+        if ((rc = refuse_existing(outpath, err)) != KZ_OK) /* it came while the question was open */
             goto out;
-        }
         if ((fd = kz_cmd_tmpfile(outpath, tmp, sizeof(tmp), err)) < 0) {
             rc = err->code;
             goto out;

@@ -344,18 +344,12 @@ kz_rec_load_as(struct kz_state *st, const unsigned char *id,
 }
 
 int
-kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err)
+kz_rec_doc(const unsigned char *id, const char *body, size_t len, json_t **doc,
+           struct kz_err *err)
 {
-    char *body = NULL;
-    size_t len = 0;
     json_error_t jerr;
-    int rc;
 
-    *doc = NULL;
-    if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
-        return rc;
     *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    kz_vault_plain_free(body, len);
     if (!json_is_object(*doc)) {
         char hex[17];
         json_decref(*doc);
@@ -364,6 +358,21 @@ kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct k
         return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
     }
     return KZ_OK;
+}
+
+int
+kz_rec_load(struct kz_state *st, const unsigned char *id, json_t **doc, struct kz_err *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    *doc = NULL;
+    if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
+        return rc;
+    rc = kz_rec_doc(id, body, len, doc, err);
+    kz_vault_plain_free(body, len);
+    return rc;
 }
 
 int

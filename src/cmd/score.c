@@ -9,22 +9,34 @@
 #include "score.h"
 
 int
+kz_score_cmd_parse(const unsigned char *id, const struct kz_head_info *hi, const char *body,
+                   size_t len, struct kz_score *s, struct kz_err *err)
+{
+    char hex[17], label[40];
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    kz_hex(id, 8, hex);
+    snprintf(label, sizeof(label), "score record %s", hex);
+    rc = kz_score_parse(body, len, label, s, err);
+    if (rc == KZ_OK && hi != NULL)
+        s->num = hi->num; /* the head's short id is the one people use */
+    return rc;
+}
+
+int
 kz_score_cmd_read(struct kz_state *st, const unsigned char *id, const struct kz_head_info *hi,
                   struct kz_score *s, struct kz_err *err)
 {
-    char *body = NULL, hex[17], label[40];
+    char *body = NULL;
     size_t len = 0;
     int rc;
 
     memset(s, 0, sizeof(*s));
     if ((rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
         return rc;
-    kz_hex(id, 8, hex);
-    snprintf(label, sizeof(label), "score record %s", hex);
-    rc = kz_score_parse(body, len, label, s, err);
+    rc = kz_score_cmd_parse(id, hi, body, len, s, err);
     kz_vault_plain_free(body, len);
-    if (rc == KZ_OK && hi != NULL)
-        s->num = hi->num; /* the head's short id is the one people use */
     return rc;
 }
 

@@ -14,6 +14,9 @@
  * The head's short id wins over the body's. */
 int kz_score_cmd_read(struct kz_state *st, const unsigned char *id,
                       const struct kz_head_info *hi, struct kz_score *s, struct kz_err *err);
+/* The same for a body already opened (kz_vault_records_open's callbacks). */
+int kz_score_cmd_parse(const unsigned char *id, const struct kz_head_info *hi, const char *body,
+                       size_t len, struct kz_score *s, struct kz_err *err);
 /* Deletes the scores of the couple's session num (session delete, in its
  * transaction): how many into *n. */
 int kz_score_cmd_drop_session(struct kz_state *st, const unsigned char *couple, uint32_t num,

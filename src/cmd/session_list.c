@@ -120,19 +120,13 @@ open_note(void *ctx, size_t i, const unsigned char *id, const unsigned char *hea
     struct shown *sh = &w->sh[i];
     char num[16], what[32];
     struct kz_session s;
-    json_error_t jerr;
-    json_t *doc;
+    json_t *doc = NULL;
     int rc;
 
     (void)head;
     (void)headlen;
-    doc = json_loadb(body, bodylen, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(doc)) {
-        char hex[17];
-        json_decref(doc);
-        kz_hex(id, 8, hex);
-        return kz_fail(err, KZ_EINTEGRITY, "record %s does not hold a JSON document", hex);
-    }
+    if ((rc = kz_rec_doc(id, body, bodylen, &doc, err)) != KZ_OK)
+        return rc;
     kz_rec_num_text(KZ_KIND_SESSION, w->rows[i].num, num, sizeof(num));
     snprintf(what, sizeof(what), "session %s", num);
     rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, &s, err);

@@ -867,12 +867,12 @@ get_blob(struct kz_store *st, const char *sql, const unsigned char *id, unsigned
         rc = sql_fail(st, err, rc, "reading a record");
     }
     release(st, stmt);
-    /* A command that reads many records one by one (export, a list of a
-     * couple's notes) reads them through a mapping after the first few:
-     * SQLite then takes each page in place, where it copied every 16 KiB page
-     * a record sat on into its cache (at 100,000 notes, 80 MB for a couple's
-     * 5,000 records). The mapping ends with the transaction (reads_unmap),
-     * after every statement is reset. */
+    /* A command that reads many records one by one (the rows a search
+     * shows from the shell's index, score list, export's goals) reads them
+     * through a mapping after the first few: SQLite then takes each page in
+     * place, where it copied every 16 KiB page a record sat on into its cache
+     * (80 MB for 5,000 records). The mapping ends with the transaction
+     * (reads_unmap), after every statement is reset. */
     if (++st->reads == MAP_AFTER_READS && !st->mapped && st->depth > 0) {
         walk_map(st->db, 1);
         st->mapped = 1;
