@@ -79,6 +79,12 @@ int kz_session_decode(const json_t *doc, enum kz_session_form form, const char *
 /* The same from JSON text: a field given twice is refused too. */
 int kz_session_parse(const char *body, size_t len, enum kz_session_form form, const char *what,
                      struct kz_session *s, struct kz_err *err);
+/* A sealed body in the form kizuna writes it (jansson's compact dump of
+ * kz_session_encode) read without building a JSON tree: 1, with s as
+ * kz_session_parse sets it; or 0, s empty, for a body in any other form,
+ * which kz_session_parse then reads with jansson (and names what is wrong).
+ * kz_session_parse tries it first. */
+int kz_session_read_sealed(const char *body, size_t len, struct kz_session *s);
 /* s as JSON in form (new reference), its fields in the order session add
  * writes them. Exported: "id" is "s<num>". */
 json_t *kz_session_encode(const struct kz_session *s, enum kz_session_form form);

@@ -17,6 +17,8 @@
  *     text (on ASCII, the match is strcasestr's), and search's index of that
  *     text as one field: its answer holds the field wherever kz_find_folded
  *     finds the needle, and only there when it says it is exact (issue #17).
+ *  5. The plaintext as a session's body: what kz_session_read_sealed reads,
+ *     jansson and kz_session_decode read too, to the same note.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 
 #include "kizuna/model.h"
 #include "kizuna/model_search_index.h"
+#include "kizuna/model_session.h"
 #include "kizuna/seal.h"
 #include "kizuna/secmem.h"
 #include "fuzz_util.h"
@@ -310,6 +313,35 @@ search(const char *text, size_t size)
     free(needle);
 }
 
+/* The quick reader of a session's body never reads one jansson refuses, nor
+ * reads one otherwise: the two notes encode to the same JSON. */
+static void
+session_body(const char *text, size_t len)
+{
+    struct kz_session q, j;
+    json_error_t jerr;
+    json_t *doc, *a, *b;
+    struct kz_err err;
+
+    if (!kz_session_read_sealed(text, len, &q)) {
+        KZF_CHECK(q.text == NULL && q.couple == NULL);
+        return;
+    }
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    KZF_CHECK(doc != NULL);
+    KZF_CHECK(kz_session_decode(doc, KZ_SESSION_SEALED, "session", &j, &err) == KZ_OK);
+    json_decref(doc);
+    a = kz_session_encode(&q, KZ_SESSION_SEALED);
+    b = kz_session_encode(&j, KZ_SESSION_SEALED);
+    KZF_CHECK(json_equal(a, b) && q.text_len == j.text_len &&
+              q.process_notes_len == j.process_notes_len && q.voided == j.voided &&
+              q.has_process_notes == j.has_process_notes);
+    json_decref(a);
+    json_decref(b);
+    kz_session_free(&q);
+    kz_session_free(&j);
+}
+
 static void
 misc(const uint8_t *data, size_t size, const char *s)
 {
@@ -349,6 +381,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unpad(data, size, 1 + size % 300);
     pt = seal_roundtrip(data, size, block);
     json_views((const char *)pt, size);
+    session_body((const char *)pt, size);
     head(pt, size);
     copy = kzf_strndup(pt, size);
     dates(copy);

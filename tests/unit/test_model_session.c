@@ -589,6 +589,178 @@ test_attack_sealed_unknown_or_duplicate_field(void **state)
     tu_rmdir(dir);
 }
 
+/* ---- the quick reader (kz_session_read_sealed) ---- */
+
+/* The quick reader against jansson and kz_session_decode on body: when it
+ * reads it, they read it too, to a note that encodes to the same JSON; when
+ * it leaves it, nothing is left in s. Returns whether it read it. */
+static int
+agree(const char *body, size_t len)
+{
+    struct kz_session q, j;
+    json_error_t jerr;
+    json_t *doc, *a, *b;
+    struct kz_err err;
+    int quick = kz_session_read_sealed(body, len, &q), rc;
+
+    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    rc = doc != NULL ? kz_session_decode(doc, KZ_SESSION_SEALED, "session s1", &j, &err)
+                     : KZ_EINTEGRITY;
+    json_decref(doc);
+    if (!quick) {
+        assert_null(q.text);
+        assert_null(q.couple);
+        if (rc == KZ_OK)
+            kz_session_free(&j);
+        return 0;
+    }
+    assert_int_equal(rc, KZ_OK);
+    a = kz_session_encode(&q, KZ_SESSION_SEALED);
+    b = kz_session_encode(&j, KZ_SESSION_SEALED);
+    assert_true(json_equal(a, b));
+    assert_int_equal(q.text_len, j.text_len);
+    assert_int_equal(q.process_notes_len, j.process_notes_len);
+    assert_int_equal(q.voided, j.voided);
+    assert_int_equal(q.naddenda, j.naddenda);
+    assert_int_equal(q.has_process_notes, j.has_process_notes);
+    json_decref(a);
+    json_decref(b);
+    kz_session_free(&q);
+    kz_session_free(&j);
+    return 1;
+}
+
+/* s dumped with flags: read by the quick reader (want 1) or left (0). */
+static void
+dumped(const struct kz_session *s, size_t flags, int want)
+{
+    json_t *doc = kz_session_encode(s, KZ_SESSION_SEALED);
+    char *text = json_dumps(doc, flags);
+
+    assert_int_equal(agree(text, strlen(text)), want);
+    kz_json_free(text);
+    json_decref(doc);
+}
+
+static void
+test_quick_reader_reads_what_kizuna_writes(void **state)
+{
+    static const char tricky[] = "quote \" backslash \\ slash / \b\f\n\r\t ctl \x01\x1b\x1f "
+                                 "del \x7f Müller 日本語 🙂 ünd\xc2\xa0nbsp";
+    struct kz_session s;
+    struct kz_err err;
+    char *big;
+    size_t i;
+
+    (void)state;
+    /* Every field set, and what records.c seals with (JSON_COMPACT). */
+    full(&s);
+    dumped(&s, JSON_COMPACT, 1);
+    dumped(&s, JSON_COMPACT | JSON_ENSURE_ASCII, 1); /* \u escapes, a surrogate pair */
+    dumped(&s, JSON_COMPACT | JSON_ESCAPE_SLASH, 1);
+    dumped(&s, JSON_INDENT(2), 0); /* blanks: jansson's */
+    assert_int_equal(kz_session_set_text(&s, tricky, sizeof(tricky) - 1, &err), KZ_OK);
+    assert_int_equal(kz_session_amend(&s, "2026-03-04", "2026-03-04T09:00:00Z", tricky,
+                                      sizeof(tricky) - 1, &err),
+                     KZ_OK);
+    kz_session_set(&s.homework, tricky);
+    dumped(&s, JSON_COMPACT, 1);
+    dumped(&s, JSON_COMPACT | JSON_ENSURE_ASCII, 1);
+    /* A long note. */
+    big = kz_xmalloc(70000);
+    for (i = 0; i < 69999; i++)
+        big[i] = "ab\"c\\d\ne "[i % 9];
+    big[69999] = '\0';
+    assert_int_equal(kz_session_set_text(&s, big, 69999, &err), KZ_OK);
+    dumped(&s, JSON_COMPACT, 1);
+    free(big);
+    kz_session_free(&s);
+    /* A new note, and kizuna 0.1's body. */
+    kz_session_init(&s, 1, HEX, "2026-01-10", "2026-01-10T10:00:00Z");
+    dumped(&s, JSON_COMPACT, 1);
+    kz_session_free(&s);
+    assert_int_equal(agree(v1_body, strlen(v1_body)), 1);
+    assert_int_equal(agree("{}", 2), 1);
+}
+
+/* Bodies kizuna never wrote: each is left to jansson (which refuses it or
+ * reads it), never read otherwise. */
+static void
+test_quick_reader_leaves_other_forms(void **state)
+{
+    static const char *const left[] = {
+        "{\"minutes\":50,\"minutes\":55}",                  /* given twice */
+        "{\"void\":{\"reason\":\"a\",\"reason\":\"b\"}}",  /* twice inside */
+        "{\"addenda\":[{\"text\":\"a\",\"text\":\"b\"}]}", /* twice inside */
+        "{\"mood\":\"good\"}",                              /* unknown */
+        "{\"text\":\"a\\u0000b\"}",                         /* NUL: jansson refuses it */
+        "{\"text\":\"\\ud800\"}",                           /* a lone surrogate */
+        "{\"text\":\"\\udc00\\ud800\"}",
+        "{\"text\":\"\\ud800\\u0041\"}",
+        "{\"text\":\"\\x\"}",                               /* no such escape */
+        "{\"text\":\"\\u12\"}",
+        "{\"text\":\"\\u12g4\"}",
+        "{\"text\":\"a\\\"}",                               /* unterminated */
+        "{\"text\":\"\xc0\x80\"}",                          /* overlong */
+        "{\"text\":\"\xed\xa0\x80\"}",                      /* a surrogate in UTF-8 */
+        "{\"text\":\"\xf4\x90\x80\x80\"}",                  /* past U+10FFFF */
+        "{\"text\":\"\xe6\x97\"}",                          /* cut short */
+        "{\"text\":\"\x80\"}",
+        "{\"text\":\"tab\tinside\"}",                       /* a raw control character */
+        "{\"minutes\":50.0}",                               /* a real */
+        "{\"minutes\":5e1}",
+        "{\"minutes\":050}",                                /* a leading zero */
+        "{\"minutes\":-}",
+        "{\"minutes\":1234567890123456789}",                /* 19 digits */
+        "{\"id\":4294967296}",                              /* not a short id's number */
+        "{\"id\":-1}",
+        "{\"v\":2}",
+        "{\"kind\":\"goal\"}",
+        "{\"interpreter\":0}",
+        "{\"interpreter\":truex}",
+        "{\"themes\":[\"a\",1]}",
+        "{\"themes\":[\"a\",]}",
+        "{\"signed\":false}",
+        "{\"void\":\"yes\"}",
+        "{\"void\":{\"who\":\"me\"}}",
+        "{\"addenda\":[\"text\"]}",
+        "{\"addenda\":[{\"by\":\"me\"}]}",
+        "{\"text\":\"a\"} ",                                /* blanks after: jansson reads it */
+        "{\"text\":\"a\"}x",
+        "{\"text\":\"a\"}{}",
+        " {\"text\":\"a\"}",
+        "{\"text\" :\"a\"}",
+        "{\"te\\u0078t\":\"a\"}",                           /* an escaped key */
+        "{\"text\":\"a\",}",
+        "[]",
+        "",
+        "{",
+        "\"text\"",
+    };
+    size_t i, cut;
+
+    (void)state;
+    for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        if (agree(left[i], strlen(left[i])) != 0)
+            fail_msg("read: %s", left[i]);
+    }
+    /* Every cut of a real body, and every byte of it changed to each of a
+     * few others: never read as something jansson would not read, or read
+     * otherwise (agree asserts it). */
+    for (cut = 0; cut < strlen(v1_body); cut++)
+        assert_int_equal(agree(v1_body, cut), 0);
+    for (i = 0; i < strlen(v1_body); i++) {
+        static const char swap[] = "\"\\{}[],:0-9.eu \x01\x7f\xc3\xa9";
+        char body[sizeof(v1_body)];
+        size_t k;
+        for (k = 0; k < sizeof(swap) - 1; k++) {
+            memcpy(body, v1_body, sizeof(v1_body));
+            body[i] = swap[k];
+            (void)agree(body, strlen(v1_body));
+        }
+    }
+}
+
 static void
 test_first_line(void **state)
 {
@@ -625,6 +797,8 @@ main(void)
         cmocka_unit_test(test_old_bodies_accepted),
         cmocka_unit_test(test_attack_sealed_unknown_or_duplicate_field),
         cmocka_unit_test(test_first_line),
+        cmocka_unit_test(test_quick_reader_reads_what_kizuna_writes),
+        cmocka_unit_test(test_quick_reader_leaves_other_forms),
     };
 
     kz_json_wipe_init();
