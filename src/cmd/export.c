@@ -24,9 +24,22 @@ by_kind_date(const void *a, const void *b)
                                &((const struct kz_rec_child *)b)->hi);
 }
 
-/* A sealed session *r as exported: couple by its CODE, short id "s3", the
- * process notes only when asked for (the body read through the model:
- * strict, KZ_EINTEGRITY naming the session). */
+/* A sealed session as exported: couple by its CODE, short id "s3", the
+ * process notes only when asked for. s is freed. */
+static json_t *
+exported(struct kz_session *s, const char *code, int process)
+{
+    json_t *r;
+
+    kz_session_set(&s->couple, code);
+    s->has_process_notes = process;
+    r = kz_session_encode(s, KZ_SESSION_EXPORTED);
+    kz_session_free(s);
+    return r;
+}
+
+/* The same from the document *r a body held when the quick reader left it
+ * (read through the model: strict, KZ_EINTEGRITY naming the session). */
 static int
 export_session(json_t **r, const char *sid, const char *code, int process, struct kz_err *err)
 {
@@ -37,11 +50,8 @@ export_session(json_t **r, const char *sid, const char *code, int process, struc
     snprintf(what, sizeof(what), "session %s", sid);
     if ((rc = kz_session_decode(*r, KZ_SESSION_SEALED, what, &s, err)) != KZ_OK)
         return rc;
-    kz_session_set(&s.couple, code);
-    s.has_process_notes = process;
     json_decref(*r);
-    *r = kz_session_encode(&s, KZ_SESSION_EXPORTED);
-    kz_session_free(&s);
+    *r = exported(&s, code, process);
     return KZ_OK;
 }
 
@@ -51,7 +61,9 @@ export_session(json_t **r, const char *sid, const char *code, int process, struc
 struct ahead {
     const struct kz_rec_child *kids;
     const size_t *at;        /* the opened kids' places, in the order given */
-    json_t **docs;           /* sessions */
+    json_t **docs;           /* sessions the quick reader left to jansson */
+    struct kz_session *sess; /* sessions it read (quick[k] set) */
+    unsigned char *quick;
     struct kz_score *scores; /* scores */
 };
 
@@ -66,6 +78,10 @@ open_ahead(void *ctx, size_t i, const unsigned char *id, const unsigned char *he
     (void)headlen;
     if (a->kids[k].hi.kind == KZ_KIND_SCORE)
         return kz_score_cmd_parse(id, &a->kids[k].hi, body, bodylen, &a->scores[k], err);
+    if (kz_session_read_sealed(body, bodylen, &a->sess[k])) {
+        a->quick[k] = 1;
+        return KZ_OK;
+    }
     return kz_rec_doc(id, body, bodylen, &a->docs[k], err);
 }
 
@@ -82,6 +98,8 @@ ahead_open(struct kz_state *st, const struct kz_rec_child *kids, size_t nkids, i
     a->kids = kids;
     a->at = at;
     a->docs = kz_xcalloc(nkids ? nkids : 1, sizeof(json_t *));
+    a->sess = kz_xcalloc(nkids ? nkids : 1, sizeof(*a->sess));
+    a->quick = kz_xcalloc(nkids ? nkids : 1, 1);
     a->scores = kz_xcalloc(nkids ? nkids : 1, sizeof(*a->scores));
     for (i = 0; i < nkids; i++) {
         if ((kids[i].hi.kind != KZ_KIND_SESSION && kids[i].hi.kind != KZ_KIND_SCORE) ||
@@ -101,9 +119,13 @@ ahead_free(struct ahead *a, size_t nkids)
 {
     size_t i;
 
-    for (i = 0; a->docs != NULL && i < nkids; i++)
+    for (i = 0; a->docs != NULL && i < nkids; i++) {
         json_decref(a->docs[i]);
+        kz_session_free(&a->sess[i]); /* an empty one is harmless */
+    }
     free(a->docs);
+    free(a->sess);
+    free(a->quick);
     kz_wipe_free(a->scores, (nkids ? nkids : 1) * sizeof(*a->scores));
     free((size_t *)a->at);
     memset(a, 0, sizeof(*a));
@@ -119,7 +141,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     struct kz_rec_child *kids = NULL;
     size_t nkids = 0;
     json_t *doc = NULL, *couple = NULL, *sessions, *goals, *scores, *cfg = NULL, *omitted = NULL;
-    struct ahead ahead = {NULL, NULL, NULL, NULL};
+    struct ahead ahead = {NULL, NULL, NULL, NULL, NULL, NULL};
     int other = for_partner == 1 ? KZ_HF_PARTNER2 : for_partner == 2 ? KZ_HF_PARTNER1 : 0;
     char now[21], sid[16];
     size_t i;
@@ -173,6 +195,10 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             continue;
         }
         /* The other children are sessions, through the model (export_session). */
+        if (ahead.quick[i]) {
+            json_array_append_new(sessions, exported(&ahead.sess[i], code, process));
+            continue;
+        }
         r = ahead.docs[i];
         ahead.docs[i] = NULL;
         if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
