@@ -581,6 +581,13 @@ test_attack_sealed_unknown_or_duplicate_field(void **state)
     /* And the forged body is still there, unchanged by the refused changes. */
     forge_session(&st, "\"minutes\":\"50\"", "\"minutes\":50");
     assert_int_equal(tu_run(&st, "session show s1"), KZ_OK);
+    /* A body in another form than kizuna's own (a blank after a colon): the
+     * quick reader leaves it, jansson reads it, and every view shows it. */
+    forge_session(&st, "\"minutes\":50", "\"minutes\": 50");
+    for (i = 0; i < 4; i++) {
+        if (tu_run(&st, views[i]) != KZ_OK)
+            fail_msg("'%s' did not read a body with a blank", views[i]);
+    }
     {
         FILE *out = st.ui.out;
         kz_state_free(&st);
