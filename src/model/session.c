@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "kizuna/model_session.h"
 #include "kizuna/secmem.h"
@@ -483,28 +484,6 @@ rd_hex4(const unsigned char *p, unsigned *v)
     return 0;
 }
 
-/* The length of the valid UTF-8 sequence at p (a lead byte of 0x80 or more),
- * or 0: the strict form jansson checks (no overlong form, no surrogate, at
- * most U+10FFFF). */
-static size_t
-rd_utf8(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    size_t i;
-
-    if (n == 0 || (size_t)(end - p) < n)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    }
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-        (c == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return n;
-}
-
 /* The JSON string at r->p: its text unescaped into a new copy (*out, NUL
  * ended, *len bytes); 0, or -1 to leave the body to jansson. */
 static int
@@ -513,6 +492,8 @@ rd_string(struct rd *r, char **out, size_t *len)
     const unsigned char *p = r->p, *start;
     unsigned char *o;
     int escaped = 0;
+    utf8proc_ssize_t u8;
+    utf8proc_int32_t cp;
     size_t n;
 
     if (p >= r->end || *p != '"')
@@ -524,8 +505,9 @@ rd_string(struct rd *r, char **out, size_t *len)
         } else if (*p == '\\' && r->end - p > 2) {
             escaped = 1;
             p += 2; /* the escape's letter is checked below, a \u's digits too */
-        } else if (*p >= 0x80 && (n = rd_utf8(p, r->end)) != 0) {
-            p += n;
+        } else if (*p >= 0x80 &&
+                   (u8 = utf8proc_iterate(p, r->end - p, &cp)) > 0) {
+            p += u8; /* strict UTF-8, as jansson checks it */
         } else {
             return -1; /* a control character or not UTF-8 */
         }
