@@ -16,6 +16,7 @@
 #include "export_cmd.h"
 #include "goal.h"
 #include "score.h"
+#include "session.h"
 
 static int
 by_kind_date(const void *a, const void *b)
@@ -38,32 +39,13 @@ exported(struct kz_session *s, const char *code, int process)
     return r;
 }
 
-/* The same from the document *r a body held when the quick reader left it
- * (read through the model: strict, KZ_EINTEGRITY naming the session). */
-static int
-export_session(json_t **r, const char *sid, const char *code, int process, struct kz_err *err)
-{
-    struct kz_session s;
-    char what[32];
-    int rc;
-
-    snprintf(what, sizeof(what), "session %s", sid);
-    if ((rc = kz_session_decode(*r, KZ_SESSION_SEALED, what, &s, err)) != KZ_OK)
-        return rc;
-    json_decref(*r);
-    *r = exported(&s, code, process);
-    return KZ_OK;
-}
-
 /* The sessions' and scores' bodies an export takes, opened ahead on every
- * core (kz_vault_records_open): each kid's document (a session) or score, by
+ * core (kz_vault_records_open): each kid's note (a session) or score, by
  * its place in kids; the build below takes them in its own order. */
 struct ahead {
     const struct kz_rec_child *kids;
     const size_t *at;        /* the opened kids' places, in the order given */
-    json_t **docs;           /* sessions the quick reader left to jansson */
-    struct kz_session *sess; /* sessions it read (quick[k] set) */
-    unsigned char *quick;
+    struct kz_session *sess; /* sessions */
     struct kz_score *scores; /* scores */
 };
 
@@ -78,11 +60,7 @@ open_ahead(void *ctx, size_t i, const unsigned char *id, const unsigned char *he
     (void)headlen;
     if (a->kids[k].hi.kind == KZ_KIND_SCORE)
         return kz_score_cmd_parse(id, &a->kids[k].hi, body, bodylen, &a->scores[k], err);
-    if (kz_session_read_sealed(body, bodylen, &a->sess[k])) {
-        a->quick[k] = 1;
-        return KZ_OK;
-    }
-    return kz_rec_doc(id, body, bodylen, &a->docs[k], err);
+    return kz_sess_parse(id, a->kids[k].hi.num, body, bodylen, &a->sess[k], err);
 }
 
 /* Opens ahead the sessions and scores of kids that the export keeps (the
@@ -97,9 +75,7 @@ ahead_open(struct kz_state *st, const struct kz_rec_child *kids, size_t nkids, i
 
     a->kids = kids;
     a->at = at;
-    a->docs = kz_xcalloc(nkids ? nkids : 1, sizeof(json_t *));
     a->sess = kz_xcalloc(nkids ? nkids : 1, sizeof(*a->sess));
-    a->quick = kz_xcalloc(nkids ? nkids : 1, 1);
     a->scores = kz_xcalloc(nkids ? nkids : 1, sizeof(*a->scores));
     for (i = 0; i < nkids; i++) {
         if ((kids[i].hi.kind != KZ_KIND_SESSION && kids[i].hi.kind != KZ_KIND_SCORE) ||
@@ -119,13 +95,9 @@ ahead_free(struct ahead *a, size_t nkids)
 {
     size_t i;
 
-    for (i = 0; a->docs != NULL && i < nkids; i++) {
-        json_decref(a->docs[i]);
-        kz_session_free(&a->sess[i]); /* an empty one is harmless */
-    }
-    free(a->docs);
+    for (i = 0; a->sess != NULL && i < nkids; i++)
+        kz_session_free(&a->sess[i]); /* one taken (exported) is empty: harmless */
     free(a->sess);
-    free(a->quick);
     kz_wipe_free(a->scores, (nkids ? nkids : 1) * sizeof(*a->scores));
     free((size_t *)a->at);
     memset(a, 0, sizeof(*a));
@@ -141,7 +113,7 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
     struct kz_rec_child *kids = NULL;
     size_t nkids = 0;
     json_t *doc = NULL, *couple = NULL, *sessions, *goals, *scores, *cfg = NULL, *omitted = NULL;
-    struct ahead ahead = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct ahead ahead = {NULL, NULL, NULL, NULL};
     int other = for_partner == 1 ? KZ_HF_PARTNER2 : for_partner == 2 ? KZ_HF_PARTNER1 : 0;
     char now[21], sid[16];
     size_t i;
@@ -176,7 +148,6 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_object_set(doc, "therapist", kz_conf_get(cfg, "therapist.name"));
     }
     for (i = 0; i < nkids; i++) {
-        json_t *r = NULL;
         kz_rec_num_text(kids[i].hi.kind, kids[i].hi.num, sid, sizeof(sid));
         /* The other partner's individual sessions and goals are theirs alone. */
         if (other != 0 && (kids[i].hi.flags & other)) {
@@ -194,18 +165,8 @@ build(struct kz_state *st, const char *code, int for_partner, int process, json_
             json_array_append_new(scores, kz_score_export(&ahead.scores[i], code));
             continue;
         }
-        /* The other children are sessions, through the model (export_session). */
-        if (ahead.quick[i]) {
-            json_array_append_new(sessions, exported(&ahead.sess[i], code, process));
-            continue;
-        }
-        r = ahead.docs[i];
-        ahead.docs[i] = NULL;
-        if ((rc = export_session(&r, sid, code, process, err)) != KZ_OK) {
-            json_decref(r);
-            goto out;
-        }
-        json_array_append_new(sessions, r);
+        /* The other children are sessions, read through the model ahead. */
+        json_array_append_new(sessions, exported(&ahead.sess[i], code, process));
     }
     /* Sessions must not point at goals left out (goal progress lost its links
      * to sessions left out in kz_goal_cmd_export). */

@@ -158,22 +158,40 @@ kz_sess_has_fields(const struct kz_sess_fields *f)
 }
 
 int
+kz_sess_parse(const unsigned char *id, uint32_t num, const char *body, size_t len,
+              struct kz_session *s, struct kz_err *err)
+{
+    json_t *doc = NULL;
+    char sid[16], what[32];
+    int rc;
+
+    if (kz_session_read_sealed(body, len, s))
+        return KZ_OK;
+    if ((rc = kz_rec_doc(id, body, len, &doc, err)) != KZ_OK)
+        return rc;
+    kz_rec_num_text(KZ_KIND_SESSION, num, sid, sizeof(sid));
+    snprintf(what, sizeof(what), "session %s", sid);
+    rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, s, err);
+    json_decref(doc);
+    return rc;
+}
+
+int
 kz_sess_load(struct kz_state *st, const char *arg, unsigned char *id, struct kz_head_info *hi,
              char *sid, struct kz_session *s, struct kz_err *err)
 {
-    json_t *doc = NULL;
-    char what[32];
+    char *body = NULL;
+    size_t len = 0;
     int rc;
 
     memset(s, 0, sizeof(*s));
     sid[0] = '\0';
     if ((rc = kz_rec_find_num(st, KZ_KIND_SESSION, arg, id, hi, err)) != KZ_OK ||
-        (rc = kz_rec_load(st, id, &doc, err)) != KZ_OK)
+        (rc = kz_vault_record_get(st->vault, id, &body, &len, err)) != KZ_OK)
         return rc;
     kz_rec_num_text(KZ_KIND_SESSION, hi->num, sid, 16);
-    snprintf(what, sizeof(what), "session %s", sid);
-    rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, s, err);
-    json_decref(doc);
+    rc = kz_sess_parse(id, hi->num, body, len, s, err);
+    kz_vault_plain_free(body, len);
     return rc;
 }
 

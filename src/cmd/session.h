@@ -33,6 +33,12 @@ int kz_sess_apply(struct kz_state *st, struct kz_session *s, const unsigned char
                   const struct kz_sess_fields *f, struct kz_err *err);
 /* 1 if any option of f but --yes was given. */
 int kz_sess_has_fields(const struct kz_sess_fields *f);
+/* Session num's opened body (record id) into s: in kizuna's own form by the
+ * quick reader, else through jansson and the model, which name what is wrong
+ * (KZ_EINTEGRITY: "record 0c49... does not hold a JSON document", "session s3
+ * holds ..."). Touches no state: kz_vault_records_open's callbacks use it. */
+int kz_sess_parse(const unsigned char *id, uint32_t num, const char *body, size_t len,
+                  struct kz_session *s, struct kz_err *err);
 /* The note with short id arg ("s3" or "3"): its record id, head, "s3" in sid
  * (16 bytes) and the decoded note (strict: KZ_EINTEGRITY naming it). */
 int kz_sess_load(struct kz_state *st, const char *arg, unsigned char *id, struct kz_head_info *hi,

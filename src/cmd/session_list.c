@@ -118,25 +118,13 @@ open_note(void *ctx, size_t i, const unsigned char *id, const unsigned char *hea
 {
     struct showing *w = ctx;
     struct shown *sh = &w->sh[i];
-    char num[16], what[32];
     struct kz_session s;
-    json_t *doc = NULL;
     int rc;
 
     (void)head;
     (void)headlen;
-    /* As kizuna wrote it, read without a tree; else through jansson, which
-     * names what is wrong. */
-    if (!kz_session_read_sealed(body, bodylen, &s)) {
-        if ((rc = kz_rec_doc(id, body, bodylen, &doc, err)) != KZ_OK)
-            return rc;
-        kz_rec_num_text(KZ_KIND_SESSION, w->rows[i].num, num, sizeof(num));
-        snprintf(what, sizeof(what), "session %s", num);
-        rc = kz_session_decode(doc, KZ_SESSION_SEALED, what, &s, err);
-        json_decref(doc);
-        if (rc != KZ_OK)
-            return rc;
-    }
+    if ((rc = kz_sess_parse(id, w->rows[i].num, body, bodylen, &s, err)) != KZ_OK)
+        return rc;
     sh->first = kz_note_first_line(s.text);
     sh->voided = s.voided;
     if (s.voided) {
