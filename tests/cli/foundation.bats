@@ -359,3 +359,26 @@ load helpers
 	run kz help nosuch
 	[ "$status" -eq 2 ]
 }
+
+@test "kizuna(1), the contract of record, names every option that --help and help CMD show" {
+	local text cmds c o missing=()
+	# The manual as plain text: groff's \- and font changes dropped.
+	text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$BATS_TEST_DIRNAME/../../man/kizuna.1")
+	run kz help
+	[ "$status" -eq 0 ]
+	mapfile -t cmds < <(printf '%s\n' "$output" |
+		sed -n 's/^  \([a-z][a-z-]*\( [a-z][a-z-]*\)\{0,1\}\)  .*/\1/p')
+	[ "${#cmds[@]}" -ge 70 ]
+	run kz --help
+	for o in $(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -qF -- "$o" <<<"$text" || missing+=("kizuna $o")
+	done
+	for c in "${cmds[@]}"; do
+		run kz help $c
+		[ "$status" -eq 0 ]
+		for o in $(printf '%s\n' "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			grep -qF -- "$o" <<<"$text" || missing+=("$c $o")
+		done
+	done
+	[ "${#missing[@]}" -eq 0 ] || { printf 'not in kizuna(1): %s\n' "${missing[@]}"; false; }
+}
