@@ -44,8 +44,14 @@ int kz_kdf_argon2id_raw(uint32_t t, uint32_t m_kib, uint32_t lanes, const void *
  * (t=3, m=64 MiB, 4 lanes); fills a fresh random salt. */
 int kz_kdf_calibrate(double target_s, struct kz_kdf_params *p, struct kz_err *err);
 
-/* Seconds one derivation with p takes on this machine (for doctor and bench). */
+/* Seconds one derivation with p takes on this machine, run now (the bench,
+ * calibration); -1 if it cannot run. */
 double kz_kdf_measure(const struct kz_kdf_params *p);
+/* The same figure without a run of its own when this process has derived with
+ * p's costs (t, memory, lanes) already: the last such run's time (a
+ * passphrase unlock, init's slot, passwd's), else kz_kdf_measure. For doctor
+ * and init's "to unlock here", which cost a second derivation before. */
+double kz_kdf_seconds(const struct kz_kdf_params *p);
 
 /* True if p is weaker than the floor in any cost. */
 int kz_kdf_below_floor(const struct kz_kdf_params *p);

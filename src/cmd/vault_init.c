@@ -81,7 +81,7 @@ kdf_costs(const char *mem_s, const char *iter_s, const char *lanes_s, struct kz_
 static void
 say_created(struct kz_state *st, const struct kz_kdf_params *kdf, const char *recovery)
 {
-    double unlock_s = kz_kdf_measure(kdf);
+    double unlock_s = kz_kdf_seconds(kdf);
     char kdesc[128];
 
     kz_cmd_kdf_text(kdf, kdesc, sizeof(kdesc));

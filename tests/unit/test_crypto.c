@@ -105,6 +105,47 @@ test_kdf_derive_depends_on_every_cost(void **state)
     kz_secure_free(b);
 }
 
+/* Doctor's and init's figure: after a derivation with the same costs (an
+ * unlock), kz_kdf_seconds gives that run's time as often as it is asked,
+ * where runs of their own would differ in their nanoseconds; other costs get
+ * a run of their own, which then is the last. */
+static void
+test_kdf_seconds_reuses_the_last_derivation_with_those_costs(void **state)
+{
+    struct kz_kdf_params p = {1, 256, 1, {0}}, q, r;
+    unsigned char *out = kz_secure_alloc(32);
+    double a, b = 0;
+
+    (void)state;
+    assert_int_equal(kz_kdf_derive(&p, "pass phrase", 11, out, NULL), KZ_OK);
+    a = kz_kdf_seconds(&p);
+    assert_true(a > 0);
+    assert_true(kz_kdf_seconds(&p) == a);
+    q = p;
+    q.salt[0] ^= 1; /* the salt costs nothing more */
+    assert_true(kz_kdf_seconds(&q) == a);
+    for (int k = 0; k < 3; k++) {
+        q = p;
+        if (k == 0)
+            q.t = 2;
+        else if (k == 1)
+            q.m_kib = 512;
+        else
+            q.lanes = 2;
+        b = kz_kdf_seconds(&q); /* a run of its own, now the last */
+        assert_true(b > 0);
+        assert_true(kz_kdf_seconds(&q) == b);
+        assert_true(kz_kdf_seconds(&q) == b);
+    }
+    /* A derivation that fails (more lanes than its memory allows) is not
+     * the last: the two-lane run above still is. */
+    r = q;
+    q.lanes = 1000;
+    assert_int_not_equal(kz_kdf_derive(&q, "pass phrase", 11, out, NULL), KZ_OK);
+    assert_true(kz_kdf_seconds(&r) == b);
+    kz_secure_free(out);
+}
+
 static void
 test_seal_roundtrip_and_ad_binding(void **state)
 {
@@ -176,6 +217,7 @@ main(void)
         cmocka_unit_test(test_argon2id_rfc9106),
         cmocka_unit_test(test_kdf_encode_roundtrip_and_floor),
         cmocka_unit_test(test_kdf_derive_depends_on_every_cost),
+        cmocka_unit_test(test_kdf_seconds_reuses_the_last_derivation_with_those_costs),
         cmocka_unit_test(test_seal_roundtrip_and_ad_binding),
         cmocka_unit_test(test_padding_hides_length),
     };
