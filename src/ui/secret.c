@@ -455,29 +455,81 @@ zxcvbn_reason(const ZxcMatch_t *info, char *buf, size_t size)
                  kinds[best]);
 }
 
-/* libpwquality's verdict in plain words (its own wording is for system
- * passwords and names settings), or NULL when it has nothing against pass. */
+/* Where cracklib's dictionary is when pwquality.conf names none: cracklib's
+ * own default on Debian (cracklib-runtime, which libcrack2 only recommends). */
+#define CRACKLIB_DICT "/var/cache/cracklib/cracklib_dict"
+
+/* Whether cracklib can open its dictionary. Without it cracklib refuses every
+ * password ("error loading dictionary") and prints the missing file's name on
+ * stderr, so kizuna asks it nothing: zxcvbn's 50 bits still hold. */
+static int
+cracklib_dict_present(pwquality_settings_t *pwq)
+{
+    const char *dir = NULL;
+    char file[4096];
+    int n;
+
+    if (pwquality_get_str_value(pwq, PWQ_SETTING_DICT_PATH, &dir) != 0 || dir == NULL ||
+        *dir == '\0')
+        dir = CRACKLIB_DICT;
+    n = snprintf(file, sizeof(file), "%s.pwd", dir);
+    return n > 0 && (size_t)n < sizeof(file) && access(file, R_OK) == 0;
+}
+
+/* cracklib's reason in kizuna's words. libpwquality passes on cracklib's own
+ * static message; kizuna leaves LC_MESSAGES alone, so it is cracklib's
+ * English, and a message not listed here is quoted as cracklib's. NULL when
+ * cracklib could not read its dictionary: that is no verdict on pass. */
 static const char *
-pwquality_reason(const char *pass)
+cracklib_reason(const char *msg, char *buf, size_t size)
+{
+    if (msg == NULL)
+        return "the system's password checker (cracklib) refuses it";
+    if (strstr(msg, "error loading dictionary") != NULL)
+        return NULL;
+    if (strstr(msg, "dictionary word") != NULL)
+        return "it is too close to a word in the system's dictionary of common passwords";
+    if (strstr(msg, "simplistic/systematic") != NULL)
+        return "it has too many characters next to one another in the alphabet or among the "
+               "digits, as in 'abcd' or '9876'";
+    if (strstr(msg, "DIFFERENT characters") != NULL)
+        return "it is made of too few different characters";
+    if (strstr(msg, "National Insurance") != NULL)
+        return "it looks like a National Insurance number";
+    if (strstr(msg, "username") != NULL || strstr(msg, "password entry") != NULL)
+        return "it holds your user name or your name";
+    if (strchr(msg, '\n') != NULL || strlen(msg) > 120)
+        return "the system's password checker (cracklib) refuses it";
+    snprintf(buf, size, "the system's password checker (cracklib) says %s", msg);
+    return buf;
+}
+
+/* libpwquality's verdict in plain words (its own wording is for system
+ * passwords and names settings), or NULL when it has nothing against pass.
+ * buf holds the words when they are cracklib's. */
+static const char *
+pwquality_reason(const char *pass, char *buf, size_t size)
 {
     pwquality_settings_t *pwq = pwquality_default_settings();
     const char *why = NULL;
+    void *aux = NULL;
     int score;
 
     if (pwq == NULL)
         return NULL;
     pwquality_read_config(pwq, NULL, NULL);
     pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, PASSPHRASE_MIN);
-    /* No auxiliary error: it is cracklib's static message for a passphrase
-     * cracklib refuses, a number cast to a pointer for others, and only
-     * sometimes memory to free; freeing it aborted init and passwd on
-     * passphrases such as "harbor lantern abcdefgh quiet". The reason is
-     * ours anyway. */
-    score = pwquality_check(pwq, pass, NULL, NULL, NULL);
+    if (!cracklib_dict_present(pwq))
+        pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 0);
+    /* The auxiliary error is read only for cracklib's refusal, where it is
+     * cracklib's static message; for other refusals it is a number cast to a
+     * pointer. Never freed: freeing it aborted init and passwd on passphrases
+     * such as "harbor lantern abcdefgh quiet". */
+    score = pwquality_check(pwq, pass, NULL, NULL, &aux);
     pwquality_free_settings(pwq);
     switch (score) {
     case PWQ_ERROR_CRACKLIB_CHECK:
-        why = "it is too close to a word in the system's dictionary of common passwords";
+        why = cracklib_reason((const char *)aux, buf, size);
         break;
     case PWQ_ERROR_PALINDROME:
         why = "it reads the same backwards";
@@ -545,7 +597,7 @@ kz_ui_check_passphrase(const char *pass, struct kz_err *err)
                        (int)bits, (int)bits == 1 ? "" : "s", KZ_PASSPHRASE_MIN_BITS, reason);
     }
     ZxcvbnFreeInfo(info);
-    if ((why = pwquality_reason(pass)) != NULL)
+    if ((why = pwquality_reason(pass, reason, sizeof(reason))) != NULL)
         return kz_fail(err, KZ_EUSAGE, "passphrase too weak: %s. " SUGGEST, why);
     return KZ_OK;
 }
