@@ -131,6 +131,19 @@ int kz_cmd_find(int argc, char **argv, const struct kz_cmd_entry **out, int *use
 int kz_cmd_find_in(const struct kz_cmd_entry *const *t, int argc, char **argv,
                    const struct kz_cmd_entry **out, int *used, struct kz_err *err);
 
+/* "Did you mean": offer each known word, then ask for the one nearest to
+ * typed (a letter or two added, dropped, changed or swapped; fewer for short
+ * words; case does not count). NULL when none is near, two are equally near,
+ * or typed is one of them. */
+struct kz_nearest {
+    const char *typed, *best;
+    unsigned dist;
+    int tied;
+};
+void kz_nearest_init(struct kz_nearest *n, const char *typed);
+void kz_nearest_offer(struct kz_nearest *n, const char *word);
+const char *kz_nearest_word(const struct kz_nearest *n);
+
 /* Runs one command line (argv already split). Returns its kz code; on failure
  * the error has been reported through st->ui. */
 int kz_cmd_run(struct kz_state *st, int argc, char **argv);

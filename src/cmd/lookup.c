@@ -27,6 +27,46 @@ starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The error for a word that names nothing, with the nearest word of the same
+ * level when one is near ('sesion': did you mean 'session'?). */
+static int
+unknown(const struct kz_cmd_entry *const *t, const char *group, const char *token,
+        struct kz_err *err)
+{
+    struct kz_nearest n;
+    const char *near;
+    char w[64], firsts[64][32]; /* the first words, each once */
+    int i, j, k = 0;
+
+    kz_nearest_init(&n, token);
+    for (i = 0; t[i] != NULL; i++) {
+        const char *second = split_name(t[i]->name, w, sizeof(w));
+        if (group != NULL) {
+            if (strcmp(w, group) == 0 && second != NULL)
+                kz_nearest_offer(&n, second);
+            continue;
+        }
+        for (j = 0; j < k && strcmp(firsts[j], w) != 0; j++)
+            ;
+        if (j < k || k == 64 || strlen(w) >= sizeof(firsts[0]))
+            continue;
+        memcpy(firsts[k], w, strlen(w) + 1);
+        kz_nearest_offer(&n, firsts[k++]);
+    }
+    near = kz_nearest_word(&n);
+    if (group != NULL)
+        return near != NULL ? kz_fail(err, KZ_EUSAGE,
+                                      "unknown command '%s %s' (did you mean '%s %s'? try "
+                                      "'help %s')",
+                                      group, token, group, near, group)
+                            : kz_fail(err, KZ_EUSAGE, "unknown command '%s %s' (try 'help %s')",
+                                      group, token, group);
+    return near != NULL ? kz_fail(err, KZ_EUSAGE,
+                                  "unknown command '%s' (did you mean '%s'? try 'help')", token,
+                                  near)
+                        : kz_fail(err, KZ_EUSAGE, "unknown command '%s' (try 'help')", token);
+}
+
 /* Chooses among the words of entries (level 0: first word; 1: second word of
  * group). Returns the chosen word in out, or a kz code. */
 static int
@@ -73,10 +113,7 @@ choose(const struct kz_cmd_entry *const *t, const char *group, const char *token
     if (exact || matches == 1)
         return KZ_OK;
     if (matches == 0)
-        return group != NULL
-                   ? kz_fail(err, KZ_EUSAGE, "unknown command '%s %s' (try 'help %s')", group,
-                             token, group)
-                   : kz_fail(err, KZ_EUSAGE, "unknown command '%s' (try 'help')", token);
+        return unknown(t, group, token, err);
     return kz_fail(err, KZ_EUSAGE, "ambiguous command '%s': %s", token, names);
 }
 

@@ -113,6 +113,33 @@ find_opt(const struct kz_opt *opts, const char *a, const char **eq)
     return NULL;
 }
 
+/* An unknown long option's error, naming the nearest known one ('--limt':
+ * did you mean '--limit'?) when one is near. */
+static int
+unknown_option(const char *cmd, const char *a, const struct kz_opt *opts, struct kz_err *err)
+{
+    const struct kz_opt *o;
+    struct kz_nearest n;
+    const char *near;
+    char typed[64];
+    size_t len = strcspn(a, "=");
+
+    if (len >= sizeof(typed))
+        len = sizeof(typed) - 1;
+    memcpy(typed, a, len);
+    typed[len] = '\0';
+    kz_nearest_init(&n, typed + 2);
+    for (o = opts; o != NULL && o->name != NULL; o++) {
+        if (o->has_arg != KZ_OPT_REST && o->name[0] != '\0')
+            kz_nearest_offer(&n, o->name);
+    }
+    if ((near = kz_nearest_word(&n)) != NULL)
+        return kz_fail(err, KZ_EUSAGE,
+                       "%s: unknown option '%s' (did you mean '--%s'? try 'help %s')", cmd,
+                       typed, near, cmd);
+    return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s' (try 'help %s')", cmd, a, cmd);
+}
+
 int
 kz_cmd_parse(struct kz_state *st, const char *cmd, int argc, char **argv,
              const struct kz_opt *opts, char **pos, int maxpos, int *npos, struct kz_err *err)
@@ -139,8 +166,7 @@ kz_cmd_parse(struct kz_state *st, const char *cmd, int argc, char **argv,
         if (a[1] != '-' && a[2] != '\0')
             return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s'", cmd, a);
         if ((o = find_opt(opts, a, &eq)) == NULL)
-            return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s' (try 'help %s')", cmd, a,
-                           cmd);
+            return unknown_option(cmd, a, opts, err);
         if (o->has_arg) {
             const char *val;
             if (eq != NULL)

@@ -287,7 +287,7 @@ load helpers
 	[ "$(echo "$output" | jq -r .error.code)" = not_found ]
 }
 
-@test "exit codes: unknown command and option 2, missing vault 6, ambiguous prefix 2" {
+@test "exit codes: unknown command and option 2 (naming the one meant), missing vault 6, ambiguous prefix 2" {
 	new_vault
 	run kz frobnicate
 	[ "$status" -eq 2 ]
@@ -296,6 +296,15 @@ load helpers
 	[ "$status" -eq 2 ]
 	run kz info --frobnicate
 	[ "$status" -eq 2 ]
+	# a slip of the finger is answered with the word meant, and runs nothing
+	run kzp sesion list
+	[ "$status" -eq 2 ]
+	[ "$output" = "kizuna: unknown command 'sesion' (did you mean 'session'? try 'help')" ]
+	kzp couple add C001 >/dev/null
+	run kzp session add C001 --interpeter --text "Met with both."
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown option '--interpeter' (did you mean '--interpreter'?"* ]]
+	[ "$(kzp --json session list | jq length)" -eq 0 ]
 	run kz in
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"ambiguous"* ]]

@@ -87,6 +87,69 @@ test_find_exact_prefix_group_and_errors(void **state)
     assert_int_equal(kz_cmd_find(2, a7, &e, &used, &err), KZ_EUSAGE);
 }
 
+/* The word nearest to a mistyped one: a letter dropped, added, changed or two
+ * swapped; none when nothing is near, when two are as near, or for the word
+ * itself. */
+static const char *
+nearest(const char *typed, const char *const *words)
+{
+    struct kz_nearest n;
+
+    kz_nearest_init(&n, typed);
+    for (; *words != NULL; words++)
+        kz_nearest_offer(&n, *words);
+    return kz_nearest_word(&n);
+}
+
+static void
+test_nearest_names_the_command_or_option_meant(void **state)
+{
+    static const char *const cmds[] = {"session", "search", "export", "couple", "config",
+                                       "goal", "lock", "list", NULL};
+    static const char *const two[] = {"lock", "look", NULL};
+    const struct kz_cmd_entry *e = NULL;
+    struct kz_err err;
+    int used = 0, npos = 0;
+    const char *limit = NULL;
+    const struct kz_opt opts[] = {{"limit", 0, 1, &limit, NULL},
+                                  {"theme", 0, 1, &limit, NULL},
+                                  {NULL, 0, 0, NULL, NULL}};
+    char *a1[] = {"sesion"}, *a2[] = {"session", "lst"}, *a3[] = {"frobnicate"},
+         *b1[] = {"--limt=3"}, *b2[] = {"--colour"};
+    char *pos[2];
+    struct kz_state st;
+
+    (void)state;
+    assert_string_equal(nearest("sesion", cmds), "session");  /* dropped */
+    assert_string_equal(nearest("seearch", cmds), "search");  /* added */
+    assert_string_equal(nearest("exprot", cmds), "export");   /* swapped */
+    assert_string_equal(nearest("Couple", cmds), "couple");   /* case alone */
+    assert_string_equal(nearest("coupel", cmds), "couple");
+    assert_string_equal(nearest("gaol", cmds), "goal");
+    assert_null(nearest("session", cmds)); /* the word itself */
+    assert_null(nearest("frobnicate", cmds));
+    assert_null(nearest("zz", cmds));
+    assert_null(nearest("lk", cmds));      /* two letters off: too far for a short word */
+    assert_string_equal(nearest("sessn", cmds), "session"); /* two: near for a longer one */
+    assert_null(nearest("lokk", two));     /* as near to lock as to look */
+    assert_null(nearest("sessionsessionsessionsessionsessionsessionsessionsessionsession", cmds));
+
+    assert_int_equal(kz_cmd_find(1, a1, &e, &used, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "unknown command 'sesion' (did you mean 'session'?"));
+    assert_int_equal(kz_cmd_find(2, a2, &e, &used, &err), KZ_EUSAGE);
+    assert_non_null(strstr(err.msg, "did you mean 'session list'? try 'help session'"));
+    assert_int_equal(kz_cmd_find(1, a3, &e, &used, &err), KZ_EUSAGE);
+    assert_null(strstr(err.msg, "did you mean"));
+    kz_state_init(&st);
+    assert_int_equal(kz_cmd_parse(&st, "search", 1, b1, opts, pos, 2, &npos, &err), KZ_EUSAGE);
+    assert_string_equal(err.msg, "search: unknown option '--limt' "
+                                 "(did you mean '--limit'? try 'help search')");
+    assert_int_equal(kz_cmd_parse(&st, "search", 1, b2, opts, pos, 2, &npos, &err), KZ_EUSAGE);
+    assert_string_equal(err.msg, "search: unknown option '--colour' (try 'help search')");
+    kz_cmd_parse_end(&st);
+    kz_state_free(&st);
+}
+
 static void
 test_parse_options(void **state)
 {
@@ -346,6 +409,7 @@ main(void)
         cmocka_unit_test(test_run_again_gives_each_input_to_its_own_question),
         cmocka_unit_test(test_split_open_quote_is_usage_error),
         cmocka_unit_test(test_find_exact_prefix_group_and_errors),
+        cmocka_unit_test(test_nearest_names_the_command_or_option_meant),
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_ui_hold_release),
         cmocka_unit_test(test_vet_pending_keeps_only_known_fields),
