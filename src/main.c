@@ -210,11 +210,36 @@ take_option(struct kz_state *st, struct globals *g, int c, const char *arg, int 
         *rc = KZ_OK;
         return 1;
     default: {
-        char msg[128];
-        if (optopt != 0 && optopt < 256)
+        char msg[128], typed[64];
+        const struct option *o;
+        struct kz_nearest n;
+        const char *near = NULL;
+        size_t len;
+        if (optopt == 0 && arg != NULL && strncmp(arg, "--", 2) == 0) {
+            /* '--vualt': did you mean '--vault'? */
+            len = strcspn(arg + 2, "=");
+            if (len >= sizeof(typed))
+                len = sizeof(typed) - 1;
+            memcpy(typed, arg + 2, len);
+            typed[len] = '\0';
+            kz_nearest_init(&n, typed);
+            for (o = longopts; o->name != NULL; o++)
+                kz_nearest_offer(&n, o->name);
+            near = kz_nearest_word(&n);
+        }
+        if (optopt != 0 && optopt < 256) {
             snprintf(msg, sizeof(msg), "unknown or incomplete option '-%c'", optopt);
-        else
+        } else if (near != NULL) {
+            struct kz_err err;
+            kz_fail(&err, KZ_EUSAGE,
+                    "unknown option '--%s' (did you mean '--%s'? try 'kizuna --help')", typed,
+                    near);
+            kz_ui_error(&st->ui, &err);
+            *rc = KZ_EUSAGE;
+            return 1;
+        } else {
             snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'", arg);
+        }
         *rc = usage_error(st, msg);
         return 1;
     }

@@ -305,6 +305,9 @@ load helpers
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown option '--interpeter' (did you mean '--interpreter'?"* ]]
 	[ "$(kzp --json session list | jq length)" -eq 0 ]
+	run "$KZ" --vualt "$V" info
+	[ "$status" -eq 2 ]
+	[ "$output" = "kizuna: unknown option '--vualt' (did you mean '--vault'? try 'kizuna --help')" ]
 	run kz in
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"ambiguous"* ]]
