@@ -16,7 +16,8 @@
  */
 struct kz_ui {
     int json;     /* --json: one JSON document per command on stdout */
-    int color;    /* colour allowed (terminal, no --no-color, no NO_COLOR) */
+    int color;    /* colour allowed (terminal, no --no-color, NO_COLOR or TERM=dumb) */
+    int dumb;     /* TERM=dumb: a terminal that shows escapes as text; no pager */
     int emitted;  /* a document was printed for the current command */
     FILE *out;
     FILE *errf;

@@ -38,6 +38,16 @@ locale_is_utf8(void)
     return 0;
 }
 
+/* TERM=dumb (Emacs's shell, some editors' consoles) shows escape sequences as
+ * text and cannot run a full-screen pager: no colour and no pager there. */
+static int
+term_is_dumb(void)
+{
+    const char *t = getenv("TERM");
+
+    return t != NULL && strcmp(t, "dumb") == 0;
+}
+
 void
 kz_ui_init(struct kz_ui *ui, int json, int no_color)
 {
@@ -47,7 +57,8 @@ kz_ui_init(struct kz_ui *ui, int json, int no_color)
     ui->json = json;
     ui->out = stdout;
     ui->errf = stderr;
-    ui->color = !no_color && (nc == NULL || *nc == '\0') && isatty(STDOUT_FILENO);
+    ui->dumb = term_is_dumb();
+    ui->color = !no_color && (nc == NULL || *nc == '\0') && !ui->dumb && isatty(STDOUT_FILENO);
     ui->ascii = !locale_is_utf8();
 }
 

@@ -293,7 +293,7 @@ kz_ui_release(struct kz_ui *ui, int show)
     ui->out = ui->real_out;
     ui->real_out = NULL;
     ui->held = NULL;
-    if (show && b->len > 0 && ui->page && !ui->no_pager && isatty(fileno(ui->out)) &&
+    if (show && b->len > 0 && ui->page && !ui->no_pager && !ui->dumb && isatty(fileno(ui->out)) &&
         kz_ui_rows(b->p, b->len, kz_ui_columns()) >= (size_t)screen_rows()) {
         fflush(ui->out);
         if (kz_ui_page(ui, b->p, b->len) == 0)

@@ -10,6 +10,8 @@ setup() {
 	export HOME="$T/home"
 	mkdir -p "$HOME"
 	unset KIZUNA_VAULT XDG_DATA_HOME
+	# Colour on a terminal whatever the runner's TERM (dumb turns it off).
+	export TERM=xterm
 	export KIZUNA_BUSY_TIMEOUT_MS=2000
 	V="$T/vault/vault.kz"
 	mkdir -p "$T/vault"

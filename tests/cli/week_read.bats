@@ -128,6 +128,10 @@ long_couples() {
 	# The highlight is there at all (the test could fail).
 	out=$(unset NO_COLOR; on_tty 80 50 search holidays)
 	[[ "$out" == *$'\e[1;7m'* ]]
+	# Not on a terminal that shows escapes as text (TERM=dumb: Emacs's shell).
+	out=$(unset NO_COLOR; TERM=dumb on_tty 80 50 search holidays)
+	[[ "$out" == *"holidays"* ]]
+	[[ "$out" != *$'\e['* ]]
 }
 
 # ---- point 9: the pager ----
@@ -174,7 +178,7 @@ LESSCLOSE=unset" ]
 	diff "$T/pager.in" "$T/direct"
 }
 
-@test "pager: never for short output, pipes, --no-pager (global or per command) or config pager off" {
+@test "pager: never for short output, pipes, --no-pager (global or per command), TERM=dumb or config pager off" {
 	new_vault
 	long_note
 	fake_pager
@@ -189,6 +193,11 @@ LESSCLOSE=unset" ]
 	out=$(on_tty 80 20 --no-pager session show s1)
 	[[ "$out" == *"Line 60 of a long note."* ]]
 	out=$(on_tty 80 20 session show s1 --no-pager)
+	[[ "$out" == *"Line 60 of a long note."* ]]
+	[ ! -e "$T/pager.env" ]
+	# TERM=dumb (Emacs's shell): less could only warn that the terminal is not
+	# fully functional.
+	out=$(TERM=dumb on_tty 80 20 session show s1)
 	[[ "$out" == *"Line 60 of a long note."* ]]
 	[ ! -e "$T/pager.env" ]
 	# config set pager off, and on again.
