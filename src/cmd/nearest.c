@@ -16,7 +16,7 @@ lower(const char *s, char *out)
 {
     size_t n;
 
-    for (n = 0; s[n] != '\0' && n < NEAR_MAX; n++)
+    for (n = 0; n < NEAR_MAX && s[n] != '\0'; n++)
         out[n] = (char)tolower((unsigned char)s[n]);
     out[n] = '\0';
     return n;
