@@ -134,7 +134,8 @@ size_t kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
 
 /* One code point folded as the search folds it: ASCII A-Z lowered; a letter
  * with an accent or other mark (canonically a letter and combining marks:
- * é, Ö, ñ, ç, ő, ș, ά, ё) as that letter; a full-width form of ASCII
+ * é, Ö, ñ, ç, ő, ș, ά, ё) as that letter, and so a letter with a stroke
+ * or the dotless i (ø, ł, đ, ı, ħ, ŧ); a full-width form of ASCII
  * (U+FF01-U+FF5E) as that ASCII character, lowered, and the ideographic
  * space (U+3000) as a space; then through towlower
  * (the locale's case table). A combining mark itself (U+0300-U+036F) is KZ_UTF8_MARK: a

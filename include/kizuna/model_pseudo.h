@@ -32,6 +32,7 @@ struct kz_pseudo_name {
     char *role;   /* what replaces it */
     size_t count; /* replacements made so far */
     int common;   /* the name is also a common word: the therapist should check */
+    int written_out; /* "Juergen" for "Jürgen": added by kizuna, not in the profile */
 };
 
 struct kz_pseudo {
@@ -48,7 +49,10 @@ void kz_pseudo_init(struct kz_pseudo *p, uint32_t start, int style);
 void kz_pseudo_free(struct kz_pseudo *p);
 /* Adds name (trimmed) with its role, and each of its words of at least two
  * characters ("Aiko Tanaka": also "Aiko" and "Tanaka") with the same role. A
- * name already there keeps its first role; an empty one is ignored. */
+ * name already there keeps its first role; an empty one is ignored. Each is
+ * also added as it is written out without the letters that stand for two
+ * ("Jürgen Groß": "Juergen Gross"; ä ö ü ß æ œ ø å þ as ae oe ue ss ae oe oe
+ * aa th), which matching by the fold alone does not find. */
 void kz_pseudo_add(struct kz_pseudo *p, const char *name, const char *role);
 /* 1 if word (any case) is also a common English, German or romanized Japanese
  * word ("Will", "May", "Hope", "Yuki"): replaced all the same, reported. */

@@ -17,11 +17,14 @@ kz_export_pseudonymize(struct kz_state *st, json_t *doc)
     kz_pseudo_doc(&p, doc);
     /* To the therapist (standard error), never into the export itself. */
     kz_ui_note(&st->ui, "pseudonymized: replaced for the supervision copy (check the text):");
-    for (i = 0; i < p.n; i++)
+    for (i = 0; i < p.n; i++) {
+        if (p.names[i].written_out && p.names[i].count == 0)
+            continue; /* kizuna's own spelling, not found: nothing to check */
         kz_ui_note(&st->ui, "  %s → %s: %zu time%s%s", p.names[i].name, p.names[i].role,
                    p.names[i].count, p.names[i].count == 1 ? "" : "s",
                    p.names[i].common ? " (also a common word: its other uses were replaced too)"
                                      : "");
+    }
     kz_ui_note(&st->ui, "  dates → therapy weeks (week 1 from the first day of therapy): %zu",
                p.dates);
     kz_ui_note(&st->ui, "  left out: export, creation and change times; practice and therapist");

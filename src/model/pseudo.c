@@ -140,8 +140,76 @@ kz_pseudo_free(struct kz_pseudo *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* What a letter that stands for two is written out as, at s (left bytes
+ * there); *used its bytes. NULL for any other character. A decomposed
+ * umlaut or ring (a letter and U+0308 or U+030A) counts as the letter. */
+static const char *
+written_out_at(const unsigned char *s, size_t left, size_t *used)
+{
+    static const struct {
+        const char *utf8, *as;
+    } two[] = {
+        {"\xc3\xa4", "ae"}, {"\xc3\x84", "Ae"}, {"\xc3\xb6", "oe"}, {"\xc3\x96", "Oe"},
+        {"\xc3\xbc", "ue"}, {"\xc3\x9c", "Ue"}, {"\xc3\x9f", "ss"}, {"\xe1\xba\x9e", "SS"},
+        {"\xc3\xa6", "ae"}, {"\xc3\x86", "Ae"}, {"\xc5\x93", "oe"}, {"\xc5\x92", "Oe"},
+        {"\xc3\xb8", "oe"}, {"\xc3\x98", "Oe"}, {"\xc3\xa5", "aa"}, {"\xc3\x85", "Aa"},
+        {"\xc3\xbe", "th"}, {"\xc3\x9e", "Th"},
+    };
+    static const char *const umlaut[] = {"ae", "oe", "ue", "Ae", "Oe", "Ue"};
+    size_t i, n;
+
+    for (i = 0; i < sizeof(two) / sizeof(two[0]); i++) {
+        n = strlen(two[i].utf8);
+        if (n <= left && memcmp(s, two[i].utf8, n) == 0) {
+            *used = n;
+            return two[i].as;
+        }
+    }
+    if (left >= 3 && s[1] == 0xcc && (s[2] == 0x88 || s[2] == 0x8a)) {
+        const char *at = strchr("aouAOU", s[0]);
+        if (s[0] != '\0' && at != NULL && (s[2] == 0x88 || (s[0] | 0x20) == 'a')) {
+            *used = 3;
+            return s[2] == 0x8a ? (s[0] == 'a' ? "aa" : "Aa") : umlaut[at - "aouAOU"];
+        }
+    }
+    return NULL;
+}
+
+/* name written out (written_out_at), or NULL when it holds no such letter;
+ * its length in *outlen. Wiped by the caller. */
+static char *
+written_out(const char *name, size_t len, size_t *outlen)
+{
+    struct kz_buf b = {NULL, 0, 0};
+    size_t i = 0, used;
+    int any = 0;
+    char *out;
+
+    kz_buf_add(&b, "");
+    while (i < len) {
+        const char *as = written_out_at((const unsigned char *)name + i, len - i, &used);
+        if (as != NULL) {
+            kz_buf_add(&b, as);
+            i += used;
+            any = 1;
+        } else {
+            kz_buf_addn(&b, name + i, 1);
+            i++;
+        }
+    }
+    if (!any) {
+        kz_buf_free(&b);
+        return NULL;
+    }
+    *outlen = b.len;
+    out = kz_xmalloc(b.len + 1);
+    memcpy(out, kz_buf_str(&b), b.len + 1);
+    kz_buf_free(&b);
+    return out;
+}
+
 static void
-add_one(struct kz_pseudo *p, const char *name, size_t len, const char *role)
+add_one(struct kz_pseudo *p, const char *name, size_t len, const char *role, int written)
 {
     size_t i, at, mlen;
     char *copy;
@@ -173,7 +241,22 @@ add_one(struct kz_pseudo *p, const char *name, size_t len, const char *role)
     p->names[at].role = kz_xstrdup(role);
     p->names[at].count = 0;
     p->names[at].common = kz_pseudo_common_word(copy);
+    p->names[at].written_out = written;
     p->n++;
+}
+
+/* name, and name written out when that differs. */
+static void
+add_name(struct kz_pseudo *p, const char *name, size_t len, const char *role)
+{
+    size_t wl = 0;
+    char *w;
+
+    add_one(p, name, len, role, 0);
+    if ((w = written_out(name, len, &wl)) != NULL) {
+        add_one(p, w, wl, role, 1);
+        kz_wipe_free(w, wl);
+    }
 }
 
 /* Characters in name (a rough count: code points). */
@@ -194,7 +277,7 @@ kz_pseudo_add(struct kz_pseudo *p, const char *name, const char *role)
 
     if (name == NULL)
         return;
-    add_one(p, name, strlen(name), role);
+    add_name(p, name, strlen(name), role);
     /* Each word of a name of several ("Aiko Tanaka", "Jean-Luc Picard"). */
     if (strpbrk(name, " \t") == NULL)
         return;
@@ -204,7 +287,7 @@ kz_pseudo_add(struct kz_pseudo *p, const char *name, const char *role)
         for (e = s; *e != '\0' && *e != ' ' && *e != '\t'; e++)
             ;
         if (ncp(s, (size_t)(e - s)) >= 2)
-            add_one(p, s, (size_t)(e - s), role);
+            add_name(p, s, (size_t)(e - s), role);
         s = e;
     }
 }

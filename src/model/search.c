@@ -50,11 +50,43 @@ is_mark(uint32_t cp)
     return cp >= 0x300 && cp <= 0x36f;
 }
 
+/* The Latin letters with a stroke, and the dotless i, that Unicode does not
+ * decompose (no combining stroke is canonical), as their plain letter: "ø"
+ * and "Ø" o (Danish, Norwegian), "ł" l (Polish), "đ" d (Croatian,
+ * Vietnamese), "ı" i (Turkish), "ħ" h (Maltese), "ŧ" t (Sami). The same
+ * partner's name is typed both ways on one keyboard ("Paweł", "Pawel"). */
+static uint32_t
+stroke_letter(uint32_t cp)
+{
+    switch (cp) {
+    case 0xd8:
+    case 0xf8:
+        return 'o';
+    case 0x141:
+    case 0x142:
+        return 'l';
+    case 0x110:
+    case 0x111:
+        return 'd';
+    case 0x131:
+        return 'i';
+    case 0x126:
+    case 0x127:
+        return 'h';
+    case 0x166:
+    case 0x167:
+        return 't';
+    default:
+        return 0;
+    }
+}
+
 /* One code point below FOLD_END as the search compares it: ASCII A-Z
  * lowered; a combining mark KZ_UTF8_MARK; a letter whose canonical
  * decomposition (utf8proc) is a letter and combining marks only, that letter
- * ("é" is e + U+0301: e; "Ő", "ș", "ά", "ё" alike); then through towlower
- * (the locale's case table). A letter of its own (ø, ł, ı, ß, æ) and a
+ * ("é" is e + U+0301: e; "Ő", "ș", "ά", "ё" alike); a letter with a stroke,
+ * or the dotless i, its plain letter (stroke_letter); then through towlower
+ * (the locale's case table). A letter that stands for two (ß, æ, œ, þ) and a
  * decomposition into anything else (Hangul, kana with their voicing marks)
  * are only lowered. */
 static uint32_t
@@ -68,6 +100,8 @@ fold_slow(uint32_t cp)
         return ascii_lower(cp);
     if (is_mark(cp))
         return KZ_UTF8_MARK;
+    if (stroke_letter(cp) != 0)
+        return stroke_letter(cp);
     n = utf8proc_decompose_char((utf8proc_int32_t)cp, d, 8, UTF8PROC_DECOMPOSE, &boundclass);
     if (n >= 2 && n <= 8 && !is_mark((uint32_t)d[0])) {
         for (k = 1; k < n && is_mark((uint32_t)d[k]); k++)

@@ -70,6 +70,46 @@ test_folding(void **state)
     kz_pseudo_free(&p);
 }
 
+/* A name is also found as it is written without its letters for two
+ * (Juergen, Gross, Soeren, Aase: the fold alone would leave them in the copy)
+ * and, by the fold, without its strokes and dots (Pawel, Isil). */
+static void
+test_written_out_and_stroked(void **state)
+{
+    struct kz_pseudo p;
+    size_t i;
+    int shown = 0;
+
+    (void)state;
+    kz_pseudo_init(&p, 20260110, KZ_DATE_ISO);
+    kz_pseudo_add(&p, "Jürgen Groß", "Partner A (Germany)");
+    kz_pseudo_add(&p, "Søren", "Partner B (Denmark)");
+    kz_pseudo_add(&p, "Åse", "Child 1");
+    kz_pseudo_add(&p, "Paweł", "Child 2");
+    kz_pseudo_add(&p, "Işıl", "Child 3");
+    kz_pseudo_add(&p, "Mu\xcc\x88ller", "Child 4"); /* decomposed ü */
+    check(&p, "Juergen Gross met JUERGEN; Jurgen and Gross; Groß.",
+          "Partner A (Germany) met Partner A (Germany); Partner A (Germany) and "
+          "Partner A (Germany); Partner A (Germany).");
+    check(&p, "Soeren, Soren, SØREN, Aase, Ase", "Partner B (Denmark), Partner B (Denmark), "
+                                                  "Partner B (Denmark), Child 1, Child 1");
+    check(&p, "Pawel, PAWEL, Isil, ISIL", "Child 2, Child 2, Child 3, Child 3");
+    check(&p, "Mueller, Muller, Müller", "Child 4, Child 4, Child 4");
+    /* Words that only look alike stay. */
+    check(&p, "Soerensen and Aasen", "Soerensen and Aasen");
+    assert_int_equal(count_of(&p, "Juergen Gross"), 1);
+    assert_int_equal(count_of(&p, "Soeren"), 1);
+    assert_int_equal(count_of(&p, "Mueller"), 1); /* from the decomposed ü */
+    for (i = 0; i < p.n; i++) {
+        if (strcmp(p.names[i].name, "Juergen Gross") == 0)
+            shown = p.names[i].written_out;
+        if (strcmp(p.names[i].name, "Jürgen Groß") == 0)
+            assert_int_equal(p.names[i].written_out, 0);
+    }
+    assert_int_equal(shown, 1);
+    kz_pseudo_free(&p);
+}
+
 static void
 test_cjk(void **state)
 {
@@ -272,6 +312,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_words),
         cmocka_unit_test(test_folding),
+        cmocka_unit_test(test_written_out_and_stroked),
         cmocka_unit_test(test_cjk),
         cmocka_unit_test(test_possessives),
         cmocka_unit_test(test_overlapping_longest_first),
