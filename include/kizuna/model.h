@@ -151,8 +151,10 @@ size_t kz_utf8_decode_fold(const unsigned char *s, size_t left, uint32_t *cp);
 /* UTF-8 search without regard to case or accents: finds needle in hay (both
  * UTF-8), each character compared folded (kz_utf8_fold) and the combining
  * marks after each matched one taken with it; the needle's own marks ask for
- * nothing. Returns the byte offset and sets *mlen to the matched length, or
- * -1 (also for a needle of marks alone). */
+ * nothing. ß and ẞ, in either, are "ss": a match may begin at a ß's second
+ * 's' or end at its first, and then holds the whole ß. Returns the byte
+ * offset and sets *mlen to the matched length, or -1 (also for a needle of
+ * marks alone). */
 long kz_find_folded(const char *hay, size_t haylen, const char *needle, size_t *mlen);
 /* A snippet of about width characters around [off, off+mlen) with the match
  * marked by open/close strings, newlines folded to spaces (malloc'd). */

@@ -137,6 +137,11 @@ fold_wide(uint32_t cp)
  * may start at one of those, so the pair and memchr skips look there too
  * (every code point with a lower-case mapping lies below U+20000). */
 #define FOLD_END 0x2000
+/* ß (and ẞ, which lowers to it) is "ss" to the matcher: it compares as two
+ * 's', and a match may begin at its second or end at its first ("strasse"
+ * finds "Straße", "straße" finds "Strasse", "s" finds "ß"), as in the
+ * shell's index, whose words hold it as "ss". */
+#define SHARP_S 0xdfu
 static uint32_t fold_table[FOLD_END];
 static unsigned char ascii_preimage[128];
 static unsigned char lead2_lo[128], lead2_hi[128];
@@ -177,6 +182,8 @@ build_fold(void)
     memset(leadn_hi, 0, sizeof(leadn_hi));
     for (cp = 0x80; cp < 0x20000; cp++) {
         f = cp < FOLD_END ? fold_table[cp] : fold_wide(cp);
+        if (f == SHARP_S) /* ß and ẞ are "ss": a match of an 's' may hold them */
+            f = 's';
         if (f >= 0x80)
             continue;
         ascii_preimage[f] = 1;
@@ -240,24 +247,59 @@ skip_marks(const unsigned char *hay, size_t haylen, size_t pos)
     return pos;
 }
 
-/* Does the folded needle (code points, no marks) match at hay[i]? The marks
- * after each matched character are part of the match (so "jose" matches
- * "Jose" + U+0301 whole). Returns the bytes used or 0. */
+/* Whether hay[i] begins a ß or ẞ (SHARP_S). */
+static inline int
+at_sharp_s(const unsigned char *hay, size_t haylen, size_t i)
+{
+    uint32_t cp;
+
+    return hay[i] >= 0xc0 && decode_fold(hay + i, haylen - i, &cp) > 1 && cp == SHARP_S;
+}
+
+/* Does the folded needle (code points, no marks, ß as "ss") match at
+ * hay[i]? The marks after each matched character are part of the match (so
+ * "jose" matches "Jose" + U+0301 whole). half: hay[i] is a ß whose second
+ * 's' alone begins the match. Returns the bytes used or 0. */
 static size_t
-match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, size_t ndn)
+match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, size_t ndn,
+         int half)
 {
     size_t k, pos = i;
+    int second = 0; /* the second 's' of the ß just read is next */
 
     for (k = 0; k < ndn; k++) {
-        uint32_t cp;
-        if (pos >= haylen)
-            return 0;
-        pos += decode_fold(hay + pos, haylen - pos, &cp);
+        uint32_t cp = 's';
+        if (second) {
+            second = 0;
+        } else {
+            if (pos >= haylen)
+                return 0;
+            pos += decode_fold(hay + pos, haylen - pos, &cp);
+            if (cp == SHARP_S) {
+                cp = 's';
+                second = !(half && k == 0);
+            }
+        }
         if (cp != nd[k])
             return 0;
-        pos = skip_marks(hay, haylen, pos);
+        if (!second)
+            pos = skip_marks(hay, haylen, pos);
     }
+    if (second) /* the match ends inside a ß: the whole ß, and its marks */
+        pos = skip_marks(hay, haylen, pos);
     return pos - i;
+}
+
+/* A match at hay[i]: from its first character, or from the second 's' of a
+ * ß there. */
+static inline size_t
+match_here(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, size_t ndn)
+{
+    size_t used = match_at(hay, haylen, i, nd, ndn, 0);
+
+    if (used == 0 && nd[0] == 's' && at_sharp_s(hay, haylen, i))
+        used = match_at(hay, haylen, i, nd, ndn, 1);
+    return used;
 }
 
 /* Where a match of a needle whose first two characters a and b are ASCII
@@ -369,7 +411,7 @@ find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t nd
             }
             while (m != 0) {
                 size_t at = i + (size_t)__builtin_ctz(m);
-                if ((used = match_at(hay, haylen, at, nd, ndn)) > 0) {
+                if ((used = match_here(hay, haylen, at, nd, ndn)) > 0) {
                     *mlen = used;
                     return (long)at;
                 }
@@ -379,7 +421,7 @@ find_pair(const unsigned char *hay, size_t haylen, const uint32_t *nd, size_t nd
     }
 #endif
     for (; i < haylen; i++) {
-        if (pair_may(&p, hay, haylen, i) && (used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+        if (pair_may(&p, hay, haylen, i) && (used = match_here(hay, haylen, i, nd, ndn)) > 0) {
             *mlen = used;
             return (long)i;
         }
@@ -405,8 +447,12 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
     for (i = 0; i < nlen;) {
         uint32_t cp;
         i += decode_fold(needle + i, nlen - i, &cp);
-        if (cp != KZ_UTF8_MARK) /* a needle's marks ask for nothing */
+        if (cp == SHARP_S) { /* two or three bytes, two 's': nd has room */
+            nd[ndn++] = 's';
+            nd[ndn++] = 's';
+        } else if (cp != KZ_UTF8_MARK) { /* a needle's marks ask for nothing */
             nd[ndn++] = cp;
+        }
     }
     if (ndn == 0)
         goto out;
@@ -440,7 +486,7 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
             if (c == NULL)
                 break;
             i = (size_t)(c - hay);
-            if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+            if ((used = match_here(hay, haylen, i, nd, ndn)) > 0) {
                 found = (long)i;
                 *mlen = used;
                 break;
@@ -453,7 +499,7 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
         for (i = 0; i < haylen; i++) {
             if (hay[i] < 0xc0 && (a_lo == 0 || (hay[i] != a_lo && hay[i] != a_up)))
                 continue; /* not a lead byte, nor the ASCII first character */
-            if ((used = match_at(hay, haylen, i, nd, ndn)) > 0) {
+            if ((used = match_here(hay, haylen, i, nd, ndn)) > 0) {
                 found = (long)i;
                 *mlen = used;
                 break;

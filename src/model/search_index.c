@@ -125,6 +125,11 @@ tokens(const char *text_, size_t len, void (*tok)(void *ctx, const char *w, size
         }
         if (wl + 5 >= cap)
             w = word_grow(w, wl, &cap, stackbuf);
+        if (cp == 0xdf) { /* ß is "ss", as the matcher reads it */
+            w[wl++] = 's';
+            w[wl++] = 's';
+            continue;
+        }
         if (cjk(cp)) {
             if (wl > 0) {
                 w[wl] = '\0';

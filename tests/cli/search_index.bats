@@ -129,7 +129,7 @@ base_vault() {
 	# Composed and decomposed (e + U+0301, e + U+0308) accents, and letters of their own.
 	kzp session add C014 --date 2026-01-05 --text "Jose spoke of Nguyễn and București." >/dev/null
 	kzp session add C014 --date 2026-01-12 --text "$(printf 'Jose\xcc\x81 and Zoe\xcc\x88 at the \xc3\x98resund.')" >/dev/null
-	kzp session add C014 --date 2026-01-19 --text "Łódź, Straße, がっこう." >/dev/null
+	kzp session add C014 --date 2026-01-19 --text "Łódź, Straße, がっこう. Gruss" >/dev/null
 	kzp session add C014 --date 2026-01-26 --text "昨日ＪＯＮＡＳさんとＬＩＮＥで話した。" >/dev/null
 	kzp session add C014 --date 2026-02-02 --text 'He said "hello" at C:\temp.' >/dev/null
 	for how in one-shot script; do
@@ -146,7 +146,9 @@ base_vault() {
 		[ "$(q "jose and zoe")" = "s2:note" ]
 		[ "$(q oresund)" = "s2:note" ] # a letter with a stroke is its plain letter
 		[ "$(q lodz)" = "s3:note" ]
-		[ "$(q strasse)" = "" ]        # a letter for two (ß) is not
+		[ "$(q strasse)" = "s3:note" ] # ß is "ss"
+		[ "$(q "Straße")" = "s3:note" ]
+		[ "$(q "GRUẞ")" = "s3:note" ]   # and "ss" is ß: the note says Gruss
 		[ "$(q かっこう)" = "" ] # kana's voicing mark is not an accent
 		[ "$(q łódź)" = "s3:note" ]
 		[ "$(q jonas line)" = "s4:note" ] # full-width is ASCII

@@ -558,10 +558,24 @@ test_find_folded_accents(void **state)
     assert_int_equal(find("Işıl, Kırmızı", "kirmizi", &mlen), strlen("Işıl, "));
     assert_int_equal(find("Ħamrun", "hamrun", &mlen), 0);
     assert_int_equal(find("Ŧ", "t", &mlen), 0);
-    /* A letter for two (ß, æ) is only lowered, and kana's voicing mark is not
-     * a Latin accent. */
-    assert_int_equal(find("Straße", "strasse", &mlen), -1);
+    /* ß is "ss" both ways (Swiss German writes only "ss"); a match may begin
+     * at its second 's' or end at its first, and takes the whole ß. */
+    assert_int_equal(find("die Straße", "strasse", &mlen), 4);
+    assert_int_equal(mlen, strlen("Straße"));
+    assert_int_equal(find("die Strasse", "STRAßE", &mlen), 4);
     assert_int_equal(find("Straße", "STRAẞE", &mlen), 0); /* capital ẞ lowers to ß */
+    assert_int_equal(find("GROẞ", "gross", &mlen), 0);
+    assert_int_equal(mlen, strlen("GROẞ"));
+    assert_int_equal(find("Maße", "sse", &mlen), 2); /* from its first 's' */
+    assert_int_equal(mlen, strlen("ße"));
+    assert_int_equal(find("Maße", "se", &mlen), 2); /* from its second */
+    assert_int_equal(mlen, strlen("ße"));
+    assert_int_equal(find("Maß.", "mas", &mlen), 0); /* up to its first */
+    assert_int_equal(mlen, strlen("Maß"));
+    assert_int_equal(find("Maß", "masss", &mlen), -1);
+    assert_int_equal(find("Mase", "maße", &mlen), -1); /* ß is two 's', never one */
+    /* Other letters for two (æ, œ, þ) are only lowered, and kana's voicing
+     * mark is not a Latin accent. */
     assert_int_equal(find("Ærø", "aero", &mlen), -1);
     assert_int_equal(find("がっこう", "かっこう", &mlen), -1);
     /* Full-width forms (a Japanese input method's own mode) are ASCII. */
@@ -581,7 +595,7 @@ test_find_folded_accents(void **state)
     assert_int_equal(kz_utf8_fold(0xf8), 'o');  /* ø */
     assert_int_equal(kz_utf8_fold(0x141), 'l'); /* Ł */
     assert_int_equal(kz_utf8_fold(0x131), 'i'); /* ı */
-    assert_int_equal(kz_utf8_fold(0xdf), 0xdf); /* ß */
+    assert_int_equal(kz_utf8_fold(0xdf), 0xdf); /* ß: "ss" to the matcher, not a fold */
     assert_int_equal(kz_utf8_fold(0xe6), 0xe6); /* æ */
 }
 
@@ -646,9 +660,10 @@ test_find_folded_long_needle(void **state)
     assert_int_equal(kz_find_folded(hay, strlen(hay), needle, &mlen), -1);
 }
 
-/* The matcher against a plain one written here (every place a character may
- * begin, the needle's code points folded, its marks dropped, and compared one
- * by one, the marks after each matched one taken with it), on texts and
+/* The matcher against a plain one written here (the text and the needle as
+ * the folded letters they read as, marks dropped and ß as two 's', compared
+ * at every place, a match taking the whole characters its letters come from
+ * and the marks after them), on texts and
  * needles drawn from pieces that try its fast paths: both cases of ASCII
  * letters, bytes that OR 0x20 folds together ('@' and '`', '[' and '{'),
  * characters that fold to ASCII (é, U+0130 to 'i', the Kelvin sign to 'k',
@@ -681,29 +696,46 @@ find_plain(const char *hay_, size_t haylen, const char *needle_, size_t *mlen)
             continue;
         }
         q += kz_utf8_decode_fold(nd + q, nlen - q, &b);
+        if (b == 0xdf) { /* ß is "ss" */
+            want[nw++] = 's';
+            b = 's';
+        }
         want[nw++] = b;
     }
     if (nw == 0)
         return -1;
-    for (i = 0; i < haylen; i++) {
-        size_t p = i, k;
-        int ok = 1;
-        if (hay[i] >= 0x80 && hay[i] < 0xc0)
-            continue; /* inside a character */
-        for (k = 0; ok && k < nw; k++) {
+    /* The text as the folded letters it reads as (ß two 's'), each with the
+     * bytes of the character it comes from, marks after it included. */
+    {
+        uint32_t cps[1024];
+        size_t from[1024] = {0}, to[1024] = {0}, nc = 0, j, k;
+        for (i = 0; i < haylen;) {
             uint32_t a;
-            if (p >= haylen) {
-                ok = 0;
-                break;
+            size_t start = i;
+            if (plain_mark(hay + i, haylen - i, &n)) {
+                i += n;
+                if (nc > 0 && to[nc - 1] == start)
+                    to[nc - 1] = i;
+                if (nc > 1 && cps[nc - 1] == 's' && from[nc - 2] == from[nc - 1])
+                    to[nc - 2] = i;
+                continue;
             }
-            p += kz_utf8_decode_fold(hay + p, haylen - p, &a);
-            ok = a == want[k];
-            while (ok && p < haylen && plain_mark(hay + p, haylen - p, &n))
-                p += n;
+            i += kz_utf8_decode_fold(hay + i, haylen - i, &a);
+            if (a == 0xdf) {
+                cps[nc] = 's', from[nc] = start, to[nc++] = i;
+                a = 's';
+            }
+            cps[nc] = a, from[nc] = start, to[nc++] = i;
         }
-        if (ok) {
-            *mlen = p - i;
-            return (long)i;
+        for (j = 0; j + nw <= nc; j++) {
+            if (hay[from[j]] >= 0x80 && hay[from[j]] < 0xc0)
+                continue; /* a stray continuation byte begins nothing */
+            for (k = 0; k < nw && cps[j + k] == want[k]; k++)
+                ;
+            if (k == nw) {
+                *mlen = to[j + nw - 1] - from[j];
+                return (long)from[j];
+            }
         }
     }
     return -1;
@@ -717,7 +749,8 @@ test_find_folded_against_a_plain_search(void **state)
         "\xc3\x9f", "\xc4\xb0", "\xe2\x84\xaa", "k", "K", "i", "I", "\xc4\xb1", "\xc3", "0",
         "\x10", "x", "X", "o", "\xc3\xb6", "\xc3\xb8", "\xcc\x81", "\xcd\x85", "\xcd\xb0",
         "\xe1\xbb\x87", "\xcc", "\xef\xbd\x85", "\xef\xbc\xa5", "\xef\xbc\x81",
-        "\xef\xbc\x90", "\xe6\x97\xa5", "\xe3\x80\x80", "markt",
+        "\xef\xbc\x90", "\xe6\x97\xa5", "\xe3\x80\x80", "s", "S", "ss", "\xe1\xba\x9e",
+        "markt",
     };
     const size_t np = sizeof(pieces) / sizeof(pieces[0]);
     uint64_t r = 0x9e3779b97f4a7c15ULL;

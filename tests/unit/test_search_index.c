@@ -30,13 +30,13 @@ test_tokens(void **state)
     static const char text[] = "M\xc3\x9cLLER-L\xc3\xbc" "denscheid, "
                                "\xe5\xae\xb6\xe6\x97\x8f\xe3\x81\xa8KATZE 42x \xd0\x9f\xd0\xb0\xd0\xbf\xd0\xb0 "
                                "Jose\xcc\x81 \xc3\xb8l \xef\xbc\xac\xef\xbc\xa9\xef\xbc\xae\xef\xbc\xa5\xe3\x81\xa7"
-                               "\xe3\x80\x80x";
+                               "\xe3\x80\x80x Stra\xc3\x9f" "e GRO\xe1\xba\x9e";
     struct words ws;
 
     (void)state;
     memset(&ws, 0, sizeof(ws));
     kz_sindex_tokens(text, strlen(text), collect, &ws);
-    assert_int_equal(ws.n, 13);
+    assert_int_equal(ws.n, 15);
     assert_string_equal(ws.w[0], "muller");      /* MÜLLER: without its accent */
     assert_string_equal(ws.w[1], "ludenscheid"); /* Lüdenscheid */
     assert_string_equal(ws.w[2], "\xe5\xae\xb6");        /* 家: one word each */
@@ -50,6 +50,8 @@ test_tokens(void **state)
     assert_string_equal(ws.w[10], "line");        /* ＬＩＮＥ: full-width is ASCII */
     assert_string_equal(ws.w[11], "\xe3\x81\xa7"); /* で */
     assert_string_equal(ws.w[12], "x");              /* after U+3000, a space */
+    assert_string_equal(ws.w[13], "strasse");        /* Straße: ß is "ss" */
+    assert_string_equal(ws.w[14], "gross");          /* GROẞ */
 }
 
 /* Index and one field per text; returns the index. */
