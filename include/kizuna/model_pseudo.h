@@ -51,8 +51,8 @@ void kz_pseudo_free(struct kz_pseudo *p);
  * characters ("Aiko Tanaka": also "Aiko" and "Tanaka") with the same role. A
  * name already there keeps its first role; an empty one is ignored. Each is
  * also added as it is written out without the letters that stand for two
- * ("Jürgen Groß": "Juergen Gross"; ä ö ü ß æ œ ø å þ as ae oe ue ss ae oe oe
- * aa th), which matching by the fold alone does not find. */
+ * ("Jürgen": "Juergen"; ä ö ü æ œ ø å þ as ae oe ue ae oe oe aa th), which
+ * the matching alone does not find (it reads ß as "ss" itself). */
 void kz_pseudo_add(struct kz_pseudo *p, const char *name, const char *role);
 /* 1 if word (any case) is also a common English, German or romanized Japanese
  * word ("Will", "May", "Hope", "Yuki"): replaced all the same, reported. */

@@ -71,8 +71,9 @@ test_folding(void **state)
 }
 
 /* A name is also found as it is written without its letters for two
- * (Juergen, Gross, Soeren, Aase: the fold alone would leave them in the copy)
- * and, by the fold, without its strokes and dots (Pawel, Isil). */
+ * (Juergen, Soeren, Aase: the fold alone would leave them in the copy; Gross
+ * the matching reads as Groß) and, by the fold, without its strokes and dots
+ * (Pawel, Isil). */
 static void
 test_written_out_and_stroked(void **state)
 {
@@ -97,11 +98,11 @@ test_written_out_and_stroked(void **state)
     check(&p, "Mueller, Muller, Müller", "Child 4, Child 4, Child 4");
     /* Words that only look alike stay. */
     check(&p, "Soerensen and Aasen", "Soerensen and Aasen");
-    assert_int_equal(count_of(&p, "Juergen Gross"), 1);
+    assert_int_equal(count_of(&p, "Juergen Groß"), 1);
     assert_int_equal(count_of(&p, "Soeren"), 1);
     assert_int_equal(count_of(&p, "Mueller"), 1); /* from the decomposed ü */
     for (i = 0; i < p.n; i++) {
-        if (strcmp(p.names[i].name, "Juergen Gross") == 0)
+        if (strcmp(p.names[i].name, "Juergen Groß") == 0)
             shown = p.names[i].written_out;
         if (strcmp(p.names[i].name, "Jürgen Groß") == 0)
             assert_int_equal(p.names[i].written_out, 0);
