@@ -169,6 +169,8 @@ cmd_log(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const char *since = NULL, *until = NULL, *couple = NULL, *limit_s = NULL;
     const struct kz_opt opts[] = {
         {"since", 0, 1, &since, NULL}, {"until", 0, 1, &until, NULL},
+        /* session list's and search's names for the same */
+        {"from", 0, 1, &since, NULL},  {"to", 0, 1, &until, NULL},
         {"couple", 0, 1, &couple, NULL}, {"limit", 0, 1, &limit_s, NULL},
         {NULL, 0, 0, NULL, NULL},
     };

@@ -976,6 +976,7 @@ cmd_search(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {
         {"couple", 0, 1, &code, NULL}, {"theme", 0, 1, &theme, NULL},
         {"from", 0, 1, &from, NULL},   {"to", 0, 1, &to, NULL},
+        {"since", 0, 1, &from, NULL},  {"until", 0, 1, &to, NULL}, /* audit log's names */
         {"all", 0, 0, NULL, &all},     {"archived", 0, 0, NULL, &archived},
         {"limit", 0, 1, &limit_s, NULL}, {NULL, 0, 0, NULL, NULL},
     };

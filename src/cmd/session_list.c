@@ -218,6 +218,8 @@ cmd_list(struct kz_state *st, int argc, char **argv, struct kz_err *err)
     const struct kz_opt opts[] = {
         {"from", 0, 1, &from, NULL},
         {"to", 0, 1, &to, NULL},
+        {"since", 0, 1, &from, NULL}, /* audit log's names for the same */
+        {"until", 0, 1, &to, NULL},
         {"theme", 0, 1, &theme, NULL},
         {"all", 0, 0, NULL, &all},
         {"unsigned", 0, 0, NULL, &unsig},

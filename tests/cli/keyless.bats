@@ -59,6 +59,11 @@ now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 	[ "$(jq length <<<"$output")" -eq 0 ]
 	run kzp --json audit log --since 2099-12-31
 	[ "$(jq length <<<"$output")" -eq 0 ]
+	# session list's and search's names for the same
+	run kzp --json audit log --from 2099-12-31
+	[ "$(jq length <<<"$output")" -eq 0 ]
+	run kzp --json audit log --from 2001-02-03 --to 2099-12-31
+	[ "$(jq length <<<"$output")" -gt 0 ]
 	# The table says so in words, with the claimed time.
 	run kzp audit log
 	[ "$status" -eq 0 ]

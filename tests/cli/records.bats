@@ -126,6 +126,11 @@ couple_c014() {
 	[[ "$output" != *"s2"* ]]
 	run kzp session list --from 2026-03-02 --to 2026-03-31
 	[[ "$output" == "no sessions" ]]
+	# audit log's names for the same filters
+	[ "$(kzp --json session list --since 2026-01-01 --until 2026-03-01 | jq -c '[.[].id]')" = \
+		"$(kzp --json session list --from 2026-01-01 --to 2026-03-01 | jq -c '[.[].id]')" ]
+	[ "$(kzp --json session list --until 2026-03-01 | jq -c '[.[].id]')" = '["s1"]' ]
+	[ "$(kzp --json session list --since 2026-03-02 --until 2026-03-31 | jq length)" -eq 0 ]
 	run kzp session show s2
 	[[ "$output" == *"Individual session with partner 1 (Aiko)"* ]]
 	run kzp session show 1
@@ -239,6 +244,8 @@ couple_c014() {
 	[ "$(echo "$output" | jq length)" = 1 ]
 	run kzp --json search weihnachten --from 2026-02-01 --to 2026-02-28
 	[ "$(echo "$output" | jq -r '.[0].where')" = "process notes" ]
+	[ "$(kzp --json search weihnachten --since 2026-02-01 --until 2026-02-28)" = "$output" ]
+	[ "$(kzp --json search weihnachten --since 2099-01-01 | jq length)" -eq 0 ]
 	run kzp search weihnachten
 	[[ "$output" == *"«Weihnachten»"* ]]
 	[ "$(kzp search weihnachten | wc -L)" -le 80 ]
