@@ -105,14 +105,25 @@ default_vault_path(void)
     return kz_xstrdup(buf);
 }
 
+/* msg, then the way to help: "(try 'kizuna --help')", or with near "(did
+ * you mean '--near'? try 'kizuna --help')". */
 static int
-usage_error(struct kz_state *st, const char *msg)
+usage_error_near(struct kz_state *st, const char *msg, const char *near)
 {
     struct kz_err err;
 
-    kz_fail(&err, KZ_EUSAGE, "%s (try 'kizuna --help')", msg);
+    if (near != NULL)
+        kz_fail(&err, KZ_EUSAGE, "%s (did you mean '--%s'? try 'kizuna --help')", msg, near);
+    else
+        kz_fail(&err, KZ_EUSAGE, "%s (try 'kizuna --help')", msg);
     kz_ui_error(&st->ui, &err);
     return KZ_EUSAGE;
+}
+
+static int
+usage_error(struct kz_state *st, const char *msg)
+{
+    return usage_error_near(st, msg, NULL);
 }
 
 static const struct option longopts[] = {
@@ -214,33 +225,20 @@ take_option(struct kz_state *st, struct globals *g, int c, const char *arg, int 
         const struct option *o;
         struct kz_nearest n;
         const char *near = NULL;
-        size_t len;
         if (optopt == 0 && arg != NULL && strncmp(arg, "--", 2) == 0) {
             /* '--vualt': did you mean '--vault'? */
-            len = strcspn(arg + 2, "=");
-            if (len >= sizeof(typed))
-                len = sizeof(typed) - 1;
-            memcpy(typed, arg + 2, len);
-            typed[len] = '\0';
-            kz_nearest_init(&n, typed);
+            kz_nearest_init_option(&n, arg, typed, sizeof(typed));
             for (o = longopts; o->name != NULL; o++)
                 kz_nearest_offer(&n, o->name);
             near = kz_nearest_word(&n);
         }
-        if (optopt != 0 && optopt < 256) {
+        if (optopt != 0 && optopt < 256)
             snprintf(msg, sizeof(msg), "unknown or incomplete option '-%c'", optopt);
-        } else if (near != NULL) {
-            struct kz_err err;
-            kz_fail(&err, KZ_EUSAGE,
-                    "unknown option '--%s' (did you mean '--%s'? try 'kizuna --help')", typed,
-                    near);
-            kz_ui_error(&st->ui, &err);
-            *rc = KZ_EUSAGE;
-            return 1;
-        } else {
+        else if (near != NULL)
+            snprintf(msg, sizeof(msg), "unknown option '--%s'", typed);
+        else
             snprintf(msg, sizeof(msg), "unknown or incomplete option '%s'", arg);
-        }
-        *rc = usage_error(st, msg);
+        *rc = usage_error_near(st, msg, near);
         return 1;
     }
     }

@@ -141,6 +141,10 @@ struct kz_nearest {
     int tied;
 };
 void kz_nearest_init(struct kz_nearest *n, const char *typed);
+/* The same for a long option as typed ("--limt" or "--limt=5"): its name,
+ * without the dashes and any value, goes into buf (size bytes, cut if
+ * longer), which n then reads. */
+void kz_nearest_init_option(struct kz_nearest *n, const char *arg, char *buf, size_t size);
 void kz_nearest_offer(struct kz_nearest *n, const char *word);
 const char *kz_nearest_word(const struct kz_nearest *n);
 

@@ -141,6 +141,9 @@ size_t kz_utf8_decode(const unsigned char *s, size_t left, uint32_t *cp);
  * (the locale's case table). A combining mark itself (U+0300-U+036F) is KZ_UTF8_MARK: a
  * match passes over it, and it is part of no word. */
 #define KZ_UTF8_MARK 0xffffffffu
+/* ß, as kz_utf8_fold leaves it (and ẞ lowered): the matcher and the
+ * search index read it as "ss". */
+#define KZ_UTF8_SHARP_S 0xdfu
 uint32_t kz_utf8_fold(uint32_t cp);
 /* The character at s (left bytes there) decoded and folded as the search
  * compares it (kz_utf8_fold) into *cp; returns its byte length. A byte that

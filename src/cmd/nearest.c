@@ -60,6 +60,21 @@ kz_nearest_init(struct kz_nearest *n, const char *typed)
 }
 
 void
+kz_nearest_init_option(struct kz_nearest *n, const char *arg, char *buf, size_t size)
+{
+    size_t len;
+
+    if (strncmp(arg, "--", 2) == 0)
+        arg += 2;
+    len = strcspn(arg, "=");
+    if (len >= size)
+        len = size - 1;
+    memcpy(buf, arg, len);
+    buf[len] = '\0';
+    kz_nearest_init(n, buf);
+}
+
+void
 kz_nearest_offer(struct kz_nearest *n, const char *word)
 {
     unsigned d;

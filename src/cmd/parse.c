@@ -122,20 +122,15 @@ unknown_option(const char *cmd, const char *a, const struct kz_opt *opts, struct
     struct kz_nearest n;
     const char *near;
     char typed[64];
-    size_t len = strcspn(a, "=");
 
-    if (len >= sizeof(typed))
-        len = sizeof(typed) - 1;
-    memcpy(typed, a, len);
-    typed[len] = '\0';
-    kz_nearest_init(&n, typed + 2);
+    kz_nearest_init_option(&n, a, typed, sizeof(typed));
     for (o = opts; o != NULL && o->name != NULL; o++) {
         if (o->has_arg != KZ_OPT_REST && o->name[0] != '\0')
             kz_nearest_offer(&n, o->name);
     }
     if ((near = kz_nearest_word(&n)) != NULL)
         return kz_fail(err, KZ_EUSAGE,
-                       "%s: unknown option '%s' (did you mean '--%s'? try 'help %s')", cmd,
+                       "%s: unknown option '--%s' (did you mean '--%s'? try 'help %s')", cmd,
                        typed, near, cmd);
     return kz_fail(err, KZ_EUSAGE, "%s: unknown option '%s' (try 'help %s')", cmd, a, cmd);
 }

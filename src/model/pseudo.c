@@ -151,9 +151,9 @@ written_out_at(const unsigned char *s, size_t left, size_t *used)
         const char *utf8, *as;
     } two[] = {
         {"\xc3\xa4", "ae"}, {"\xc3\x84", "Ae"}, {"\xc3\xb6", "oe"}, {"\xc3\x96", "Oe"},
-        {"\xc3\xbc", "ue"}, {"\xc3\x9c", "Ue"}, {"\xc3\xa6", "ae"}, {"\xc3\x86", "Ae"}, {"\xc5\x93", "oe"}, {"\xc5\x92", "Oe"},
-        {"\xc3\xb8", "oe"}, {"\xc3\x98", "Oe"}, {"\xc3\xa5", "aa"}, {"\xc3\x85", "Aa"},
-        {"\xc3\xbe", "th"}, {"\xc3\x9e", "Th"},
+        {"\xc3\xbc", "ue"}, {"\xc3\x9c", "Ue"}, {"\xc3\xa6", "ae"}, {"\xc3\x86", "Ae"},
+        {"\xc5\x93", "oe"}, {"\xc5\x92", "Oe"}, {"\xc3\xb8", "oe"}, {"\xc3\x98", "Oe"},
+        {"\xc3\xa5", "aa"}, {"\xc3\x85", "Aa"}, {"\xc3\xbe", "th"}, {"\xc3\x9e", "Th"},
     };
     static const char *const umlaut[] = {"ae", "oe", "ue", "Ae", "Oe", "Ue"};
     size_t i, n;

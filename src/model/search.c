@@ -137,11 +137,6 @@ fold_wide(uint32_t cp)
  * may start at one of those, so the pair and memchr skips look there too
  * (every code point with a lower-case mapping lies below U+20000). */
 #define FOLD_END 0x2000
-/* ß (and ẞ, which lowers to it) is "ss" to the matcher: it compares as two
- * 's', and a match may begin at its second or end at its first ("strasse"
- * finds "Straße", "straße" finds "Strasse", "s" finds "ß"), as in the
- * shell's index, whose words hold it as "ss". */
-#define SHARP_S 0xdfu
 static uint32_t fold_table[FOLD_END];
 static unsigned char ascii_preimage[128];
 static unsigned char lead2_lo[128], lead2_hi[128];
@@ -182,7 +177,7 @@ build_fold(void)
     memset(leadn_hi, 0, sizeof(leadn_hi));
     for (cp = 0x80; cp < 0x20000; cp++) {
         f = cp < FOLD_END ? fold_table[cp] : fold_wide(cp);
-        if (f == SHARP_S) /* ß and ẞ are "ss": a match of an 's' may hold them */
+        if (f == KZ_UTF8_SHARP_S) /* ß and ẞ are "ss": a match of an 's' may hold them */
             f = 's';
         if (f >= 0x80)
             continue;
@@ -247,13 +242,16 @@ skip_marks(const unsigned char *hay, size_t haylen, size_t pos)
     return pos;
 }
 
-/* Whether hay[i] begins a ß or ẞ (SHARP_S). */
+/* ß (and ẞ, which lowers to it) is "ss" to the matcher: it compares as two
+ * 's', and a match may begin at its second or end at its first ("strasse"
+ * finds "Straße", "straße" finds "Strasse", "s" finds "ß"), as in the
+ * shell's index, whose words hold it as "ss". Whether hay[i] begins one. */
 static inline int
 at_sharp_s(const unsigned char *hay, size_t haylen, size_t i)
 {
     uint32_t cp;
 
-    return hay[i] >= 0xc0 && decode_fold(hay + i, haylen - i, &cp) > 1 && cp == SHARP_S;
+    return hay[i] >= 0xc0 && decode_fold(hay + i, haylen - i, &cp) > 1 && cp == KZ_UTF8_SHARP_S;
 }
 
 /* Does the folded needle (code points, no marks, ß as "ss") match at
@@ -275,7 +273,7 @@ match_at(const unsigned char *hay, size_t haylen, size_t i, const uint32_t *nd, 
             if (pos >= haylen)
                 return 0;
             pos += decode_fold(hay + pos, haylen - pos, &cp);
-            if (cp == SHARP_S) {
+            if (cp == KZ_UTF8_SHARP_S) {
                 cp = 's';
                 second = !(half && k == 0);
             }
@@ -447,7 +445,7 @@ kz_find_folded(const char *hay_, size_t haylen, const char *needle_, size_t *mle
     for (i = 0; i < nlen;) {
         uint32_t cp;
         i += decode_fold(needle + i, nlen - i, &cp);
-        if (cp == SHARP_S) { /* two or three bytes, two 's': nd has room */
+        if (cp == KZ_UTF8_SHARP_S) { /* two or three bytes, two 's': nd has room */
             nd[ndn++] = 's';
             nd[ndn++] = 's';
         } else if (cp != KZ_UTF8_MARK) { /* a needle's marks ask for nothing */

@@ -125,7 +125,7 @@ tokens(const char *text_, size_t len, void (*tok)(void *ctx, const char *w, size
         }
         if (wl + 5 >= cap)
             w = word_grow(w, wl, &cap, stackbuf);
-        if (cp == 0xdf) { /* ß is "ss", as the matcher reads it */
+        if (cp == KZ_UTF8_SHARP_S) { /* ß is "ss", as the matcher reads it */
             w[wl++] = 's';
             w[wl++] = 's';
             continue;
